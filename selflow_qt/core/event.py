@@ -1,0 +1,132 @@
+"""The event: one thing the user did, and its JSON Lines interchange form."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+SOURCES = ("fs", "app", "shell", "aw", "system")
+FIELDS = ("ts", "tz_offset", "source", "action", "path", "dest", "app", "cmd", "cwd", "duration", "meta")
+_STR_FIELDS = ("path", "dest", "app", "cmd", "cwd")
+
+
+class EventFormatError(ValueError):
+    """An input record that is not a valid event; the message says what is wrong."""
+
+
+def local_tz_offset(ts: float | None = None) -> int:
+    """The local UTC offset in minutes at Unix time ``ts`` (now if None)."""
+    t = time.time() if ts is None else ts
+    off = datetime.fromtimestamp(t).astimezone().utcoffset()
+    return int(off.total_seconds() // 60) if off is not None else 0
+
+
+@dataclass(slots=True)
+class Event:
+    ts: float
+    source: str
+    action: str
+    tz_offset: int = 0
+    path: str | None = None
+    dest: str | None = None
+    app: str | None = None
+    cmd: str | None = None
+    cwd: str | None = None
+    duration: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def now(cls, source: str, action: str, **kw: Any) -> Event:
+        ts = time.time()
+        return cls(ts=ts, source=source, action=action, tz_offset=local_tz_offset(ts), **kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def size(self) -> int:
+        """Serialized size in bytes: what the buffer budget accounts."""
+        return len(self.to_json().encode("utf-8", "surrogateescape"))
+
+
+def parse_ts(value: Any) -> float:
+    """Unix seconds from a number or an ISO 8601 string (naive strings are taken as UTC)."""
+    if isinstance(value, bool):
+        raise EventFormatError(f"ts must be a number or ISO 8601 string, got {value!r}")
+    if isinstance(value, (int, float)):
+        ts = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise EventFormatError(f"ts is not ISO 8601: {value!r}") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        ts = dt.timestamp()
+    else:
+        raise EventFormatError(f"ts must be a number or ISO 8601 string, got {type(value).__name__}")
+    if not math.isfinite(ts) or ts < 0:
+        raise EventFormatError(f"ts out of range: {value!r}")
+    return ts
+
+
+def event_from_dict(d: Any) -> Event:
+    """Validate one decoded interchange record; raises EventFormatError naming the problem."""
+    if not isinstance(d, dict):
+        raise EventFormatError(f"expected a JSON object, got {type(d).__name__}")
+    unknown = set(d) - set(FIELDS)
+    if unknown:
+        raise EventFormatError(f"unknown keys: {', '.join(sorted(unknown))}")
+    for key in ("ts", "source", "action"):
+        if d.get(key) is None:
+            raise EventFormatError(f"missing required key {key!r}")
+    source, action = d["source"], d["action"]
+    if not isinstance(source, str) or source not in SOURCES:
+        raise EventFormatError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    if not isinstance(action, str) or not action:
+        raise EventFormatError(f"action must be a non-empty string, got {action!r}")
+    for key in _STR_FIELDS:
+        if d.get(key) is not None and not isinstance(d[key], str):
+            raise EventFormatError(f"{key} must be a string or null")
+    ts = parse_ts(d["ts"])
+    tz = d.get("tz_offset")
+    if tz is None:
+        tz = local_tz_offset(ts)
+    elif isinstance(tz, bool) or not isinstance(tz, (int, float)) or abs(tz) > 24 * 60:
+        raise EventFormatError(f"tz_offset must be minutes within a day, got {tz!r}")
+    dur = d.get("duration")
+    if dur is not None and (isinstance(dur, bool) or not isinstance(dur, (int, float)) or dur < 0):
+        raise EventFormatError(f"duration must be a non-negative number, got {dur!r}")
+    meta = d.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise EventFormatError("meta must be a JSON object")
+    return Event(
+        ts=ts,
+        tz_offset=int(tz),
+        source=source,
+        action=action,
+        path=d.get("path"),
+        dest=d.get("dest"),
+        app=d.get("app"),
+        cmd=d.get("cmd"),
+        cwd=d.get("cwd"),
+        duration=None if dur is None else float(dur),
+        meta=meta,
+    )
+
+
+def event_from_json(line: str) -> Event:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EventFormatError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    return event_from_dict(obj)
