@@ -68,7 +68,9 @@ def run_desktop(args: argparse.Namespace) -> int:
     try:
         from selflow_qt.ui.app import run_app
     except ImportError as exc:
-        print(f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr)
+        print(
+            f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr
+        )
         from selflow_qt.collect.commands import run_collect
 
         return run_collect(args)

@@ -10,7 +10,19 @@ from datetime import datetime, timezone
 from typing import Any
 
 SOURCES = ("fs", "app", "shell", "aw", "system")
-FIELDS = ("ts", "tz_offset", "source", "action", "path", "dest", "app", "cmd", "cwd", "duration", "meta")
+FIELDS = (
+    "ts",
+    "tz_offset",
+    "source",
+    "action",
+    "path",
+    "dest",
+    "app",
+    "cmd",
+    "cwd",
+    "duration",
+    "meta",
+)
 _STR_FIELDS = ("path", "dest", "app", "cmd", "cwd")
 
 
@@ -73,7 +85,9 @@ def parse_ts(value: Any) -> float:
             dt = dt.replace(tzinfo=timezone.utc)
         ts = dt.timestamp()
     else:
-        raise EventFormatError(f"ts must be a number or ISO 8601 string, got {type(value).__name__}")
+        raise EventFormatError(
+            f"ts must be a number or ISO 8601 string, got {type(value).__name__}"
+        )
     if not math.isfinite(ts) or ts < 0:
         raise EventFormatError(f"ts out of range: {value!r}")
     return ts

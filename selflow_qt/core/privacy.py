@@ -12,15 +12,43 @@ from selflow_qt.core.event import Event
 
 # Matched against every path segment sequence; "**/x/**" means a folder x anywhere.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
-    "**/.cache/**", "**/__pycache__/**", "**/.pytest_cache/**", "**/.mypy_cache/**",
-    "**/.ruff_cache/**", "**/.git/**", "**/.hg/**", "**/.svn/**", "**/node_modules/**",
-    "**/.venv/**", "**/venv/**", "**/.tox/**", "**/site-packages/**", "**/build/**",
-    "**/dist/**", "**/target/**", "**/.gradle/**", "**/*.pyc", "**/*.o", "**/*.swp",
-    "**/*~", "**/.mozilla/**", "**/.config/google-chrome/**", "**/.config/chromium/**",
-    "**/Library/Application Support/Google/Chrome/**", "**/AppData/Local/Google/Chrome/**",
-    "**/.ssh/**", "**/.gnupg/**", "**/.local/share/keyrings/**", "**/Library/Keychains/**",
-    "**/.password-store/**", "**/*.pem", "**/*.key", "**/.env", "**/.env.*",
-    "**/.local/share/selflow/**", "**/selflow.db*",
+    "**/.cache/**",
+    "**/__pycache__/**",
+    "**/.pytest_cache/**",
+    "**/.mypy_cache/**",
+    "**/.ruff_cache/**",
+    "**/.git/**",
+    "**/.hg/**",
+    "**/.svn/**",
+    "**/node_modules/**",
+    "**/.venv/**",
+    "**/venv/**",
+    "**/.tox/**",
+    "**/site-packages/**",
+    "**/build/**",
+    "**/dist/**",
+    "**/target/**",
+    "**/.gradle/**",
+    "**/*.pyc",
+    "**/*.o",
+    "**/*.swp",
+    "**/*~",
+    "**/.mozilla/**",
+    "**/.config/google-chrome/**",
+    "**/.config/chromium/**",
+    "**/Library/Application Support/Google/Chrome/**",
+    "**/AppData/Local/Google/Chrome/**",
+    "**/.ssh/**",
+    "**/.gnupg/**",
+    "**/.local/share/keyrings/**",
+    "**/Library/Keychains/**",
+    "**/.password-store/**",
+    "**/*.pem",
+    "**/*.key",
+    "**/.env",
+    "**/.env.*",
+    "**/.local/share/selflow/**",
+    "**/selflow.db*",
 )
 
 _REDACTED = "[REDACTED]"
@@ -42,12 +70,16 @@ DEFAULT_SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     # Authorization headers
     (r"(?i)(authorization:\s*(?:bearer|basic|token)\s+)\S+", r"\1" + _REDACTED),
     # --password=x, --token x, -p x style flags (mysql -pSECRET too)
-    (r"(?i)(--?(?:password|passwd|pass|token|secret|api[-_]?key|access[-_]?key|auth)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)",
-     r"\1" + _REDACTED),
+    (
+        r"(?i)(--?(?:password|passwd|pass|token|secret|api[-_]?key|access[-_]?key|auth)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)",
+        r"\1" + _REDACTED,
+    ),
     (r"(?<=\bmysql\s)(.*?)-p(?!\s)\S+", r"\1-p" + _REDACTED),
     # NAME=value environment assignments whose name says secret
-    (r"(?i)\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=)(\"[^\"]*\"|'[^']*'|\S+)",
-     r"\1" + _REDACTED),
+    (
+        r"(?i)\b([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]*=)(\"[^\"]*\"|'[^']*'|\S+)",
+        r"\1" + _REDACTED,
+    ),
     # sshpass -p secret, htpasswd -b file user pass is too ambiguous: leave it
     (r"(\bsshpass\s+-p\s*)\S+", r"\1" + _REDACTED),
     # PEM private key bodies pasted on a command line
@@ -66,7 +98,9 @@ class PrivacyFilter:
     ) -> None:
         globs = list(DEFAULT_EXCLUDES if use_defaults else ()) + list(exclude_globs)
         self._globs = [self._normalise_glob(g) for g in globs]
-        self._glob_re = re.compile("|".join(fnmatch.translate(g) for g in self._globs)) if globs else None
+        self._glob_re = (
+            re.compile("|".join(fnmatch.translate(g) for g in self._globs)) if globs else None
+        )
         pairs = list(DEFAULT_SECRET_PATTERNS if use_defaults else ())
         pairs += [(p, _REDACTED) for p in secret_patterns]
         self._secrets = [(re.compile(p, re.DOTALL), r) for p, r in pairs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +36,8 @@ def _migrate_1(db: SqliteDatabase) -> None:
     for sql in V1_SQL:
         db.execute_sql(sql)
     db.create_tables(
-        [models.Pattern, models.MicroAgent, models.TrainingSession, models.UserInteraction], safe=True
+        [models.Pattern, models.MicroAgent, models.TrainingSession, models.UserInteraction],
+        safe=True,
     )
 
 
@@ -45,7 +47,7 @@ def _migrate_2(db: SqliteDatabase) -> None:
         db.execute_sql('ALTER TABLE "events" ADD COLUMN "size" INTEGER NOT NULL DEFAULT 0')
         # Old rows: account the bytes they would serialize to (approximately, from their columns).
         db.execute_sql(
-            'UPDATE "events" SET "size" = 120 + length(coalesce(path,\'\')) + length(coalesce(dest,\'\'))'
+            "UPDATE \"events\" SET \"size\" = 120 + length(coalesce(path,'')) + length(coalesce(dest,''))"
             " + length(coalesce(app,'')) + length(coalesce(cmd,'')) + length(coalesce(cwd,''))"
             " + length(meta)"
         )
@@ -58,6 +60,9 @@ def _migrate_2(db: SqliteDatabase) -> None:
 # register their steps here (see register_migration) so old databases keep opening.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migrate_1, _migrate_2]
 _EXTRA_MODELS: list[type] = []
+# Feature packages keep their own tables in a light module exposing MODELS (peewee only);
+# their tables are created (if missing) whenever a database opens.
+FEATURE_MODEL_MODULES = ("selflow_qt.analyze.models", "selflow_qt.agents.models")
 
 
 def register_models(*model_classes: type) -> None:
@@ -108,9 +113,18 @@ def migrate(db: SqliteDatabase) -> int:
         with db.atomic():
             MIGRATIONS[version - 1](db)
             db.execute_sql(f"PRAGMA user_version = {version}")
-    if _EXTRA_MODELS:
+    extra = list(_EXTRA_MODELS)
+    for name in FEATURE_MODEL_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        extra += [m for m in module.MODELS if m not in extra]
+    if extra:
         database_proxy.initialize(db)
-        db.create_tables(_EXTRA_MODELS, safe=True)
+        db.create_tables(extra, safe=True)
     return before
 
 

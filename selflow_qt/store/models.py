@@ -84,7 +84,9 @@ class MicroAgent(BaseModel):
 class TrainingSession(BaseModel):
     id = AutoField()
     model_id = CharField(max_length=128, index=True)
-    status = CharField(max_length=16, default="queued", index=True)  # queued/training/completed/failed
+    status = CharField(
+        max_length=16, default="queued", index=True
+    )  # queued/training/completed/failed
     started_at = FloatField(null=True)
     completed_at = FloatField(null=True)
     training_data_size = IntegerField(default=0)
@@ -148,6 +150,12 @@ class Notification(BaseModel):
 
 
 ALL_MODELS: list[type[BaseModel]] = [
-    EventRow, Pattern, MicroAgent, TrainingSession, UserInteraction, KeyValue, CollectorStatus,
+    EventRow,
+    Pattern,
+    MicroAgent,
+    TrainingSession,
+    UserInteraction,
+    KeyValue,
+    CollectorStatus,
     Notification,
 ]

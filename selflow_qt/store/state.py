@@ -64,7 +64,17 @@ def add_to_buffer(db: SqliteDatabase, nbytes: int, nevents: int) -> None:
         "'bytes', coalesce(json_extract(value, '$.bytes'), 0) + ?, "
         "'events', coalesce(json_extract(value, '$.events'), 0) + ?, "
         "'cycle_started', coalesce(json_extract(value, '$.cycle_started'), ?)), updated_at = ?",
-        (BUFFER_KEY, nbytes, nevents, time.time(), time.time(), nbytes, nevents, time.time(), time.time()),
+        (
+            BUFFER_KEY,
+            nbytes,
+            nevents,
+            time.time(),
+            time.time(),
+            nbytes,
+            nevents,
+            time.time(),
+            time.time(),
+        ),
     )
 
 

@@ -21,7 +21,7 @@ from selflow_qt.store.state import add_to_buffer
 log = logging.getLogger(__name__)
 
 INSERT_SQL = (
-    'INSERT INTO events (ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta, size) '
+    "INSERT INTO events (ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta, size) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
@@ -45,7 +45,20 @@ def event_row(ev: Event) -> tuple:
     for t in (path, dest, app, cmd, cwd):
         if t:
             size += len(t)
-    return (ev.ts, ev.tz_offset, ev.source, ev.action, path, dest, app, cmd, cwd, ev.duration, meta, size)
+    return (
+        ev.ts,
+        ev.tz_offset,
+        ev.source,
+        ev.action,
+        path,
+        dest,
+        app,
+        cmd,
+        cwd,
+        ev.duration,
+        meta,
+        size,
+    )
 
 
 def insert_events(db: SqliteDatabase, events: Iterable[Event]) -> tuple[int, int]:
@@ -236,8 +249,13 @@ class EventWriter:
         if dropped:
             now = time.time()
             batch.append(
-                Event(ts=now, tz_offset=local_tz_offset(now), source="system", action="gap",
-                      meta={"count": dropped, "since": first, "reason": "writer queue full"})
+                Event(
+                    ts=now,
+                    tz_offset=local_tz_offset(now),
+                    source="system",
+                    action="gap",
+                    meta={"count": dropped, "since": first, "reason": "writer queue full"},
+                )
             )
         if not batch:
             return
