@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.selflow-installed
-export QT_QPA_PLATFORM ?=
 
 .PHONY: run test venv lint bench bundle test-bundle clean
 
@@ -32,6 +31,16 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet aw-core
 	$(PY) bench/ingest.py
 	$(PY) bench/idle.py
+
+# The installable app: a PyInstaller onedir build in dist/selflow (see "Installing the bundle").
+bundle: $(STAMP)
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install --quiet 'pyinstaller>=6.6'
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN selflow.spec
+	@du -sh dist/selflow
+
+# Builds the bundle and runs `dist/selflow/selflow --self-test` in it (not part of `make test`).
+test-bundle: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m bundle tests/bundle
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

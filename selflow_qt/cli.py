@@ -14,6 +14,8 @@ from selflow_qt import __version__
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
 COMMAND_MODULES = (
     "selflow_qt.collect.commands",
+    "selflow_qt.collect.demo",
+    "selflow_qt.collect.io_commands",
     "selflow_qt.analyze.commands",
     "selflow_qt.agents.commands",
 )
@@ -33,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     parser.add_argument(
         "--headless", action="store_true", help="never start the desktop app; run the collector"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this install with no display (demo import, analysis, training, window) "
+        "in a temporary data folder, or in --data-dir if it is new or empty",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -85,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     func = getattr(args, "func", None)
+    if args.self_test:
+        from selflow_qt.selftest import run_self_test
+
+        return run_self_test(args.data_dir)  # a new/empty --data-dir, else a temporary one
     try:
         if func is None:
             return run_desktop(args)

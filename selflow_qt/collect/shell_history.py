@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +65,25 @@ def default_history_files(home: Path | None = None) -> list[Path]:
     return seen
 
 
-def parse_history(lines: Iterable[str], fmt: str, start_line: int = 1) -> Iterator[HistoryEntry]:
-    """Entries from history text lines; raises HistoryFormatError naming the line."""
+OnError = Callable[[HistoryFormatError], None]
+
+
+def _raise(exc: HistoryFormatError) -> None:
+    raise exc
+
+
+def parse_history(
+    lines: Iterable[str], fmt: str, start_line: int = 1, on_error: OnError | None = None
+) -> Iterator[HistoryEntry]:
+    """Entries from history text lines; raises HistoryFormatError naming the line.
+
+    With ``on_error``, a malformed entry is reported to it and skipped instead.
+    """
+    report = on_error or _raise
     if fmt == "fish":
-        yield from _parse_fish(lines, start_line)
+        yield from _parse_fish(lines, start_line, report)
     elif fmt == "zsh":
-        yield from _parse_zsh(lines, start_line)
+        yield from _parse_zsh(lines, start_line, report)
     else:
         yield from _parse_bash(lines, start_line)
 
@@ -89,7 +102,7 @@ def _parse_bash(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
         ts = None
 
 
-def _parse_zsh(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
+def _parse_zsh(lines: Iterable[str], start: int, report: OnError) -> Iterator[HistoryEntry]:
     pending: list[str] = []
     pending_start = start
     pending_ts: float | None = None
@@ -101,7 +114,10 @@ def _parse_zsh(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
         elif line.startswith(":") and _ZSH_EXT_LOOSE.match(line):
             m = _ZSH_EXT.match(line)
             if not m:
-                raise HistoryFormatError(i, f"malformed zsh extended-history header: {line[:60]!r}")
+                report(
+                    HistoryFormatError(i, f"malformed zsh extended-history header: {line[:60]!r}")
+                )
+                continue
             pending_start, pending_ts, pending_dur = i, float(m.group(1)), float(m.group(2))
             pending = [m.group(3)]
         elif not line.strip():
@@ -122,11 +138,15 @@ def _parse_zsh(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
             yield HistoryEntry(pending_start, cmd, pending_ts, pending_dur, shell="zsh")
 
 
+_FISH_ESCAPE = re.compile(r"\\([n\\])")
+
+
 def _unescape_fish(text: str) -> str:
-    return text.replace("\\n", "\n").replace("\\\\", "\\")
+    # Left to right, so an escaped backslash before "n" stays a backslash and an "n".
+    return _FISH_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", text)
 
 
-def _parse_fish(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
+def _parse_fish(lines: Iterable[str], start: int, report: OnError) -> Iterator[HistoryEntry]:
     cmd: str | None = None
     cmd_line = start
     ts: float | None = None
@@ -140,15 +160,19 @@ def _parse_fish(lines: Iterable[str], start: int) -> Iterator[HistoryEntry]:
             cmd, cmd_line, ts = _unescape_fish(line[len("- cmd:") :].strip()), i, None
         elif line.startswith("  when:"):
             if cmd is None:
-                raise HistoryFormatError(i, "'when:' before any '- cmd:' entry")
+                report(HistoryFormatError(i, "'when:' before any '- cmd:' entry"))
+                continue
             value = line[len("  when:") :].strip()
             if not value.isdigit():
-                raise HistoryFormatError(i, f"'when:' must be Unix seconds, got {value!r}")
+                # The entry has no usable time: report it and drop the whole entry.
+                report(HistoryFormatError(i, f"'when:' must be Unix seconds, got {value!r}"))
+                cmd = None
+                continue
             ts = float(value)
         elif line.startswith("  paths:") or line.startswith("    - "):
             continue
         else:
-            raise HistoryFormatError(i, f"not fish history syntax: {line[:60]!r}")
+            report(HistoryFormatError(i, f"not fish history syntax: {line[:60]!r}"))
     if cmd is not None:
         yield HistoryEntry(cmd_line, cmd, ts, shell="fish")
 

@@ -24,6 +24,7 @@ FIELDS = (
     "meta",
 )
 _STR_FIELDS = ("path", "dest", "app", "cmd", "cwd")
+MAX_TS = 253402300800.0  # 10000-01-01: beyond it local-time conversions overflow
 
 
 class EventFormatError(ValueError):
@@ -88,7 +89,7 @@ def parse_ts(value: Any) -> float:
         raise EventFormatError(
             f"ts must be a number or ISO 8601 string, got {type(value).__name__}"
         )
-    if not math.isfinite(ts) or ts < 0:
+    if not math.isfinite(ts) or ts < 0 or ts >= MAX_TS:
         raise EventFormatError(f"ts out of range: {value!r}")
     return ts
 
@@ -118,7 +119,9 @@ def event_from_dict(d: Any) -> Event:
     elif isinstance(tz, bool) or not isinstance(tz, (int, float)) or abs(tz) > 24 * 60:
         raise EventFormatError(f"tz_offset must be minutes within a day, got {tz!r}")
     dur = d.get("duration")
-    if dur is not None and (isinstance(dur, bool) or not isinstance(dur, (int, float)) or dur < 0):
+    if dur is not None and (
+        isinstance(dur, bool) or not isinstance(dur, (int, float)) or not 0 <= dur < math.inf
+    ):
         raise EventFormatError(f"duration must be a non-negative number, got {dur!r}")
     meta = d.get("meta") or {}
     if not isinstance(meta, dict):

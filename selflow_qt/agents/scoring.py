@@ -1,0 +1,66 @@
+"""Ranking candidate actions by their log-likelihood under a (LoRA-adapted) language model.
+
+The prompt runs once; its key/value cache is shared by every candidate, which run together in
+one batched forward pass; the LM head is applied only at the candidate tokens.
+"""
+
+from __future__ import annotations
+
+from selflow_qt.agents.actions import render_target
+
+MAX_PROMPT_TOKENS = 112
+
+
+def score_keys(model, tok, prompt: str, keys: list[str], bf16: bool = False) -> list[float]:
+    """Sum of log-probabilities of each key's target text after ``prompt`` (higher is likelier)."""
+    import torch
+
+    if not keys:
+        return []
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    body, head = base.model, base.get_output_embeddings()
+    device = next(model.parameters()).device
+    p_ids = tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
+    t_ids = [tok(render_target(k), add_special_tokens=False)["input_ids"][:40] for k in keys]
+    n, width = len(keys), max(len(t) for t in t_ids)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    cand = torch.full((n, width), pad, dtype=torch.long)
+    cmask = torch.zeros((n, width), dtype=torch.long)
+    for i, t in enumerate(t_ids):
+        cand[i, : len(t)] = torch.tensor(t)
+        cmask[i, : len(t)] = 1
+    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        prompt_t = torch.tensor([p_ids], device=device)
+        out = body(input_ids=prompt_t, use_cache=True)
+        first = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), -1)
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(n)
+        attn = torch.cat([torch.ones((n, len(p_ids)), dtype=torch.long), cmask], 1).to(device)
+        hidden = body(
+            input_ids=cand.to(device), attention_mask=attn, past_key_values=cache, use_cache=False
+        ).last_hidden_state
+        # Position j of a candidate predicts its token j+1.
+        nxt = cmask[:, 1:].bool()
+        logp = torch.log_softmax(head(hidden[:, :-1][nxt.to(device)]).float(), -1)
+        tok_lp = logp.gather(1, cand[:, 1:][nxt].to(device)[:, None])[:, 0].cpu()
+    scores, pos = [], 0
+    for i, t in enumerate(t_ids):
+        m = len(t) - 1
+        scores.append(float(first[t[0]]) + float(tok_lp[pos : pos + m].sum()))
+        pos += m
+    return scores
+
+
+def full_pass_scores(model, tok, prompt: str, keys: list[str]) -> list[float]:
+    """The same quantity from one plain full forward pass per candidate (a reference for tests)."""
+    import torch
+
+    out = []
+    p_ids = tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
+    for k in keys:
+        t = tok(render_target(k), add_special_tokens=False)["input_ids"][:40]
+        ids = torch.tensor([p_ids + t])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), -1)
+        out.append(sum(float(logp[len(p_ids) - 1 + j, t[j]]) for j in range(len(t))))
+    return out

@@ -1,0 +1,168 @@
+"""Run each clusterer in its own child process with a time limit; failures are recorded, not fatal.
+
+Children come from a ``forkserver`` that preloads numpy/sklearn/hdbscan once, so starting one is
+cheap and never inherits the parent's OpenMP/numba threads (fork after those can deadlock). A
+child that raises reports its traceback; one past its deadline is terminated. At most
+``max_parallel`` run at once (the machine's cores).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from typing import Any
+
+import numpy as np
+
+from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
+
+PRELOAD = [
+    "numpy",
+    "scipy.sparse",
+    "sklearn.cluster",
+    "sklearn.mixture",
+    "sklearn.neighbors",
+    "hdbscan",
+    "selflow_qt.analyze.clusterers",
+]
+
+
+class CycleCancelled(Exception):
+    """The caller asked the cycle to stop."""
+
+
+@dataclass
+class AlgorithmRun:
+    name: str
+    result: LandmarkClusters | None
+    runtime_s: float
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _context() -> mp.context.BaseContext:
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def warm_up() -> None:
+    """Start the forkserver early (it imports sklearn while the parent computes features)."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int) -> None:
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    t0 = time.perf_counter()
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=threads):
+                res = fn(X, seed)
+        except ImportError:
+            res = fn(X, seed)
+        if not isinstance(res, LandmarkClusters):
+            raise TypeError(f"clusterer returned {type(res).__name__}, not LandmarkClusters")
+        if len(res.labels) != len(X):
+            raise ValueError(f"clusterer returned {len(res.labels)} labels for {len(X)} points")
+        conn.send(("ok", res, time.perf_counter() - t0))
+    except BaseException as exc:  # report everything; the parent records it
+        tb = traceback.format_exc(limit=4)
+        conn.send(("error", f"{type(exc).__name__}: {exc}\n{tb}", time.perf_counter() - t0))
+    finally:
+        conn.close()
+
+
+def run_clusterers(
+    X: np.ndarray,
+    names: list[str] | None = None,
+    *,
+    seed: int = 0,
+    timeout_s: float = 60.0,
+    max_parallel: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_done: Callable[[AlgorithmRun], None] | None = None,
+) -> dict[str, AlgorithmRun]:
+    """Fit every named clusterer on ``X``; each result or failure is in the returned dict."""
+    names = list(REGISTRY) if names is None else names
+    max_parallel = max_parallel or max(1, min(len(names), os.cpu_count() or 1))
+    threads = max(1, (os.cpu_count() or 1) // max_parallel)
+    ctx = _context()
+    pending = [n for n in names]
+    running: dict[str, tuple[Any, Any, float]] = {}  # name -> (process, conn, started)
+    done: dict[str, AlgorithmRun] = {}
+
+    def finish(run: AlgorithmRun) -> None:
+        done[run.name] = run
+        if on_done is not None:
+            on_done(run)
+
+    try:
+        while pending or running:
+            while pending and len(running) < max_parallel:
+                name = pending.pop(0)
+                fn = REGISTRY.get(name)
+                if fn is None:
+                    finish(AlgorithmRun(name, None, 0.0, f"no clusterer named {name!r}"))
+                    continue
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(
+                    target=_child, args=(send, fn, X, seed, threads), name=f"selflow-{name}"
+                )
+                proc.daemon = True
+                proc.start()
+                send.close()
+                running[name] = (proc, recv, time.perf_counter())
+            if should_stop is not None and should_stop():
+                raise CycleCancelled("analysis cancelled")
+            now = time.perf_counter()
+            next_deadline = min(started + timeout_s for _, _, started in running.values())
+            ready = wait(
+                [c for _, c, _ in running.values()], timeout=max(0.0, min(0.2, next_deadline - now))
+            )
+            for name, (proc, conn, started) in list(running.items()):
+                elapsed = time.perf_counter() - started
+                if conn in ready:
+                    try:
+                        status, payload, runtime = conn.recv()
+                    except (EOFError, OSError):
+                        proc.join(1.0)
+                        status, payload, runtime = (
+                            "error",
+                            f"child process died (exit code {proc.exitcode})",
+                            elapsed,
+                        )
+                    proc.join(5.0)
+                    del running[name]
+                    if status == "ok":
+                        finish(AlgorithmRun(name, payload, runtime))
+                    else:
+                        finish(AlgorithmRun(name, None, runtime, payload.strip()))
+                elif elapsed > timeout_s:
+                    _stop(proc)
+                    del running[name]
+                    finish(AlgorithmRun(name, None, elapsed, f"timed out after {timeout_s:g} s"))
+    finally:
+        for proc, _conn, _ in running.values():
+            _stop(proc)
+    return {n: done[n] for n in names if n in done}
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    proc.join(2.0)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(2.0)

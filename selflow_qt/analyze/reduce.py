@@ -1,0 +1,136 @@
+"""Reduction: PCA fitted on a sample, landmarks, UMAP on the landmarks, kNN out-of-sample.
+
+Cost grows gently with data: PCA is fitted on at most ``PCA_FIT`` rows and applied to all; the
+quadratic steps (UMAP, the clusterers) see only the landmarks; every other event is placed by
+its k nearest landmarks in PCA space (inverse-distance weights), which also carries labels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+PCA_DIMS = 16
+PCA_FIT = 20_000
+KNN = 8
+UMAP_NEIGHBORS = 15
+
+
+@dataclass
+class Reduced:
+    Z: np.ndarray  # (n, d) PCA space, all events
+    landmarks: np.ndarray  # (m,) indices of the landmark events
+    space: np.ndarray  # (m, c) where clusterers work (UMAP of the landmarks, or PCA)
+    xy: np.ndarray  # (n, 2) float32 projection for the scatter
+    knn_idx: np.ndarray  # (n, KNN) landmark positions (0..m-1) nearest each event
+    knn_w: np.ndarray  # (n, KNN) normalized inverse-distance weights
+    method: str
+
+
+def pick_landmarks(n: int, m: int, seed: int) -> np.ndarray:
+    """A uniform random sample of ``m`` event indices (sorted); all when n <= m."""
+    if n <= m:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
+
+
+def _umap(space: np.ndarray, n_components: int, knn: tuple, seed: int) -> np.ndarray:
+    import umap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = umap.UMAP(
+            n_components=n_components,
+            n_neighbors=UMAP_NEIGHBORS,
+            min_dist=0.0 if n_components > 2 else 0.1,
+            random_state=seed,
+            precomputed_knn=knn,
+            n_epochs=200,
+            init="spectral",
+        )
+        return model.fit_transform(space).astype(np.float32)
+
+
+def umap_available() -> bool:
+    try:
+        import umap  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def reduce_features(
+    X: np.ndarray,
+    *,
+    n_landmarks: int = 4000,
+    seed: int = 0,
+    use_umap: bool = True,
+    cluster_dims: int = 5,
+    timings: dict[str, float] | None = None,
+) -> Reduced:
+    """PCA for all events, UMAP (or PCA) for the landmarks, kNN placement of the rest."""
+    import time
+
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
+
+    t0 = time.perf_counter()
+    n = len(X)
+    rng = np.random.default_rng(seed)
+    fit_rows = X if n <= PCA_FIT else X[rng.choice(n, size=PCA_FIT, replace=False)]
+    dims = int(max(1, min(PCA_DIMS, X.shape[1], len(fit_rows) - 1)))
+    pca = PCA(n_components=dims, random_state=seed).fit(fit_rows)
+    Z = pca.transform(X).astype(np.float32)
+    landmarks = pick_landmarks(n, n_landmarks, seed)
+    L = Z[landmarks]
+    k = int(min(KNN, len(L)))
+    nn = NearestNeighbors(n_neighbors=k).fit(L)
+    dist, idx = nn.kneighbors(Z)
+    w = 1.0 / (dist + 1e-6)
+    w = (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+    if timings is not None:
+        timings["pca_knn"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    method = "pca"
+    space = L
+    xy_l = L[:, :2] if L.shape[1] >= 2 else np.hstack([L, np.zeros((len(L), 1), np.float32)])
+    if use_umap and len(L) > UMAP_NEIGHBORS + 2 and umap_available():
+        kk = UMAP_NEIGHBORS
+        ld, li = NearestNeighbors(n_neighbors=kk).fit(L).kneighbors(L)
+        space = _umap(L, cluster_dims, (li, ld, None), seed)
+        xy_l = _umap(L, 2, (li, ld, None), seed)
+        method = "umap"
+    xy = np.einsum("nk,nkd->nd", w, xy_l[idx]).astype(np.float32)
+    xy[landmarks] = xy_l  # landmarks keep their own coordinates
+    if timings is not None:
+        timings["umap"] = time.perf_counter() - t0
+    return Reduced(
+        Z=Z,
+        landmarks=landmarks,
+        space=np.ascontiguousarray(space, dtype=np.float32),
+        xy=xy,
+        knn_idx=idx.astype(np.int32),
+        knn_w=w,
+        method=method,
+    )
+
+
+def propagate(
+    labels_l: np.ndarray, conf_l: np.ndarray, knn_idx: np.ndarray, knn_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels for every event by a weighted vote of its nearest landmarks (-1 votes count too).
+
+    Confidence = the winning label's vote share times the voters' mean confidence.
+    """
+    L = labels_l[knn_idx]  # (n, k)
+    C = conf_l[knn_idx]
+    uniq = np.unique(labels_l)
+    scores = np.stack([(knn_w * (L == u)).sum(axis=1) for u in uniq], axis=1)
+    win = scores.argmax(axis=1)
+    labels = uniq[win].astype(np.int32)
+    share = scores[np.arange(len(win)), win]
+    mask = L == labels[:, None]
+    mean_conf = (C * mask * knn_w).sum(axis=1) / np.maximum((mask * knn_w).sum(axis=1), 1e-9)
+    return labels, (share * mean_conf).astype(np.float32)

@@ -1,0 +1,90 @@
+"""`selflow collect` (the headless collector) and `selflow status`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("collect", help="run the collectors headless until Ctrl-C or SIGTERM")
+    p.add_argument(
+        "--roots", nargs="+", metavar="FOLDER", help="folders to watch (default: settings)"
+    )
+    p.add_argument("--no-fs", action="store_true", help="do not watch files")
+    p.add_argument("--no-apps", action="store_true", help="do not record apps")
+    p.add_argument("--no-shell", action="store_true", help="do not tail shell history")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    p.set_defaults(func=run_collect)
+
+    s = subparsers.add_parser("status", help="events, buffer fill, database size, collectors")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=run_status)
+
+
+def run_collect(args: argparse.Namespace) -> int:
+    """Run the collection service until Ctrl-C, SIGTERM or ``--seconds``; flush; exit 0."""
+    from selflow_qt.collect.service import CollectionService
+    from selflow_qt.core.settings import Settings, resolve_data_dir
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    settings = Settings.load(data_dir)
+    roots = getattr(args, "roots", None)
+    service = CollectionService(
+        data_dir,
+        settings,
+        roots=roots,
+        fs=False if getattr(args, "no_fs", False) else None,
+        apps=False if getattr(args, "no_apps", False) else None,
+        shell=False if getattr(args, "no_shell", False) else None,
+    )
+    names = ", ".join(c.name for c in service.collectors) or "none"
+    watched = ", ".join(roots or settings.watch_roots) if "fs" in names else "-"
+    print(
+        f"selflow: collecting ({names}) into {data_dir}; watching {watched}. Press Ctrl-C to stop.",
+        file=sys.stderr,
+        flush=True,
+    )
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: service.request_stop())
+    service.start()
+    try:
+        seconds = getattr(args, "seconds", None)
+        service.wait(seconds)
+    finally:
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stats = service.stats
+    print(
+        f"selflow: stopped; {stats.written} events written"
+        + (f", {stats.dropped} dropped (recorded as a gap)" if stats.dropped else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print the status report (see selflow_qt.collect.status for the JSON keys)."""
+    from selflow_qt.collect.status import collect_status, format_status
+    from selflow_qt.store.context import StoreContext
+
+    ctx = StoreContext.open(args.data_dir)
+    try:
+        report = collect_status(ctx)
+    finally:
+        ctx.close()
+    if getattr(args, "json", False):
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_status(report))
+    return 0

@@ -1,0 +1,106 @@
+"""`selflow export jsonl`: every stored event in the interchange form, streamed in time order."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from selflow_qt.core.event import Event
+
+if TYPE_CHECKING:
+    from peewee import SqliteDatabase
+
+SELECT_SQL = (
+    "SELECT ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta "
+    "FROM events WHERE ts >= ? AND ts < ? ORDER BY ts, id"
+)
+
+
+def parse_when(text: str) -> float:
+    """Unix seconds from seconds, a date or an ISO 8601 time (times without a zone are local)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"not a time: {text!r} (use Unix seconds, 2024-05-01 or ISO 8601)"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.astimezone()  # local time
+    return dt.timestamp()
+
+
+def export_jsonl(
+    db: SqliteDatabase,
+    out: TextIO,
+    since: float | None = None,
+    until: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write events with ``since <= ts < until`` to ``out``, one JSON object a line; the count."""
+    cursor = db.connection().execute(
+        SELECT_SQL,
+        (-1.0 if since is None else since, float("inf") if until is None else until),
+    )
+    n = 0
+    while True:
+        rows = cursor.fetchmany(500)
+        if not rows:
+            break
+        lines = []
+        for ts, tz, source, action, path, dest, app, cmd, cwd, duration, meta in rows:
+            ev = Event(
+                ts=ts,
+                tz_offset=tz,
+                source=source,
+                action=action,
+                path=path,
+                dest=dest,
+                app=app,
+                cmd=cmd,
+                cwd=cwd,
+                duration=duration,
+                meta=json.loads(meta) if meta else {},
+            )
+            lines.append(ev.to_json())
+        out.write("\n".join(lines))
+        out.write("\n")
+        n += len(rows)
+        if progress is not None:
+            progress(n)
+    return n
+
+
+def export_to(
+    db: SqliteDatabase,
+    output: str | Path | None,
+    since: float | None = None,
+    until: float | None = None,
+) -> int:
+    """Export to a file (written whole or not at all, mode 0600) or to stdout for None or '-'."""
+    if output is None or str(output) == "-":
+        n = export_jsonl(db, sys.stdout, since, until)
+        sys.stdout.flush()
+        return n
+    target = Path(output).expanduser()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            n = export_jsonl(db, f, since, until)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n

@@ -1,0 +1,252 @@
+"""The filesystem collector: create/modify/delete/move under the watched roots, through watchdog.
+
+Excluded folders are neither watched nor walked. Every reported change also updates a model of
+what was reported (:class:`TreeModel`), so that after an inotify queue overflow, or when the watch
+limit forces polling, a rescan reports exactly what was missed (meta ``rescan: true``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent
+
+from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, UNAVAILABLE, Collector, Emit
+from selflow_qt.collect.fs_tree import Change, TreeModel, _entry_stat
+from selflow_qt.collect.fs_watch import make_observer
+from selflow_qt.core.event import Event
+from selflow_qt.core.privacy import PrivacyFilter
+
+log = logging.getLogger(__name__)
+
+_WATCHED_TYPES = ("created", "deleted", "modified", "moved")
+
+
+def _max_user_watches() -> str:
+    try:
+        return Path("/proc/sys/fs/inotify/max_user_watches").read_text().strip()
+    except OSError:
+        return "?"
+
+
+class _RootHandler:
+    """Receives watchdog's events for one root and hands them to the collector."""
+
+    def __init__(self, collector: FilesystemCollector, root: str) -> None:
+        self.collector = collector
+        self.root = root
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        try:
+            self.collector.handle(self.root, event)
+        except Exception:  # never let one odd event kill the observer's thread
+            log.exception("fs event %r could not be handled", event)
+
+
+class FilesystemCollector(Collector):
+    """Watches ``roots`` recursively; emits source ``fs`` events through ``emit``."""
+
+    name = "fs"
+
+    def __init__(
+        self,
+        roots: Iterable[str | os.PathLike],
+        privacy: PrivacyFilter | None = None,
+        *,
+        poll_seconds: float = 60.0,
+    ) -> None:
+        super().__init__()
+        self.roots = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots]
+        self.privacy = privacy or PrivacyFilter()
+        self.poll_seconds = poll_seconds
+        self.models: dict[str, TreeModel] = {}
+        self.polled: set[str] = set()
+        self.observer = None
+        self.rescans = 0
+        self.ready = threading.Event()
+        self._emit: Emit = lambda ev: None
+        self._model_lock = threading.RLock()
+        self._problems: list[str] = []
+        self._excluded = self.privacy.is_excluded
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def run(self, emit: Emit, stopping: threading.Event) -> None:
+        self._emit = emit
+        self.observer = make_observer(self._excluded)
+        self.observer.start()
+        try:
+            for root in self.roots:
+                self._watch_root(root)
+            if not self.models:
+                self.set_status(UNAVAILABLE, "; ".join(self._problems) or "no folders to watch")
+                self.ready.set()
+                return
+            self._report()
+            self.ready.set()
+            next_poll = time.monotonic() + self.poll_seconds
+            while not stopping.wait(1.0):
+                if self.polled and time.monotonic() >= next_poll:
+                    for root in list(self.polled):
+                        self.rescan(root, "poll")
+                    next_poll = time.monotonic() + self.poll_seconds
+        finally:
+            self.ready.set()
+            self._drain()
+            self.observer.stop()
+            self.observer.join(10)
+            if self.state == RUNNING:
+                self.set_status(STOPPED, f"stopped; was watching {', '.join(self.models)}")
+
+    def _drain(self, timeout: float = 2.0) -> None:
+        """Let events the kernel already reported reach ``emit`` before stopping."""
+        q = self.observer.event_queue
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 3 and time.monotonic() < deadline:
+            quiet = quiet + 1 if q.unfinished_tasks == 0 else 0
+            time.sleep(0.05)
+
+    def _watch_root(self, root: str) -> None:
+        if not os.path.isdir(root):
+            self._problems.append(f"{root}: not a folder")
+            return
+        if self._excluded(root):
+            self._problems.append(f"{root}: excluded by the privacy rules")
+            return
+        model = TreeModel(root, self._excluded)
+        with self._model_lock:
+            self.models[root] = model
+            try:
+                self.observer.schedule(_RootHandler(self, root), root, recursive=True)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    del self.models[root]
+                    self._problems.append(f"{root}: cannot watch ({exc.strerror or exc})")
+                    return
+                self.polled.add(root)
+            model.build()
+
+    def _report(self) -> None:
+        entries = sum(m.entry_count() for m in self.models.values())
+        detail = f"watching {', '.join(self.models)} ({entries} entries)"
+        if self.polled:
+            detail += (
+                f"; inotify watch limit reached (fs.inotify.max_user_watches={_max_user_watches()}),"
+                f" polling every {self.poll_seconds:g} s: {', '.join(sorted(self.polled))}"
+            )
+        if self.rescans:
+            detail += f"; {self.rescans} rescan(s)"
+        if self._problems:
+            detail += "; " + "; ".join(self._problems)
+        self.set_status(RUNNING, detail)
+
+    # -- events --------------------------------------------------------------------------------
+    def handle(self, root: str, event: FileSystemEvent) -> None:
+        kind = event.event_type
+        if kind == "overflow":
+            log.warning("inotify queue overflow under %s: rescanning", root)
+            self.rescan(root, "overflow")
+            return
+        if kind == "watch_limit":
+            log.warning("inotify watch limit reached under %s: polling it", root)
+            self.polled.add(root)
+            self._report()
+            return
+        if kind not in _WATCHED_TYPES:
+            return  # opened, closed, attrib: not user actions we record
+        model = self.models.get(root)
+        if model is None:
+            return
+        src = os.fsdecode(event.src_path)
+        is_dir = event.is_directory
+        if kind == "moved":
+            self._moved(model, src, os.fsdecode(event.dest_path), is_dir)
+            return
+        if self._excluded(src):
+            return
+        if kind == "modified":
+            if is_dir:
+                return  # watchdog's "folder contents changed" echo
+            st = _entry_stat(src)
+            with self._model_lock:
+                model.touch(src, st[1] if st else 0)
+            self._send("modify", src, False, st[2] if st else None)
+        elif kind == "created":
+            st = _entry_stat(src)
+            with self._model_lock:
+                new = model.add(src, is_dir, st[1] if st else 0)
+            if new:
+                self._send("create", src, is_dir, None if is_dir or not st else st[2])
+        else:  # deleted
+            with self._model_lock:
+                gone = model.remove(src)
+            if gone:
+                self._send("delete", src, is_dir, None)
+
+    def _moved(self, model: TreeModel, src: str, dest: str, is_dir: bool) -> None:
+        src_out, dest_out = self._excluded(src), self._excluded(dest)
+        if src_out and dest_out:
+            return
+        if src_out:  # appeared from a place we do not record
+            st = _entry_stat(dest)
+            with self._model_lock:
+                new = model.add(dest, is_dir, st[1] if st else 0)
+            if new:
+                self._send("create", dest, is_dir, None if is_dir or not st else st[2])
+            return
+        if dest_out:  # went somewhere we do not record
+            with self._model_lock:
+                gone = model.remove(src)
+            if gone:
+                self._send("delete", src, is_dir, None)
+            return
+        with self._model_lock:
+            known = model.move(src, dest)
+            if not known:
+                if model.contains(dest):
+                    return  # already reported (a file inside a folder that moved as a whole)
+                st = _entry_stat(dest)
+                model.add(dest, is_dir, st[1] if st else 0)
+        self._send("move", src, is_dir, None, dest=dest)
+
+    def rescan(self, root: str, reason: str) -> list[Change]:
+        """Diff the disk against what was reported under ``root`` and emit the differences."""
+        model = self.models.get(root)
+        if model is None:
+            return []
+        with self._model_lock:
+            changes = model.rescan()
+        for c in changes:
+            self._send(c.action, c.path, c.is_dir, c.size, rescan=reason)
+        self.rescans += 1
+        self._report()
+        return changes
+
+    def _send(
+        self,
+        action: str,
+        path: str,
+        is_dir: bool,
+        size: int | None,
+        *,
+        dest: str | None = None,
+        rescan: str | None = None,
+    ) -> None:
+        meta: dict = {}
+        if is_dir:
+            meta["is_dir"] = True
+        if size is not None:
+            meta["size"] = size
+        if rescan:
+            meta["rescan"] = True
+            meta["reason"] = rescan
+        self._emit(Event.now("fs", action, path=path, dest=dest, meta=meta))
+
+    def fail(self, message: str) -> None:
+        self.set_status(ERROR, message)

@@ -1,0 +1,184 @@
+"""What the filesystem collector has reported under one root, and how a rescan finds what it missed.
+
+The model maps each folder to its entries (``name -> mtime_ns`` for files, ``DIR`` for folders).
+Live events keep it current; a rescan (after an inotify overflow, or when polling) diffs the disk
+against it, so every change the kernel dropped is reported once and nothing is reported twice.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+DIR = -1  # entry value of a sub-folder
+
+
+@dataclass(slots=True)
+class Change:
+    """One difference between the model and the disk."""
+
+    action: str  # create | modify | delete
+    path: str
+    is_dir: bool
+    size: int | None = None
+
+
+def _entry_stat(path: str) -> tuple[bool, int, int] | None:
+    """(is_dir, mtime_ns, size) without following links; None if the entry vanished."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    is_dir = (st.st_mode & 0o170000) == 0o040000
+    return is_dir, st.st_mtime_ns, st.st_size
+
+
+def scan_tree(
+    root: str, is_excluded: Callable[[str], bool]
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Walk ``root`` (not into excluded or unreadable folders): ({folder: {name: mtime|DIR}}, sizes)."""
+    folders: dict[str, dict[str, int]] = {}
+    sizes: dict[str, int] = {}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        entries: dict[str, int] = {}
+        folders[folder] = entries
+        try:
+            it = os.scandir(folder)
+        except OSError:  # unreadable, vanished or a name too long: keep the folder, know nothing
+            continue
+        with it:
+            for entry in it:
+                path = os.path.join(folder, entry.name)
+                if is_excluded(path):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        entries[entry.name] = DIR
+                        stack.append(path)
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:  # deleted between listing and stat
+                    continue
+                entries[entry.name] = st.st_mtime_ns
+                sizes[path] = st.st_size
+    return folders, sizes
+
+
+class TreeModel:
+    """The reported state of one watched root. Not thread-safe: callers hold a lock."""
+
+    def __init__(self, root: str, is_excluded: Callable[[str], bool]) -> None:
+        self.root = root
+        self.is_excluded = is_excluded
+        self.folders: dict[str, dict[str, int]] = {root: {}}
+
+    def build(self) -> int:
+        """Take the initial picture of the disk; returns the number of entries."""
+        self.folders, _ = scan_tree(self.root, self.is_excluded)
+        return self.entry_count()
+
+    def entry_count(self) -> int:
+        return sum(len(e) for e in self.folders.values())
+
+    def contains(self, path: str) -> bool:
+        parent, name = os.path.split(path)
+        entries = self.folders.get(parent)
+        return entries is not None and name in entries
+
+    def add(self, path: str, is_dir: bool, mtime_ns: int = 0) -> bool:
+        """Record a new entry; False if it was already known (a duplicate report)."""
+        parent, name = os.path.split(path)
+        entries = self.folders.setdefault(parent, {})
+        known = name in entries
+        entries[name] = DIR if is_dir else mtime_ns
+        if is_dir:
+            self.folders.setdefault(path, {})
+        return not known
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        parent, name = os.path.split(path)
+        entries = self.folders.setdefault(parent, {})
+        if entries.get(name) != DIR:
+            entries[name] = mtime_ns
+
+    def remove(self, path: str) -> list[str]:
+        """Forget an entry and everything under it; returns the forgotten paths (empty if unknown)."""
+        parent, name = os.path.split(path)
+        entries = self.folders.get(parent)
+        if entries is None or name not in entries:
+            return []
+        value = entries.pop(name)
+        gone = [path]
+        if value == DIR:
+            gone += list(self._drop_subtree(path))
+        return gone
+
+    def move(self, src: str, dst: str) -> bool:
+        """Rename an entry (and a folder's subtree); False if the source was unknown."""
+        parent, name = os.path.split(src)
+        entries = self.folders.get(parent)
+        if entries is None or name not in entries:
+            return False
+        value = entries.pop(name)
+        dparent, dname = os.path.split(dst)
+        self.folders.setdefault(dparent, {})[dname] = value
+        if value == DIR:
+            prefix = src + os.sep
+            for folder in [f for f in self.folders if f == src or f.startswith(prefix)]:
+                self.folders[dst + folder[len(src) :]] = self.folders.pop(folder)
+        return True
+
+    def _drop_subtree(self, path: str) -> Iterator[str]:
+        prefix = path + os.sep
+        for folder in [f for f in self.folders if f == path or f.startswith(prefix)]:
+            for name in self.folders.pop(folder):
+                yield os.path.join(folder, name)
+
+    def rescan(self, under: str | None = None) -> list[Change]:
+        """Diff the disk below ``under`` (default: the root) against the model and adopt the disk."""
+        top = under or self.root
+        new, sizes = scan_tree(top, self.is_excluded)
+        prefix = top + os.sep
+        old = {f: e for f, e in self.folders.items() if f == top or f.startswith(prefix)}
+        changes: list[Change] = []
+        for folder in sorted(new):  # parents before children
+            entries = new[folder]
+            before = old.get(folder, {})
+            for name, value in entries.items():
+                path = os.path.join(folder, name)
+                prev = before.get(name)
+                if prev is None or (prev == DIR) != (value == DIR):
+                    changes.append(Change("create", path, value == DIR, sizes.get(path)))
+                elif value != DIR and value != prev:
+                    changes.append(Change("modify", path, False, sizes.get(path)))
+        for folder in sorted(old, reverse=True):  # children before parents
+            entries = new.get(folder)
+            if entries is None and folder != top:
+                continue  # its parent's entry reports it (below)
+            for name, value in old[folder].items():
+                if entries is None or name not in entries:
+                    path = os.path.join(folder, name)
+                    if value == DIR:
+                        for sub in sorted(self._known_under(old, path), reverse=True):
+                            changes.append(Change("delete", sub, False))
+                    changes.append(Change("delete", path, value == DIR))
+        for folder in old:
+            self.folders.pop(folder, None)
+        self.folders.update(new)
+        if top != self.root:  # keep the parent's entry for the rescanned folder
+            parent, name = os.path.split(top)
+            if os.path.isdir(top):
+                self.folders.setdefault(parent, {})[name] = DIR
+        return changes
+
+    @staticmethod
+    def _known_under(old: dict[str, dict[str, int]], path: str) -> Iterator[str]:
+        prefix = path + os.sep
+        for folder, entries in old.items():
+            if folder == path or folder.startswith(prefix):
+                for name, value in entries.items():
+                    if value != DIR:
+                        yield os.path.join(folder, name)

@@ -1,0 +1,44 @@
+"""Reading the JSON Lines interchange form, one event a line, streamed in bounded memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from selflow_qt.collect.importers import ImportFormatError, Record
+from selflow_qt.core.event import event_from_json
+
+
+class JsonlSource:
+    """A JSONL file of events (``ts`` as Unix seconds or ISO 8601); blank lines are skipped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        if not self.path.is_file():
+            raise ImportFormatError(self.name, None, "no such file")
+
+    def records(self) -> Iterator[Record]:
+        try:
+            f = self.path.open("rb")
+        except OSError as exc:
+            raise ImportFormatError(self.name, None, exc.strerror or str(exc)) from None
+        with f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield ImportFormatError(
+                        self.name,
+                        lineno,
+                        f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                    )
+                    continue
+                if lineno == 1:
+                    line = line.lstrip("\ufeff")
+                if not line.strip():
+                    continue
+                try:
+                    yield event_from_json(line)
+                except (ValueError, OverflowError) as exc:
+                    yield ImportFormatError(self.name, lineno, str(exc))

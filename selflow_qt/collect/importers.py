@@ -1,0 +1,225 @@
+"""`selflow import`: validate a whole input first, then write it in one transaction.
+
+Each kind of input (JSON Lines, shell history, ActivityWatch) is a source whose ``records()``
+yields events and record-level errors, and can be iterated twice: once to validate, once to
+write. Nothing is written unless every record is valid (or ``skip_bad`` says to skip the bad ones).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from selflow_qt.core.event import Event
+from selflow_qt.core.privacy import PrivacyFilter
+from selflow_qt.store.writer import event_row, insert_events
+
+if TYPE_CHECKING:
+    from peewee import SqliteDatabase
+
+    from selflow_qt.store.context import StoreContext
+
+KINDS = ("jsonl", "shell", "activitywatch")
+CHUNK = 5_000  # events per insert and per duplicate lookup
+MAX_LISTED_SKIPS = 1_000  # skipped records kept for the report; the count keeps going
+
+Progress = Callable[[int, int], None]
+
+
+class ImportFormatError(ValueError):
+    """A malformed input: names the file (or URL), the line and, in JSON documents, the path."""
+
+    def __init__(
+        self, source: str, line: int | None, message: str, where: str | None = None
+    ) -> None:
+        self.source = str(source)
+        self.line = line
+        self.message = message
+        self.where = where
+        super().__init__(self.location() + ": " + (f"{where}: " if where else "") + message)
+
+    def location(self) -> str:
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+
+Record = Event | ImportFormatError
+
+
+class ImportSource(Protocol):
+    """An input that can be read twice; ``name`` is what error messages call it."""
+
+    name: str
+
+    def records(self) -> Iterator[Record]: ...
+
+
+@dataclass
+class ImportReport:
+    """What an import did: imported, filtered by privacy, skipped as malformed, already present."""
+
+    kind: str
+    source: str
+    imported: int = 0
+    filtered: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    valid: int = 0
+    seconds: float = 0.0
+    skipped_records: list[ImportFormatError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"imported {self.imported} events from {self.source}, "
+            f"filtered by privacy {self.filtered}, skipped {self.skipped}, "
+            f"already present {self.duplicates} ({self.seconds:.1f} s)"
+        )
+
+
+def open_source(kind: str, source: str | Path) -> ImportSource:
+    """The reader for one kind of input; raises ImportFormatError if it cannot be opened."""
+    if kind == "jsonl":
+        from selflow_qt.collect.import_jsonl import JsonlSource
+
+        return JsonlSource(Path(source))
+    if kind == "shell":
+        from selflow_qt.collect.import_shell import ShellHistorySource
+
+        return ShellHistorySource(Path(source))
+    if kind in ("activitywatch", "aw"):
+        from selflow_qt.collect.import_aw import ActivityWatchSource
+
+        return ActivityWatchSource(str(source))
+    raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def import_file(
+    ctx: StoreContext,
+    kind: str,
+    path: str | Path,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one file (or aw-server URL) into the store, all or nothing.
+
+    ``progress(done, total)`` is called while it works; total is 0 while validating.
+    """
+    source = open_source(kind, path)
+    privacy = PrivacyFilter.from_settings(ctx.settings)
+    return import_source(ctx.db, source, kind, privacy, skip_bad=skip_bad, progress=progress)
+
+
+def import_source(
+    db: SqliteDatabase,
+    source: ImportSource,
+    kind: str,
+    privacy: PrivacyFilter,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate every record of ``source``, then write the good ones in one transaction."""
+    started = time.monotonic()
+    report = ImportReport(kind=kind, source=source.name)
+    for rec in source.records():
+        if isinstance(rec, ImportFormatError):
+            if not skip_bad:
+                raise rec
+            report.skipped += 1
+            if len(report.skipped_records) < MAX_LISTED_SKIPS:
+                report.skipped_records.append(rec)
+        else:
+            report.valid += 1
+            if progress is not None and report.valid % 10_000 == 0:
+                progress(report.valid, 0)
+    _write(db, source, privacy, report, skip_bad, progress)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _write(
+    db: SqliteDatabase,
+    source: ImportSource,
+    privacy: PrivacyFilter,
+    report: ImportReport,
+    skip_bad: bool,
+    progress: Progress | None,
+) -> None:
+    total, done = report.valid, 0
+    # IMMEDIATE: take the write lock up front so a live writer can't make us fail half-way.
+    with db.atomic("IMMEDIATE"):
+        last_id = db.execute_sql("SELECT max(id) FROM events").fetchone()[0]
+        dedupe = _Deduper(db, last_id) if last_id is not None else None
+        batch: list[Event] = []
+        for rec in source.records():
+            if isinstance(rec, ImportFormatError):
+                if not skip_bad:  # the input changed since it was validated
+                    raise rec
+                continue
+            done += 1
+            ev = privacy.apply(rec)
+            if ev is None:
+                report.filtered += 1
+            else:
+                batch.append(ev)
+            if len(batch) >= CHUNK:
+                _flush(db, batch, dedupe, report)
+                batch = []
+                if progress is not None:
+                    progress(done, total)
+        _flush(db, batch, dedupe, report)
+        if dedupe is not None:
+            dedupe.close()
+    if progress is not None:
+        progress(total, total)
+
+
+def _flush(
+    db: SqliteDatabase, batch: list[Event], dedupe: _Deduper | None, report: ImportReport
+) -> None:
+    if dedupe is not None and batch:
+        present = dedupe.present(batch)
+        if present:
+            report.duplicates += len(present)
+            batch = [ev for i, ev in enumerate(batch) if i not in present]
+    n, _ = insert_events(db, batch)
+    report.imported += n
+
+
+class _Deduper:
+    """Finds events that were already in the database before this import began.
+
+    A fingerprint is (ts, source, action, path, cmd, app, duration) as stored; the lookup is
+    one join of a temp table against the events' (source, ts) index per chunk.
+    """
+
+    def __init__(self, db: SqliteDatabase, last_id: int) -> None:
+        self.db = db
+        self.last_id = last_id
+        db.execute_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS import_keys (i INTEGER PRIMARY KEY, ts REAL, "
+            "source TEXT, action TEXT, path TEXT, cmd TEXT, app TEXT, duration REAL)"
+        )
+        db.execute_sql("DELETE FROM import_keys")
+
+    def present(self, batch: list[Event]) -> set[int]:
+        keys = []
+        for i, ev in enumerate(batch):
+            row = event_row(ev)  # the stored form: cleaned text, as the fast path writes it
+            keys.append((i, row[0], row[2], row[3], row[4], row[7], row[6], row[9]))
+        conn = self.db.connection()
+        conn.executemany("INSERT INTO import_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", keys)
+        found = conn.execute(
+            "SELECT k.i FROM import_keys k WHERE EXISTS (SELECT 1 FROM events e "
+            "WHERE e.source = k.source AND e.ts = k.ts AND e.id <= ? AND e.action = k.action "
+            "AND e.path IS k.path AND e.cmd IS k.cmd AND e.app IS k.app "
+            "AND e.duration IS k.duration)",
+            (self.last_id,),
+        ).fetchall()
+        conn.execute("DELETE FROM import_keys")
+        return {r[0] for r in found}
+
+    def close(self) -> None:
+        self.db.execute_sql("DROP TABLE IF EXISTS temp.import_keys")

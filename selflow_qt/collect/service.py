@@ -1,0 +1,197 @@
+"""The collection service: one event writer, the enabled collectors in their own threads, and
+their health in the ``collector_status`` table so another process (``selflow status``) can read it.
+
+Plain Python (no Qt): the CLI runs it directly; the desktop app wraps it in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, Collector, CollectorHealth
+from selflow_qt.core.privacy import PrivacyFilter
+from selflow_qt.core.settings import Settings, resolve_data_dir
+from selflow_qt.store.db import connect, db_path_for, open_database
+from selflow_qt.store.state import kv_set
+from selflow_qt.store.writer import EventWriter, WriterStats
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10.0
+FLUSHED_KEY = "collector.flushed"
+
+_UPSERT_STATUS = (
+    "INSERT INTO collector_status (name, state, detail, pid, updated_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(name) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
+    "pid = excluded.pid, updated_at = excluded.updated_at"
+)
+
+
+def build_collectors(
+    settings: Settings,
+    privacy: PrivacyFilter,
+    *,
+    roots: Iterable[str] | None = None,
+    fs: bool | None = None,
+    apps: bool | None = None,
+    shell: bool | None = None,
+) -> list[Collector]:
+    """The collectors the settings (or the overrides) enable, not yet started."""
+    out: list[Collector] = []
+    if settings.collect_fs if fs is None else fs:
+        from selflow_qt.collect.fs import FilesystemCollector
+
+        out.append(FilesystemCollector(list(roots or settings.watch_roots), privacy))
+    if settings.collect_apps if apps is None else apps:
+        from selflow_qt.collect.apps import AppCollector
+
+        out.append(AppCollector(poll_seconds=settings.app_poll_seconds))
+    if settings.collect_shell if shell is None else shell:
+        from selflow_qt.collect.shell import ShellCollector
+
+        out.append(ShellCollector(settings.shell_history_files or None))
+    return out
+
+
+class CollectionService:
+    """Runs collectors into one :class:`EventWriter` and publishes their health."""
+
+    def __init__(
+        self,
+        ctx_or_data_dir=None,
+        settings: Settings | None = None,
+        *,
+        collectors: list[Collector] | None = None,
+        roots: Iterable[str] | None = None,
+        fs: bool | None = None,
+        apps: bool | None = None,
+        shell: bool | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
+        self._ctx = ctx_or_data_dir if hasattr(ctx_or_data_dir, "data_dir") else None
+        if self._ctx is not None:  # a StoreContext: its database is open and migrated
+            self.data_dir = Path(ctx_or_data_dir.data_dir)
+            settings = settings or ctx_or_data_dir.settings
+        else:
+            self.data_dir = resolve_data_dir(ctx_or_data_dir)
+        self.settings = settings or Settings.load(self.data_dir)
+        self.db_path = db_path_for(self.data_dir)
+        self.privacy = PrivacyFilter.from_settings(self.settings)
+        self.collectors = (
+            collectors
+            if collectors is not None
+            else build_collectors(
+                self.settings, self.privacy, roots=roots, fs=fs, apps=apps, shell=shell
+            )
+        )
+        self.heartbeat_seconds = heartbeat_seconds
+        self.writer = EventWriter(self.db_path, self.privacy, on_flush=self._flushed)
+        self.flushed_total = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._heartbeat: threading.Thread | None = None
+        self._started = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> CollectionService:
+        if self._started:
+            return self
+        if self._ctx is None:  # make sure the schema exists before any thread writes
+            open_database(self.data_dir).close()
+        self._started = True
+        self.writer.start()
+        for c in self.collectors:
+            c.set_status(RUNNING, "starting")
+            t = threading.Thread(target=self._run_one, args=(c,), name=f"selflow-{c.name}")
+            t.daemon = True
+            t.start()
+            self._threads.append(t)
+        try:
+            self._write_health()  # so `selflow status` sees the collectors at once
+        except Exception:
+            log.exception("could not record collector health")
+        self._heartbeat = threading.Thread(target=self._beat, name="selflow-health", daemon=True)
+        self._heartbeat.start()
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the collectors, flush every queued event and record them as stopped."""
+        if not self._started:
+            return
+        self._stopping.set()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.1, deadline - time.monotonic()))
+        if self._heartbeat is not None:
+            self._heartbeat.join(max(0.1, deadline - time.monotonic()))
+        self.writer.close(max(1.0, deadline - time.monotonic()))
+        self._write_health(final=True)
+        self._started = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until ``stop`` is requested (True) or the timeout passes (False)."""
+        return self._stopping.wait(timeout)
+
+    def request_stop(self) -> None:
+        """Ask a blocked ``wait`` to return (safe from a signal handler)."""
+        self._stopping.set()
+
+    @property
+    def stats(self) -> WriterStats:
+        return self.writer.stats
+
+    def health(self) -> list[CollectorHealth]:
+        now, pid = time.time(), os.getpid()
+        out = []
+        for c in self.collectors:
+            state, detail = c.status()
+            out.append(CollectorHealth(c.name, state, detail, pid, now))
+        return out
+
+    # -- threads -------------------------------------------------------------------------------
+    def _run_one(self, collector: Collector) -> None:
+        try:
+            collector.run(self.writer.submit, self._stopping)
+        except Exception as exc:  # one broken collector must not stop the others
+            log.exception("collector %s failed", collector.name)
+            collector.set_status(ERROR, f"{type(exc).__name__}: {exc}")
+
+    def _flushed(self, n: int, stats: WriterStats) -> None:
+        self.flushed_total = stats.written
+        log.info("flushed %d events (total %d)", n, stats.written)
+
+    def _beat(self) -> None:
+        last: list[tuple[str, str]] = []
+        next_beat = 0.0
+        while True:
+            stopping = self._stopping.wait(1.0)
+            now_states = [c.status() for c in self.collectors]
+            if stopping:
+                return
+            if now_states != last or time.monotonic() >= next_beat:
+                try:
+                    self._write_health()
+                except Exception:  # a busy or locked database: try again next beat
+                    log.exception("could not record collector health")
+                    continue
+                last = now_states
+                next_beat = time.monotonic() + self.heartbeat_seconds
+
+    def _write_health(self, final: bool = False) -> None:
+        rows = self.health()
+        db = connect(self.db_path)
+        try:
+            with db.atomic():
+                for h in rows:
+                    state = h.state
+                    if final and state == RUNNING:
+                        state = STOPPED
+                    db.execute_sql(_UPSERT_STATUS, (h.name, state, h.detail, h.pid, h.updated_at))
+                kv_set(db, FLUSHED_KEY, {"pid": os.getpid(), "written": self.writer.stats.written})
+        finally:
+            db.close()

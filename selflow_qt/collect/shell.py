@@ -1,0 +1,184 @@
+"""The live shell collector: tails bash/zsh/fish history files and emits each new command.
+
+Only bytes appended since the collector started are read (the old history is `selflow import
+shell`'s job). A file that shrinks or is replaced (truncation, rotation, ``history -w``) is read
+again from its start. Commands are redacted by the writer's privacy filter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+from selflow_qt.collect.base import RUNNING, STOPPED, Collector, Emit
+from selflow_qt.collect.shell_history import (
+    HistoryFormatError,
+    _unmetafy,
+    default_history_files,
+    detect_format,
+    parse_history,
+)
+from selflow_qt.core.event import Event, local_tz_offset
+
+log = logging.getLogger(__name__)
+
+_BASH_TS_LINE = re.compile(rb"^#\d{9,11}\s*$")
+
+
+class HistoryTail:
+    """New complete lines of one history file, parsed into entries."""
+
+    def __init__(self, path: Path, from_start: bool = False) -> None:
+        self.path = path
+        self.offset = 0
+        self.ino: int | None = None
+        self.pending = b""
+        self.line_no = 1
+        self.fmt = "bash"
+        self.last_error = ""
+        self.mtime_ns = 0
+        self.tail_bytes = b""  # the last bytes before offset: a rewrite changes them
+        try:
+            st = path.stat()
+            self.ino, self.mtime_ns = st.st_ino, st.st_mtime_ns
+            self.offset = 0 if from_start else st.st_size
+            with path.open("rb") as f:
+                head = f.read(8192).decode("utf-8", "replace").splitlines()
+                self.tail_bytes = self._bytes_before(f, self.offset)
+            self.fmt = detect_format(path, head)
+        except OSError:
+            self.ino = None
+
+    def read_new(self) -> list:
+        """Entries appended since the last call (handles truncation and replacement)."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return []
+        if st.st_ino == self.ino and st.st_mtime_ns == self.mtime_ns and st.st_size == self.offset:
+            return []  # unchanged: the common case costs one stat
+        with self.path.open("rb") as f:
+            if self.ino is not None and (
+                st.st_ino != self.ino
+                or st.st_size < self.offset
+                or self._bytes_before(f, self.offset) != self.tail_bytes
+            ):
+                self.offset, self.pending, self.line_no = 0, b"", 1  # rotated, truncated, rewritten
+            if self.ino is None:
+                self.fmt = detect_format(
+                    self.path, f.read(8192).decode("utf-8", "replace").splitlines()
+                )
+            self.ino, self.mtime_ns = st.st_ino, st.st_mtime_ns
+            if st.st_size <= self.offset:
+                return []
+            f.seek(self.offset)
+            data = f.read(st.st_size - self.offset)
+            self.offset += len(data)
+            self.tail_bytes = self._bytes_before(f, self.offset)
+        data = self.pending + data
+        cut = data.rfind(b"\n") + 1
+        self.pending, data = data[cut:], data[:cut]
+        raw_lines = data.split(b"\n")[:-1]
+        # A bash timestamp line belongs to the command after it: wait for that command.
+        if raw_lines and _BASH_TS_LINE.match(raw_lines[-1]):
+            self.pending = raw_lines.pop() + b"\n" + self.pending
+        lines = [self._decode(b) for b in raw_lines]
+        start = self.line_no
+        self.line_no += len(lines)
+        try:
+            return list(parse_history(lines, self.fmt, start))
+        except HistoryFormatError as exc:
+            self.last_error = f"{self.path}: {exc}"
+            log.warning("skipping unreadable history lines: %s", self.last_error)
+            return []
+
+    @staticmethod
+    def _bytes_before(f, offset: int, n: int = 64) -> bytes:
+        start = max(0, offset - n)
+        f.seek(start)
+        return f.read(offset - start)
+
+    @staticmethod
+    def _decode(chunk: bytes) -> str:
+        try:
+            return chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            return _unmetafy(chunk) or chunk.decode("utf-8", "replace")
+
+
+class ShellCollector(Collector):
+    """Emits source ``shell``, action ``command`` for every command added to a history file."""
+
+    name = "shell"
+
+    def __init__(
+        self,
+        files: list[str | os.PathLike] | None = None,
+        poll_seconds: float = 1.0,
+        from_start: bool = False,
+    ) -> None:
+        super().__init__()
+        self.explicit = [Path(f).expanduser() for f in files] if files else None
+        self.poll_seconds = poll_seconds
+        self.from_start = from_start
+        self.tails: dict[Path, HistoryTail] = {}
+
+    def _candidates(self) -> list[Path]:
+        if self.explicit is not None:
+            return self.explicit
+        return default_history_files()
+
+    def _refresh_tails(self, first: bool) -> None:
+        for path in self._candidates():
+            if path not in self.tails and path.is_file():
+                # A file that appears after the start is new history: read it whole.
+                self.tails[path] = HistoryTail(path, from_start=self.from_start or not first)
+
+    def run(self, emit: Emit, stopping: threading.Event) -> None:
+        self._refresh_tails(first=True)
+        self._report()
+        checks = 0
+        try:
+            while not stopping.wait(self.poll_seconds):
+                checks += 1
+                if checks % 30 == 0:  # look for new history files now and then
+                    self._refresh_tails(first=False)
+                    self._report()
+                self.poll(emit)
+        finally:
+            self.set_status(STOPPED, "")
+
+    def poll(self, emit: Emit) -> int:
+        n = 0
+        now = time.time()
+        for tail in self.tails.values():
+            for entry in tail.read_new():
+                ts = entry.ts if entry.ts is not None else now
+                emit(
+                    Event(
+                        ts=ts,
+                        tz_offset=local_tz_offset(ts),
+                        source="shell",
+                        action="command",
+                        cmd=entry.cmd,
+                        duration=entry.duration,
+                        meta={"shell": entry.shell},
+                    )
+                )
+                n += 1
+        return n
+
+    def _report(self) -> None:
+        if self.tails:
+            detail = "tailing " + ", ".join(str(p) for p in self.tails)
+            errors = [t.last_error for t in self.tails.values() if t.last_error]
+            if errors:
+                detail += "; " + errors[-1]
+        else:
+            looked = ", ".join(str(p) for p in self._candidates()) or "~/.bash_history, ..."
+            detail = f"no history file yet (looked for {looked})"
+        self.set_status(RUNNING, detail)

@@ -1,0 +1,153 @@
+"""What `selflow status` reports, as one plain dict (the CLI prints it; the UI can show it).
+
+JSON shape (keys are stable)::
+
+    {"data_dir": str,
+     "database": {"path": str, "bytes": int (file + wal), "schema_version": int},
+     "events": {"total": int, "today": int, "today_by_source": {source: int}},
+     "buffer": {"bytes": int, "events": int, "budget_bytes": int, "percent": float},
+     "collectors": [{"name", "state", "detail", "updated_at"}],
+     ...one key per registered section (see STATUS_SECTIONS)}
+
+``today`` is the local calendar day. A collector whose heartbeat is older than ``STALE_SECONDS``,
+or whose process is gone, is reported as ``stopped``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from selflow_qt.collect.service import HEARTBEAT_SECONDS
+from selflow_qt.store.state import buffer_fill
+
+STALE_SECONDS = 3 * HEARTBEAT_SECONDS
+
+# Extra sections of the report: (key, provider(ctx) -> JSON-able value). Other packages append
+# here (e.g. the analysis trigger adds ("trigger", ...)); a failing provider reports its error.
+STATUS_SECTIONS: list[tuple[str, Callable[[Any], Any]]] = []
+
+
+def register_section(key: str, provider: Callable[[Any], Any]) -> None:
+    """Add a section to `selflow status` (idempotent per key)."""
+    STATUS_SECTIONS[:] = [(k, p) for k, p in STATUS_SECTIONS if k != key]
+    STATUS_SECTIONS.append((key, provider))
+
+
+def local_day_start(now: float | None = None) -> float:
+    """Unix time of the start of the local calendar day containing ``now``."""
+    dt = datetime.fromtimestamp(time.time() if now is None else now).astimezone()
+    return dt.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _db_bytes(path: Path) -> int:
+    total = 0
+    for p in (path, Path(str(path) + "-wal")):
+        try:
+            total += p.stat().st_size
+        except OSError:
+            pass
+    return total
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
+    """Rows of collector_status, with stale or orphaned 'running' rows shown as stopped."""
+    now = time.time() if now is None else now
+    rows = db.execute_sql(
+        "SELECT name, state, detail, pid, updated_at FROM collector_status ORDER BY name"
+    ).fetchall()
+    out = []
+    for name, state, detail, pid, updated in rows:
+        if state == "running" and (now - updated > STALE_SECONDS or not _alive(pid)):
+            state = "stopped"
+            detail = f"not running (last heartbeat {now - updated:.0f} s ago)"
+        out.append({"name": name, "state": state, "detail": detail, "updated_at": updated})
+    return out
+
+
+def collect_status(ctx) -> dict[str, Any]:
+    """The whole status report for the store in ``ctx`` (a StoreContext)."""
+    from selflow_qt.store.db import schema_version
+
+    db = ctx.db
+    version = db.execute_sql("PRAGMA user_version").fetchone()[0]
+    total = db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    start = local_day_start()
+    by_source = dict(
+        db.execute_sql(
+            "SELECT source, count(*) FROM events WHERE ts >= ? GROUP BY source ORDER BY source",
+            (start,),
+        ).fetchall()
+    )
+    fill = buffer_fill(db, ctx.settings.budget_bytes)
+    report: dict[str, Any] = {
+        "data_dir": str(ctx.data_dir),
+        "database": {
+            "path": str(ctx.db_path),
+            "bytes": _db_bytes(ctx.db_path),
+            "schema_version": int(version or schema_version()),
+        },
+        "events": {
+            "total": int(total),
+            "today": int(sum(by_source.values())),
+            "today_by_source": {k: int(v) for k, v in by_source.items()},
+        },
+        "buffer": {
+            "bytes": fill.bytes,
+            "events": fill.events,
+            "budget_bytes": fill.budget_bytes,
+            "percent": round(fill.percent, 2),
+        },
+        "collectors": collectors_health(db),
+    }
+    for key, provider in STATUS_SECTIONS:
+        try:
+            report[key] = provider(ctx)
+        except Exception as exc:  # one broken section must not hide the rest
+            report[key] = {"error": f"{type(exc).__name__}: {exc}"}
+    return report
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def format_status(report: dict[str, Any]) -> str:
+    """The report as a few human-readable lines."""
+    ev, buf, db = report["events"], report["buffer"], report["database"]
+    by = ", ".join(f"{k} {v}" for k, v in ev["today_by_source"].items()) or "none"
+    lines = [
+        f"data folder  {report['data_dir']}",
+        f"database     {db['path']} ({_mb(db['bytes'])}, schema v{db['schema_version']})",
+        f"events       {ev['total']} in total; today {ev['today']} ({by})",
+        f"buffer       {_mb(buf['bytes'])} of {_mb(buf['budget_bytes'])} "
+        f"({buf['percent']:.1f}%), {buf['events']} events this cycle",
+    ]
+    if report["collectors"]:
+        for c in report["collectors"]:
+            lines.append(f"collector    {c['name']:<6} {c['state']:<11} {c['detail']}")
+    else:
+        lines.append("collector    none has run yet (start one with `selflow collect`)")
+    known = {"data_dir", "database", "events", "buffer", "collectors"}
+    for key, value in report.items():
+        if key not in known:
+            lines.append(f"{key:<12} {value}")
+    return "\n".join(lines)

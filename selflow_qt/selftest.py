@@ -1,0 +1,272 @@
+"""`selflow --self-test`: a smoke test of an install (source checkout or bundle), no display needed.
+
+In a fresh data folder it imports a JSONL export of the demo data, runs one analysis cycle, trains
+a LoRA agent for a few real steps on the bundled base model and renders the main window offscreen.
+It prints one PASS/FAIL line per step and returns 0 only if every step passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+DEMO_DAYS = 2
+DEMO_SEED = 0
+TRAINING_STEPS = 3
+HEAVY_LIBRARIES = ("torch", "transformers", "peft", "gguf", "sklearn", "hdbscan", "umap", "numba")
+CHECKED_METADATA = ("torch", "transformers", "tokenizers", "safetensors", "peft", "accelerate")
+
+
+class StepSkipped(RuntimeError):
+    """A step could not run because an earlier one failed."""
+
+
+@dataclass
+class StepResult:
+    """One line of the report."""
+
+    name: str
+    passed: bool
+    seconds: float
+    detail: str
+
+    def line(self) -> str:
+        word = "PASS" if self.passed else "FAIL"
+        return f"{word} {self.name:<12} {self.seconds:7.1f} s  {self.detail}"
+
+
+@dataclass
+class SelfTestRun:
+    """What the steps share: the data folder and what earlier steps produced."""
+
+    data_dir: Path
+    imported: int = 0
+    cycle: Any = None  # analyze.cycle.CycleResult
+    outcome: Any = None  # agents.runner.TrainingOutcome
+    results: list[StepResult] = field(default_factory=list)
+
+
+def step_libraries(run: SelfTestRun) -> str:
+    """The heavy libraries import, their metadata is there, and the base model file is found."""
+    import importlib
+    import importlib.metadata
+
+    versions = []
+    for name in HEAVY_LIBRARIES:
+        module = importlib.import_module(name)
+        versions.append(f"{name} {getattr(module, '__version__', '?')}")
+    for dist in CHECKED_METADATA:  # transformers and peft check these versions at run time
+        importlib.metadata.version(dist)
+    from selflow_qt.agents.base_model import resolve_base_model
+    from selflow_qt.core.settings import Settings
+
+    spec = resolve_base_model(Settings.load(run.data_dir), run.data_dir)
+    where = Path(str(spec.location))
+    size = f" ({where.stat().st_size >> 20} MB)" if where.is_file() else ""
+    return f"{', '.join(versions)}; base model: {spec.kind} {where.name}{size}"
+
+
+def step_demo_import(run: SelfTestRun) -> str:
+    """Write the demo into a scratch store, export it as JSONL and import that file."""
+    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.collect.export import export_to
+    from selflow_qt.collect.importers import import_file
+    from selflow_qt.store.context import StoreContext
+
+    source = StoreContext.open(run.data_dir / "demo-source")
+    try:
+        written = write_demo(source, days=DEMO_DAYS, seed=DEMO_SEED)
+        export = run.data_dir / "demo.jsonl"
+        exported = export_to(source.db, export)
+    finally:
+        source.close()
+    if exported != written:
+        raise AssertionError(f"wrote {written} demo events but exported {exported}")
+    ctx = StoreContext.open(run.data_dir)
+    try:
+        report = import_file(ctx, "jsonl", export)
+        stored = ctx.db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        ctx.close()
+    if report.imported == 0 or stored != report.imported:
+        raise AssertionError(f"{report.summary()}; but the store holds {stored} events")
+    run.imported = report.imported
+    return f"{DEMO_DAYS} demo days: {written} events exported, {report.summary()}"
+
+
+def step_analysis(run: SelfTestRun) -> str:
+    """One analysis cycle over the imported events finds at least one pattern."""
+    if not run.imported:
+        raise StepSkipped("no imported events (demo-import failed)")
+    from selflow_qt.analyze.cycle import run_cycle
+    from selflow_qt.store.context import StoreContext
+
+    stages: list[str] = []
+
+    def progress(stage: str, _fraction: float) -> None:
+        if not stages or stages[-1] != stage:
+            stages.append(stage)
+
+    ctx = StoreContext.open(run.data_dir)
+    try:
+        result = run_cycle(ctx, trigger="manual", progress=progress)
+    finally:
+        ctx.close()
+    if not result.patterns:
+        raise AssertionError(f"run {result.run_id} found no patterns")
+    run.cycle = result
+    names = ", ".join(p.name for p in result.patterns[:4])
+    return (
+        f"run {result.run_id}: {len(result.patterns)} patterns ({names}), "
+        f"consensus {result.consensus_score:.2f}, {len(stages)} stages"
+    )
+
+
+def step_training(run: SelfTestRun) -> str:
+    """A few real LoRA steps on the base model, in the training child process."""
+    if run.cycle is None:
+        raise StepSkipped("no analysis result (analysis failed)")
+    from selflow_qt.agents.runner import TrainingRunner, queue_training
+    from selflow_qt.store.context import StoreContext
+
+    session_id = run.cycle.queued_sessions[0] if run.cycle.queued_sessions else None
+    if session_id is None:
+        ctx = StoreContext.open(run.data_dir)
+        try:
+            session_id = queue_training(ctx, pattern_id=run.cycle.patterns[0].pattern_id)
+        finally:
+            ctx.close()
+    steps: list[Any] = []
+    outcome = TrainingRunner(run.data_dir).run(
+        session_id, on_progress=steps.append, should_stop=None, max_steps=TRAINING_STEPS
+    )
+    run.outcome = outcome
+    if outcome.status != "completed":
+        raise AssertionError(f"session {session_id} {outcome.status}: {outcome.error}")
+    if not steps or outcome.final_loss is None or not math.isfinite(outcome.final_loss):
+        raise AssertionError(f"no progress or no finite loss (final_loss={outcome.final_loss})")
+    last = steps[-1]
+    return (
+        f"session {session_id}: {last.step}/{last.total_steps} steps, "
+        f"loss {outcome.final_loss:.3f}, {last.tokens_per_s:.0f} tokens/s, "
+        f"model {outcome.model_id}"
+    )
+
+
+def step_window(run: SelfTestRun) -> str:
+    """The main window with its docks builds and renders once on the offscreen platform."""
+    from PySide6.QtWidgets import QApplication
+
+    from selflow_qt.ui.main_window import MainWindow
+    from selflow_qt.ui.state import AppState
+
+    app = QApplication.instance() or QApplication(["selflow", "-platform", "offscreen"])
+    errors = _ErrorLog()
+    logging.getLogger("selflow_qt").addHandler(errors)
+    state = AppState(run.data_dir, start_services=False)
+    window = MainWindow(state, quit_on_close=False)
+    try:
+        window.show()
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:  # let the docks' first reads arrive
+            app.processEvents()
+            time.sleep(0.05)
+        image = window.grab()
+        if image.isNull() or image.width() < 100 or image.height() < 100:
+            raise AssertionError(f"rendered an empty image ({image.width()}x{image.height()})")
+        image.save(str(run.data_dir / "selftest-window.png"))
+        docks = ", ".join(window.docks) or "none"
+    finally:
+        window.hide()
+        state.shutdown()
+        window.deleteLater()
+        app.processEvents()
+        logging.getLogger("selflow_qt").removeHandler(errors)
+    if errors.messages:
+        raise AssertionError(f"{len(errors.messages)} errors logged, first: {errors.messages[0]}")
+    return f"{image.width()}x{image.height()} on {app.platformName()}; docks: {docks}"
+
+
+class _ErrorLog(logging.Handler):
+    """Collects the app's ERROR log records (a dock whose read failed, a worker that raised)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        self.messages.append(f"{record.name}: {text}")
+
+
+STEPS: tuple[tuple[str, Callable[[SelfTestRun], str]], ...] = (
+    ("libraries", step_libraries),
+    ("demo-import", step_demo_import),
+    ("analysis", step_analysis),
+    ("training", step_training),
+    ("window", step_window),
+)
+
+
+def _run_step(run: SelfTestRun, name: str, step: Callable[[SelfTestRun], str]) -> StepResult:
+    started = time.monotonic()
+    try:
+        detail = step(run)
+        passed = True
+    except StepSkipped as exc:
+        detail, passed = f"skipped: {exc}", False
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, then the next step runs
+        detail, passed = f"{type(exc).__name__}: {exc}", False
+        traceback.print_exc(file=sys.stderr)
+    return StepResult(name, passed, time.monotonic() - started, " ".join(detail.split()))
+
+
+def run_self_test(data_dir: str | Path | None = None, out: TextIO | None = None) -> int:
+    """Run every step in a fresh data folder (``data_dir`` must be new or empty); 0 if all pass."""
+    out = out or sys.stdout
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser().resolve()
+        if folder.exists() and any(folder.iterdir()):
+            print(f"selflow --self-test: {folder} is not empty; give a new folder", file=out)
+            return 2
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="selflow-selftest-"))
+    saved = {k: os.environ.get(k) for k in ("QT_QPA_PLATFORM", "SELFLOW_DATA_DIR")}
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no display needed, and none is touched
+    os.environ["SELFLOW_DATA_DIR"] = str(folder)  # nothing may reach the user's real data
+    run = SelfTestRun(data_dir=folder)
+    print(f"selflow self-test in {folder}", file=out, flush=True)
+    started = time.monotonic()
+    try:
+        for name, step in STEPS:
+            result = _run_step(run, name, step)
+            run.results.append(result)
+            print(result.line(), file=out, flush=True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    passed = sum(r.passed for r in run.results)
+    ok = passed == len(run.results)
+    total = time.monotonic() - started
+    print(f"self-test: {passed}/{len(run.results)} passed in {total:.1f} s", file=out, flush=True)
+    if ok and data_dir is None:
+        shutil.rmtree(folder, ignore_errors=True)
+    elif not ok:
+        print(f"self-test: data kept in {folder}", file=out, flush=True)
+    return 0 if ok else 1

@@ -1,0 +1,395 @@
+"""Read models for the dashboard and the tray: cheap aggregates over the local day, plain Python.
+
+"Today" is the user's local calendar day: an event belongs to it when ``ts + tz_offset`` (its own
+local clock) falls on today's local date. Every query first narrows by the ``ts`` index.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from peewee import SqliteDatabase
+
+from selflow_qt.core.event import local_tz_offset
+from selflow_qt.store.state import buffer_fill
+
+DAY = 86_400
+_MARGIN = DAY  # tz_offset is within a day, so a 1-day margin around the local day is enough
+FOCUS_GAP_CAP_S = 15 * 60  # a focus span with no known end counts at most this long
+MEDALS = ("\N{FIRST PLACE MEDAL}", "\N{SECOND PLACE MEDAL}", "\N{THIRD PLACE MEDAL}")
+
+FOCUS_TIME_DEFINITION = (
+    "Focus Time: how long an application was in the foreground today while you were at the "
+    "computer: the sum of today's app focus spans (each focus event's duration, else the time "
+    f"to the next focus change, at most {FOCUS_GAP_CAP_S // 60} min), minus time marked away (afk)."
+)
+WORKFLOW_EFFICIENCY_DEFINITION = (
+    "Workflow Efficiency: the share of today's actions that belong to a recognised workflow, "
+    "i.e. that the latest analysis assigned to a pattern rather than to noise (only today's "
+    "actions the latest analysis has seen are counted)."
+)
+
+
+@dataclass(frozen=True)
+class LocalDay:
+    """The local day as a half-open range on the events' own local clock (ts + tz_offset)."""
+
+    start: int  # local midnight, in "shifted" seconds since the epoch
+    date: str  # YYYY-MM-DD
+
+    @property
+    def end(self) -> int:
+        return self.start + DAY
+
+    def sql(self, alias: str = "") -> tuple[str, tuple]:
+        """A WHERE fragment selecting this day's events (index prefilter, then exact test)."""
+        p = f"{alias}." if alias else ""
+        clause = (
+            f"{p}ts >= ? AND {p}ts < ? AND ({p}ts + {p}tz_offset * 60) >= ? "
+            f"AND ({p}ts + {p}tz_offset * 60) < ?"
+        )
+        return clause, (self.start - _MARGIN, self.end + _MARGIN, self.start, self.end)
+
+
+def local_day(now: float | None = None, tz_offset_min: int | None = None) -> LocalDay:
+    """Today's local day at Unix time ``now`` with the machine's (or the given) UTC offset."""
+    t = time.time() if now is None else now
+    off = local_tz_offset(t) if tz_offset_min is None else tz_offset_min
+    d = datetime.fromtimestamp(t + off * 60, tz=timezone.utc).date()
+    start = calendar.timegm(d.timetuple())
+    return LocalDay(start=start, date=d.isoformat())
+
+
+def _one(db: SqliteDatabase, sql: str, params: tuple = ()) -> object:
+    row = db.execute_sql(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def _table_exists(db: SqliteDatabase, name: str) -> bool:
+    return (
+        _one(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", (name,)) or 0
+    ) > 0
+
+
+# -- today's activity ---------------------------------------------------------------------------
+def events_today(db: SqliteDatabase, day: LocalDay | None = None) -> int:
+    day = day or local_day()
+    where, params = day.sql()
+    return int(_one(db, f"SELECT count(*) FROM events WHERE {where}", params) or 0)
+
+
+def events_today_by_hour(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str, list[int]]:
+    """{source: [count for hour 0..23]} of today's events, in local hours."""
+    day = day or local_day()
+    where, params = day.sql()
+    rows = db.execute_sql(
+        f"SELECT source, CAST((ts + tz_offset * 60 - ?) / 3600 AS INTEGER) AS h, count(*) "
+        f"FROM events WHERE {where} GROUP BY source, h",
+        (day.start, *params),
+    ).fetchall()
+    out: dict[str, list[int]] = {}
+    for source, hour, n in rows:
+        out.setdefault(source, [0] * 24)[max(0, min(23, int(hour)))] += int(n)
+    return dict(sorted(out.items()))
+
+
+def file_ops_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str, int]:
+    """{action: count} of today's filesystem events (create, modify, move, delete, ...)."""
+    day = day or local_day()
+    where, params = day.sql()
+    rows = db.execute_sql(
+        f"SELECT action, count(*) FROM events WHERE source = 'fs' AND {where} "
+        "GROUP BY action ORDER BY count(*) DESC",
+        params,
+    ).fetchall()
+    return {a: int(n) for a, n in rows}
+
+
+def focus_time_today(
+    db: SqliteDatabase, day: LocalDay | None = None, now: float | None = None
+) -> float:
+    """Seconds of foreground-app time today, away time removed (see FOCUS_TIME_DEFINITION)."""
+    day = day or local_day(now)
+    where, params = day.sql()
+    rows = db.execute_sql(
+        f"SELECT ts, tz_offset, action, duration FROM events WHERE "
+        f"((source = 'app' AND action = 'focus') OR action = 'afk') AND {where} ORDER BY ts",
+        params,
+    ).fetchall()
+    t_now = time.time() if now is None else now
+    spans: list[tuple[float, float]] = []
+    away: list[tuple[float, float]] = []
+    focus = [(ts, dur) for ts, _tz, action, dur in rows if action == "focus"]
+    for i, (ts, dur) in enumerate(focus):
+        if dur is not None and dur >= 0:
+            end = ts + dur
+        else:
+            nxt = focus[i + 1][0] if i + 1 < len(focus) else t_now
+            end = min(nxt, ts + FOCUS_GAP_CAP_S)
+        spans.append((ts, max(ts, end)))
+    for ts, _tz, action, dur in rows:
+        if action == "afk" and dur:
+            away.append((ts, ts + dur))
+    return max(0.0, _covered(spans) - _overlap(spans, away))
+
+
+def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _covered(spans: list[tuple[float, float]]) -> float:
+    return sum(b - a for a, b in _merge(spans))
+
+
+def _overlap(a_spans: list[tuple[float, float]], b_spans: list[tuple[float, float]]) -> float:
+    total = 0.0
+    for a0, a1 in _merge(a_spans):
+        for b0, b1 in _merge(b_spans):
+            total += max(0.0, min(a1, b1) - max(a0, b0))
+    return total
+
+
+# -- analysis read-outs -------------------------------------------------------------------------
+def _analysis_tables(db: SqliteDatabase) -> tuple[str, str, str, str] | None:
+    """(runs table, assignments table, its run column, its event column), if analysis exists."""
+    try:
+        from selflow_qt.analyze.models import AnalysisRun, ClusterAssignment
+    except ImportError:
+        return None
+    run_t, ca_t = AnalysisRun._meta.table_name, ClusterAssignment._meta.table_name
+    if not (_table_exists(db, run_t) and _table_exists(db, ca_t)):
+        return None
+    fields = ClusterAssignment._meta.fields
+    return run_t, ca_t, fields["run"].column_name, fields["event_id"].column_name
+
+
+def latest_run_info(db: SqliteDatabase) -> dict | None:
+    """The latest completed analysis run as {id, started_at, n_events, consensus_score, metrics}."""
+    tables = _analysis_tables(db)
+    if tables is None:
+        return None
+    row = db.execute_sql(
+        f"SELECT id, started_at, n_events, consensus_score, metrics FROM {tables[0]} "
+        "WHERE status = 'completed' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    metrics = row[4]
+    if isinstance(metrics, str):
+        try:
+            metrics = json.loads(metrics)
+        except ValueError:
+            metrics = {}
+    return {
+        "id": row[0],
+        "started_at": row[1],
+        "n_events": row[2],
+        "consensus_score": row[3],
+        "metrics": metrics or {},
+    }
+
+
+def algorithm_cluster_count(db: SqliteDatabase, algorithm: str = "hdbscan") -> int | None:
+    """How many clusters ``algorithm`` found in the latest run (None: no run yet)."""
+    run = latest_run_info(db)
+    if run is None:
+        return None
+    algo = (run["metrics"].get("algorithms") or {}).get(algorithm) or {}
+    n = algo.get("clusters")
+    return int(n) if n is not None else None
+
+
+def pattern_count(db: SqliteDatabase) -> int:
+    return int(_one(db, "SELECT count(*) FROM patterns") or 0)
+
+
+@dataclass
+class HotPattern:
+    pattern_id: int
+    name: str
+    confidence: float
+    event_count: int
+    today: int = 0
+
+
+def _pattern_labels(db: SqliteDatabase, run_id: int) -> dict[int, tuple[int, str, float, int]]:
+    """{consensus label: (pattern id, name, confidence, event_count)} for patterns of ``run_id``."""
+    out: dict[int, tuple[int, str, float, int]] = {}
+    for pid, name, conf, count, meta in db.execute_sql(
+        "SELECT id, name, confidence, event_count, metadata FROM patterns"
+    ).fetchall():
+        try:
+            m = json.loads(meta) if isinstance(meta, str) else (meta or {})
+        except ValueError:
+            continue
+        if m.get("last_run_id") == run_id and m.get("cluster_label") is not None:
+            out[int(m["cluster_label"])] = (pid, name, float(conf or 0), int(count or 0))
+    return out
+
+
+def workflows_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict:
+    """Today's analysed events by pattern: {"analysed", "in_workflows", "by_pattern": {name: n}}."""
+    day = day or local_day()
+    empty = {"analysed": 0, "in_workflows": 0, "by_pattern": {}}
+    tables = _analysis_tables(db)
+    run = latest_run_info(db) if tables else None
+    if run is None or tables is None:
+        return empty
+    where, params = day.sql("e")
+    rows = db.execute_sql(
+        f"SELECT ca.consensus, count(*) FROM {tables[1]} ca JOIN events e ON e.id = ca.{tables[3]} "
+        f"WHERE ca.{tables[2]} = ? AND {where} GROUP BY ca.consensus",
+        (run["id"], *params),
+    ).fetchall()
+    labels = _pattern_labels(db, run["id"])
+    by_pattern: dict[str, int] = {}
+    analysed = in_wf = 0
+    for label, n in rows:
+        analysed += n
+        if label is not None and label >= 0:
+            in_wf += n
+            name = labels.get(int(label), (0, f"cluster {label}", 0.0, 0))[1]
+            by_pattern[name] = by_pattern.get(name, 0) + n
+    by_pattern = dict(sorted(by_pattern.items(), key=lambda kv: -kv[1]))
+    return {"analysed": analysed, "in_workflows": in_wf, "by_pattern": by_pattern}
+
+
+def workflow_efficiency(db: SqliteDatabase, day: LocalDay | None = None) -> float | None:
+    """Share (0..1) of today's analysed actions in a recognised workflow; None if none analysed."""
+    wf = workflows_today(db, day)
+    return wf["in_workflows"] / wf["analysed"] if wf["analysed"] else None
+
+
+def hot_patterns(
+    db: SqliteDatabase, limit: int = 5, day: LocalDay | None = None
+) -> list[HotPattern]:
+    """Patterns most active today (by analysed events), then the most recently seen ones."""
+    today = workflows_today(db, day)["by_pattern"]
+    rows = db.execute_sql(
+        "SELECT id, name, confidence, event_count FROM patterns "
+        "ORDER BY last_seen DESC, event_count DESC LIMIT 200"
+    ).fetchall()
+    pats = [
+        HotPattern(r[0], r[1], float(r[2] or 0), int(r[3] or 0), today.get(r[1], 0)) for r in rows
+    ]
+    pats.sort(key=lambda p: (-p.today, -p.event_count))
+    return pats[:limit]
+
+
+# -- agents, training, notifications ------------------------------------------------------------
+@dataclass
+class AgentLine:
+    model_id: str
+    specialization: str
+    success_rate: float
+    total_queries: int
+    medal: str = ""
+
+
+def agents_ranking(db: SqliteDatabase) -> list[AgentLine]:
+    """Active micro-agents, best success rate first; the top three get medals."""
+    rows = db.execute_sql(
+        "SELECT model_id, specialization, success_rate, total_queries FROM micro_agents "
+        "WHERE is_active ORDER BY success_rate DESC, total_queries DESC, id"
+    ).fetchall()
+    out = [AgentLine(r[0], r[1] or "", float(r[2] or 0), int(r[3] or 0)) for r in rows]
+    for line, medal in zip(out, MEDALS, strict=False):
+        line.medal = medal
+    return out
+
+
+def training_counts(db: SqliteDatabase) -> dict[str, int]:
+    rows = db.execute_sql("SELECT status, count(*) FROM training_sessions GROUP BY status")
+    return {s: int(n) for s, n in rows.fetchall()}
+
+
+def unread_notifications(db: SqliteDatabase, limit: int = 10) -> tuple[int, list[dict]]:
+    """(number unread, the latest ``limit`` unread as dicts with id, kind, title, body, created_at)."""
+    n = int(_one(db, "SELECT count(*) FROM notifications WHERE NOT read") or 0)
+    rows = db.execute_sql(
+        "SELECT id, kind, title, body, created_at FROM notifications WHERE NOT read "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return n, [
+        dict(zip(("id", "kind", "title", "body", "created_at"), r, strict=True)) for r in rows
+    ]
+
+
+def mark_notifications_read(db: SqliteDatabase, ids: list[int] | None = None) -> None:
+    if ids is None:
+        db.execute_sql("UPDATE notifications SET read = 1 WHERE NOT read")
+    elif ids:
+        marks = ",".join("?" * len(ids))
+        db.execute_sql(f"UPDATE notifications SET read = 1 WHERE id IN ({marks})", tuple(ids))
+
+
+# -- the tray's whole read-out ------------------------------------------------------------------
+@dataclass
+class TraySnapshot:
+    """Every number the tray menu shows, read in one go."""
+
+    events_today: int = 0
+    hdbscan_patterns: int | None = None
+    patterns_total: int = 0
+    hot: list[HotPattern] = field(default_factory=list)
+    file_ops_today: int = 0
+    file_ops_by_action: dict[str, int] = field(default_factory=dict)
+    focus_seconds: float = 0.0
+    workflow_efficiency: float | None = None
+    agents: list[AgentLine] = field(default_factory=list)
+    training: dict[str, int] = field(default_factory=dict)
+    buffer_percent: float = 0.0
+    buffer_bytes: int = 0
+    budget_bytes: int = 0
+    analysis_runs: int = 0
+    consensus_score: float | None = None
+    notifications_unread: int = 0
+    notifications: list[dict] = field(default_factory=list)
+    took_ms: float = 0.0
+
+
+def tray_snapshot(db: SqliteDatabase, budget_bytes: int, now: float | None = None) -> TraySnapshot:
+    t0 = time.perf_counter()
+    day = local_day(now)
+    ops = file_ops_today(db, day)
+    fill = buffer_fill(db, budget_bytes)
+    run = latest_run_info(db)
+    tables = _analysis_tables(db)
+    n_unread, notes = unread_notifications(db)
+    snap = TraySnapshot(
+        events_today=events_today(db, day),
+        hdbscan_patterns=algorithm_cluster_count(db, "hdbscan"),
+        patterns_total=pattern_count(db),
+        hot=hot_patterns(db, 5, day),
+        file_ops_today=sum(ops.values()),
+        file_ops_by_action=ops,
+        focus_seconds=focus_time_today(db, day, now),
+        workflow_efficiency=workflow_efficiency(db, day),
+        agents=agents_ranking(db),
+        training=training_counts(db),
+        buffer_percent=fill.percent,
+        buffer_bytes=fill.bytes,
+        budget_bytes=fill.budget_bytes,
+        analysis_runs=int(_one(db, f"SELECT count(*) FROM {tables[0]}") or 0) if tables else 0,
+        consensus_score=run["consensus_score"] if run else None,
+        notifications_unread=n_unread,
+        notifications=notes,
+    )
+    snap.took_ms = (time.perf_counter() - t0) * 1000
+    return snap
+
+
+def format_duration(seconds: float) -> str:
+    m = int(round(seconds / 60))
+    return f"{m // 60}h {m % 60:02d}m" if m >= 60 else f"{m}m"

@@ -1,0 +1,133 @@
+"""The desktop app: a QApplication on a qasync loop, one instance per data folder, tray + window."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from selflow_qt.core.settings import resolve_data_dir
+
+log = logging.getLogger(__name__)
+
+NO_TRAY_MESSAGE = (
+    "No system tray was found on this desktop, so SelFlow shows its window instead; closing the "
+    "window quits SelFlow. (GNOME needs the AppIndicator extension for tray icons.)"
+)
+
+
+class DesktopApp:
+    """Everything one running app holds: state, main window, tray, control socket."""
+
+    def __init__(self, app: QApplication, data_dir, lock) -> None:
+        from selflow_qt.ui.control import TEST_HOOKS_ENV, ControlServer
+        from selflow_qt.ui.main_window import MainWindow
+        from selflow_qt.ui.resources import app_icon
+        from selflow_qt.ui.state import AppState
+        from selflow_qt.ui.tray import TrayController
+
+        self.app = app
+        self.lock = lock
+        self.quitting = False
+        self.has_tray = QSystemTrayIcon.isSystemTrayAvailable()
+        self.state = AppState(data_dir, start_services=True)
+        self.window = MainWindow(self.state, quit_on_close=not self.has_tray)
+        self.window.setWindowIcon(app_icon())
+        self.tray = TrayController(self.state, self.window, app_icon(), show_icon=self.has_tray)
+        self.tray.quitRequested.connect(self.quit)
+        self.test_hooks = os.environ.get(TEST_HOOKS_ENV) == "1"
+        self.control = ControlServer(self.state.data_dir, self.handle_command)
+        self.recorder = None
+        if self.test_hooks:
+            from selflow_qt.ui.app_hooks import HookRecorder
+
+            self.recorder = HookRecorder(self.state)
+        app.aboutToQuit.connect(self.shutdown)
+        if self.has_tray:
+            log.info("tray icon shown; SelFlow runs in the tray")
+        else:
+            log.warning(NO_TRAY_MESSAGE)
+            self.window.show()
+            self.window.statusBar().showMessage(NO_TRAY_MESSAGE, 0)
+
+    def handle_command(self, line: str) -> str:
+        from selflow_qt.ui.app_hooks import run_test_command
+
+        cmd = line.split()[0] if line.split() else ""
+        if cmd in ("show", ""):
+            self.window.show_dock("dashboard")
+            return "ok"
+        if cmd == "ping":
+            return "ok"
+        if not self.test_hooks:
+            return "error unknown command (test hooks are off)"
+        return run_test_command(self, line)
+
+    def quit(self) -> None:
+        if self.quitting:
+            return
+        self.quitting = True
+        self.window.save_layout()
+        self.shutdown()
+        self.app.quit()
+
+    def shutdown(self) -> None:
+        """Stop collection (it flushes), wait for every worker, release the lock. Idempotent."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        log.info("stopping: waiting for background work to finish")
+        self.control.close()
+        ok = self.state.shutdown()
+        log.info("stopped cleanly" if ok else "stopped; some work did not finish in time")
+        if self.tray.icon is not None:
+            self.tray.icon.hide()
+        self.lock.unlock()
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Start the desktop app; returns its exit status."""
+    import qasync
+
+    from selflow_qt.ui.control import acquire_lock, send_command
+    from selflow_qt.ui.resources import app_icon, stylesheet
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("SelFlow")
+    app.setOrganizationName("SelFlow")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(stylesheet())
+
+    lock = acquire_lock(data_dir)
+    if lock is None:
+        answer = send_command(data_dir, "show")
+        print(
+            f"SelFlow is already running for {data_dir}"
+            + ("; its window was brought to the front." if answer == "ok" else "."),
+            file=sys.stderr,
+        )
+        return 0
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    desktop = DesktopApp(app, data_dir, lock)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, lambda: QTimer.singleShot(0, desktop.quit))
+        except (NotImplementedError, RuntimeError, ValueError):
+            signal.signal(sig, lambda *_: QTimer.singleShot(0, desktop.quit))
+    print(f"SelFlow is running (data folder: {data_dir}).", file=sys.stderr)
+    with loop:
+        loop.run_until_complete(closed.wait())
+    desktop.shutdown()
+    return 0

@@ -1,0 +1,162 @@
+"""Test hooks of the running app (only with SELFLOW_TEST_HOOKS=1), driven over the control socket.
+
+They call the same code the UI calls: ``import`` sends a real QDropEvent with the file's URL to
+the Cluster Explorer (its drop handler runs), ``train`` calls ``AppState.start_training`` as the
+Training Center's button does, with a small ``max_steps``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
+
+
+def _plain(obj: Any) -> Any:
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if is_dataclass(obj):
+        return asdict(obj)
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+
+
+class HookRecorder:
+    """Remembers what the tests ask about: trainings, imports, analyses, progress."""
+
+    def __init__(self, state) -> None:
+        self.training: list = []
+        self.progress: list = []
+        self.imports: list = []
+        self.analyses: list = []
+        self.errors: list[str] = []
+        state.trainingProgress.connect(lambda p: self.progress.append(_plain(p)))
+        state.trainingFinished.connect(lambda o: self.training.append(_plain(o)))
+        state.importFinished.connect(
+            lambda r: self.imports.append({**_plain(r), "total": getattr(r, "total", 0)})
+        )
+        state.analysisFinished.connect(lambda r: self.analyses.append(getattr(r, "run_id", None)))
+        state.analysisFailed.connect(self.errors.append)
+
+
+def grab_menu(tray, submenu_key: str | None = None) -> QPixmap:
+    """The tray menu (and one open submenu beside it) rendered into one image."""
+    menu = tray.menu.menu
+    tray.menu.apply(tray.data)
+    menu.popup(QPoint(20, 20))
+    QApplication.processEvents()
+    main = menu.grab()
+    images = [main]
+    if submenu_key and submenu_key in tray.menu.menus:
+        sub = tray.menu.menus[submenu_key]
+        sub.popup(QPoint(20 + main.width(), 20))
+        QApplication.processEvents()
+        images.append(sub.grab())
+        action = tray.menu.actions[submenu_key]
+        offset = menu.actionGeometry(action).top()
+        sub.hide()
+    else:
+        offset = 0
+    menu.hide()
+    width = sum(im.width() for im in images)
+    height = max(main.height(), offset + (images[1].height() if len(images) > 1 else 0))
+    out = QPixmap(width, height)
+    out.fill()
+    p = QPainter(out)
+    p.drawPixmap(0, 0, main)
+    if len(images) > 1:
+        p.drawPixmap(main.width(), offset, images[1])
+    p.end()
+    return out
+
+
+def deliver_drop(widget: QWidget, paths: list[str]) -> None:
+    """A real QDropEvent with file URLs, sent to ``widget``: the same handler a mouse drop runs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(
+        pos.toPoint(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(
+        pos,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, drop)
+
+
+def run_test_command(desktop, line: str) -> str:
+    parts = line.split(maxsplit=2)
+    cmd, args = parts[0], parts[1:]
+    state, window = desktop.state, desktop.window
+    rec: HookRecorder = desktop.recorder
+    if cmd == "dock":
+        return "ok" if window.show_dock(args[0]) is not None else "error no such dock"
+    if cmd == "analyze":
+        return "ok" if state.start_analysis("manual") else "error busy"
+    if cmd == "train":
+        max_steps = int(args[0]) if args else None
+        sid = int(args[1]) if len(args) > 1 else None
+        window.show_dock("training")
+        return "ok" if state.start_training(sid, max_steps) else "error busy"
+    if cmd == "import":
+        path = line.split(maxsplit=1)[1]
+        widget = window.show_dock("clusters")
+        if widget is None:
+            state.import_paths([path])
+            return "ok (no Cluster Explorer: imported through AppState.import_paths)"
+        deliver_drop(widget, [path])
+        return "ok"
+    if cmd == "grab":
+        target, path = args[0], args[1]
+        if target.startswith("menu"):
+            key = target.split(":", 1)[1] if ":" in target else None
+            pm = grab_menu(desktop.tray, key)
+        elif target.startswith("dock:"):
+            w = window.show_dock(target.split(":", 1)[1])
+            QApplication.processEvents()
+            pm = w.grab() if w is not None else QPixmap()
+        else:
+            window.show()
+            QApplication.processEvents()
+            pm = window.grab()
+        return "ok" if pm.save(path) else "error could not save"
+    if cmd == "state":
+        return json.dumps(
+            {
+                "time": time.time(),
+                "analysis_running": state.analysis_running,
+                "training_running": state.training_running,
+                "training_session_id": state.training_session_id,
+                "trainings": rec.training,
+                "progress_count": len(rec.progress),
+                "last_progress": rec.progress[-1] if rec.progress else None,
+                "imports": rec.imports,
+                "analyses": rec.analyses,
+                "errors": rec.errors,
+                "window_visible": window.isVisible(),
+                "docks": sorted(window.docks),
+                "has_tray": desktop.has_tray,
+                "collection": _plain(state.collection),
+                "modules": {m: m in __import__("sys").modules for m in ("torch", "transformers")},
+            },
+            default=str,
+        )
+    if cmd == "quit":
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, desktop.quit)
+        return "ok"
+    return f"error unknown command {cmd!r}"

@@ -1,0 +1,238 @@
+"""The main window: docks built from a spec list, a View menu, a status bar, a saved layout."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QWidget,
+)
+
+from selflow_qt.ui.state import AppState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    """One dock: its id (objectName "dock-<id>"), title, widget class and default area."""
+
+    id: str
+    title: str
+    module: str
+    cls: str
+    area: Qt.DockWidgetArea = Qt.DockWidgetArea.LeftDockWidgetArea
+
+
+DOCKS: tuple[DockSpec, ...] = (
+    DockSpec("dashboard", "Live Dashboard", "selflow_qt.ui.dashboard", "DashboardDock"),
+    DockSpec(
+        "training",
+        "Training Center",
+        "selflow_qt.ui.training_center",
+        "TrainingCenterDock",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    DockSpec(
+        "clusters",
+        "Cluster Explorer",
+        "selflow_qt.ui.cluster_explorer",
+        "ClusterExplorerDock",
+        Qt.DockWidgetArea.RightDockWidgetArea,
+    ),
+    DockSpec("agents", "Micro-Agents", "selflow_qt.ui.agents_dock", "AgentsDock"),
+    DockSpec("insights", "Data Insights", "selflow_qt.ui.insights_dock", "InsightsDock"),
+)
+LAYOUT_VERSION = 1
+
+
+def load_dock_widget(spec: DockSpec, state: AppState) -> QWidget | None:
+    """The dock's widget, or None when its module is not there (yet)."""
+    try:
+        module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        if exc.name == spec.module:
+            return None
+        raise
+    return getattr(module, spec.cls)(state)
+
+
+class MainWindow(QMainWindow):
+    """Every dock of the app; closing the window hides it (the tray keeps running)."""
+
+    def __init__(self, state: AppState, *, quit_on_close: bool = False) -> None:
+        super().__init__()
+        self.state = state
+        self.quit_on_close = quit_on_close
+        self.setObjectName("selflow-main")
+        self.setWindowTitle("SelFlow")
+        self.setDockNestingEnabled(True)
+        self.docks: dict[str, QDockWidget] = {}
+        self.missing: list[str] = []
+        self.view_menu = self.menuBar().addMenu("&View")
+        self._build_file_menu()
+        self._build_docks()
+        self._build_status_bar()
+        self.layout_settings = QSettings(
+            str(state.data_dir / "layout.ini"), QSettings.Format.IniFormat
+        )
+        self.restore_layout()
+        state.collectionChanged.connect(self._show_collection)
+        state.message.connect(lambda m: self.statusBar().showMessage(m, 10_000))
+        state.dataChanged.connect(self._update_buffer)
+        self._buffer_timer = QTimer(self)
+        self._buffer_timer.timeout.connect(self._update_buffer)
+        self._buffer_timer.start(10_000)
+        self._update_buffer()
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build_file_menu(self) -> None:
+        menu = self.menuBar().addMenu("&SelFlow")
+        refresh = QAction("Refresh Data", self, shortcut=QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.state.refresh)
+        menu.addAction(refresh)
+        analyse = QAction("Run Analysis Now", self)
+        analyse.triggered.connect(lambda: self.state.start_analysis("manual"))
+        menu.addAction(analyse)
+        settings = QAction("Settings…", self)
+        settings.triggered.connect(self.open_settings)
+        menu.addAction(settings)
+        menu.addSeparator()
+        close = QAction("Close Window", self, shortcut=QKeySequence.StandardKey.Close)
+        close.triggered.connect(self.close)
+        menu.addAction(close)
+
+    def _build_docks(self) -> None:
+        first_right: QDockWidget | None = None
+        first_left: QDockWidget | None = None
+        for spec in DOCKS:
+            try:
+                widget = load_dock_widget(spec, self.state)
+            except Exception:
+                log.exception("dock %s could not be built", spec.id)
+                widget = None
+            if widget is None:
+                self.missing.append(spec.title)
+                continue
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock-{spec.id}")
+            dock.setWidget(widget)
+            dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+            self.addDockWidget(spec.area, dock)
+            right = spec.area == Qt.DockWidgetArea.RightDockWidgetArea
+            anchor = first_right if right else first_left
+            if anchor is None:
+                if right:
+                    first_right = dock
+                else:
+                    first_left = dock
+            else:
+                self.tabifyDockWidget(anchor, dock)
+            self.docks[spec.id] = dock
+            action = dock.toggleViewAction()
+            action.setText(spec.title)
+            self.view_menu.addAction(action)
+            self.state.dataChanged.connect(widget.refresh)
+        for anchor in (first_left, first_right):
+            if anchor is not None:
+                anchor.raise_()
+        if self.missing:
+            self.view_menu.addSeparator()
+            for title in self.missing:
+                a = QAction(f"{title} (not available yet)", self)
+                a.setEnabled(False)
+                self.view_menu.addAction(a)
+        if not self.docks:
+            self.setCentralWidget(QLabel("No docks are available."))
+        self.resize(1400, 860)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.collection_label = QLabel("Collection: starting…")
+        self.collection_label.setObjectName("collection-state")
+        self.buffer_bar = QProgressBar()
+        self.buffer_bar.setObjectName("buffer-fill")
+        self.buffer_bar.setRange(0, 1000)
+        self.buffer_bar.setMaximumWidth(220)
+        self.buffer_bar.setFormat("Buffer: %p%")
+        bar.addPermanentWidget(self.collection_label)
+        bar.addPermanentWidget(self.buffer_bar)
+        if not self.state.services_started:
+            self.collection_label.setText("Collection: off")
+
+    # -- docks ---------------------------------------------------------------------------------------
+    def show_dock(self, dock_id: str) -> QWidget | None:
+        """Show the window and bring the dock ``dock_id`` to the front; returns its widget."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        dock = self.docks.get(dock_id)
+        if dock is None:
+            self.statusBar().showMessage(f"{dock_id}: not available yet", 10_000)
+            return None
+        dock.show()
+        dock.raise_()
+        return dock.widget()
+
+    def open_settings(self) -> None:
+        from selflow_qt.ui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.state, self)
+        dlg.open()
+
+    # -- status bar ----------------------------------------------------------------------------------
+    def _show_collection(self, cs) -> None:
+        if cs.error:
+            text = f"Collection: error ({cs.error})"
+        elif not cs.running:
+            text = "Collection: stopped"
+        else:
+            parts = [f"{n} {s}" for n, s, _d in cs.collectors]
+            text = f"Collection: running ({', '.join(parts)}) · {cs.written} written"
+        self.collection_label.setText(text)
+        self.collection_label.setToolTip("\n".join(f"{n}: {s} {d}" for n, s, d in cs.collectors))
+
+    def _update_buffer(self) -> None:
+        from selflow_qt.store.state import buffer_fill
+
+        try:
+            fill = buffer_fill(self.state.read_db(), self.state.settings.budget_bytes)
+        except Exception:  # a busy database: try again on the next tick
+            return
+        self.buffer_bar.setValue(int(min(1000, fill.ratio * 1000)))
+        self.buffer_bar.setFormat(f"Buffer: {fill.percent:.1f}% of {fill.budget_bytes >> 20} MB")
+
+    # -- layout ----------------------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        self.layout_settings.setValue("geometry", self.saveGeometry())
+        self.layout_settings.setValue("state", self.saveState(LAYOUT_VERSION))
+        self.layout_settings.sync()
+
+    def restore_layout(self) -> bool:
+        geometry = self.layout_settings.value("geometry")
+        state = self.layout_settings.value("state")
+        ok = False
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            ok = self.restoreState(state, LAYOUT_VERSION)
+        return ok
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_layout()
+        if self.quit_on_close:
+            event.accept()
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.quit()
+            return
+        event.ignore()
+        self.hide()

@@ -1,0 +1,191 @@
+"""Settings: data budget, watched roots, exclusions, the bandit, models, start at login."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from selflow_qt.core.autostart import Autostart, launch_command
+from selflow_qt.core.settings import Settings
+from selflow_qt.ui.state import AppState
+
+log = logging.getLogger(__name__)
+
+POLICIES = (
+    ("epsilon_greedy", "ε-greedy (explore at the rate below)"),
+    ("thompson", "Thompson sampling"),
+    ("ucb1", "UCB1 (optimism under uncertainty)"),
+)
+MB = 1024 * 1024
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; OK saves them through AppState and applies start-at-login."""
+
+    def __init__(
+        self, state: AppState, parent: QWidget | None = None, autostart: Autostart | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings-dialog")
+        self.setWindowTitle("SelFlow Settings")
+        self.state = state
+        self.autostart = autostart or Autostart()
+        self.settings: Settings = copy.deepcopy(state.settings)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+        self._build()
+        self.load(self.settings)
+
+    def _build(self) -> None:
+        self.budget = QSpinBox()
+        self.budget.setObjectName("budget-mb")
+        self.budget.setRange(1, 100_000)
+        self.budget.setSuffix(" MB")
+        self.budget.setToolTip("New data gathered before an analysis cycle may start.")
+
+        self.roots = QListWidget()
+        self.roots.setObjectName("watch-roots")
+        add = QPushButton("Add folder…")
+        add.clicked.connect(self._add_root)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove_root)
+        buttons = QVBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch()
+        roots_row = QHBoxLayout()
+        roots_row.addWidget(self.roots, 1)
+        roots_row.addLayout(buttons)
+        roots_box = QWidget()
+        roots_box.setLayout(roots_row)
+
+        self.excludes = QPlainTextEdit()
+        self.excludes.setObjectName("exclusions")
+        self.excludes.setPlaceholderText(
+            "one glob a line, e.g. **/Private/**  (defaults always apply)"
+        )
+        self.excludes.setMaximumHeight(90)
+
+        self.policy = QComboBox()
+        self.policy.setObjectName("bandit-policy")
+        for key, label in POLICIES:
+            self.policy.addItem(label, key)
+        self.exploration = QDoubleSpinBox()
+        self.exploration.setObjectName("exploration-rate")
+        self.exploration.setRange(0.0, 1.0)
+        self.exploration.setSingleStep(0.05)
+        self.exploration.setDecimals(2)
+        self.max_models = QSpinBox()
+        self.max_models.setObjectName("max-models")
+        self.max_models.setRange(1, 100)
+        self.base_model = QLineEdit()
+        self.base_model.setObjectName("base-model")
+        self.base_model.setPlaceholderText("empty: the bundled SmolLM2-135M")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.base_model, 1)
+        model_row.addWidget(browse)
+        model_box = QWidget()
+        model_box.setLayout(model_row)
+        self.start_at_login = QCheckBox("Start SelFlow when I log in")
+        self.start_at_login.setObjectName("start-at-login")
+        where = self.autostart.path
+        self.start_at_login.setToolTip(
+            f"Writes {where}" if where else "Writes the HKCU Run registry key"
+        )
+
+        form = QFormLayout()
+        form.addRow("Data budget:", self.budget)
+        form.addRow("Watched folders:", roots_box)
+        form.addRow("Exclusions:", self.excludes)
+        form.addRow("Bandit policy:", self.policy)
+        form.addRow("Exploration rate:", self.exploration)
+        form.addRow("Max micro-agents:", self.max_models)
+        form.addRow("Base model:", model_box)
+        form.addRow("", self.start_at_login)
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(box)
+        self.resize(620, 560)
+
+    # -- values ----------------------------------------------------------------------------------
+    def load(self, s: Settings) -> None:
+        self.budget.setValue(max(1, round(s.budget_bytes / MB)))
+        self.roots.clear()
+        self.roots.addItems(list(s.watch_roots))
+        self.excludes.setPlainText("\n".join(s.exclude_globs))
+        i = self.policy.findData(s.bandit_policy)
+        self.policy.setCurrentIndex(max(0, i))
+        self.exploration.setValue(float(s.exploration_rate))
+        self.max_models.setValue(int(s.max_models))
+        self.base_model.setText(s.base_model)
+        try:
+            enabled = self.autostart.is_enabled()
+        except Exception:  # an odd platform must not block the dialog
+            enabled = s.start_at_login
+        self.start_at_login.setChecked(bool(enabled))
+
+    def collect(self) -> Settings:
+        s = copy.deepcopy(self.settings)
+        s.budget_bytes = self.budget.value() * MB
+        s.watch_roots = [self.roots.item(i).text() for i in range(self.roots.count())]
+        s.exclude_globs = [g.strip() for g in self.excludes.toPlainText().splitlines() if g.strip()]
+        s.bandit_policy = str(self.policy.currentData())
+        s.exploration_rate = float(self.exploration.value())
+        s.max_models = int(self.max_models.value())
+        s.base_model = self.base_model.text().strip()
+        s.start_at_login = self.start_at_login.isChecked()
+        return s
+
+    def accept(self) -> None:
+        s = self.collect()
+        try:
+            self.autostart.apply(s.start_at_login, launch_command(self.state.data_dir))
+        except Exception as exc:
+            self.error.setText(f"Could not change start at login: {exc}")
+            return
+        self.state.save_settings(s)
+        super().accept()
+
+    # -- buttons ---------------------------------------------------------------------------------
+    def _add_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Watch a folder")
+        if folder and not self.roots.findItems(folder, Qt.MatchFlag.MatchExactly):
+            self.roots.addItem(folder)
+
+    def _remove_root(self) -> None:
+        for item in self.roots.selectedItems():
+            self.roots.takeItem(self.roots.row(item))
+
+    def _browse_model(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "A model folder (Hugging Face layout)")
+        if folder:
+            self.base_model.setText(folder)

@@ -1,0 +1,397 @@
+"""AppState: the one object every dock, the tray and the main window share.
+
+It owns the store, the thread pool and the background services (collection, the trigger check,
+the training queue runner, prediction serving), and turns their results into Qt signals that
+carry plain data. Widgets never run pipeline work themselves; they call the methods here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+from selflow_qt.core.settings import Settings
+from selflow_qt.store.context import StoreContext
+from selflow_qt.workers import jobs
+from selflow_qt.workers.worker import Worker, run_in_worker
+
+log = logging.getLogger(__name__)
+
+TRIGGER_EVERY_MS = 60_000
+SUGGEST_EVERY_MS = 60_000
+QUEUE_EVERY_MS = 30_000
+
+
+class AppState(QObject):
+    """Shared state and background services; see interfaces.md for the contract."""
+
+    dataChanged = Signal()
+    analysisStarted = Signal()
+    analysisProgress = Signal(str, float)
+    analysisFinished = Signal(object)
+    analysisFailed = Signal(str)
+    trainingStarted = Signal(int)
+    trainingProgress = Signal(object)
+    trainingFinished = Signal(object)
+    suggestionsChanged = Signal(object)
+    notificationsChanged = Signal()
+    settingsChanged = Signal()
+    importProgress = Signal(str, int, int)
+    importFinished = Signal(object)
+    # beyond the contract
+    collectionChanged = Signal(object)  # jobs.CollectionState
+    triggerChecked = Signal(object)  # analyze.trigger.TriggerReport
+    message = Signal(str)  # one line for the status bar / log
+    notify = Signal(str, str)  # title, body: shown as a tray message
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        start_services: bool = True,
+        parent: QObject | None = None,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = StoreContext.open(data_dir)
+        self.data_dir: Path = self.ctx.data_dir
+        self.settings: Settings = self.ctx.settings
+        self.pool: QThreadPool = pool or QThreadPool(self)
+        self.pool.setMaxThreadCount(max(4, self.pool.maxThreadCount()))
+        self.suggestions: list = []
+        self.collection: jobs.CollectionState | None = None
+        self.last_trigger: Any = None
+        self.last_training_progress: Any = None
+        self.training_session_id: int | None = None
+        self.services_started = False
+        self._collector: Worker | None = None
+        self._analysis: Worker | None = None
+        self._training: Worker | None = None
+        self._trigger: Worker | None = None
+        self._suggest: Worker | None = None
+        self._suggestions_job = jobs.SuggestionsJob(self.data_dir)
+        self._timers: list[QTimer] = []
+        self._stopping = False
+        if start_services:
+            self.start_services()
+
+    # -- store access ----------------------------------------------------------------------------
+    def read_db(self):
+        """The Peewee database; on the GUI thread use it only for cheap aggregates."""
+        return self.ctx.db
+
+    def job_context(self) -> StoreContext:
+        """A StoreContext for a job, with the current settings (connections are per thread)."""
+        return StoreContext(data_dir=self.data_dir, settings=self.settings, db=self.ctx.db)
+
+    def run(self, fn, *args, **callbacks) -> Worker:
+        """Run ``fn`` on this state's pool (see workers.worker.run_in_worker)."""
+        return run_in_worker(fn, *args, pool=self.pool, **callbacks)
+
+    # -- services --------------------------------------------------------------------------------
+    def start_services(self) -> None:
+        """Collection, the trigger check every minute, the training queue and predictions."""
+        if self.services_started:
+            return
+        self.services_started = True
+        self.start_collection()
+        self._every(TRIGGER_EVERY_MS, self.check_trigger)
+        self._every(QUEUE_EVERY_MS, self.run_training_queue)
+        self._every(SUGGEST_EVERY_MS, self.refresh_suggestions)
+        QTimer.singleShot(2_000, self.refresh_suggestions)
+        QTimer.singleShot(5_000, self.check_trigger)
+
+    def _every(self, ms: int, slot) -> QTimer:
+        t = QTimer(self)
+        t.setInterval(ms)
+        t.timeout.connect(slot)
+        t.start()
+        self._timers.append(t)
+        return t
+
+    def start_collection(self) -> None:
+        if self._collector is not None and not self._collector.is_done:
+            return
+        self._collector = self.run(
+            jobs.collection_job,
+            self.job_context(),
+            on_progress=self._on_collection,
+            on_error=self._on_collection_error,
+        )
+
+    def stop_collection(self) -> None:
+        if self._collector is not None:
+            self._collector.cancel()
+
+    def _on_collection(self, state: jobs.CollectionState) -> None:
+        self.collection = state
+        self.collectionChanged.emit(state)
+
+    def _on_collection_error(self, message: str) -> None:
+        self.collection = jobs.CollectionState(running=False, error=message)
+        self.collectionChanged.emit(self.collection)
+        self.message.emit(f"Collection stopped: {message}")
+
+    def check_trigger(self) -> None:
+        """Ask the trigger policy (on a worker) and start a cycle when it says so."""
+        if self._busy(self._trigger) or self._busy(self._analysis):
+            return
+        self._trigger = self.run(
+            jobs.trigger_job,
+            self.job_context(),
+            on_result=self._on_trigger,
+            on_error=lambda m: log.info("trigger check: %s", m),
+        )
+
+    def _on_trigger(self, report) -> None:
+        self.last_trigger = report
+        self.triggerChecked.emit(report)
+        if getattr(report, "ready", False):
+            self.start_analysis(trigger="budget")
+
+    # -- analysis --------------------------------------------------------------------------------
+    @property
+    def analysis_running(self) -> bool:
+        return self._busy(self._analysis)
+
+    def start_analysis(self, trigger: str = "manual") -> bool:
+        if self.analysis_running:
+            self.message.emit("An analysis is already running.")
+            return False
+        self._analysis = self.run(
+            jobs.analysis_job,
+            self.job_context(),
+            trigger,
+            on_progress=lambda p: self.analysisProgress.emit(str(p[0]), float(p[1])),
+            on_result=self._on_analysis,
+            on_error=self._on_analysis_failed,
+        )
+        self.analysisStarted.emit()
+        self.message.emit("Analysis started.")
+        return True
+
+    def cancel_analysis(self) -> None:
+        if self._analysis is not None:
+            self._analysis.cancel()
+
+    def _on_analysis(self, result) -> None:
+        self.analysisFinished.emit(result)
+        n = len(getattr(result, "patterns", []) or [])
+        self.message.emit(f"Analysis finished: {n} patterns.")
+        self.notificationsChanged.emit()
+        self.refresh()
+        self.run_training_queue()
+
+    def _on_analysis_failed(self, message: str) -> None:
+        self.analysisFailed.emit(message)
+        self.message.emit(f"Analysis failed: {message}")
+
+    # -- training --------------------------------------------------------------------------------
+    @property
+    def training_running(self) -> bool:
+        return self._busy(self._training)
+
+    def start_training(self, session_id: int | None = None, max_steps: int | None = None) -> bool:
+        """Train ``session_id`` (or the next queued session) in a child process, one at a time."""
+        if self.training_running:
+            self.message.emit("A training is already running.")
+            return False
+        self.last_training_progress = None
+        self._training = self.run(
+            jobs.training_job,
+            self.job_context(),
+            session_id,
+            max_steps,
+            on_partial=self._on_training_started,
+            on_progress=self._on_training_progress,
+            on_result=self._on_training_finished,
+            on_error=self._on_training_error,
+        )
+        return True
+
+    def cancel_training(self) -> None:
+        if self._training is not None:
+            self._training.cancel()
+
+    def run_training_queue(self) -> None:
+        """The queue runner: start the next queued session when nothing is training."""
+        if self._stopping or self.training_running or self.analysis_running:
+            return
+        self.start_training()
+
+    def _on_training_started(self, start) -> None:
+        if isinstance(start, jobs.TrainingStart):
+            self.training_session_id = start.session_id
+            self.trainingStarted.emit(start.session_id)
+            self.message.emit(f"Training session {start.session_id} started.")
+
+    def _on_training_progress(self, progress) -> None:
+        self.last_training_progress = progress
+        self.trainingProgress.emit(progress)
+
+    def _on_training_finished(self, outcome) -> None:
+        self.training_session_id = None
+        if outcome is None:  # nothing was queued
+            return
+        self._note_training(outcome)
+        self.trainingFinished.emit(outcome)
+        self.refresh()
+
+    def _on_training_error(self, message: str) -> None:
+        sid = self.training_session_id
+        self.training_session_id = None
+        self.message.emit(f"Training failed: {message}")
+        if sid is not None:
+            from types import SimpleNamespace
+
+            outcome = SimpleNamespace(
+                session_id=sid, status="failed", model_id=None, final_loss=None, error=message
+            )
+            self._note_training(outcome)
+            self.trainingFinished.emit(outcome)
+
+    def _note_training(self, outcome) -> None:
+        """A notification for a finished or failed training (unless the runner wrote one)."""
+        status = getattr(outcome, "status", "")
+        sid = getattr(outcome, "session_id", None)
+        title = {
+            "completed": "Training finished",
+            "failed": "Training failed",
+            "cancelled": "Training cancelled",
+        }.get(status, f"Training {status}")
+        loss = getattr(outcome, "final_loss", None)
+        body = f"{getattr(outcome, 'model_id', '') or 'session ' + str(sid)}"
+        if status == "completed" and loss is not None:
+            body += f": final loss {loss:.3f}"
+        if status == "failed":
+            body += f": {getattr(outcome, 'error', '')}"
+        self.message.emit(f"{title}: {body}")
+        try:
+            from selflow_qt.store.models import Notification
+
+            recent = Notification.select().where(Notification.created_at > time.time() - 86400)
+            exists = any((n.data or {}).get("session_id") == sid for n in recent)
+            if not exists:
+                Notification.create(
+                    kind="training",
+                    title=title,
+                    body=body,
+                    data={"session_id": sid, "status": status},
+                )
+        except Exception:
+            log.exception("could not record the training notification")
+        self.notificationsChanged.emit()
+
+    # -- predictions -----------------------------------------------------------------------------
+    def refresh_suggestions(self) -> None:
+        if self._stopping or self._busy(self._suggest):
+            return
+        self._suggest = self.run(
+            self._suggestions_job.refresh,
+            on_result=self._on_suggestions,
+            on_error=lambda m: log.info("suggestions unavailable: %s", m),
+        )
+
+    def _on_suggestions(self, suggestions: list) -> None:
+        self.suggestions = suggestions
+        self.suggestionsChanged.emit(suggestions)
+
+    def record_choice(self, interaction_id: int | None) -> None:
+        if interaction_id is None:
+            return
+        self.run(
+            self._suggestions_job.record_choice,
+            int(interaction_id),
+            on_error=lambda m: self.message.emit(f"Could not record the choice: {m}"),
+        )
+
+    # -- imports, roots, agents, settings ----------------------------------------------------------
+    def import_paths(self, paths: list[str]) -> Worker:
+        """Import dropped files by content; other files and folders become watched roots."""
+        return self.run(
+            jobs.import_job,
+            self.job_context(),
+            [str(p) for p in paths],
+            on_progress=lambda p: self.importProgress.emit(str(p[0]), int(p[1]), int(p[2])),
+            on_result=self._on_imported,
+            on_error=lambda m: self._on_imported(jobs.ImportReport(errors={"": m})),
+        )
+
+    def _on_imported(self, report: jobs.ImportReport) -> None:
+        parts = []
+        if report.imported:
+            parts.append(f"imported {report.total} events")
+        if report.watched:
+            parts.append(f"now watching {len(report.watched)} more")
+        for path, err in report.errors.items():
+            parts.append(f"{Path(path).name or 'import'} failed: {err}")
+        self.message.emit("Drop: " + ("; ".join(parts) or "nothing to import"))
+        if report.watched:
+            self.settingsChanged.emit()
+        self.importFinished.emit(report)
+        self.refresh()
+
+    def add_watch_roots(self, paths: list[str]) -> list[str]:
+        roots = jobs.add_watch_roots(self.job_context(), [str(p) for p in paths])
+        self.settingsChanged.emit()
+        self._restart_collection()
+        return roots
+
+    def retire_agent(self, model_id: str) -> None:
+        self.run(
+            jobs.retire_agent_job,
+            self.job_context(),
+            model_id,
+            on_result=lambda m: (self.message.emit(f"Retired {m}."), self.refresh()),
+            on_error=lambda m: self.message.emit(f"Could not retire {model_id}: {m}"),
+        )
+
+    def queue_training(self, pattern_id: int | None = None) -> Worker:
+        return self.run(
+            jobs.queue_training_job,
+            self.job_context(),
+            pattern_id,
+            on_result=lambda sid: (self.message.emit(f"Queued training {sid}."), self.refresh()),
+            on_error=lambda m: self.message.emit(f"Could not queue training: {m}"),
+        )
+
+    def save_settings(self, settings: Settings) -> None:
+        old = self.settings
+        settings.save(self.data_dir)
+        self.settings = settings
+        self.ctx.settings = settings
+        self.settingsChanged.emit()
+        collection_keys = ("watch_roots", "exclude_globs", "redact_patterns", "collect_fs")
+        if any(getattr(old, k) != getattr(settings, k) for k in collection_keys):
+            self._restart_collection()
+        self.refresh()
+
+    def _restart_collection(self) -> None:
+        if not self.services_started or self._collector is None:
+            return
+        old = self._collector
+        old.cancel()
+        old.signals.finished.connect(self.start_collection)
+
+    def refresh(self) -> None:
+        self.dataChanged.emit()
+
+    # -- shutdown --------------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop timers, cancel every job (collection flushes its queue) and wait for them."""
+        self._stopping = True
+        for t in self._timers:
+            t.stop()
+        for w in (self._collector, self._analysis, self._training, self._trigger, self._suggest):
+            if w is not None:
+                w.cancel()
+        ok = Worker.wait_all(timeout_ms)
+        self.pool.waitForDone(max(100, timeout_ms // 4))
+        return ok
+
+    @staticmethod
+    def _busy(worker: Worker | None) -> bool:
+        return worker is not None and not worker.is_done

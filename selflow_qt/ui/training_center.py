@@ -1,0 +1,397 @@
+"""Training Center dock: data buffer, training queue, live training with its loss curve, rankings."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from selflow_qt.ui import dock_reads
+from selflow_qt.ui.dock_base import (
+    NO_ANALYSIS,
+    BackgroundLoader,
+    fill_table,
+    human_bytes,
+    human_duration,
+    make_table,
+    set_medals,
+)
+from selflow_qt.ui.plots import FOREGROUND, PALETTE, LiveCurve, make_plot
+
+
+def medal(rank: int) -> str:
+    """The rank as shown in the first column (medal icons come from ``set_medals``)."""
+    return str(rank + 1)
+
+
+def pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f}%"
+
+
+class TrainingCenterDock(QWidget):
+    """What the learning machinery is doing: buffer, queue, active training, models, clusters."""
+
+    def __init__(self, state: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.data: dock_reads.TrainingCenterData | None = None
+        self.session_id: int | None = None
+        self.last_progress: Any = None
+        self._loader = BackgroundLoader(
+            self, self._apply, self._load_failed, getattr(state, "pool", None)
+        )
+        self._build()
+        self._connect()
+        self.refresh()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        inner = QWidget()
+        cols = QHBoxLayout(inner)
+        cols.setContentsMargins(8, 8, 8, 8)
+        cols.setSpacing(10)
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addWidget(self._buffer_box())
+        left.addWidget(self._training_box(), 1)
+        right.addWidget(self._queue_box())
+        right.addWidget(self._ranking_box(), 1)
+        right.addWidget(self._clustering_box())
+        cols.addLayout(left, 1)
+        cols.addLayout(right, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.setMinimumSize(640, 480)
+
+    def _buffer_box(self) -> QGroupBox:
+        box = QGroupBox("Data buffer")
+        lay = QVBoxLayout(box)
+        self.buffer_bar = QProgressBar()
+        self.buffer_bar.setRange(0, 1000)
+        self.buffer_bar.setFormat("—")
+        self.buffer_label = QLabel("Reading the store…")
+        self.buffer_label.setWordWrap(True)
+        self.trigger_label = QLabel("")
+        self.trigger_label.setWordWrap(True)
+        self.trigger_label.setStyleSheet("color: #505050;")
+        row = QHBoxLayout()
+        self.analysis_button = QPushButton("Run analysis now")
+        self.analysis_button.clicked.connect(self._run_analysis)
+        self.analysis_status = QLabel("")
+        row.addWidget(self.analysis_button)
+        row.addWidget(self.analysis_status, 1)
+        lay.addWidget(self.buffer_bar)
+        lay.addWidget(self.buffer_label)
+        lay.addWidget(self.trigger_label)
+        lay.addLayout(row)
+        return box
+
+    def _queue_box(self) -> QGroupBox:
+        box = QGroupBox("Training queue")
+        lay = QVBoxLayout(box)
+        self.queue_table = make_table(["Session", "Pattern", "Status", "Sequences", "Reason"])
+        self.queue_table.setMinimumHeight(90)
+        self.queue_table.setMaximumHeight(150)
+        self.queue_empty = QLabel("Nothing queued — an analysis queues patterns worth an agent.")
+        self.queue_empty.setStyleSheet("color: #707070;")
+        self.recent_label = QLabel("")
+        self.recent_label.setWordWrap(True)
+        self.recent_label.setStyleSheet("color: #505050;")
+        self.train_button = QPushButton("Train now")
+        self.train_button.setToolTip("Train the selected queued session (or the next one)")
+        self.train_button.clicked.connect(self._train_now)
+        lay.addWidget(self.queue_table)
+        lay.addWidget(self.queue_empty)
+        lay.addWidget(self.recent_label)
+        lay.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignLeft)
+        return box
+
+    def _training_box(self) -> QGroupBox:
+        box = QGroupBox("Active training")
+        lay = QVBoxLayout(box)
+        self.training_title = QLabel("No training running")
+        self.training_title.setStyleSheet("font-weight: bold;")
+        self.training_bar = QProgressBar()
+        self.training_bar.setRange(0, 1)
+        self.training_bar.setValue(0)
+        stats = QHBoxLayout()
+        self.eta_label = QLabel("ETA —")
+        self.tps_label = QLabel("— tokens/s")
+        self.loss_label = QLabel("loss —")
+        for w in (self.eta_label, self.tps_label, self.loss_label):
+            stats.addWidget(w)
+        stats.addStretch(1)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self._cancel)
+        stats.addWidget(self.cancel_button)
+        self.loss_plot = make_plot("Loss", left="loss", bottom="step", height=300)
+        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
+        self.loss_curve = LiveCurve(self.loss_plot, PALETTE[0], name="training loss")
+        self.val_curve = LiveCurve(self.loss_plot, PALETTE[1], name="validation loss", symbol="o")
+        lay.addWidget(self.training_title)
+        lay.addWidget(self.training_bar)
+        lay.addLayout(stats)
+        lay.addWidget(self.loss_plot, 1)
+        return box
+
+    def _ranking_box(self) -> QGroupBox:
+        box = QGroupBox("Model performance")
+        lay = QVBoxLayout(box)
+        self.ranking_table = make_table(
+            ["", "Predictor", "Kind", "Success", "95% interval", "Latency", "Queries"]
+        )
+        self.ranking_table.setMinimumHeight(120)
+        self.ranking_empty = QLabel("No predictions scored yet.")
+        self.ranking_empty.setStyleSheet("color: #707070;")
+        self.bandit_label = QLabel("")
+        self.bandit_label.setWordWrap(True)
+        self.bandit_label.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.ranking_table, 1)
+        lay.addWidget(self.ranking_empty)
+        lay.addWidget(QLabel("<b>Bandit</b>"))
+        lay.addWidget(self.bandit_label)
+        return box
+
+    def _clustering_box(self) -> QGroupBox:
+        box = QGroupBox("Multi-clustering (latest analysis)")
+        lay = QVBoxLayout(box)
+        self.clustering_label = QLabel(NO_ANALYSIS)
+        self.clustering_label.setWordWrap(True)
+        self.clustering_table = make_table(["Algorithm", "Clusters", "Silhouette", "Runtime"])
+        self.clustering_table.setMinimumHeight(120)
+        self.clustering_table.setMaximumHeight(200)
+        lay.addWidget(self.clustering_label)
+        lay.addWidget(self.clustering_table, 1)
+        return box
+
+    def _connect(self) -> None:
+        s = self.state
+        s.dataChanged.connect(self.refresh)
+        s.trainingStarted.connect(self.on_training_started)
+        s.trainingProgress.connect(self.on_training_progress)
+        s.trainingFinished.connect(self.on_training_finished)
+        s.analysisStarted.connect(self.on_analysis_started)
+        s.analysisProgress.connect(self.on_analysis_progress)
+        s.analysisFinished.connect(self.on_analysis_finished)
+        s.analysisFailed.connect(self.on_analysis_failed)
+
+    # -- data --------------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        """Re-read the store on a worker; the view updates when the result arrives."""
+        self._loader.load(
+            dock_reads.read_with,
+            self.state.data_dir,
+            dock_reads.training_center_data,
+            self.state.data_dir,
+            self.state.settings,
+        )
+
+    def _load_failed(self, message: str) -> None:
+        self.buffer_label.setText(f"Could not read the store: {message}")
+
+    def _apply(self, data: dock_reads.TrainingCenterData) -> None:
+        self.data = data
+        self._show_buffer(data.buffer, data.trigger)
+        self._show_queue(data)
+        self._show_ranking(data)
+        self._show_clustering(data)
+
+    def _show_buffer(self, b: dock_reads.BufferView, trigger: list) -> None:
+        self.buffer_bar.setValue(int(min(1.0, b.percent / 100) * 1000))
+        self.buffer_bar.setFormat(f"{b.percent:.1f}% of {human_bytes(b.budget_bytes)}")
+        target = f"{100 * b.target_ratio:.0f}%"
+        if b.eta_s is None:
+            when = f"next cycle at {target}: no recent data to estimate when"
+        elif b.eta_s == 0:
+            when = f"buffer past {target}: the next cycle runs when the trigger's other checks pass"
+        elif b.eta_s > 365 * 86_400:
+            when = f"next cycle: over a year away at {human_bytes(b.rate_bytes_per_s * 3600)}/h (cycle at {target})"
+        else:
+            when = (
+                f"next cycle in ~{human_duration(b.eta_s)} (at {human_bytes(b.rate_bytes_per_s * 3600)}/h"
+                f" over the last {b.rate_window}, cycle at {target})"
+            )
+        self.buffer_label.setText(
+            f"{b.events:,} events, {human_bytes(b.bytes)} this cycle · {when}"
+        )
+        if trigger:
+            parts = [f"{'✔' if ok else '✘'} {name}" for name, ok, _ in trigger]
+            self.trigger_label.setText("Trigger: " + "   ".join(parts))
+            self.trigger_label.setToolTip("\n".join(f"{n}: {d}" for n, _, d in trigger))
+
+    def _show_queue(self, data: dock_reads.TrainingCenterData) -> None:
+        rows = [[s.session_id, s.pattern_name, s.status, s.sequences, s.reason] for s in data.queue]
+        fill_table(self.queue_table, rows, align_right={0, 3})
+        self.queue_empty.setVisible(not rows)
+        self.train_button.setEnabled(bool(rows) and self.session_id is None)
+        if data.recent:
+            recent = [f"#{s.session_id} {s.pattern_name}: {s.status}" for s in data.recent[:3]]
+            self.recent_label.setText("Recently: " + " · ".join(recent))
+
+    def _show_ranking(self, data: dock_reads.TrainingCenterData) -> None:
+        rows = [
+            [
+                medal(i),
+                r.arm_id,
+                r.kind,
+                pct(r.success_rate) if r.queries else "—",
+                f"{pct(r.ci_low)}–{pct(r.ci_high)}" if r.queries else "—",
+                f"{r.mean_latency_ms:.0f} ms" if r.queries else "—",
+                r.queries,
+            ]
+            for i, r in enumerate(data.ranking)
+        ]
+        fill_table(self.ranking_table, rows, align_right={3, 5, 6})
+        set_medals(self.ranking_table)
+        self.ranking_empty.setVisible(not rows)
+        b = data.bandit
+        if "bandit" in data.missing:
+            self.bandit_label.setText("Bandit not available yet (the agents module is missing).")
+            return
+        explore = (
+            "exploration share: no suggestions yet"
+            if b.exploration_share is None
+            else f"exploitation {pct(1 - b.exploration_share)} · exploration {pct(b.exploration_share)}"
+        )
+        best = (
+            "current best: none scored yet"
+            if b.best is None
+            else f"current best: <b>{b.best.arm_id}</b> — success {pct(b.best.success_rate)},"
+            f" mean latency {b.best.mean_latency_ms:.0f} ms over {b.best.queries} queries"
+        )
+        self.bandit_label.setText(f"Policy {b.policy} · {explore}<br>{best}")
+
+    def _show_clustering(self, data: dock_reads.TrainingCenterData) -> None:
+        c = data.clustering
+        if c is None:
+            missing = "analysis" in data.missing
+            self.clustering_label.setText(
+                "Analysis not available yet." if missing else NO_ANALYSIS + " (Run analysis now)."
+            )
+            fill_table(self.clustering_table, [])
+            return
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.started_at))
+        self.clustering_label.setText(
+            f"Run #{c.run_id} at {when} over {c.n_events:,} events · "
+            f"<b>{c.n_patterns} patterns</b> · consensus score <b>{c.consensus_score:.2f}</b>"
+        )
+        rows = [
+            [
+                a.name,
+                a.clusters if a.clusters is not None else "—",
+                f"{a.silhouette:.2f}" if a.silhouette is not None else "—",
+                f"{a.runtime_s:.1f} s" if a.runtime_s is not None else (a.error or "—"),
+            ]
+            for a in c.algorithms
+        ]
+        fill_table(self.clustering_table, rows, align_right={1, 2, 3})
+
+    # -- actions -----------------------------------------------------------------------------
+    def selected_session(self) -> int | None:
+        rows = self.queue_table.selectionModel().selectedRows()
+        if not rows or self.data is None:
+            return None
+        return self.data.queue[rows[0].row()].session_id
+
+    def _train_now(self) -> None:
+        self.state.start_training(self.selected_session())
+
+    def _cancel(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.training_title.setText(self.training_title.text() + " — cancelling…")
+        self.state.cancel_training()
+
+    def _run_analysis(self) -> None:
+        self.analysis_button.setEnabled(False)
+        self.state.start_analysis()
+
+    # -- live streams ------------------------------------------------------------------------
+    @Slot(int)
+    def on_training_started(self, session_id: int) -> None:
+        self.session_id = int(session_id)
+        name = ""
+        if self.data is not None:
+            name = next((s.pattern_name for s in self.data.queue if s.session_id == session_id), "")
+        self.training_title.setText(
+            f"Training session #{session_id}" + (f" — {name}" if name else "")
+        )
+        self.loss_curve.clear()
+        self.val_curve.clear()
+        self.training_bar.setRange(0, 1)
+        self.training_bar.setValue(0)
+        self.cancel_button.setEnabled(True)
+        self.train_button.setEnabled(False)
+
+    @Slot(object)
+    def on_training_progress(self, p: Any) -> None:
+        if self.session_id is None or getattr(p, "session_id", self.session_id) != self.session_id:
+            self.on_training_started(int(getattr(p, "session_id", 0)))
+        self.last_progress = p
+        total = max(1, int(p.total_steps or 1))
+        self.training_bar.setRange(0, total)
+        self.training_bar.setValue(min(int(p.step), total))
+        self.training_bar.setFormat(
+            f"step {int(p.step)} / {total}  (epoch {getattr(p, 'epoch', 0):.2f})"
+        )
+        self.eta_label.setText(f"ETA {human_duration(p.eta_s)}")
+        self.tps_label.setText(f"{p.tokens_per_s:,.0f} tokens/s")
+        if p.loss is not None:
+            self.loss_curve.append(float(p.step), float(p.loss))
+            self.loss_label.setText(f"loss {p.loss:.3f}")
+        if getattr(p, "val_loss", None) is not None:
+            self.val_curve.append(float(p.step), float(p.val_loss))
+
+    @Slot(object)
+    def on_training_finished(self, outcome: Any) -> None:
+        self.loss_curve.flush()
+        self.val_curve.flush()
+        status = (
+            getattr(outcome, "status", "finished") if outcome is not None else "nothing to train"
+        )
+        extra = ""
+        if getattr(outcome, "final_loss", None) is not None:
+            extra = f", final loss {outcome.final_loss:.3f}"
+        if getattr(outcome, "error", None):
+            extra += f" — {outcome.error}"
+        sid = getattr(outcome, "session_id", self.session_id)
+        self.training_title.setText(f"Session #{sid}: {status}{extra}")
+        self.cancel_button.setEnabled(False)
+        self.session_id = None
+        self.refresh()
+
+    @Slot()
+    def on_analysis_started(self) -> None:
+        self.analysis_button.setEnabled(False)
+        self.analysis_status.setText("Analysis starting…")
+
+    @Slot(str, float)
+    def on_analysis_progress(self, stage: str, fraction: float) -> None:
+        self.analysis_status.setText(f"Analysis: {stage} {100 * fraction:.0f}%")
+
+    @Slot(object)
+    def on_analysis_finished(self, result: Any) -> None:
+        self.analysis_button.setEnabled(True)
+        n = len(getattr(result, "patterns", []) or [])
+        self.analysis_status.setText(f"Analysis done: {n} patterns")
+        self.refresh()
+
+    @Slot(str)
+    def on_analysis_failed(self, message: str) -> None:
+        self.analysis_button.setEnabled(True)
+        self.analysis_status.setText(f"Analysis failed: {message}")

@@ -1,0 +1,191 @@
+"""The tray icon: its live menu, tray messages for notifications, and what menu choices do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import time
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from selflow_qt.store.queries import TraySnapshot, mark_notifications_read
+from selflow_qt.ui.state import AppState
+from selflow_qt.ui.tray_menu import MenuData, TrayMenu
+from selflow_qt.workers import jobs
+
+log = logging.getLogger(__name__)
+
+REFRESH_MS = 30_000
+DUMP_ENV = "SELFLOW_DUMP_TRAY"  # a path: the menu's texts are written there after each refresh
+
+
+class TrayController(QObject):
+    """Owns the tray menu (with or without a visible tray icon) and keeps it live."""
+
+    refreshed = Signal(object)  # MenuData, after the menu was updated
+    quitRequested = Signal()
+
+    def __init__(self, state: AppState, window, icon: QIcon, *, show_icon: bool = True) -> None:
+        super().__init__()
+        self.state = state
+        self.window = window
+        self.menu = TrayMenu(self.command)
+        self.data = MenuData(TraySnapshot(), list(state.suggestions))
+        self.last_refresh_ms = 0.0
+        self._pending = None
+        self._again = False
+        self._last_note_id: int | None = None
+        self.dump_path = os.environ.get(DUMP_ENV) or None
+        self.icon: QSystemTrayIcon | None = None
+        if show_icon:
+            self.icon = QSystemTrayIcon(icon, self)
+            self.icon.setToolTip("SelFlow")
+            self.icon.setContextMenu(self.menu.menu)
+            self.icon.activated.connect(self._activated)
+            self.icon.show()
+            log.info("tray icon shown")
+        self.menu.menu.aboutToShow.connect(self.refresh)
+        state.suggestionsChanged.connect(self._on_suggestions)
+        state.dataChanged.connect(self.refresh)
+        state.notificationsChanged.connect(self.refresh)
+        state.notify.connect(self.show_message)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self.menu.apply(self.data)
+        QTimer.singleShot(0, self.refresh)
+
+    # -- refresh ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the store on a worker; the menu is updated in place when the numbers arrive."""
+        if self._pending is not None:  # one read at a time; a request meanwhile reruns once
+            self._again = True
+            return
+        self._again = False
+        self._pending = self.state.run(
+            jobs.tray_snapshot_job,
+            self.state.job_context(),
+            on_result=self.apply_snapshot,
+            on_error=lambda m: log.warning("tray refresh failed: %s", m),
+            on_finished=self._refresh_done,
+        )
+
+    def _refresh_done(self) -> None:
+        self._pending = None
+        if self._again:
+            self.refresh()
+
+    def apply_snapshot(self, snap: TraySnapshot) -> None:
+        t0 = time.perf_counter()
+        self.data = MenuData(snap, list(self.data.suggestions))
+        self.menu.apply(self.data)
+        self.last_refresh_ms = snap.took_ms + (time.perf_counter() - t0) * 1000
+        self._announce(snap)
+        if self.icon is not None:
+            self.icon.setToolTip(
+                f"SelFlow — {snap.events_today:,} events today, buffer {snap.buffer_percent:.0f}% full"
+            )
+        self._dump()
+        self.refreshed.emit(self.data)
+
+    def _on_suggestions(self, suggestions: list) -> None:
+        self.data = MenuData(self.data.snap, list(suggestions))
+        self.menu.apply(self.data)
+        self._dump()
+
+    def _announce(self, snap: TraySnapshot) -> None:
+        """Unread notifications that arrived since the last refresh become tray messages."""
+        ids = [n["id"] for n in snap.notifications]
+        if self._last_note_id is None:  # first read: remember, don't replay old news
+            self._last_note_id = max(ids, default=0)
+            return
+        fresh = [n for n in snap.notifications if n["id"] > self._last_note_id]
+        if fresh:
+            self._last_note_id = max(n["id"] for n in fresh)
+            if len(fresh) == 1:
+                self.show_message(fresh[0]["title"], fresh[0]["body"])
+            else:
+                self.show_message(
+                    f"{len(fresh)} new notifications", "\n".join(n["title"] for n in fresh[:4])
+                )
+
+    def show_message(self, title: str, body: str) -> None:
+        log.info("notification: %s: %s", title, body)
+        if self.icon is not None and QSystemTrayIcon.supportsMessages():
+            self.icon.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
+        elif self.window is not None:
+            self.window.statusBar().showMessage(f"{title}: {body}", 15_000)
+
+    def _dump(self) -> None:
+        if not self.dump_path:
+            return
+        payload = {
+            "time": time.time(),
+            "menu": self.menu.texts(),
+            "snapshot": asdict(self.data.snap),
+            "suggestions": [_plain(s) for s in self.data.suggestions],
+            "refresh_ms": self.last_refresh_ms,
+        }
+        tmp = Path(self.dump_path + ".tmp")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, self.dump_path)
+
+    # -- commands --------------------------------------------------------------------------------
+    def command(self, name: str, payload: Any = None) -> None:
+        if name.startswith("dock:"):
+            self.window.show_dock(name.split(":", 1)[1])
+        elif name == "settings":
+            self.window.showNormal()
+            self.window.open_settings()
+        elif name == "refresh":
+            self.state.refresh()
+            self.state.refresh_suggestions()
+        elif name == "quit":
+            self.quitRequested.emit()
+        elif name == "choose" and payload is not None:
+            self.choose(payload)
+        elif name == "notification" and payload is not None:
+            mark_notifications_read(self.state.read_db(), [int(payload)])
+            self.window.show_dock("insights")
+            self.refresh()
+        elif name == "mark-read":
+            mark_notifications_read(self.state.read_db())
+            self.refresh()
+
+    def choose(self, s: Any) -> str:
+        """Act on a suggestion: open the file or app, or copy the command; record the choice."""
+        if s.kind == "file" and s.path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(s.path))
+            done = f"Opened {s.path}"
+        elif s.kind == "app" and s.app:
+            parts = shlex.split(s.app)
+            ok = QProcess.startDetached(parts[0], parts[1:])
+            done = f"Started {s.app}" if ok else f"Could not start {s.app}"
+        else:
+            QGuiApplication.clipboard().setText(s.cmd or s.text)
+            done = f"Copied to the clipboard: {s.cmd or s.text}"
+        self.state.record_choice(getattr(s, "interaction_id", None))
+        self.state.message.emit(done)
+        return done
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (
+            QSystemTrayIcon.ActivationReason.Trigger,
+            QSystemTrayIcon.ActivationReason.DoubleClick,
+        ):
+            self.window.show_dock("dashboard")
+
+
+def _plain(obj: Any) -> Any:
+    return asdict(obj) if is_dataclass(obj) else getattr(obj, "__dict__", str(obj))
+
+
+def tray_available() -> bool:
+    return QApplication.instance() is not None and QSystemTrayIcon.isSystemTrayAvailable()

@@ -1,0 +1,295 @@
+"""Jobs that wrap the pure pipeline for Workers: each takes plain inputs and returns plain data.
+
+Feature modules are imported inside the jobs, so the app starts (and says what is missing)
+even when a part is absent, and heavy libraries load only when a job needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from selflow_qt.store.context import StoreContext
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[Any], None]
+ShouldStop = Callable[[], bool]
+
+
+class FeatureUnavailable(RuntimeError):
+    """A part of SelFlow this job needs is not installed or not written yet."""
+
+    expected = True  # reported as a state, not logged as a crash
+
+
+def _feature(module: str, what: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise FeatureUnavailable(f"{what} is not available yet ({module} is missing)") from None
+        raise
+
+
+# -- dashboard and tray reads -------------------------------------------------------------------
+def tray_snapshot_job(ctx: StoreContext):
+    from selflow_qt.store.queries import tray_snapshot
+
+    return tray_snapshot(ctx.db, ctx.settings.budget_bytes)
+
+
+@dataclass
+class DashboardData:
+    """What the Live Dashboard draws, read in one go on a worker."""
+
+    by_hour: dict[str, list[int]]
+    file_ops: dict[str, int]
+    focus_seconds: float
+    workflows: dict
+    events_today: int
+    top_apps: list[tuple[str, int]] = field(default_factory=list)
+    date: str = ""
+
+
+def dashboard_job(ctx: StoreContext) -> DashboardData:
+    from selflow_qt.store import queries as q
+
+    day = q.local_day()
+    where, params = day.sql()
+    top_apps = ctx.db.execute_sql(
+        f"SELECT app, count(*) FROM events WHERE app IS NOT NULL AND {where} "
+        "GROUP BY app ORDER BY count(*) DESC LIMIT 8",
+        params,
+    ).fetchall()
+    return DashboardData(
+        by_hour=q.events_today_by_hour(ctx.db, day),
+        file_ops=q.file_ops_today(ctx.db, day),
+        focus_seconds=q.focus_time_today(ctx.db, day),
+        workflows=q.workflows_today(ctx.db, day),
+        events_today=q.events_today(ctx.db, day),
+        top_apps=[(a, int(n)) for a, n in top_apps],
+        date=day.date,
+    )
+
+
+# -- analysis -----------------------------------------------------------------------------------
+def trigger_job(ctx: StoreContext):
+    """The trigger policy's report (is the buffer full, diverse and patterned enough?)."""
+    trigger = _feature("selflow_qt.analyze.trigger", "The analysis trigger")
+    return trigger.evaluate_trigger(ctx)
+
+
+def analysis_job(
+    ctx: StoreContext,
+    trigger: str = "manual",
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+):
+    cycle = _feature("selflow_qt.analyze.cycle", "The analysis engine")
+
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress((stage, float(fraction)))
+
+    return cycle.run_cycle(ctx, trigger=trigger, progress=report, should_stop=should_stop)
+
+
+# -- training -----------------------------------------------------------------------------------
+@dataclass
+class TrainingStart:
+    """Emitted as a partial result once the session to train is known."""
+
+    session_id: int
+
+
+def training_job(
+    ctx: StoreContext,
+    session_id: int | None = None,
+    max_steps: int | None = None,
+    progress: Progress | None = None,
+    partial: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+):
+    """Train one queued session (the next one if ``session_id`` is None) in a child process."""
+    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    if session_id is None:
+        session_id = runner_mod.next_queued_session(ctx.db)
+        if session_id is None:
+            return None
+    if partial is not None:
+        partial(TrainingStart(int(session_id)))
+    runner = runner_mod.TrainingRunner(ctx.data_dir)
+    return runner.run(
+        int(session_id), on_progress=progress, should_stop=should_stop, max_steps=max_steps
+    )
+
+
+def queue_training_job(ctx: StoreContext, pattern_id: int | None = None) -> int:
+    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    return int(runner_mod.queue_training(ctx, pattern_id=pattern_id))
+
+
+def next_queued_job(ctx: StoreContext) -> int | None:
+    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    return runner_mod.next_queued_session(ctx.db)
+
+
+def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
+    """Mark a micro-agent inactive (its adapter stays on disk); the agents module may do more."""
+    try:
+        agents = _feature("selflow_qt.agents.registry", "Agent registry")
+        if hasattr(agents, "retire_agent"):
+            agents.retire_agent(ctx, model_id)
+            return model_id
+    except FeatureUnavailable:
+        pass
+    from selflow_qt.store.models import MicroAgent
+
+    with ctx.db.atomic():
+        MicroAgent.update(is_active=False).where(MicroAgent.model_id == model_id).execute()
+    return model_id
+
+
+# -- predictions --------------------------------------------------------------------------------
+class SuggestionsJob:
+    """Holds one SuggestionService (it caches loaded predictors); used by one worker at a time."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self._service = None
+
+    def service(self):
+        if self._service is None:
+            serving = _feature("selflow_qt.agents.serving", "Prediction serving")
+            self._service = serving.SuggestionService(self.data_dir)
+        return self._service
+
+    def refresh(self, k: int = 5) -> list:
+        svc = self.service()
+        try:
+            svc.resolve_pending()
+        except Exception:  # resolving old outcomes must not hide new suggestions
+            log.exception("resolving pending suggestions failed")
+        return list(svc.suggest(k=k))
+
+    def record_choice(self, interaction_id: int) -> int:
+        self.service().record_choice(interaction_id)
+        return interaction_id
+
+
+# -- imports ------------------------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What one drop or import did, per path."""
+
+    imported: dict[str, int] = field(default_factory=dict)  # path -> events written
+    details: dict[str, str] = field(default_factory=dict)  # path -> the importer's summary
+    watched: list[str] = field(default_factory=list)  # folders/files added as watch roots
+    errors: dict[str, str] = field(default_factory=dict)  # path -> message
+    took_s: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.imported.values())
+
+
+def import_job(
+    ctx: StoreContext,
+    paths: list[str],
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> ImportReport:
+    """Import each path by what its content is; other files and folders become watched roots."""
+    from selflow_qt.workers.importing import import_one, sniff_kind
+
+    t0 = time.perf_counter()
+    report = ImportReport()
+    for raw in paths:
+        if should_stop is not None and should_stop():
+            break
+        path = Path(raw).expanduser()
+        kind = sniff_kind(path)
+        if kind is None:
+            report.watched.append(str(path))
+            continue
+
+        def step(done: int, total: int, _p: str = str(path)) -> None:
+            if progress is not None and total:
+                progress((_p, done, total))
+
+        try:
+            result = import_one(ctx, path, kind, progress=step)
+            report.imported[str(path)] = int(result.imported)
+            report.details[str(path)] = result.summary()
+        except Exception as exc:  # one bad file must not stop the others
+            report.errors[str(path)] = f"{type(exc).__name__}: {exc}"
+    if report.watched:
+        add_watch_roots(ctx, report.watched)
+    report.took_s = time.perf_counter() - t0
+    return report
+
+
+def add_watch_roots(ctx: StoreContext, paths: list[str]) -> list[str]:
+    """Add folders (a file adds its folder) to the watched roots and save the settings."""
+    roots = list(ctx.settings.watch_roots)
+    for raw in paths:
+        p = Path(raw).expanduser().resolve()
+        folder = str(p if p.is_dir() else p.parent)
+        if folder not in roots:
+            roots.append(folder)
+    ctx.settings.watch_roots = roots
+    ctx.settings.save(ctx.data_dir)
+    return roots
+
+
+# -- collection ---------------------------------------------------------------------------------
+@dataclass
+class CollectionState:
+    """The collection service's state as the status bar and tray show it."""
+
+    running: bool
+    written: int = 0
+    queued: int = 0
+    collectors: list[tuple[str, str, str]] = field(default_factory=list)  # name, state, detail
+    error: str = ""
+
+
+def collection_job(
+    ctx: StoreContext,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    report_every_s: float = 5.0,
+) -> CollectionState:
+    """Run the collectors until ``should_stop``; reports their state every few seconds."""
+    service_mod = _feature("selflow_qt.collect.service", "The collection service")
+    service = service_mod.CollectionService(ctx)
+
+    def state(running: bool) -> CollectionState:
+        return CollectionState(
+            running=running,
+            written=service.stats.written,
+            queued=service.writer.queued,
+            collectors=[(h.name, h.state, h.detail) for h in service.health()],
+        )
+
+    service.start()
+    next_report = 0.0
+    try:
+        while not (should_stop is not None and should_stop()):
+            if progress is not None and time.monotonic() >= next_report:
+                progress(state(True))
+                next_report = time.monotonic() + report_every_s
+            service.wait(0.25)
+    finally:
+        service.stop()  # flushes every queued event before the job ends
+    final = state(False)
+    if progress is not None:
+        progress(final)
+    return final

@@ -1,0 +1,71 @@
+"""The demo generator: deterministic, five workflows plus noise, the counts asked for."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from selflow_qt.cli import main
+from selflow_qt.collect.demo import generate_demo, write_demo
+
+START = datetime(2026, 11, 16).timestamp()  # a Monday, local midnight
+WORKFLOWS = {"coding", "writing", "downloads", "design", "admin"}
+
+
+def test_same_seed_same_events_and_other_seed_differs():
+    a = [e.to_json() for e in generate_demo(2, seed=3, start=START)]
+    b = [e.to_json() for e in generate_demo(2, seed=3, start=START)]
+    c = [e.to_json() for e in generate_demo(2, seed=4, start=START)]
+    assert a == b
+    assert a != c
+
+
+def test_week_has_every_workflow_noise_and_default_counts():
+    events = list(generate_demo(7, seed=0, start=START))
+    assert 15_000 <= len(events) <= 20_000
+    counts = Counter(e.meta["workflow"] for e in events)
+    assert set(counts) == WORKFLOWS | {"noise"}
+    assert 0.05 <= counts["noise"] / len(events) <= 0.10
+    assert all(counts[w] >= 500 for w in WORKFLOWS)
+    assert [e.ts for e in events] == sorted(e.ts for e in events)
+
+
+def test_daily_rhythm_weekdays_busier_and_nights_quiet():
+    events = list(generate_demo(7, seed=0, start=START))
+    by_day = Counter(datetime.fromtimestamp(e.ts).weekday() for e in events)
+    assert min(by_day[d] for d in range(5)) > 2 * max(by_day[5], by_day[6])
+    hours = Counter(datetime.fromtimestamp(e.ts).hour for e in events)
+    assert sum(hours[h] for h in range(0, 7)) == 0
+    assert hours[12] < hours[10] and hours[12] < hours[15]  # the lunch dip
+
+
+def test_next_action_is_partly_predictable_in_coding():
+    events = [e for e in generate_demo(7, seed=0, start=START) if e.meta["workflow"] == "coding"]
+    after_add = Counter(
+        (b.cmd or "").split(" ")[1] if b.cmd and b.cmd.startswith("git ") else b.action
+        for a, b in zip(events, events[1:], strict=False)
+        if a.cmd and a.cmd.startswith("git add")
+    )
+    assert after_add.most_common(1)[0][0] == "commit"
+    assert len(after_add) > 1  # with variation
+
+
+def test_events_per_day_scales_the_total():
+    events = list(generate_demo(2, seed=1, start=START, events_per_day=10_000))
+    assert len(events) == 20_000
+
+
+def test_write_demo_stores_events_with_workflow(store):
+    n = write_demo(store, days=1, seed=0, start=START, events_per_day=500)
+    assert n == 500
+    rows = store.db.execute_sql(
+        "SELECT count(*), sum(meta LIKE '%workflow%') FROM events"
+    ).fetchone()
+    assert rows == (500, 500)
+
+
+def test_cli_demo_writes_events(data_dir, capsys):
+    assert (
+        main(["--data-dir", str(data_dir), "demo", "--days", "1", "--events-per-day", "300"]) == 0
+    )
+    assert "wrote 300 demo events" in capsys.readouterr().out
