@@ -36,7 +36,9 @@ def aw_events(n: int) -> list[Event]:
 def run(events: list[Event], atomic: bool) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         storage = PeeweeStorage(filepath=os.path.join(tmp, "aw.db"))
-        storage.create_bucket("bench", "test", "bench", "host", datetime.now(timezone.utc).isoformat())
+        storage.create_bucket(
+            "bench", "test", "bench", "host", datetime.now(timezone.utc).isoformat()
+        )
         t0 = time.perf_counter()
         if atomic:
             with storage.db.atomic():
@@ -55,4 +57,6 @@ if __name__ == "__main__":
     events = aw_events(n)
     for atomic in (False, True):
         label = "aw-core PeeweeStorage.insert_many" + (" in one transaction" if atomic else "")
-        print(json.dumps({"method": label, "events": n, "seconds": run(events, atomic)}), flush=True)
+        print(
+            json.dumps({"method": label, "events": n, "seconds": run(events, atomic)}), flush=True
+        )

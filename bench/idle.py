@@ -53,7 +53,7 @@ def main() -> int:
         env = {**os.environ, "SELFLOW_DATA_DIR": str(data)}
         cmd = [sys.executable, "-m", "selflow_qt", "--data-dir", str(data), "collect",
                "--roots", str(root), "--seconds", str(args.seconds + 120)]  # fmt: skip
-        child = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
         try:
             rows = wait_running(data / "selflow.db", 3)
             time.sleep(2.0)  # let the start-up work finish
@@ -73,9 +73,13 @@ def main() -> int:
     print(f"\nidle collection service over {args.seconds:g} s ({len(cpu)} samples, 1/s)\n")
     print("| measure                   |   value | target | ok |")
     print("|---------------------------|--------:|-------:|----|")
-    print(f"| mean CPU (% of one core)  | {mean_cpu:7.2f} |   < 1  | {'yes' if mean_cpu < 1 else 'NO'} |")
+    print(
+        f"| mean CPU (% of one core)  | {mean_cpu:7.2f} |   < 1  | {'yes' if mean_cpu < 1 else 'NO'} |"
+    )
     print(f"| max CPU, one 1-s sample   | {max_cpu:7.2f} |    -   |    |")
-    print(f"| max RSS (MB)              | {max_rss:7.1f} |  < 80  | {'yes' if max_rss < 80 else 'NO'} |")
+    print(
+        f"| max RSS (MB)              | {max_rss:7.1f} |  < 80  | {'yes' if max_rss < 80 else 'NO'} |"
+    )
     print(f"\nchild cpu times at the end: user {times.user:.2f} s, system {times.system:.2f} s")
     for name, state, detail in rows:
         print(f"collector {name}: {state} - {detail}")

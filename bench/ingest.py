@@ -132,7 +132,10 @@ def main() -> int:
         for _ in range(args.repeat):
             for label, fn in (
                 ("sqlite3 executemany, one transaction (limit)", lambda: bench_sqlite(events, tmp)),
-                ("SelFlow EventWriter, no privacy filter", lambda: bench_writer(events, tmp, False)),
+                (
+                    "SelFlow EventWriter, no privacy filter",
+                    lambda: bench_writer(events, tmp, False),
+                ),
                 ("SelFlow EventWriter + privacy filter", lambda: bench_writer(events, tmp, True)),
             ):
                 results[label] = min(results.get(label, float("inf")), fn())
@@ -143,16 +146,16 @@ def main() -> int:
     aw_best = max(aw) if aw else float("nan")
     print(f"\ningest of {n:,} events (best of {args.repeat}; aw-core best of {args.aw_repeat})\n")
     print(f"| {'method':<52} | {'events/s':>10} | {'vs sqlite3':>10} | {'vs aw-core':>10} |")
-    print(f"|{'-' * 54}|{'-' * 12}:|{'-' * 12}:|{'-' * 12}:|")
+    print(f"|{'-' * 54}|{'-' * 11}:|{'-' * 11}:|{'-' * 11}:|")
     for label, rate in rates.items():
-        print(
-            f"| {label:<52} | {rate:>10,.0f} | {rate / base:>9.2f}x | {rate / aw_best:>9.2f}x |"
-        )
+        print(f"| {label:<52} | {rate:>10,.0f} | {rate / base:>9.2f}x | {rate / aw_best:>9.2f}x |")
     print(
         "\nvs aw-core: against aw-core's faster row (one transaction). "
         "Targets: SelFlow >= 0.8x sqlite3 and >= 3x aw-core."
     )
-    print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus")
+    print(
+        f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cpus"
+    )
     return 0
 
 

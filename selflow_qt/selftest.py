@@ -71,6 +71,8 @@ def step_libraries(run: SelfTestRun) -> str:
     from selflow_qt.core.settings import Settings
 
     spec = resolve_base_model(Settings.load(run.data_dir), run.data_dir)
+    if spec.kind != "gguf":
+        raise AssertionError(f"expected the bundled GGUF base model, got {spec.description}")
     where = Path(str(spec.location))
     size = f" ({where.stat().st_size >> 20} MB)" if where.is_file() else ""
     return f"{', '.join(versions)}; base model: {spec.kind} {where.name}{size}"
@@ -122,13 +124,18 @@ def step_analysis(run: SelfTestRun) -> str:
         result = run_cycle(ctx, trigger="manual", progress=progress)
     finally:
         ctx.close()
+    failed = {name: a.error for name, a in result.algorithms.items() if a.error}
+    if failed:  # in a bundle, usually a clusterer's child process that could not start
+        name, error = next(iter(failed.items()))
+        raise AssertionError(f"{len(failed)} clusterers failed, first {name}: {error}")
     if not result.patterns:
         raise AssertionError(f"run {result.run_id} found no patterns")
     run.cycle = result
     names = ", ".join(p.name for p in result.patterns[:4])
     return (
-        f"run {result.run_id}: {len(result.patterns)} patterns ({names}), "
-        f"consensus {result.consensus_score:.2f}, {len(stages)} stages"
+        f"run {result.run_id}: {result.n_events} events, {len(result.algorithms)} clusterers, "
+        f"{len(result.patterns)} patterns ({names}), consensus {result.consensus_score:.2f}, "
+        f"{len(stages)} stages"
     )
 
 
@@ -244,9 +251,16 @@ def run_self_test(data_dir: str | Path | None = None, out: TextIO | None = None)
         folder.mkdir(parents=True, exist_ok=True)
     else:
         folder = Path(tempfile.mkdtemp(prefix="selflow-selftest-"))
-    saved = {k: os.environ.get(k) for k in ("QT_QPA_PLATFORM", "SELFLOW_DATA_DIR")}
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # no display needed, and none is touched
-    os.environ["SELFLOW_DATA_DIR"] = str(folder)  # nothing may reach the user's real data
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",  # no display needed, and none is touched
+        "SELFLOW_DATA_DIR": str(folder),  # nothing may reach the user's real data
+        # An empty Hugging Face cache: the base model is the bundled SmolLM2-135M GGUF, never a
+        # bigger model the user happens to have cached, and nothing is looked up online.
+        "HF_HOME": str(folder / "hf-home"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     run = SelfTestRun(data_dir=folder)
     print(f"selflow self-test in {folder}", file=out, flush=True)
     started = time.monotonic()

@@ -21,9 +21,23 @@ _UNUSED = (
 module_collection_mode = _hook.get("module_collection_mode", "pyz+py")
 warn_on_missing_hiddenimports = False
 hiddenimports = [m for m in _hook.get("hiddenimports", []) if not m.startswith(_UNUSED)]
-binaries = _hook.get("binaries", [])
-datas = [
-    (src, dest) for src, dest in _hook.get("datas", []) if "/testing/_internal/" not in src
-] + metadata_of("torch")
+
+
+def _needed(entry: tuple[str, str]) -> bool:
+    """False for torch's C++ test programs and libraries, protoc and other build-time tools."""
+    src, dest = entry
+    name = Path(src).name
+    dest = dest.replace("\\", "/")
+    if dest == "torch/test" or dest.startswith("torch/test/"):
+        return False  # ~80 MB of C++ unit-test executables
+    if dest == "torch/bin" and name != "torch_shm_manager":  # shm manager: shared-memory tensors
+        return False  # protoc, test_api, test_jit, TCPStoreTest, ...
+    if name.startswith(("libjitbackend_test", "libtorchbind_test", "libbackend_with_compiler")):
+        return False
+    return "/testing/_internal/" not in src.replace("\\", "/")
+
+
+binaries = [b for b in _hook.get("binaries", []) if _needed(b)]
+datas = [d for d in _hook.get("datas", []) if _needed(d)] + metadata_of("torch")
 if "bindepend_symlink_suppression" in _hook:
     bindepend_symlink_suppression = _hook["bindepend_symlink_suppression"]

@@ -39,6 +39,17 @@ def offline_env() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # OpenMP threads that spin while waiting collapse (20x slower) when the cores are shared.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def set_threads() -> int:
+    """Use the machine's cores (at most 4: a 135M model gains little beyond) for torch."""
+    import torch
+
+    n = max(1, min(4, os.cpu_count() or 1))
+    torch.set_num_threads(n)
+    return n
 
 
 def _cached_hub_model(model_id: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,24 +58,18 @@ class EventTable:
         return ((days + 3) % 7).astype(np.int32)
 
 
-def _workflow(meta: str | None) -> str | None:
-    if not meta or "workflow" not in meta:
-        return None
-    try:
-        value = json.loads(meta).get("workflow")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
 def load_events(
     db: SqliteDatabase,
     since: float | None = None,
     until: float | None = None,
     *,
     last_n: int | None = None,
+    with_truth: bool = True,
 ) -> EventTable:
-    """Events (not ``system`` ones) in [since, until), ordered by time; or the newest ``last_n``."""
+    """Events (not ``system`` ones) in [since, until), ordered by time; or the newest ``last_n``.
+
+    ``workflow`` is read from ``meta["workflow"]`` (the demo's truth) when ``with_truth``.
+    """
     where, params = ["source != 'system'"], []
     if since is not None:
         where.append("ts >= ?")
@@ -85,7 +78,9 @@ def load_events(
         where.append("ts < ?")
         params.append(float(until))
     sql = (
-        "SELECT id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, meta FROM events "
+        "SELECT id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, "
+        + ("CASE WHEN instr(meta, 'workflow') THEN json_extract(meta, '$.workflow') END " if with_truth else "NULL ")
+        + "FROM events "
         f"WHERE {' AND '.join(where)}"
     )
     if last_n is not None:
@@ -106,5 +101,5 @@ def load_events(
         app=list(cols[7]),
         cmd=list(cols[8]),
         cwd=list(cols[9]),
-        workflow=[_workflow(m) for m in cols[10]],
+        workflow=[m if isinstance(m, str) else None for m in cols[10]],
     )

@@ -1,5 +1,8 @@
 """Reduction: PCA fitted on a sample, landmarks, UMAP on the landmarks, kNN out-of-sample.
 
+Features are scaled by construction (unit-norm term vectors, bounded time columns), so PCA
+centres them without whitening (whitening would blow up near-empty directions).
+
 Cost grows gently with data: PCA is fitted on at most ``PCA_FIT`` rows and applied to all; the
 quadratic steps (UMAP, the clusterers) see only the landmarks; every other event is placed by
 its k nearest landmarks in PCA space (inverse-distance weights), which also carries labels.
@@ -53,12 +56,25 @@ def _umap(space: np.ndarray, n_components: int, knn: tuple, seed: int) -> np.nda
         return model.fit_transform(space).astype(np.float32)
 
 
+def umap_embedding(L: np.ndarray, n_components: int, seed: int = 0) -> np.ndarray:
+    """UMAP of the landmarks, on exact kNN (skips pynndescent's slow first compile)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    ld, li = NearestNeighbors(n_neighbors=UMAP_NEIGHBORS).fit(L).kneighbors(L)
+    return _umap(L, n_components, (li, ld, None), seed)
+
+
+def place(xy_l: np.ndarray, idx: np.ndarray, w: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """2-D positions of all events: inverse-distance mean of their nearest landmarks' positions."""
+    xy = np.einsum("nk,nkd->nd", w, xy_l[idx]).astype(np.float32)
+    xy[landmarks] = xy_l  # landmarks keep their own coordinates
+    return xy
+
+
 def umap_available() -> bool:
-    try:
-        import umap  # noqa: F401
-    except Exception:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("umap") is not None
 
 
 def reduce_features(
@@ -66,11 +82,17 @@ def reduce_features(
     *,
     n_landmarks: int = 4000,
     seed: int = 0,
-    use_umap: bool = True,
+    umap: str = "scatter",
     cluster_dims: int = 5,
     timings: dict[str, float] | None = None,
 ) -> Reduced:
-    """PCA for all events, UMAP (or PCA) for the landmarks, kNN placement of the rest."""
+    """PCA for all events, UMAP (or PCA) for the landmarks, kNN placement of the rest.
+
+    ``umap``: "off" (PCA everywhere), "scatter" (UMAP for the 2-D view only; the clusterers
+    work in PCA space) or "cluster" (UMAP to ``cluster_dims`` for the clusterers as well).
+    """
+    if umap not in ("off", "scatter", "cluster"):
+        raise ValueError(f"umap must be off, scatter or cluster, not {umap!r}")
     import time
 
     from sklearn.decomposition import PCA
@@ -96,14 +118,10 @@ def reduce_features(
     method = "pca"
     space = L
     xy_l = L[:, :2] if L.shape[1] >= 2 else np.hstack([L, np.zeros((len(L), 1), np.float32)])
-    if use_umap and len(L) > UMAP_NEIGHBORS + 2 and umap_available():
-        kk = UMAP_NEIGHBORS
-        ld, li = NearestNeighbors(n_neighbors=kk).fit(L).kneighbors(L)
-        space = _umap(L, cluster_dims, (li, ld, None), seed)
-        xy_l = _umap(L, 2, (li, ld, None), seed)
-        method = "umap"
-    xy = np.einsum("nk,nkd->nd", w, xy_l[idx]).astype(np.float32)
-    xy[landmarks] = xy_l  # landmarks keep their own coordinates
+    if umap == "cluster" and len(L) > UMAP_NEIGHBORS + 2 and umap_available():
+        space = umap_embedding(L, cluster_dims, seed)
+        method = "pca+umap-cluster"
+    xy = place(xy_l, idx, w, landmarks)
     if timings is not None:
         timings["umap"] = time.perf_counter() - t0
     return Reduced(

@@ -34,6 +34,14 @@ def run_collect(args: argparse.Namespace) -> int:
     from selflow_qt.core.settings import Settings, resolve_data_dir
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    other = _running_collector(data_dir)
+    if other is not None:
+        print(
+            f"selflow: a collector (pid {other}) is already running for {data_dir}; "
+            "stop it first (two would record every event twice)",
+            file=sys.stderr,
+        )
+        return 1
     settings = Settings.load(data_dir)
     roots = getattr(args, "roots", None)
     service = CollectionService(
@@ -71,6 +79,33 @@ def run_collect(args: argparse.Namespace) -> int:
         flush=True,
     )
     return 0
+
+
+def _running_collector(data_dir) -> int | None:
+    """The pid of another live process collecting into ``data_dir``, if any."""
+    import os
+
+    from selflow_qt.collect.status import collectors_health
+    from selflow_qt.store.db import connect, db_path_for
+
+    path = db_path_for(data_dir)
+    if not path.exists():
+        return None
+    db = connect(path)
+    try:
+        rows = db.execute_sql("SELECT pid FROM collector_status WHERE state = 'running'").fetchall()
+        if not rows:
+            return None
+        live = {h["name"] for h in collectors_health(db) if h["state"] == "running"}
+        pids = db.execute_sql("SELECT name, pid FROM collector_status").fetchall()
+    except Exception:  # no table yet (a database from before the collector existed)
+        return None
+    finally:
+        db.close()
+    for name, pid in pids:
+        if name in live and pid and pid != os.getpid():
+            return int(pid)
+    return None
 
 
 def run_status(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent
 
 from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, UNAVAILABLE, Collector, Emit
-from selflow_qt.collect.fs_tree import Change, TreeModel, _entry_stat
+from selflow_qt.collect.fs_tree import DEFAULT_MAX_ENTRIES, Change, TreeModel, _entry_stat
 from selflow_qt.collect.fs_watch import make_observer
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
@@ -60,11 +60,13 @@ class FilesystemCollector(Collector):
         privacy: PrivacyFilter | None = None,
         *,
         poll_seconds: float = 60.0,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         super().__init__()
         self.roots = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots]
         self.privacy = privacy or PrivacyFilter()
         self.poll_seconds = poll_seconds
+        self.max_entries = max_entries
         self.models: dict[str, TreeModel] = {}
         self.polled: set[str] = set()
         self.observer = None
@@ -119,7 +121,7 @@ class FilesystemCollector(Collector):
         if self._excluded(root):
             self._problems.append(f"{root}: excluded by the privacy rules")
             return
-        model = TreeModel(root, self._excluded)
+        model = TreeModel(root, self._excluded, self.max_entries)
         with self._model_lock:
             self.models[root] = model
             try:
@@ -140,6 +142,12 @@ class FilesystemCollector(Collector):
                 f"; inotify watch limit reached (fs.inotify.max_user_watches={_max_user_watches()}),"
                 f" polling every {self.poll_seconds:g} s: {', '.join(sorted(self.polled))}"
             )
+        for root, m in self.models.items():
+            if not m.complete:
+                detail += (
+                    f"; {root} has over {m.max_entries} entries: not modelled, so a rescan"
+                    " finds changed files but not deletions"
+                )
         if self.rescans:
             detail += f"; {self.rescans} rescan(s)"
         if self._problems:

@@ -8,10 +8,17 @@ against it, so every change the kernel dropped is reported once and nothing is r
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 DIR = -1  # entry value of a sub-folder
+# About 150 bytes an entry: past this many, a root is not modelled (see TreeModel.complete).
+DEFAULT_MAX_ENTRIES = 250_000
+
+
+class TooManyEntries(Exception):
+    """The tree is larger than the model may hold."""
 
 
 @dataclass(slots=True)
@@ -34,17 +41,15 @@ def _entry_stat(path: str) -> tuple[bool, int, int] | None:
     return is_dir, st.st_mtime_ns, st.st_size
 
 
-def scan_tree(
-    root: str, is_excluded: Callable[[str], bool]
-) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Walk ``root`` (not into excluded or unreadable folders): ({folder: {name: mtime|DIR}}, sizes)."""
-    folders: dict[str, dict[str, int]] = {}
-    sizes: dict[str, int] = {}
+def _walk(root: str, is_excluded: Callable[[str], bool]) -> Iterator[tuple[str, str, int, int]]:
+    """(folder, name, mtime_ns or DIR, size) of every entry below ``root``, folders first.
+
+    Excluded and unreadable folders are not entered; an entry that vanishes mid-walk is skipped.
+    """
     stack = [root]
     while stack:
         folder = stack.pop()
-        entries: dict[str, int] = {}
-        folders[folder] = entries
+        yield folder, "", DIR, 0  # the folder itself (name "" marks it)
         try:
             it = os.scandir(folder)
         except OSError:  # unreadable, vanished or a name too long: keep the folder, know nothing
@@ -56,40 +61,82 @@ def scan_tree(
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        entries[entry.name] = DIR
                         stack.append(path)
+                        yield folder, entry.name, DIR, 0
                         continue
                     st = entry.stat(follow_symlinks=False)
                 except OSError:  # deleted between listing and stat
                     continue
-                entries[entry.name] = st.st_mtime_ns
-                sizes[path] = st.st_size
+                yield folder, entry.name, st.st_mtime_ns, st.st_size
+
+
+def scan_tree(
+    root: str, is_excluded: Callable[[str], bool], limit: int | None = None
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Walk ``root`` (not into excluded or unreadable folders): ({folder: {name: mtime|DIR}}, sizes).
+
+    Raises TooManyEntries past ``limit`` entries.
+    """
+    folders: dict[str, dict[str, int]] = {}
+    sizes: dict[str, int] = {}
+    n = 0
+    for folder, name, value, size in _walk(root, is_excluded):
+        if not name:
+            folders.setdefault(folder, {})
+            continue
+        folders.setdefault(folder, {})[name] = value
+        if value != DIR:
+            sizes[os.path.join(folder, name)] = size
+        n += 1
+        if limit is not None and n > limit:
+            raise TooManyEntries(n)
     return folders, sizes
 
 
 class TreeModel:
-    """The reported state of one watched root. Not thread-safe: callers hold a lock."""
+    """The reported state of one watched root. Not thread-safe: callers hold a lock.
 
-    def __init__(self, root: str, is_excluded: Callable[[str], bool]) -> None:
+    A root with more than ``max_entries`` entries is not modelled (``complete`` is False): live
+    events pass through undeduplicated, and a rescan reports files changed since the last sync
+    as ``modify`` (deletions it cannot see), so memory stays bounded on a huge home folder.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        is_excluded: Callable[[str], bool],
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+    ) -> None:
         self.root = root
         self.is_excluded = is_excluded
+        self.max_entries = max_entries
+        self.complete = True
+        self.synced_ns = time.time_ns()
         self.folders: dict[str, dict[str, int]] = {root: {}}
 
     def build(self) -> int:
         """Take the initial picture of the disk; returns the number of entries."""
-        self.folders, _ = scan_tree(self.root, self.is_excluded)
+        self.synced_ns = time.time_ns()
+        try:
+            self.folders, _ = scan_tree(self.root, self.is_excluded, self.max_entries)
+        except TooManyEntries:
+            self.folders, self.complete = {}, False
         return self.entry_count()
 
     def entry_count(self) -> int:
         return sum(len(e) for e in self.folders.values())
 
     def contains(self, path: str) -> bool:
+        if not self.complete:
+            return False
         parent, name = os.path.split(path)
         entries = self.folders.get(parent)
         return entries is not None and name in entries
 
     def add(self, path: str, is_dir: bool, mtime_ns: int = 0) -> bool:
         """Record a new entry; False if it was already known (a duplicate report)."""
+        if not self.complete:
+            return True
         parent, name = os.path.split(path)
         entries = self.folders.setdefault(parent, {})
         known = name in entries
@@ -99,6 +146,8 @@ class TreeModel:
         return not known
 
     def touch(self, path: str, mtime_ns: int) -> None:
+        if not self.complete:
+            return
         parent, name = os.path.split(path)
         entries = self.folders.setdefault(parent, {})
         if entries.get(name) != DIR:
@@ -106,6 +155,8 @@ class TreeModel:
 
     def remove(self, path: str) -> list[str]:
         """Forget an entry and everything under it; returns the forgotten paths (empty if unknown)."""
+        if not self.complete:
+            return [path]
         parent, name = os.path.split(path)
         entries = self.folders.get(parent)
         if entries is None or name not in entries:
@@ -118,6 +169,8 @@ class TreeModel:
 
     def move(self, src: str, dst: str) -> bool:
         """Rename an entry (and a folder's subtree); False if the source was unknown."""
+        if not self.complete:
+            return True
         parent, name = os.path.split(src)
         entries = self.folders.get(parent)
         if entries is None or name not in entries:
@@ -140,6 +193,8 @@ class TreeModel:
     def rescan(self, under: str | None = None) -> list[Change]:
         """Diff the disk below ``under`` (default: the root) against the model and adopt the disk."""
         top = under or self.root
+        if not self.complete:
+            return self._recent_changes(top)
         new, sizes = scan_tree(top, self.is_excluded)
         prefix = top + os.sep
         old = {f: e for f, e in self.folders.items() if f == top or f.startswith(prefix)}
@@ -173,6 +228,14 @@ class TreeModel:
             if os.path.isdir(top):
                 self.folders.setdefault(parent, {})[name] = DIR
         return changes
+
+    def _recent_changes(self, top: str) -> list[Change]:
+        since, self.synced_ns = self.synced_ns - 2_000_000_000, time.time_ns()  # 2 s of slack
+        return [
+            Change("modify", os.path.join(folder, name), False, size)
+            for folder, name, value, size in _walk(top, self.is_excluded)
+            if name and value != DIR and value >= since
+        ]
 
     @staticmethod
     def _known_under(old: dict[str, dict[str, int]], path: str) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ FIELDS = (
     "meta",
 )
 _STR_FIELDS = ("path", "dest", "app", "cmd", "cwd")
+_FRACTION = re.compile(r"\.(\d+)")
 MAX_TS = 253402300800.0  # 10000-01-01: beyond it local-time conversions overflow
 
 
@@ -76,8 +78,11 @@ def parse_ts(value: Any) -> float:
         ts = float(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.endswith("Z"):
+        if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
+        # Any number of fraction digits (aw-server-rust writes nanoseconds): exactly six,
+        # which every supported Python's fromisoformat reads.
+        text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:

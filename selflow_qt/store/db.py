@@ -110,7 +110,7 @@ def migrate(db: SqliteDatabase) -> int:
             "upgrade SelFlow to open it"
         )
     for version in range(before + 1, len(MIGRATIONS) + 1):
-        with db.atomic():
+        with db.atomic(), db.bind_ctx(ALL_MODELS):
             MIGRATIONS[version - 1](db)
             db.execute_sql(f"PRAGMA user_version = {version}")
     extra = list(_EXTRA_MODELS)

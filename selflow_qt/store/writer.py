@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -37,28 +38,76 @@ def _clean(text: str | None) -> str | None:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-# One encoder, built once: json.dumps with non-default options builds a new one on every call.
-_encode_meta = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+def _unserializable(o):
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+def _make_meta_encoder() -> Callable[[dict], str]:
+    """Compact, non-ASCII-preserving JSON, built once.
+
+    json.dumps (and JSONEncoder.encode) build a new C encoder on every call, which costs more
+    than encoding a small dict; the writer encodes one per event, so it keeps one C encoder.
+    """
+    slow = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+
+        if c_make_encoder is None:
+            return slow
+        markers: dict = {}  # circular-reference guard, shared by every call
+        enc = c_make_encoder(
+            markers, _unserializable, encode_basestring, None, ":", ",", False, False, True
+        )
+        join = "".join
+
+        def encode(obj: dict) -> str:
+            try:
+                return join(enc(obj, 0))
+            except BaseException:
+                markers.clear()  # a failed call can leave its markers behind
+                raise
+
+        probe = {"a": [1, 2.5, None, True, "é", {"b": float("inf")}]}
+        return encode if encode(probe) == slow(probe) else slow
+    except (ImportError, TypeError):
+        return slow
+
+
+_encode_meta = _make_meta_encoder()
 
 
 def event_row(ev: Event) -> tuple:
-    meta = _encode_meta(ev.meta) if ev.meta else "{}"
-    if meta.isascii():
-        size = 96 + len(ev.source) + len(ev.action) + len(meta)
-    else:
+    """The INSERT_SQL parameters of one event; the last one is its size in bytes (the budget's)."""
+    meta = ev.meta
+    meta = _encode_meta(meta) if meta else "{}"
+    if not meta.isascii():
         meta = _clean(meta)
-        size = 96 + len(ev.source) + len(ev.action) + len(meta)
-    path, dest, cmd = _clean(ev.path), _clean(ev.dest), _clean(ev.cmd)
-    cwd, app = _clean(ev.cwd), _clean(ev.app)
-    if path:
+    size = 96 + len(ev.source) + len(ev.action) + len(meta)
+    # The common case (ASCII text) costs one isascii() per field and no function call.
+    path = ev.path
+    if path is not None:
+        if not path.isascii():
+            path = _clean(path)
         size += len(path)
-    if dest:
+    dest = ev.dest
+    if dest is not None:
+        if not dest.isascii():
+            dest = _clean(dest)
         size += len(dest)
-    if app:
+    app = ev.app
+    if app is not None:
+        if not app.isascii():
+            app = _clean(app)
         size += len(app)
-    if cmd:
+    cmd = ev.cmd
+    if cmd is not None:
+        if not cmd.isascii():
+            cmd = _clean(cmd)
         size += len(cmd)
-    if cwd:
+    cwd = ev.cwd
+    if cwd is not None:
+        if not cwd.isascii():
+            cwd = _clean(cwd)
         size += len(cwd)
     return (
         ev.ts,
@@ -81,13 +130,21 @@ def insert_events(db: SqliteDatabase, events: Iterable[Event]) -> tuple[int, int
 
     Returns (count, bytes) and accounts the bytes in the buffer budget.
     """
-    rows = [event_row(ev) for ev in events]
+    return insert_rows(db, [event_row(ev) for ev in events])
+
+
+def insert_rows(db: SqliteDatabase, rows: list[tuple]) -> tuple[int, int]:
+    """Insert rows made by :func:`event_row`; call inside a transaction. Returns (count, bytes)."""
     if not rows:
         return 0, 0
     db.connection().executemany(INSERT_SQL, rows)
     nbytes = sum(r[-1] for r in rows)
     add_to_buffer(db, nbytes, len(rows))
     return len(rows), nbytes
+
+
+# Positions in an event_row tuple.
+_TS, _SOURCE, _ACTION, _PATH, _META, _SIZE = 0, 2, 3, 4, 10, 11
 
 
 @dataclass
@@ -134,6 +191,8 @@ class EventWriter:
         self.flush_interval = min(flush_interval, 1.0)
         self.batch_max = batch_max
         self.max_queue = max(1, max_queue)
+        # A burst wakes the writer early so SQLite works while producers keep submitting.
+        self._wake_at = max(1, min(batch_max, 4096))
         self.put_timeout = put_timeout
         self.on_flush = on_flush
         self.stats = WriterStats()
@@ -161,6 +220,7 @@ class EventWriter:
                     self.stats.filtered += 1
                 return False
             event = filtered
+        row = event_row(event)  # built here, in the producer's thread, while SQLite works
         buf = self._buf
         if len(buf) >= self.max_queue and not self._wait_for_room():
             with self._lock:
@@ -169,12 +229,15 @@ class EventWriter:
                 self._dropped_pending += 1
                 self.stats.dropped += 1
             return False
-        buf.append(event)
-        if not self._wake.is_set():
+        buf.append(row)
+        # Wake the writer only for a full batch; otherwise it wakes at its flush deadline.
+        if len(buf) >= self._wake_at and not self._wake.is_set():
             self._wake.set()
         return True
 
     def _wait_for_room(self) -> bool:
+        if self._thread is None or not self._thread.is_alive():
+            return False  # nobody will make room: do not make the producer wait
         deadline = time.monotonic() + self.put_timeout
         self._wake.set()
         while len(self._buf) >= self.max_queue:
@@ -227,7 +290,7 @@ class EventWriter:
         buf, wake = self._buf, self._wake
         stopping = False
         while not stopping:
-            batch: list[Event] = []
+            batch: list[tuple] = []
             modify_index: dict[str, int] = {}
             waiters: list[_FlushRequest] = []
             deadline = time.monotonic() + self.flush_interval
@@ -247,7 +310,7 @@ class EventWriter:
                 if remaining <= 0:
                     break
                 wake.clear()
-                if not buf:
+                if len(buf) < self._wake_at:
                     wake.wait(remaining)
             if stopping:  # drain what is left
                 while buf:
@@ -256,44 +319,73 @@ class EventWriter:
                         waiters.append(item)
                     elif item is not _STOP:
                         self._add(batch, modify_index, item)
-            self._write(db, batch)
+            self._write_retrying(db, batch)
             for w in waiters:
                 w.done.set()
 
-    def _add(self, batch: list[Event], modify_index: dict[str, int], ev: Event) -> None:
-        if ev.action == "modify" and ev.source == "fs" and ev.path:
-            i = modify_index.get(ev.path)
-            if i is not None:
+    def _write_retrying(self, db: SqliteDatabase, batch: list[tuple], tries: int = 4) -> None:
+        """Write a batch; a locked or failing database is retried, then counted as a gap."""
+        for attempt in range(tries):
+            try:
+                self._write(db, batch)
+                self._error = None
+                return
+            except sqlite3.Error as exc:
+                self._error = exc
+                log.warning("event batch not written (try %d of %d): %s", attempt + 1, tries, exc)
+                time.sleep(min(2.0, 0.25 * 2**attempt))
+        with self._lock:  # given up: the loss is recorded as a gap with the next batch
+            if self._dropped_pending == 0:
+                self._first_drop_ts = batch[0][_TS] if batch else time.time()
+            self._dropped_pending += len(batch)
+            self.stats.dropped += len(batch)
+
+    def _add(self, batch: list[tuple], modify_index: dict[str, int], row: tuple) -> None:
+        path = row[_PATH]
+        if row[_ACTION] == "modify" and row[_SOURCE] == "fs" and path:
+            i = modify_index.get(path)
+            if i is not None:  # keep one row: the latest one, counting the ones it replaces
                 prev = batch[i]
-                count = int(prev.meta.get("coalesced", 1)) + 1
-                prev.meta = {**prev.meta, "coalesced": count}
-                prev.ts = ev.ts
+                count = int(json.loads(prev[_META]).get("coalesced", 1)) + 1
+                meta = json.loads(row[_META])
+                meta["coalesced"] = count
+                text = _encode_meta(meta)
+                size = row[_SIZE] - len(row[_META]) + len(text)
+                batch[i] = (*row[:_META], text, size)
                 self.stats.coalesced += 1
                 return
-            modify_index[ev.path] = len(batch)
-        elif ev.path:
-            modify_index.pop(ev.path, None)
-        batch.append(ev)
+            modify_index[path] = len(batch)
+        elif path:
+            modify_index.pop(path, None)
+        batch.append(row)
 
-    def _write(self, db: SqliteDatabase, batch: list[Event]) -> None:
+    def _write(self, db: SqliteDatabase, batch: list[tuple]) -> None:
         with self._lock:
             dropped, first = self._dropped_pending, self._first_drop_ts
             self._dropped_pending = 0
+        rows = batch
         if dropped:
             now = time.time()
-            batch.append(
-                Event(
-                    ts=now,
-                    tz_offset=local_tz_offset(now),
-                    source="system",
-                    action="gap",
-                    meta={"count": dropped, "since": first, "reason": "writer queue full"},
-                )
+            gap = Event(
+                ts=now,
+                tz_offset=local_tz_offset(now),
+                source="system",
+                action="gap",
+                meta={"count": dropped, "since": first, "reason": "writer queue full"},
             )
-        if not batch:
+            rows = [*batch, event_row(gap)]
+        if not rows:
             return
-        with db.atomic():
-            n, nbytes = insert_events(db, batch)
+        try:
+            with db.atomic():
+                n, nbytes = insert_rows(db, rows)
+        except BaseException:
+            if dropped:  # the gap is still owed
+                with self._lock:
+                    if self._dropped_pending == 0 or first < self._first_drop_ts:
+                        self._first_drop_ts = first
+                    self._dropped_pending += dropped
+            raise
         self.stats.written += n
         self.stats.bytes += nbytes
         self.stats.batches += 1

@@ -27,7 +27,7 @@ class DesktopApp:
 
     def __init__(self, app: QApplication, data_dir, lock) -> None:
         from selflow_qt.ui.control import TEST_HOOKS_ENV, ControlServer
-        from selflow_qt.ui.main_window import MainWindow
+        from selflow_qt.ui.main_window import LazyMainWindow, MainWindow
         from selflow_qt.ui.resources import app_icon
         from selflow_qt.ui.state import AppState
         from selflow_qt.ui.tray import TrayController
@@ -37,8 +37,14 @@ class DesktopApp:
         self.quitting = False
         self.has_tray = QSystemTrayIcon.isSystemTrayAvailable()
         self.state = AppState(data_dir, start_services=True)
-        self.window = MainWindow(self.state, quit_on_close=not self.has_tray)
-        self.window.setWindowIcon(app_icon())
+
+        def build_window() -> MainWindow:
+            win = MainWindow(self.state, quit_on_close=not self.has_tray)
+            win.setWindowIcon(app_icon())
+            return win
+
+        # With a tray the window (and its plots) is built when first opened: idle stays small.
+        self.window = LazyMainWindow(build_window)
         self.tray = TrayController(self.state, self.window, app_icon(), show_icon=self.has_tray)
         self.tray.quitRequested.connect(self.quit)
         self.test_hooks = os.environ.get(TEST_HOOKS_ENV) == "1"

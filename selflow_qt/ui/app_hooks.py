@@ -97,6 +97,15 @@ def deliver_drop(widget: QWidget, paths: list[str]) -> None:
     QApplication.sendEvent(widget, drop)
 
 
+def _loss_points(window) -> int:
+    """How many points the Training Center's loss curve currently draws."""
+    dock = window.docks.get("training")
+    curve = getattr(dock.widget(), "loss_curve", None) if dock is not None else None
+    item = getattr(curve, "item", None)
+    xs = item.getData()[0] if item is not None else None
+    return 0 if xs is None else len(xs)
+
+
 def run_test_command(desktop, line: str) -> str:
     parts = line.split(maxsplit=2)
     cmd, args = parts[0], parts[1:]
@@ -106,6 +115,9 @@ def run_test_command(desktop, line: str) -> str:
         return "ok" if window.show_dock(args[0]) is not None else "error no such dock"
     if cmd == "analyze":
         return "ok" if state.start_analysis("manual") else "error busy"
+    if cmd == "queue-training":
+        state.queue_training(int(args[0]) if args else None)
+        return "ok"
     if cmd == "train":
         max_steps = int(args[0]) if args else None
         sid = int(args[1]) if len(args) > 1 else None
@@ -134,6 +146,8 @@ def run_test_command(desktop, line: str) -> str:
             pm = window.grab()
         return "ok" if pm.save(path) else "error could not save"
     if cmd == "state":
+        built = getattr(window, "created", True)  # never build the window just to look at it
+        docks = window.docks if built else {}
         return json.dumps(
             {
                 "time": time.time(),
@@ -147,10 +161,15 @@ def run_test_command(desktop, line: str) -> str:
                 "analyses": rec.analyses,
                 "errors": rec.errors,
                 "window_visible": window.isVisible(),
-                "docks": sorted(window.docks),
+                "window_built": built,
+                "docks": sorted(docks),
+                "visible_docks": sorted(
+                    k for k, d in docks.items() if d.isVisible() and not d.visibleRegion().isEmpty()
+                ),
+                "loss_points_drawn": _loss_points(window) if built else 0,
                 "has_tray": desktop.has_tray,
                 "collection": _plain(state.collection),
-                "modules": {m: m in __import__("sys").modules for m in ("torch", "transformers")},
+                "modules": {m: m in __import__("sys").modules for m in ("torch", "transformers", "pyqtgraph", "numpy")},
             },
             default=str,
         )

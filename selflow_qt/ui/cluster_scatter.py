@@ -101,7 +101,7 @@ class ClusterScatter(pg.PlotWidget):
         self.cluster_items: dict[int, pg.ScatterPlotItem] = {}
         self.xy = np.empty((0, 2), dtype=np.float32)
         self.selection_item = pg.ScatterPlotItem(
-            size=8, pen=pg.mkPen("#111111", width=1.4), brush=None, pxMode=True
+            size=8, pen=pg.mkPen(20, 20, 20, 200, width=1.0), brush=None, pxMode=True
         )
         self.highlight_item = pg.ScatterPlotItem(
             size=13, pen=pg.mkPen("#D00000", width=2.5), brush=None, pxMode=True

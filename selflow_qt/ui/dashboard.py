@@ -130,10 +130,12 @@ class DashboardDock(QWidget):
         if wf["by_pattern"]:
             for name, n in list(wf["by_pattern"].items())[:8]:
                 self.workflows.addItem(f"{name} — {n:,} actions")
-        else:
+        elif data.top_apps:
             self.workflows.addItem("No analysed workflows today yet; most used apps:")
             for app, n in data.top_apps:
                 self.workflows.addItem(f"   {app} — {n:,} events")
+        else:
+            self.workflows.addItem("No analysed workflows or app activity today yet.")
         self.refreshed.emit(data)
 
     def _draw_bars(self, by_hour: dict[str, list[int]]) -> None:

@@ -112,20 +112,22 @@ def specialization_ideas(db: SqliteDatabase, limit: int = 8) -> list[Specializat
 def explorer_data(db: SqliteDatabase, max_points: int = MAX_POINTS) -> ExplorerData:
     """The latest projection, sampled beyond ``max_points``, with cluster sizes and ideas."""
     try:
-        from selflow_qt.analyze.read import latest_projection
+        from selflow_qt.analyze import read
     except ModuleNotFoundError as exc:
         if exc.name and "selflow_qt.analyze.read".startswith(exc.name):
             return ExplorerData(None, missing="analysis")
         raise
     ideas = specialization_ideas(db)
-    proj = latest_projection(db, max_points=10 * max_points)
+    proj = read.latest_projection(db, max_points=max_points)
     if proj is None or len(proj.event_ids) == 0:
         return ExplorerData(None, suggestions=ideas)
-    n = len(proj.event_ids)
+    proj = sample_projection(proj, max_points)  # in case the reader returned more
+    run = read.latest_run(db)
+    total = int(getattr(run, "n_events", 0) or 0)
     labels, counts = np.unique(proj.consensus, return_counts=True)
     sizes = {int(k): int(v) for k, v in zip(labels, counts, strict=True)}
-    sampled = sample_projection(proj, max_points)
-    return ExplorerData(sampled, sizes, ideas, sampled_from=n if sampled is not proj else 0)
+    sampled_from = total if total > len(proj.event_ids) else 0
+    return ExplorerData(proj, sizes, ideas, sampled_from=sampled_from)
 
 
 def subject_of(path, dest, app, cmd, cwd) -> str:

@@ -98,8 +98,10 @@ class InsightsDock(QWidget):
         trends = QGroupBox("Trend detection: last 7 days vs the 7 before")
         tl = QVBoxLayout(trends)
         self.trends_table = make_table(
-            ["", "Kind", "What", "Last week", "This week", "Change", "p"]
+            ["", "Kind", "What", "Last week", "This week", "Change", "p"], stretch_last=False
         )
+        header = self.trends_table.horizontalHeader()
+        header.setSectionResizeMode(2, header.ResizeMode.Stretch)
         test = QLabel("Test: " + insights.TREND_TEST + ".")
         test.setWordWrap(True)
         test.setStyleSheet("color: #505050;")
@@ -119,6 +121,7 @@ class InsightsDock(QWidget):
         grid.addWidget(tips, 2, 0, 1, 2)
         trends.setMinimumHeight(300)
         tips.setMinimumHeight(200)
+        self.top_boxes = (progress, agents)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         scroll = QScrollArea()
@@ -140,6 +143,10 @@ class InsightsDock(QWidget):
         self.report = report
         self._show_progress(report.progress)
         self._show_agents(report.agents)
+        # Empty charts give their room to the tables.
+        has_plots = bool(report.progress or report.agents)
+        for box in self.top_boxes:
+            box.setMaximumHeight(16_777_215 if has_plots else 90)
         self._show_trends(report.trends)
         self.tips_list.clear()
         for tip in report.tips:

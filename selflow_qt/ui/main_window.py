@@ -236,3 +236,30 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         self.hide()
+
+
+class LazyMainWindow:
+    """Builds the MainWindow on first use, so an idle tray app never loads the docks' plots."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._window: MainWindow | None = None
+
+    @property
+    def created(self) -> bool:
+        return self._window is not None
+
+    def get(self) -> MainWindow:
+        if self._window is None:
+            self._window = self._factory()
+        return self._window
+
+    def isVisible(self) -> bool:  # noqa: N802 - Qt's name; no window yet means not visible
+        return self._window is not None and self._window.isVisible()
+
+    def save_layout(self) -> None:
+        if self._window is not None:
+            self._window.save_layout()
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)

@@ -66,7 +66,9 @@ def _pct(x: float | None) -> str:
 
 def _hdbscan(d: MenuData) -> str:
     n = d.snap.hdbscan_patterns
-    return f"Advanced Pattern Explorer (HDBSCAN: {'–' if n is None else n} patterns)"
+    if n is None:
+        return "Advanced Pattern Explorer (HDBSCAN: no analysis yet)"
+    return f"Advanced Pattern Explorer (HDBSCAN: {n} patterns)"
 
 
 def _agents_title(d: MenuData) -> str:

@@ -51,3 +51,28 @@ def shell_state(qtbot, data_dir):
     yield state
     state.shutdown(10_000)
     state.ctx.close()
+
+
+@pytest.fixture(scope="session")
+def analysed_dir(tmp_path_factory):
+    """A demo week with one real analysis run, built once; tests copy it (``analysed_copy``)."""
+    cycle = pytest.importorskip("selflow_qt.analyze.cycle")
+    from selflow_qt.store.context import StoreContext
+
+    d = tmp_path_factory.mktemp("analysed")
+    ctx = StoreContext.open(d)
+    _fill_with_demo(ctx, days=7, seed=5, per_day=600)
+    cycle.run_cycle(ctx)
+    ctx.close()
+    return d
+
+
+@pytest.fixture
+def analysed_copy(analysed_dir, tmp_path, monkeypatch):
+    """A private copy of the analysed store (tests may write to it)."""
+    import shutil
+
+    d = tmp_path / "analysed-data"
+    shutil.copytree(analysed_dir, d)
+    monkeypatch.setenv("SELFLOW_DATA_DIR", str(d))
+    return d

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -18,30 +18,12 @@ from selflow_qt.ui.selection import lasso_mask, rect_mask
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def analysed_dir(tmp_path_factory) -> Path:
-    """A demo store with one real analysis run (built once for the module)."""
-    cycle = pytest.importorskip("selflow_qt.analyze.cycle")
-    from selflow_qt.collect.demo import write_demo
-    from selflow_qt.store.context import StoreContext
-
-    d = tmp_path_factory.mktemp("analysed")
-    ctx = StoreContext.open(d)
-    write_demo(ctx, 7, 5, events_per_day=600)
-    cycle.run_cycle(ctx)
-    ctx.close()
-    return d
-
-
 @pytest.fixture
-def explorer(qtbot, analysed_dir, tmp_path, monkeypatch):
+def explorer(qtbot, analysed_copy):
     from selflow_qt.ui.cluster_explorer import ClusterExplorerDock
     from selflow_qt.ui.state import AppState
 
-    d = tmp_path / "data"
-    shutil.copytree(analysed_dir, d)
-    monkeypatch.setenv("SELFLOW_DATA_DIR", str(d))
-    state = AppState(d, start_services=False)
+    state = AppState(analysed_copy, start_services=False)
     dock = ClusterExplorerDock(state)
     qtbot.addWidget(dock)
     dock.resize(1200, 850)
@@ -69,6 +51,7 @@ def _drag(dock, points: list[QPoint]) -> None:
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
     for p in points[1:]:
         QTest.mouseMove(vp, p, 5)
+        QTest.qWait(15)  # let each move be delivered (Qt merges moves queued back to back)
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1], 5)
 
 
@@ -116,7 +99,8 @@ def test_selecting_table_rows_highlights_their_points(qtbot, explorer):
     explorer.select_rows([0, 2, 5])
     points = explorer.model.points[[0, 2, 5]]
     assert explorer.highlight.indices.tolist() == sorted(points.tolist())
-    drawn = np.array([[p.x(), p.y()] for p in explorer.scatter.highlight_item.data["pos"]])
+    hx, hy = explorer.scatter.highlight_item.getData()
+    drawn = np.c_[hx, hy]
     assert np.allclose(np.sort(drawn, axis=0), np.sort(explorer.scatter.xy[points], axis=0))
     row_ids = [explorer.model.rows[r].event_id for r in (0, 2, 5)]
     assert sorted(explorer.data.projection.event_ids[points].tolist()) == sorted(row_ids)
@@ -171,16 +155,22 @@ def test_dropping_a_jsonl_file_imports_it(qtbot, explorer, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     where = QPointF(explorer.width() / 2, explorer.height() / 2)
+    args = (
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    # What a real drag delivers: enter, move, then the drop (Qt drops a Drop that was never entered).
+    enter, move = QDragEnterEvent(where, *args), QDragMoveEvent(where, *args)
+    QApplication.sendEvent(explorer, enter)
+    QApplication.sendEvent(explorer, move)
+    assert enter.isAccepted() and move.isAccepted()
     with qtbot.waitSignal(state.importFinished, timeout=30_000) as finished:
-        drop = QDropEvent(
-            where,
-            Qt.DropAction.CopyAction,
-            mime,
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
+        drop = QDropEvent(where, *args)
         QApplication.sendEvent(explorer, drop)
         assert drop.isAccepted()
+        assert explorer.import_bar.isVisible()
     assert finished.args[0].total == 25
     after = state.read_db().execute_sql("SELECT count(*) FROM events").fetchone()[0]
     assert after == before + 25

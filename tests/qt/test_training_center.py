@@ -107,3 +107,56 @@ def test_loss_curve_gets_every_emitted_progress_value(qtbot, center, docks_state
     assert center.training_bar.value() == 5 and center.training_bar.maximum() == 10
     assert "1,234 tokens/s" in center.tps_label.text()
     assert center.cancel_button.isEnabled()
+
+
+@pytest.mark.slow
+def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifacts_dir):
+    """Train a session queued by a real analysis, in the real child process, from the dock."""
+    runner = pytest.importorskip("selflow_qt.agents.runner")
+    import shutil
+    from pathlib import Path
+
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.ui.training_center import TrainingCenterDock
+
+    state = AppState(analysed_copy, start_services=False)
+    dock = TrainingCenterDock(state)
+    qtbot.addWidget(dock)
+    dock.resize(1200, 850)
+    dock.show()
+    try:
+        qtbot.waitUntil(lambda: dock.data is not None, timeout=30_000)
+        sid = runner.next_queued_session(state.read_db()) or runner.queue_training(state.ctx)
+        seen: list = []
+        shot = artifacts_dir / "training_center.png"
+
+        def on_progress(p) -> None:
+            seen.append(p)
+            # One picture mid-run, once the curve has a few points.
+            if len(dock.loss_curve) == 4:
+                dock.loss_curve.flush()
+                dock.val_curve.flush()
+                dock.grab().save(str(shot))
+
+        state.trainingProgress.connect(on_progress)
+        with qtbot.waitSignal(state.trainingStarted, timeout=60_000):
+            assert state.start_training(sid, max_steps=10)
+        assert dock.cancel_button.isEnabled()
+        with qtbot.waitSignal(state.trainingFinished, timeout=540_000) as finished:
+            pass
+        outcome = finished.args[0]
+        assert outcome.status == "completed", getattr(outcome, "error", "")
+        losses = [float(p.loss) for p in seen if p.loss is not None]
+        assert len(losses) >= 3
+        assert dock.loss_curve.data()[1].tolist() == losses
+        assert dock.loss_curve.item.yData is not None and len(dock.loss_curve.item.yData) == len(
+            losses
+        )
+        assert "completed" in dock.training_title.text()
+        assert shot.exists()
+        docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, docs / "training_center.png")
+    finally:
+        state.shutdown(30_000)
+        state.ctx.close()

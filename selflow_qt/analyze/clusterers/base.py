@@ -70,3 +70,28 @@ def centroid_margin(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         other = np.min(np.delete(D[i], pos[lab]))
         conf[i] = float(np.clip(1.0 - own / max(other, 1e-9), 0.0, 1.0))
     return conf
+
+
+def silhouette_sample(X: np.ndarray, labels: np.ndarray, seed: int = 0, n: int = 2000) -> float:
+    """Silhouette on up to ``n`` non-noise points (nan when fewer than two clusters)."""
+    from sklearn.metrics import silhouette_score
+
+    keep = np.flatnonzero(labels >= 0)
+    if len(np.unique(labels[keep])) < 2:
+        return float("nan")
+    if len(keep) > n:
+        keep = np.sort(np.random.default_rng(seed).choice(keep, size=n, replace=False))
+    if len(np.unique(labels[keep])) < 2:
+        return float("nan")
+    return float(silhouette_score(X[keep], labels[keep]))
+
+
+def knee_index(values: list[float]) -> int:
+    """Index of the knee of a decreasing curve: farthest point below its chord (kneedle)."""
+    y = np.asarray(values, dtype=np.float64)
+    if len(y) < 3:
+        return int(np.argmin(y))
+    x = np.linspace(0.0, 1.0, len(y))
+    yn = (y - y.min()) / max(y.max() - y.min(), 1e-12)
+    chord = yn[0] + (yn[-1] - yn[0]) * x
+    return int(np.argmax(chord - yn))

@@ -1,4 +1,4 @@
-"""Agglomerative clustering (Ward linkage); k at the largest jump in merge heights (2..12)."""
+"""Agglomerative clustering (Ward linkage); the cut (2..12 clusters) with the best silhouette."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from selflow_qt.analyze.clusterers.base import (
     centroid_margin,
     register,
     relabel_by_size,
+    silhouette_sample,
 )
 
 MAX_K = 12
@@ -18,16 +19,18 @@ def fit_hierarchical(X: np.ndarray, seed: int) -> LandmarkClusters:
     from scipy.cluster.hierarchy import fcluster, linkage
 
     Z = linkage(X.astype(np.float64), method="ward")
-    heights = Z[:, 2]
-    # cutting below merge number n-k leaves k clusters; pick k with the largest height jump
-    top = heights[::-1][: MAX_K]  # heights of the merges that leave 1, 2, ... clusters
-    jumps = top[:-1] - top[1:]  # jump when going from k+1 to k clusters
-    k = int(np.argmax(jumps[1:]) + 2) if len(jumps) > 1 else 2
-    labels = relabel_by_size(fcluster(Z, t=k, criterion="maxclust") - 1)
+    best_k, best_s, best_labels, scores = 1, -np.inf, np.zeros(len(X), np.int64), {}
+    for k in range(2, min(MAX_K, len(X) - 1) + 1):
+        labels = fcluster(Z, t=k, criterion="maxclust") - 1
+        s = silhouette_sample(X, labels, seed)
+        scores[k] = round(s, 4)
+        if s > best_s:
+            best_k, best_s, best_labels = k, s, labels
+    labels = relabel_by_size(best_labels)
     return LandmarkClusters(
         labels,
         centroid_margin(X, labels),
-        {"n_clusters": k, "linkage": "ward", "criterion": "largest merge-height gap"},
+        {"n_clusters": best_k, "linkage": "ward", "criterion": "silhouette", "scores": scores},
     )
 
 

@@ -166,3 +166,43 @@ def _stop(proc) -> None:
     if proc.is_alive():
         proc.kill()
         proc.join(2.0)
+
+
+def _job_child(conn, fn: Callable, args: tuple) -> None:
+    try:
+        conn.send(("ok", fn(*args)))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class BackgroundJob:
+    """One function in a child process (e.g. the 2-D UMAP while the clusterers run)."""
+
+    def __init__(self, fn: Callable, *args: Any) -> None:
+        ctx = _context()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_job_child, args=(send, fn, args), daemon=True)
+        self._proc.start()
+        send.close()
+        self.started = time.perf_counter()
+
+    def result(self, timeout_s: float) -> tuple[Any, str | None]:
+        """(value, None) or (None, error); a job past ``timeout_s`` (from its start) is stopped."""
+        left = max(0.0, timeout_s - (time.perf_counter() - self.started))
+        try:
+            if self._recv.poll(left):
+                status, payload = self._recv.recv()
+                self._proc.join(5.0)
+                return (payload, None) if status == "ok" else (None, payload)
+            return None, f"timed out after {timeout_s:g} s"
+        except (EOFError, OSError):
+            return None, f"child process died (exit code {self._proc.exitcode})"
+        finally:
+            if self._proc.is_alive():
+                _stop(self._proc)
+
+    def cancel(self) -> None:
+        if self._proc.is_alive():
+            _stop(self._proc)

@@ -1,4 +1,4 @@
-"""Spectral clustering (Ng, Jordan & Weiss) on a kNN graph; k by the eigengap heuristic."""
+"""Spectral clustering (Ng, Jordan & Weiss) on a self-tuning kNN affinity; k (2..12) by silhouette."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from selflow_qt.analyze.clusterers.base import (
     centroid_margin,
     register,
     relabel_by_size,
+    silhouette_sample,
 )
 
 MAX_K = 12
@@ -18,11 +19,19 @@ def fit_spectral(X: np.ndarray, seed: int) -> LandmarkClusters:
     from scipy.sparse.csgraph import laplacian
     from scipy.sparse.linalg import eigsh
     from sklearn.cluster import KMeans
-    from sklearn.neighbors import kneighbors_graph
 
-    n_neighbors = int(min(15, len(X) - 1))
-    A = kneighbors_graph(X, n_neighbors=n_neighbors, include_self=False)
-    A = 0.5 * (A + A.T)
+    from sklearn.neighbors import NearestNeighbors
+
+    n_neighbors = int(min(30, len(X) - 1))
+    dist, idx = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(X).kneighbors(X)
+    dist, idx = dist[:, 1:], idx[:, 1:]
+    # self-tuning affinity (Zelnik-Manor & Perona 2004): local scale = distance to 7th neighbour
+    sigma = np.maximum(dist[:, min(6, n_neighbors - 1)], 1e-9)
+    w = np.exp(-(dist**2) / (sigma[:, None] * sigma[idx]))
+    from scipy.sparse import csr_matrix
+
+    A = csr_matrix((w.ravel(), idx.ravel(), np.arange(0, w.size + 1, n_neighbors)), shape=(len(X),) * 2)
+    A = A.maximum(A.T)
     L = laplacian(A, normed=True)
     m = min(MAX_K + 1, len(X) - 1)
     # smallest eigenvalues of the normalized Laplacian via the largest of (2I - L)
@@ -34,18 +43,23 @@ def fit_spectral(X: np.ndarray, seed: int) -> LandmarkClusters:
     order = np.argsort(-vals)
     eig = 2 - vals[order]
     vecs = vecs[:, order]
-    gaps = np.diff(eig[: MAX_K + 1])
-    k = int(np.argmax(gaps[1:]) + 2) if len(gaps) > 1 else 2  # at least two clusters
-    U = vecs[:, :k]
-    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
-    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(U)
+    best = (-np.inf, 2, None, None)
+    scores = {}
+    for k in range(2, m):
+        U = vecs[:, :k] / np.maximum(np.linalg.norm(vecs[:, :k], axis=1, keepdims=True), 1e-12)
+        labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(U)
+        s = silhouette_sample(X, labels, seed)
+        scores[k] = round(s, 4)
+        if s > best[0]:
+            best = (s, k, labels, U)
+    _, k, labels, U = best
     labels = relabel_by_size(labels)
     return LandmarkClusters(
         labels,
         centroid_margin(U, labels),
         {
             "n_clusters": k,
-            "criterion": "eigengap",
+            "criterion": "silhouette", "scores": scores,
             "n_neighbors": n_neighbors,
             "eigenvalues": [round(float(e), 4) for e in eig[: k + 2]],
         },

@@ -43,7 +43,9 @@ class Running:
         self.collector = collector
         self.sink = sink
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=collector.run, args=(sink, self.stopping), daemon=True)
+        self.thread = threading.Thread(
+            target=collector.run, args=(sink, self.stopping), daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:

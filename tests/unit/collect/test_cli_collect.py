@@ -28,8 +28,19 @@ class Child:
     def __init__(self, data_dir: Path, root: Path) -> None:
         env = {**os.environ, "SELFLOW_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "selflow_qt", "-v", "--data-dir", str(data_dir), "collect",
-             "--roots", str(root), "--no-apps", "--no-shell"],  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "selflow_qt",
+                "-v",
+                "--data-dir",
+                str(data_dir),
+                "collect",
+                "--roots",
+                str(root),
+                "--no-apps",
+                "--no-shell",
+            ],  # fmt: skip
             cwd=REPO,
             env=env,
             stderr=subprocess.PIPE,
@@ -178,3 +189,63 @@ def test_status_json_from_another_process(child_factory, data_dir, tmp_path):
     ]
     child.proc.send_signal(signal.SIGINT)
     assert child.proc.wait(30) == 0
+
+
+def test_a_second_collector_on_the_same_data_is_refused(child_factory, data_dir, tmp_path):
+    root = tmp_path / "w"
+    root.mkdir()
+    first = child_factory(data_dir, root)
+    _ready(first, data_dir)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "selflow_qt",
+            "--data-dir",
+            str(data_dir),
+            "collect",
+            "--roots",
+            str(root),
+            "--no-apps",
+            "--no-shell",
+            "--seconds",
+            "5",
+        ],  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert f"pid {first.proc.pid}" in out.stderr and "already running" in out.stderr
+
+
+def test_no_display_runs_the_headless_collector(data_dir, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(HOME=str(home), SELFLOW_DATA_DIR=str(data_dir), QT_QPA_PLATFORM="")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "selflow_qt", "--data-dir", str(data_dir)],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "selflow: collecting" in line or not line:
+                break
+        text = "".join(lines)
+        assert "no display found" in text and "selflow: collecting" in text, text
+        assert str(home) in text  # the default root: the (temporary) home folder
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

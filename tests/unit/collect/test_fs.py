@@ -189,3 +189,30 @@ def test_tree_model_rescan_reports_only_what_it_missed(tmp_path):
         ("modify", "keep.txt"),
     }
     assert model.rescan() == []
+
+
+def test_a_tree_too_large_to_model_still_rescans_changed_files(tmp_path):
+    for i in range(10):
+        (tmp_path / f"old{i}.txt").write_text("x")
+        os.utime(tmp_path / f"old{i}.txt", (1_000_000, 1_000_000))
+    model = TreeModel(str(tmp_path), lambda p: False, max_entries=5)
+    model.build()
+    assert not model.complete and model.folders == {}  # bounded memory
+    assert model.add(str(tmp_path / "x"), False) is True  # no dedupe: events pass through
+    (tmp_path / "fresh.txt").write_text("new")
+    changes = model.rescan()
+    assert [(c.action, c.path, c.size) for c in changes] == [
+        ("modify", str(tmp_path / "fresh.txt"), 3)
+    ]
+
+
+def test_the_status_says_when_a_root_is_too_large_to_model(run_collector, tmp_path):
+    root = tmp_path / "w"
+    root.mkdir()
+    for i in range(10):
+        (root / f"f{i}").write_text("x")
+    r = _start(run_collector, root, max_entries=5)
+    assert "not modelled" in r.collector.detail
+    (root / "new.txt").write_text("x")
+    evs = r.sink.wait_for(lambda e: str(root / "new.txt") in {x.path for x in e})
+    assert ("create", str(root / "new.txt")) in {(e.action, e.path) for e in evs}

@@ -75,7 +75,9 @@ def test_an_injected_overflow_takes_the_same_path(run_collector, tmp_path):
     r.collector.observer.inject_kernel_event(overflow_event())
     evs = r.sink.wait_for(lambda e: any(x.meta.get("rescan") for x in e), timeout=10)
     new = evs[before:]
-    assert {(e.action, e.path) for e in new} == {("create", str(root / f"seen{i}")) for i in range(5)}
+    assert {(e.action, e.path) for e in new} == {
+        ("create", str(root / f"seen{i}")) for i in range(5)
+    }
     assert all(e.meta == {"size": 1, "rescan": True, "reason": "overflow"} for e in new)
 
 

@@ -99,3 +99,32 @@ def test_invalid_redaction_pattern_in_settings_is_reported(
     assert main(["import", "jsonl", str(bad_file), "--skip-bad"]) == 2
     assert "redaction pattern '(unclosed' is invalid" in capsys.readouterr().err
     assert count(data_dir) == 0
+
+
+def test_killed_import_leaves_all_or_nothing(data_dir: Path, tmp_path: Path) -> None:
+    """SIGKILL at some point of a large import: the database is intact with 0 or all events."""
+    import signal
+    import time
+
+    n = 150_000
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as f:
+        for i in range(n):
+            f.write(GOOD.replace("1700000000", str(1_700_000_000 + i)) + "\n")
+    exe = Path(sys.executable).with_name("selflow")
+    proc = subprocess.Popen([str(exe), "--data-dir", str(data_dir), "import", "jsonl", str(path)])
+    wal = data_dir / "selflow.db-wal"
+    deadline = time.monotonic() + 120
+    # Kill it once the write has begun (the WAL grows past a few MB), or whenever it ends.
+    while proc.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 4_000_000:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    con = sqlite3.connect(data_dir / "selflow.db")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("SELECT count(*) FROM events").fetchone()[0] in (0, n)
+    finally:
+        con.close()

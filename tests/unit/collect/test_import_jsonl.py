@@ -205,3 +205,34 @@ def test_validation_streams_in_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert n == 25_000
     assert peak < 2_000_000, f"validation held {peak} bytes"
+
+
+class _ChangesUnderfoot:
+    """A source that is valid when checked but turns bad late in the write (a file edited
+    between the two reads): everything written before the bad record must be rolled back."""
+
+    name = "flaky.jsonl"
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def records(self):
+        from selflow_qt.core.event import Event
+
+        self.reads += 1
+        for i in range(12_000):
+            if self.reads == 2 and i == 11_000:
+                yield ImportFormatError(self.name, i + 1, "changed since it was checked")
+            yield Event(ts=1.7e9 + i, source="fs", action="modify", path=f"/w/{i}")
+
+
+def test_a_failure_during_the_write_rolls_everything_back(seeded: StoreContext) -> None:
+    from selflow_qt.collect.importers import import_source
+    from selflow_qt.core.privacy import PrivacyFilter
+
+    before = db_snapshot(seeded.db_path)
+    source = _ChangesUnderfoot()
+    with pytest.raises(ImportFormatError, match="flaky.jsonl:11001: changed"):
+        import_source(seeded.db, source, "jsonl", PrivacyFilter())
+    assert source.reads == 2  # the first 10,000 were already inserted when it failed
+    assert db_snapshot(seeded.db_path) == before

@@ -153,3 +153,23 @@ def test_zsh_metafied_bytes_are_decoded(store: StoreContext, tmp_path: Path) -> 
     data = b": 1700000000:0;echo caf\xc3\x83\x89\n"
     import_file(store, "shell", write(tmp_path / ".zsh_history", data))
     assert [r["cmd"] for r in events(store.db_path)] == ["echo café"]
+
+
+def test_validation_streams_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from selflow_qt.collect.import_shell import ShellHistorySource
+
+    path = tmp_path / ".bash_history"
+    with path.open("w") as f:
+        for i in range(20_000):
+            f.write(f"#{1_700_000_000 + i}\necho {'x' * 500} {i}\n")
+    assert path.stat().st_size > 10_000_000
+    tracemalloc.start()
+    try:
+        n = sum(1 for _ in ShellHistorySource(path).records())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert n == 20_000
+    assert peak < 2_000_000, f"validation held {peak} bytes"

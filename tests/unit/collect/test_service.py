@@ -49,8 +49,10 @@ def test_a_crashing_collector_is_marked_error_and_the_others_go_on(data_dir, tmp
         assert _wait(lambda: service.writer.flush() and _rows(db, "SELECT path FROM events"))
         assert _wait(lambda: len(_rows(db, "SELECT name FROM collector_status")) == 2)
         assert _wait(
-            lambda: dict(_rows(db, "SELECT name, state FROM collector_status"))
-            == {"broken": "error", "fs": "running"}
+            lambda: (
+                dict(_rows(db, "SELECT name, state FROM collector_status"))
+                == {"broken": "error", "fs": "running"}
+            )
         )
         detail = _rows(db, "SELECT detail, pid FROM collector_status WHERE name = 'broken'")[0]
         assert "device went away" in detail[0]

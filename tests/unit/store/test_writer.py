@@ -97,7 +97,11 @@ def test_events_reach_the_file_within_a_second_without_flush(db_path):
 def test_privacy_rules_apply_before_the_queue(db_path):
     w = EventWriter(db_path, PrivacyFilter()).start()
     assert not w.submit(Event(ts=1.0, source="fs", action="create", path="/h/.ssh/id_rsa"))
-    w.submit(Event(ts=2.0, source="shell", action="command", cmd="curl -H 'Authorization: Bearer abc123'"))
+    w.submit(
+        Event(
+            ts=2.0, source="shell", action="command", cmd="curl -H 'Authorization: Bearer abc123'"
+        )
+    )
     w.flush()
     w.close()
     rows = _rows(db_path, "SELECT cmd FROM events")
@@ -117,3 +121,21 @@ def test_many_producers_lose_nothing(db_path):
         t.join()
     w.close()
     assert len(_rows(db_path)) == 8_000
+
+
+def test_a_failing_write_is_retried_not_lost(db_path):
+    w = EventWriter(db_path, flush_interval=0.1).start()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ALTER TABLE events RENAME TO events_away")  # every insert now fails
+    for i in range(10):
+        w.submit(_ev(i))
+    deadline = time.monotonic() + 10
+    while w.error is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert isinstance(w.error, sqlite3.Error)  # it failed at least once ...
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ALTER TABLE events_away RENAME TO events")
+    assert w.flush(timeout=30)
+    w.close()
+    assert len(_rows(db_path)) == 10  # ... and the retry wrote everything
+    assert w.stats.dropped == 0 and w.error is None

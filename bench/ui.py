@@ -1,0 +1,271 @@
+"""Desktop app benchmark: window open time, idle memory against a bare tray app, tray refresh cost.
+
+    .venv/bin/python bench/ui.py [--sizes 130000 1000000] [--idle-seconds 20]
+
+1. Stores of each size are filled by the demo generator (``selflow_qt.collect.demo``) at its
+   normal rate over as many days as needed, ending today (cached in $TMPDIR between runs).
+   "Open" is timed in a fresh process: QApplication + AppState + MainWindow shown, until every
+   dock's first read has come back from its worker and the window has painted (targets < 2 s).
+2. Idle memory: the real app (`selflow`, collectors on a quiet folder, tray on Xvfb + trayer)
+   against a bare PySide6 app that shows one tray icon, side by side on the same display, RSS
+   and USS after ``--idle-seconds``; plus whether torch was imported (it must not be).
+3. Tray refresh: reading every number of the tray menu (median of 7) and updating the menu.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+CACHE = Path(tempfile.gettempdir()) / "selflow-bench-ui"
+PER_DAY = 2_500
+
+BARE_TRAY = """
+import sys, time
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtGui import QIcon, QPixmap, QColor
+app = QApplication(sys.argv)
+app.setQuitOnLastWindowClosed(False)
+pm = QPixmap(32, 32); pm.fill(QColor("#3b6fd8"))
+icon = QSystemTrayIcon(QIcon(pm)); icon.show()
+print("tray available:", QSystemTrayIcon.isSystemTrayAvailable(), flush=True)
+sys.exit(app.exec())
+"""
+
+
+# -- stores -------------------------------------------------------------------------------------
+def build_store(n: int) -> Path:
+    """A data folder with about ``n`` demo events ending today (built once, then reused)."""
+    data = CACHE / f"store-{n}"
+    done = data / ".complete"
+    if done.exists():
+        return data
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.core.privacy import PrivacyFilter
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.writer import insert_events
+
+    days = max(1, round(n / PER_DAY))
+    midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (midnight - timedelta(days=days - 1)).timestamp()
+    ctx = StoreContext.open(data)
+    privacy = PrivacyFilter.from_settings(ctx.settings)
+    t0, total, chunk = time.perf_counter(), 0, []
+    for ev in generate_demo(days, seed=11, start=start, events_per_day=round(n / days)):
+        kept = privacy.apply(ev)
+        if kept is not None:
+            chunk.append(kept)
+        if len(chunk) >= 50_000:
+            with ctx.db.atomic():
+                total += insert_events(ctx.db, chunk)[0]
+            chunk = []
+    with ctx.db.atomic():
+        total += insert_events(ctx.db, chunk)[0]
+    ctx.close()
+    done.write_text(str(total))
+    print(f"  built a store of {total:,} events ({days} days) in {time.perf_counter() - t0:.0f} s")
+    return data
+
+
+# -- child: open the window ---------------------------------------------------------------------
+def child_open(data: str) -> None:
+    t0 = time.perf_counter()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    from selflow_qt.ui.main_window import MainWindow
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.workers.worker import Worker
+
+    t_import = time.perf_counter() - t0
+    state = AppState(data, start_services=False)
+    win = MainWindow(state)
+    win.show()
+    app.processEvents()
+    # every dock reads on a worker; done when none is running (a read may chain a second one)
+    quiet_since = None
+    while True:
+        app.processEvents()
+        busy = any(not w.is_done for w in Worker.running()) or state.pool.activeThreadCount()
+        now = time.perf_counter()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since > 0.05:
+            break
+        if now - t0 > 120:
+            break
+        time.sleep(0.002)
+    for _ in range(3):
+        app.processEvents()
+    win.grab()  # the first complete paint
+    t_open = time.perf_counter() - t0 - 0.05  # minus the quiet period used to detect the end
+
+    from selflow_qt.store.queries import tray_snapshot
+    from selflow_qt.ui.resources import app_icon
+    from selflow_qt.ui.tray import TrayController
+
+    snaps = []
+    for _ in range(7):
+        s = time.perf_counter()
+        snap = tray_snapshot(state.read_db(), state.settings.budget_bytes)
+        snaps.append((time.perf_counter() - s) * 1000)
+    tray = TrayController(state, win, app_icon(), show_icon=False)
+    s = time.perf_counter()
+    for _ in range(20):
+        tray.apply_snapshot(snap)
+    apply_ms = (time.perf_counter() - s) * 1000 / 20
+    events = state.read_db().execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    print(
+        json.dumps(
+            {
+                "events": events,
+                "events_today": snap.events_today,
+                "open_s": t_open,
+                "imports_s": t_import,
+                "docks": sorted(win.docks),
+                "tray_read_ms": statistics.median(snaps),
+                "tray_apply_ms": apply_ms,
+                "torch": "torch" in sys.modules,
+            }
+        )
+    )
+    tray.timer.stop()
+    state.shutdown(10_000)
+
+
+def run_open(data: Path) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(
+        [sys.executable, __file__, "--child-open", str(data)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=REPO,
+    )  # fmt: skip
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(lines[-1])
+
+
+# -- idle memory --------------------------------------------------------------------------------
+def _wait(pred, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def idle_memory(seconds: float) -> dict:
+    import psutil
+
+    from selflow_qt.core.settings import Settings
+
+    if not (shutil.which("Xvfb") and shutil.which("trayer")):
+        return {"error": "Xvfb/trayer not installed"}
+    tmp = Path(tempfile.mkdtemp(prefix="selflow-idle-"))
+    disp = next(n for n in range(120, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    env["DISPLAY"] = f":{disp}"
+    procs: list[subprocess.Popen] = []
+    quiet = subprocess.DEVNULL
+    try:
+        procs.append(subprocess.Popen(["Xvfb", f":{disp}", "-screen", "0", "1280x800x24"], stdout=quiet, stderr=quiet))
+        _wait(lambda: Path(f"/tmp/.X11-unix/X{disp}").exists(), 20)
+        procs.append(subprocess.Popen(["trayer", "--edge", "top", "--SetDockType", "true"], env=env, stdout=quiet, stderr=quiet))
+        time.sleep(1.0)
+        data, watched = tmp / "data", tmp / "quiet"
+        data.mkdir()
+        watched.mkdir()
+        Settings(watch_roots=[str(watched)]).save(data)
+        app_env = dict(env, SELFLOW_TEST_HOOKS="1")
+        exe = Path(sys.executable).with_name("selflow")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
+        app = subprocess.Popen([*cmd, "--data-dir", str(data)], env=app_env, stdout=quiet, stderr=quiet)
+        bare = subprocess.Popen([sys.executable, "-c", BARE_TRAY], env=env, stdout=quiet, stderr=quiet)
+        procs += [app, bare]
+        time.sleep(seconds)
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.instance() or QCoreApplication([])
+        from selflow_qt.ui.control import send_command
+
+        state = json.loads(send_command(data, "state") or "{}")
+        out = {}
+        for name, p in (("selflow", app), ("bare", bare)):
+            info = psutil.Process(p.pid).memory_full_info()
+            out[name] = {"rss": info.rss / 2**20, "uss": info.uss / 2**20}
+        out["torch_loaded"] = state.get("modules", {}).get("torch")
+        out["has_tray"] = state.get("has_tray")
+        return out
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[130_000, 1_000_000])
+    ap.add_argument("--idle-seconds", type=float, default=20.0)
+    ap.add_argument("--child-open", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_open:
+        child_open(args.child_open)
+        return 0
+    rows = []
+    for n in args.sizes:
+        print(f"store of ~{n:,} events:")
+        data = build_store(n)
+        runs = [run_open(data) for _ in range(3)]
+        best = min(runs, key=lambda r: r["open_s"])
+        best["open_runs"] = [r["open_s"] for r in runs]
+        rows.append(best)
+    print()
+    print("| events in store | events today | open window (3 runs, s) | tray read (ms, median of 7) | tray menu update (ms) | target |")
+    print("| ---: | ---: | --- | ---: | ---: | --- |")
+    for r in rows:
+        runs = ", ".join(f"{x:.2f}" for x in r["open_runs"])
+        ok = "ok" if r["open_s"] < 2 else "MISSED"
+        print(f"| {r['events']:,} | {r['events_today']:,} | {runs} | {r['tray_read_ms']:.1f} | {r['tray_apply_ms']:.2f} | < 2 s: {ok} |")
+    print(f"\ndocks opened: {', '.join(rows[0]['docks'])}\n")
+    mem = idle_memory(args.idle_seconds)
+    if "error" in mem:
+        print(f"idle memory: skipped ({mem['error']})")
+        return 0
+    s, b = mem["selflow"], mem["bare"]
+    print(f"idle after {args.idle_seconds:.0f} s on Xvfb + trayer (tray shown: {mem['has_tray']}):")
+    print("| process | RSS (MB) | USS (MB) |")
+    print("| --- | ---: | ---: |")
+    print(f"| bare PySide6 app, one tray icon | {b['rss']:.0f} | {b['uss']:.0f} |")
+    print(f"| selflow (tray, collectors, no window) | {s['rss']:.0f} | {s['uss']:.0f} |")
+    extra = s["rss"] - b["rss"]
+    print(f"| difference | {extra:+.0f} | {s['uss'] - b['uss']:+.0f} |")
+    print(f"\ntarget < 100 MB more: {'ok' if extra < 100 else 'MISSED'}; torch imported while idle: {mem['torch_loaded']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Micro-agents on disk: an adapter folder with its metadata, and loading one to predict."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from selflow_qt.agents.actions import Candidate, render_prompt
+from selflow_qt.agents.predictors import Context
+
+METADATA_FILE = "agent.json"
+
+
+def agents_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "agents"
+
+
+def save_adapter(pmodel, folder: Path, metadata: dict[str, Any]) -> Path:
+    """Write adapter weights and metadata to a temp folder, then rename it into place."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    pmodel.save_pretrained(str(tmp))
+    meta = {**metadata, "saved_at": time.time()}
+    (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.rename(folder)
+    return folder
+
+
+def read_metadata(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / METADATA_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read agent metadata: {exc}") from None
+
+
+@dataclass
+class AgentPredictor:
+    """A micro-agent: ranks candidate actions by log-likelihood under its adapter.
+
+    Candidates are the union of the baselines' top guesses (``candidate_source``), the recent
+    distinct actions, and the agent's own most common training targets, so every output is a real,
+    well-formed action key.
+    """
+
+    name: str
+    model: Any  # a PeftModel with this agent's adapter active
+    tok: Any
+    metadata: dict[str, Any]
+    candidate_source: Any = None  # callable(context, k) -> list[Candidate]
+    bf16: bool = False
+    n_candidates: int = 12
+
+    @property
+    def context_lines(self) -> int:
+        return int(self.metadata.get("context_lines", 5))
+
+    def candidates(self, context: Context) -> list[str]:
+        keys: list[str] = []
+        seen: set[str] = set()
+
+        def add(key: str) -> None:
+            if key not in seen and len(keys) < self.n_candidates:
+                seen.add(key)
+                keys.append(key)
+
+        if self.candidate_source is not None:
+            for c in self.candidate_source(context, self.n_candidates - 4):
+                add(c.key)
+        for _, key in reversed(list(context)[-8:]):
+            add(key)
+        for key in self.metadata.get("top_targets", []):
+            add(key)
+        return keys
+
+    def predict(self, context: Context, k: int) -> list[Candidate]:
+        from selflow_qt.agents.scoring import score_keys
+
+        self.activate()
+        keys = self.candidates(context)
+        prompt = render_prompt(list(context), self.context_lines)
+        scores = score_keys(self.model, self.tok, prompt, keys, self.bf16)
+        examples = {key: ev for ev, key in context}
+        ranked = sorted(zip(keys, scores, strict=True), key=lambda kv: -kv[1])[:k]
+        return [Candidate(key=key, score=s, example=examples.get(key)) for key, s in ranked]
+
+    def activate(self) -> None:
+        if getattr(self.model, "active_adapter", None) != self.name and hasattr(
+            self.model, "set_adapter"
+        ):
+            self.model.set_adapter(self.name)
+
+
+class AgentPool:
+    """One base model in memory with every loaded agent as a named adapter on it."""
+
+    def __init__(self, data_dir: Path, settings: Any) -> None:
+        self.data_dir = Path(data_dir)
+        self.settings = settings
+        self._model = None
+        self._tok = None
+        self._bf16 = False
+        self.agents: dict[str, AgentPredictor] = {}
+
+    def _base(self):
+        if self._model is None:
+            from selflow_qt.agents.base_model import (
+                cpu_bf16_ok,
+                load_base_model,
+                resolve_base_model,
+                set_threads,
+            )
+
+            set_threads()
+            spec = resolve_base_model(self.settings, self.data_dir)
+            self._model, self._tok = load_base_model(spec, self.data_dir)
+            self._bf16 = str(next(self._model.parameters()).device) == "cpu" and cpu_bf16_ok()
+        return self._model, self._tok
+
+    def load(self, model_id: str, folder: Path, candidate_source=None) -> AgentPredictor:
+        if model_id in self.agents:
+            self.agents[model_id].candidate_source = candidate_source
+            return self.agents[model_id]
+        from peft import PeftModel
+
+        model, tok = self._base()
+        meta = read_metadata(folder)
+        if isinstance(model, PeftModel):
+            model.load_adapter(str(folder), adapter_name=model_id)
+        else:
+            model = PeftModel.from_pretrained(model, str(folder), adapter_name=model_id)
+            self._model = model
+            for a in self.agents.values():
+                a.model = model
+        model.eval()
+        agent = AgentPredictor(model_id, model, tok, meta, candidate_source, self._bf16)
+        self.agents[model_id] = agent
+        return agent

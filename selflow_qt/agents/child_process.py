@@ -1,0 +1,106 @@
+"""Starting and supervising the training child process (shared by sessions and `selflow eval`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class ChildResult:
+    code: int
+    result: dict | None  # the child's final "result" message
+    cancelled: bool
+    stderr_tail: str
+    last_loss: float | None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and self.result is not None and not self.cancelled
+
+    def error(self) -> str:
+        """What went wrong, in one line a user can act on."""
+        if self.cancelled:
+            return "cancelled by the user"
+        if self.code < 0:
+            try:
+                name = signal.Signals(-self.code).name
+            except ValueError:
+                name = f"signal {-self.code}"
+            hint = " (out of memory?)" if self.code == -signal.SIGKILL else ""
+            return f"the training process was killed by {name}{hint}"
+        if self.code == 4:
+            return "the training process ran out of memory"
+        last = [ln for ln in self.stderr_tail.splitlines() if ln.strip()]
+        if self.code == 0:
+            return "the training process ended without a result"
+        return last[-1] if last else f"the training process exited with code {self.code}"
+
+
+def run_training_child(
+    job_path: Path,
+    *,
+    on_message: Callable[[dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_start: Callable[[subprocess.Popen], None] | None = None,
+    python: str | None = None,
+    env: dict | None = None,
+) -> ChildResult:
+    """Run ``train_child`` on a job file until it ends; stderr goes next to the job file."""
+    job_path = Path(job_path)
+    stderr_path = job_path.with_name("stderr.log")
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    child_env["PYTHONUNBUFFERED"] = "1"
+    result, last_loss = None, None
+    cancelled = threading.Event()
+    with open(stderr_path, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(
+            [python or sys.executable, "-m", "selflow_qt.agents.train_child", str(job_path)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=child_env,
+        )
+        if on_start is not None:
+            on_start(proc)
+        if should_stop is not None:
+            threading.Thread(
+                target=_watch_stop, args=(proc, should_stop, cancelled), daemon=True
+            ).start()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("event") == "progress":
+                last_loss = msg.get("loss")
+            elif msg.get("event") == "result":
+                result = msg
+            if on_message is not None:
+                on_message(msg)
+        code = proc.wait()
+    tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+    return ChildResult(code, result, cancelled.is_set(), tail, last_loss)
+
+
+def _watch_stop(proc: subprocess.Popen, should_stop, cancelled: threading.Event) -> None:
+    while proc.poll() is None:
+        if should_stop():
+            cancelled.set()
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            return
+        time.sleep(0.2)

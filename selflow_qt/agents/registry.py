@@ -1,0 +1,56 @@
+"""The micro_agents table: record a trained agent, keep the best ``max_models`` active."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from selflow_qt.store.models import MicroAgent, Notification
+
+
+def record_agent(
+    model_id: str, folder: Path, metadata: dict, specialization: str
+) -> MicroAgent:
+    """Insert (or replace) the agent row; offline MRR is its performance score."""
+    own = metadata.get("metrics", {}).get(model_id, {})
+    fields = dict(
+        specialization=specialization,
+        training_data_hash=metadata.get("data_hash", ""),
+        model_path=str(folder),
+        created_at=time.time(),
+        performance_score=float(own.get("mrr", 0.0)),
+        avg_latency_ms=float(own.get("p50_ms", 0.0)),
+        is_active=True,
+    )
+    row = MicroAgent.get_or_none(MicroAgent.model_id == model_id)
+    if row is None:
+        return MicroAgent.create(model_id=model_id, **fields)
+    for k, v in fields.items():
+        setattr(row, k, v)
+    row.save()
+    return row
+
+
+def enforce_max_active(max_models: int) -> list[str]:
+    """Retire all but the best ``max_models`` agents (by offline performance); returns retired ids."""
+    active = list(
+        MicroAgent.select()
+        .where(MicroAgent.is_active == True)  # noqa: E712
+        .order_by(MicroAgent.performance_score.desc(), MicroAgent.created_at.desc())
+    )
+    retired = [a.model_id for a in active[max(0, max_models) :]]
+    if retired:
+        MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(retired)).execute()
+    return retired
+
+
+def active_agents() -> list[MicroAgent]:
+    return list(
+        MicroAgent.select()
+        .where(MicroAgent.is_active == True)  # noqa: E712
+        .order_by(MicroAgent.performance_score.desc())
+    )
+
+
+def notify(kind: str, title: str, body: str, data: dict | None = None) -> None:
+    Notification.create(kind=kind, title=title, body=body, data=data or {})

@@ -1,0 +1,201 @@
+"""Serving next-action suggestions: the bandit picks a predictor, every suggestion is logged and
+later resolved against what the user really did within ``settings.prediction_horizon_s``.
+
+A suggestion succeeds when its top action happens within the horizon after it was made (see
+``actions`` for what "the same action" means). Torch is imported only when an agent arm is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from selflow_qt.agents.actions import Candidate, action_key, keyed
+from selflow_qt.agents.bandit import Bandit
+from selflow_qt.agents.dataset import row_to_event
+from selflow_qt.agents.predictors import make_baselines
+from selflow_qt.core.settings import Settings
+from selflow_qt.store.db import open_database
+from selflow_qt.store.models import MicroAgent, UserInteraction
+
+log = logging.getLogger(__name__)
+HISTORY_EVENTS = 20_000
+CONTEXT_EVENTS = 20
+_COLS = "id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta"
+
+
+@dataclass
+class Suggestion:
+    kind: str  # file / command / app
+    text: str
+    path: str | None
+    cmd: str | None
+    app: str | None
+    score: float
+    predictor: str  # the bandit arm id
+    interaction_id: int
+    key: str = ""
+
+
+def _to_suggestion(c: Candidate, arm: str, interaction_id: int) -> Suggestion:
+    ex = c.example
+    target = c.key.split(" ", 2)[2] if c.key.count(" ") >= 2 else c.key
+    return Suggestion(
+        kind=c.kind,
+        text=c.text,
+        path=(ex.path if ex is not None and ex.path else target) if c.kind == "file" else None,
+        cmd=(ex.cmd if ex is not None and ex.cmd else target) if c.kind == "command" else None,
+        app=(ex.app if ex is not None and ex.app else target) if c.kind == "app" else None,
+        score=float(c.score),
+        predictor=arm,
+        interaction_id=interaction_id,
+        key=c.key,
+    )
+
+
+class SuggestionService:
+    """Suggests, logs and resolves next actions for one data folder."""
+
+    def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time, seed: int | None = None):
+        self.data_dir = Path(data_dir)
+        self.db = open_database(self.data_dir)
+        self.settings = Settings.load(self.data_dir)
+        self.clock = clock
+        self.bandit = Bandit.load(
+            self.db, self.settings.bandit_policy, self.settings.exploration_rate, seed=seed
+        )
+        self.baselines = make_baselines()
+        self._last_id = 0
+        self._context: list = []
+        self._pool = None
+        self._cache: tuple[int, list[Suggestion]] | None = None
+
+    # -- the stream ----------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Feed events newer than the last seen one to the baselines and the context."""
+        if self._last_id == 0:
+            rows = self.db.execute_sql(
+                f"SELECT {_COLS} FROM events WHERE source != 'system' ORDER BY id DESC LIMIT ?",
+                (HISTORY_EVENTS,),
+            ).fetchall()[::-1]
+        else:
+            rows = self.db.execute_sql(
+                f"SELECT {_COLS} FROM events WHERE id > ? AND source != 'system' ORDER BY id",
+                (self._last_id,),
+            ).fetchall()
+        if not rows:
+            return
+        self._last_id = rows[-1][0]
+        new = keyed([row_to_event(r[1:]) for r in rows])
+        next(iter(self.baselines.values())).update(new)  # the baselines share one set of counts
+        self._context = (self._context + new)[-CONTEXT_EVENTS:]
+
+    def _predictor(self, arm: str):
+        if arm in self.baselines:
+            return self.baselines[arm]
+        row = MicroAgent.get_or_none(MicroAgent.model_id == arm)
+        if row is None or not row.is_active:
+            return None
+        if self._pool is None:
+            from selflow_qt.agents.adapters import AgentPool
+
+            self._pool = AgentPool(self.data_dir, self.settings)
+        return self._pool.load(arm, Path(row.model_path), self.baselines["markov-2"].predict)
+
+    # -- suggesting ----------------------------------------------------------------------------
+    def suggest(self, k: int = 5) -> list[Suggestion]:
+        """Up to ``k`` next actions from the predictor the bandit picks; logged for resolution."""
+        self._refresh()
+        if self._cache is not None and self._cache[0] == self._last_id:
+            return self._cache[1]  # nothing happened since: the same pending suggestion
+        arm = self.bandit.select()
+        t0 = time.perf_counter()
+        try:
+            pred = self._predictor(arm)
+        except Exception as exc:  # an agent that cannot load must not break suggestions
+            log.warning("agent %s unavailable (%s); using markov-2", arm, exc)
+            pred = None
+        if pred is None:
+            arm, pred = "markov-2", self.baselines["markov-2"]
+        cands = pred.predict(self._context, k)
+        latency = (time.perf_counter() - t0) * 1000
+        row = UserInteraction.create(
+            interaction_type="suggestion",
+            timestamp=self.clock(),
+            model_id=arm,
+            success=None,
+            latency_ms=latency,
+            data={
+                "keys": [c.key for c in cands],
+                "texts": [c.text for c in cands],
+                "after_event_id": self._last_id,
+                "horizon_s": self.settings.prediction_horizon_s,
+            },
+        )
+        out = [_to_suggestion(c, arm, row.id) for c in cands]
+        self._cache = (self._last_id, out)
+        return out
+
+    # -- resolving -----------------------------------------------------------------------------
+    def resolve_pending(self) -> int:
+        """Resolve pending suggestions against newer events; returns how many were resolved."""
+        now = self.clock()
+        pending = list(
+            UserInteraction.select()
+            .where(
+                (UserInteraction.interaction_type == "suggestion") & UserInteraction.success.is_null()
+            )
+            .order_by(UserInteraction.id)
+        )
+        done = 0
+        for it in pending:
+            data = dict(it.data or {})
+            keys = data.get("keys") or []
+            horizon = float(data.get("horizon_s", self.settings.prediction_horizon_s))
+            end = it.timestamp + horizon
+            rows = self.db.execute_sql(
+                f"SELECT {_COLS} FROM events WHERE id > ? AND ts <= ? ORDER BY ts, id",
+                (int(data.get("after_event_id", 0)), end),
+            ).fetchall()
+            hit_rank, seconds = None, None
+            for r in rows:
+                key = action_key(row_to_event(r[1:]))
+                if key is not None and key in keys:
+                    hit_rank, seconds = keys.index(key) + 1, max(0.0, r[1] - it.timestamp)
+                    if hit_rank == 1:
+                        break
+            if hit_rank == 1:
+                success = True
+            elif now > end:
+                success = False
+            else:
+                continue  # still inside the horizon
+            data.update(hit_rank=hit_rank, seconds_to_action=seconds, resolved_at=now)
+            self._record(it, success, data)
+            done += 1
+        return done
+
+    def record_choice(self, interaction_id: int, key: str | None = None) -> None:
+        """The user picked a suggestion from the tray: a success for the arm that made it."""
+        it = UserInteraction.get_or_none(UserInteraction.id == interaction_id)
+        if it is None or it.success is not None:
+            return
+        data = {**(it.data or {}), "chosen": key or (it.data or {}).get("keys", [None])[0]}
+        data["resolved_at"] = self.clock()
+        self._record(it, True, data)
+
+    def _record(self, it: UserInteraction, success: bool, data: dict) -> None:
+        with self.db.atomic():
+            UserInteraction.update(success=success, data=data).where(
+                UserInteraction.id == it.id
+            ).execute()
+            self.bandit.update(it.model_id, success, it.latency_ms or 0.0)
+            agent = MicroAgent.get_or_none(MicroAgent.model_id == it.model_id)
+            if agent is not None:
+                n = agent.total_queries + 1
+                agent.success_rate = (agent.success_rate * agent.total_queries + success) / n
+                agent.total_queries = n
+                agent.save()

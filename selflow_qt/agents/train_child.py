@@ -1,0 +1,175 @@
+"""The training child process: ``python -m selflow_qt.agents.train_child JOB.json``.
+
+Reads a job (events file, split time, config, output folder), trains a LoRA adapter, evaluates it
+against the baselines on the held-out part, saves it, and streams JSON lines on stdout:
+``{"event": "progress", ...}`` per step, then ``{"event": "result", ...}``. Errors go to stderr
+with a non-zero exit code; SIGTERM stops it between steps (exit code 3, nothing saved).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from selflow_qt.agents.actions import keyed
+from selflow_qt.agents.dataset import MAX_EXAMPLES, build_examples, data_hash
+from selflow_qt.core.event import event_from_json
+
+FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
+EVAL_POSITIONS = 120
+EXIT_CANCELLED = 3
+
+
+def emit(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def read_events(path: Path):
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: {exc}") from None
+    return events
+
+
+def run_job(job: dict) -> dict:
+    from selflow_qt.agents.adapters import AgentPredictor, save_adapter
+    from selflow_qt.agents.base_model import (
+        BaseModelSpec,
+        cpu_bf16_ok,
+        load_base_model,
+        offline_env,
+        set_threads,
+    )
+    from selflow_qt.agents.evaluation import evaluate_offline
+    from selflow_qt.agents.predictors import make_baselines
+    from selflow_qt.agents.trainer import TrainConfig, train_adapter
+
+    offline_env()
+    threads = set_threads()
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
+
+    events = read_events(Path(job["events_path"]))
+    split_ts = float(job["split_ts"])
+    context_lines = int(job.get("context_lines", 5))
+    examples = build_examples(events, context_lines)
+    train = [e for e in examples if e.ts < split_ts][-int(job.get("max_examples", MAX_EXAMPLES)) :]
+    val = [e for e in examples if e.ts >= split_ts]
+    if len(train) < 8:
+        raise ValueError(
+            f"only {len(train)} training examples in {len(events)} events; at least 8 are needed"
+        )
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in job.get("config", {}).items() if k in known})
+    if isinstance(cfg.target_modules, list):
+        cfg.target_modules = tuple(cfg.target_modules)
+
+    spec = BaseModelSpec(**job["base_model"])
+    t_load = time.perf_counter()
+    model, tok = load_base_model(spec, Path(job["data_dir"]), device=job.get("device"))
+    load_s = time.perf_counter() - t_load
+    fail_at = int(os.environ.get(FAIL_ENV, "0") or 0)
+
+    def progress(r) -> None:
+        if fail_at and r.step >= fail_at:
+            raise RuntimeError(f"injected failure at step {r.step} ({FAIL_ENV})")
+        emit({"event": "progress", **asdict(r)})
+
+    pmodel, result = train_adapter(
+        model, tok, train, val, cfg, progress=progress, should_stop=lambda: stop["flag"]
+    )
+    if result.cancelled:
+        emit({"event": "cancelled", "step": result.steps})
+        sys.exit(EXIT_CANCELLED)
+
+    stream = keyed(events)
+    start = next((i for i, (ev, _) in enumerate(stream) if ev.ts >= split_ts), len(stream))
+    baselines = make_baselines(stream[:start])
+    bf16 = str(next(pmodel.parameters()).device) == "cpu" and cpu_bf16_ok()
+    top = [k for k, _ in Counter(e.target for e in train).most_common(8)]
+    meta = {
+        "model_id": job["model_id"],
+        "base_model": job["base_model"],
+        "lora": {
+            "r": cfg.lora_r,
+            "alpha": cfg.lora_alpha,
+            "dropout": cfg.lora_dropout,
+            "target_modules": list(cfg.target_modules),
+        },
+        "train_config": {k: v for k, v in asdict(cfg).items()},
+        "data_hash": data_hash(train),
+        "context_lines": context_lines,
+        "top_targets": top,
+        "n_train": len(train),
+        "n_val": len(val),
+        "pattern_id": job.get("pattern_id"),
+        "specialization": job.get("specialization", ""),
+    }
+    pmodel.set_adapter("default")
+    agent = AgentPredictor(job["model_id"], pmodel, tok, meta, baselines["markov-2"].predict, bf16)
+    agent.activate = lambda: None  # the adapter is "default" while still in memory
+    emit({"event": "evaluating", "positions": min(EVAL_POSITIONS, len(stream) - start)})
+    metrics = evaluate_offline(
+        {**baselines, job["model_id"]: agent},
+        stream,
+        start,
+        max_positions=int(job.get("eval_positions", EVAL_POSITIONS)),
+    )
+    meta["metrics"] = {name: m.to_dict() for name, m in metrics.items()}
+    meta["training"] = {
+        "steps": result.steps,
+        "total_steps": result.total_steps,
+        "final_loss": result.final_loss,
+        "val_loss_before": result.val_loss_before,
+        "val_loss_after": result.val_loss_after,
+        "tokens": result.tokens,
+        "seconds": result.seconds,
+        "tokens_per_s": result.tokens_per_s,
+        "load_seconds": load_s,
+        "threads": threads,
+        "bf16": bf16,
+    }
+    save_adapter(pmodel, Path(job["out_dir"]), meta)
+    emit({"event": "result", **meta})
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m selflow_qt.agents.train_child JOB.json", file=sys.stderr)
+        return 2
+    try:
+        job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"{argv[0]}: cannot read the training job: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run_job(job)
+    except MemoryError:
+        print("out of memory while training", file=sys.stderr)
+        return 4
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        print(f"training failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

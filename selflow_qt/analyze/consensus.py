@@ -1,0 +1,165 @@
+"""Consensus of the clusterers: agreement matrices, evidence accumulation, support, the score.
+
+Consensus labels follow evidence accumulation clustering (Fred & Jain 2005): on the landmarks,
+the co-association of two events is the share of algorithms that put them in the same (non-noise)
+cluster; average-link clustering of ``1 - co-association`` cut at 0.5 joins events that most
+algorithms keep together. Clusters smaller than ``min_size`` landmarks are noise (-1).
+
+Support: algorithm A *supports* consensus cluster C when one of A's clusters K reproduces it,
+i.e. Jaccard(C, K) >= 0.5 on the landmarks. A cluster is *stable* when at least ``min_support``
+algorithms (capped at the number that succeeded) support it.
+
+Consensus score: the mean, over the algorithms that succeeded, of the adjusted Rand index between
+that algorithm's labels and the consensus labels on all events (1 = every algorithm agrees with
+the consensus, ~0 = no better than chance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+JACCARD_SUPPORT = 0.5
+CUT = 0.5
+
+
+@dataclass
+class Agreement:
+    names: list[str]
+    ari: list[list[float]]
+    nmi: list[list[float]]
+
+    def as_dict(self) -> dict:
+        return {"names": self.names, "ari": self.ari, "nmi": self.nmi}
+
+
+@dataclass
+class Consensus:
+    labels: np.ndarray  # (n,) int32, -1 = noise
+    confidence: np.ndarray  # (n,) float32
+    landmark_labels: np.ndarray  # (m,)
+    support: dict[int, list[str]] = field(default_factory=dict)  # cluster -> supporting algorithms
+    stable: list[int] = field(default_factory=list)
+    score: float = 0.0
+    per_algorithm_ari: dict[str, float] = field(default_factory=dict)
+    min_support: int = 0
+
+
+def agreement(labels: dict[str, np.ndarray]) -> Agreement:
+    """Pairwise ARI and NMI of the algorithms' labels (noise counts as one more label)."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    names = list(labels)
+    k = len(names)
+    ari = np.eye(k)
+    nmi = np.eye(k)
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = labels[names[i]], labels[names[j]]
+            ari[i, j] = ari[j, i] = adjusted_rand_score(a, b)
+            nmi[i, j] = nmi[j, i] = normalized_mutual_info_score(a, b)
+    return Agreement(names, np.round(ari, 4).tolist(), np.round(nmi, 4).tolist())
+
+
+def coassociation(landmark_labels: list[np.ndarray]) -> np.ndarray:
+    """(m, m) float32 share of algorithms that co-cluster each pair (noise co-clusters nothing)."""
+    m = len(landmark_labels[0])
+    C = np.zeros((m, m), dtype=np.float32)
+    for lab in landmark_labels:
+        ks = np.unique(lab[lab >= 0])
+        if len(ks) == 0:
+            continue
+        onehot = (lab[:, None] == ks[None, :]).astype(np.float32)
+        C += onehot @ onehot.T
+    C /= max(len(landmark_labels), 1)
+    return C
+
+
+def evidence_accumulation(landmark_labels: list[np.ndarray], min_size: int) -> np.ndarray:
+    """Consensus labels of the landmarks: average link on 1 - co-association, cut at 0.5."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    from selflow_qt.analyze.clusterers.base import relabel_by_size
+
+    m = len(landmark_labels[0])
+    if m < 2:
+        return np.zeros(m, dtype=np.int32)
+    D = 1.0 - coassociation(landmark_labels)
+    np.fill_diagonal(D, 0.0)
+    Z = linkage(squareform(D, checks=False).astype(np.float64), method="average")
+    labels = fcluster(Z, t=CUT, criterion="distance") - 1
+    sizes = np.bincount(labels)
+    labels = np.where(sizes[labels] >= min_size, labels, -1)
+    return relabel_by_size(labels)
+
+
+def supporters(cons_l: np.ndarray, landmark_labels: dict[str, np.ndarray]) -> dict[int, list[str]]:
+    """For each consensus cluster, the algorithms with a cluster of Jaccard >= 0.5 to it."""
+    out: dict[int, list[str]] = {}
+    for c in np.unique(cons_l[cons_l >= 0]):
+        members = cons_l == c
+        names = []
+        for name, lab in landmark_labels.items():
+            best = 0.0
+            for k in np.unique(lab[members & (lab >= 0)]):
+                other = lab == k
+                inter = np.count_nonzero(members & other)
+                union = np.count_nonzero(members | other)
+                best = max(best, inter / union if union else 0.0)
+            if best >= JACCARD_SUPPORT:
+                names.append(name)
+        out[int(c)] = names
+    return out
+
+
+def build_consensus(
+    landmark_labels: dict[str, np.ndarray],
+    full_labels: dict[str, np.ndarray],
+    knn_idx: np.ndarray,
+    knn_w: np.ndarray,
+    *,
+    min_support: int = 3,
+    min_size: int | None = None,
+) -> Consensus:
+    """Consensus labels for every event, each cluster's supporters, and the consensus score."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from selflow_qt.analyze.reduce import propagate
+
+    names = list(landmark_labels)
+    if not names:
+        n = len(knn_idx)
+        return Consensus(np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(0, np.int32))
+    m = len(landmark_labels[names[0]])
+    min_size = min_size or max(5, m // 200)
+    cons_l = evidence_accumulation([landmark_labels[n] for n in names], min_size)
+    # confidence of a landmark: per algorithm, the share of its consensus cluster that the
+    # algorithm puts in the landmark's own cluster; averaged over algorithms
+    conf_l = np.zeros(m, dtype=np.float32)
+    for c in np.unique(cons_l[cons_l >= 0]):
+        members = cons_l == c
+        vals = []
+        for name in names:
+            sub = landmark_labels[name][members]
+            ks, counts = np.unique(sub, return_counts=True)
+            share = dict(zip(ks.tolist(), (counts / len(sub)).tolist(), strict=True))
+            vals.append(np.array([share[x] if x >= 0 else 0.0 for x in sub.tolist()]))
+        conf_l[members] = np.mean(vals, axis=0)
+    labels, conf = propagate(cons_l, conf_l, knn_idx, knn_w)
+    support = supporters(cons_l, landmark_labels)
+    need = max(1, min(min_support, len(names)))
+    stable = [c for c, s in support.items() if len(s) >= need]
+    per_algo = {n: float(adjusted_rand_score(full_labels[n], labels)) for n in names}
+    score = float(np.mean(list(per_algo.values()))) if per_algo else 0.0
+    return Consensus(
+        labels=labels,
+        confidence=conf,
+        landmark_labels=cons_l,
+        support=support,
+        stable=sorted(stable),
+        score=score,
+        per_algorithm_ari=per_algo,
+        min_support=need,
+    )

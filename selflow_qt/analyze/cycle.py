@@ -1,0 +1,311 @@
+"""One analysis cycle: features -> reduce -> five clusterers -> consensus -> patterns -> queue.
+
+A plain function with progress and cancel callbacks, callable from the CLI, a worker or a test.
+Every stage is timed; the run, its metrics and each event's assignment are stored; the buffer is
+reset at the end (events stay in the database).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from selflow_qt.analyze.clusterers.runner import CycleCancelled
+from selflow_qt.analyze.consensus import Agreement
+from selflow_qt.analyze.patterns import PatternSummary
+from selflow_qt.analyze.specialize import Decision
+
+log = logging.getLogger(__name__)
+MIN_EVENTS = 30
+SEED = 0
+
+
+@dataclass
+class AlgorithmSummary:
+    clusters: int
+    silhouette: float | None
+    runtime_s: float
+    params: dict[str, Any]
+    error: str | None = None
+
+
+@dataclass
+class CycleResult:
+    run_id: int
+    n_events: int
+    algorithms: dict[str, AlgorithmSummary]
+    agreement: Agreement
+    consensus_score: float
+    patterns: list[PatternSummary]
+    queued_sessions: list[int]
+    decisions: list[Decision] = field(default_factory=list)
+    unstable: list[dict[str, Any]] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    reduction: str = ""
+    # per-event arrays (time order), for callers that score or plot the run
+    event_ids: np.ndarray | None = None
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+    consensus_labels: np.ndarray | None = None
+    truth: list[str | None] = field(default_factory=list)
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 4)
+
+
+def _store_assignments(db, run_id: int, ids, cons, conf, xy, labels: dict[str, np.ndarray]) -> None:
+    names = list(labels)
+    cols = [labels[n].tolist() for n in names]
+    label_json = [
+        "{" + ",".join(f'"{n}":{c[i]}' for n, c in zip(names, cols, strict=True)) + "}"
+        for i in range(len(ids))
+    ]
+    rows = zip(
+        [run_id] * len(ids),
+        ids.tolist(),
+        cons.tolist(),
+        np.round(conf, 4).tolist(),
+        np.round(xy[:, 0], 4).tolist(),
+        np.round(xy[:, 1], 4).tolist(),
+        label_json,
+        strict=True,
+    )
+    with db.atomic():
+        db.connection().executemany(
+            "INSERT INTO cluster_assignments (run, event_id, consensus, confidence, x, y, labels) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def _cluster(red, names, settings, should_stop, on_done):
+    from selflow_qt.analyze.clusterers.runner import run_clusterers
+
+    return run_clusterers(
+        red.space,
+        names,
+        seed=SEED,
+        timeout_s=settings.analysis_algorithm_timeout_s,
+        should_stop=should_stop,
+        on_done=on_done,
+    )
+
+
+def run_cycle(
+    ctx,
+    *,
+    since: float | None = None,
+    until: float | None = None,
+    trigger: str = "manual",
+    progress: Callable[[str, float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    clusterers: list[str] | None = None,
+) -> CycleResult:
+    """Run one cycle on the events of ``ctx`` in [since, until); see the module docstring."""
+    from selflow_qt.analyze.models import AnalysisRun
+
+    run = AnalysisRun.create(status="running", since=since, until=until, trigger=trigger)
+    try:
+        result = _run(ctx, run, since, until, progress, should_stop, clusterers)
+    except BaseException as exc:
+        run.status = "failed"
+        run.completed_at = time.time()
+        run.metrics = {**(run.metrics or {}), "error": f"{type(exc).__name__}: {exc}"}
+        run.save()
+        raise
+    return result
+
+
+def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResult:
+    from selflow_qt.analyze import clusterers as registry
+    from selflow_qt.analyze.clusterers.base import silhouette_sample
+    from selflow_qt.analyze.clusterers.runner import BackgroundJob, warm_up
+    from selflow_qt.analyze.consensus import agreement, build_consensus
+    from selflow_qt.analyze.dataset import load_events
+    from selflow_qt.analyze.features import build_features
+    from selflow_qt.analyze.patterns import save_patterns
+    from selflow_qt.analyze.reduce import (
+        place,
+        propagate,
+        reduce_features,
+        umap_available,
+        umap_embedding,
+    )
+    from selflow_qt.analyze.semantics import describe_clusters
+    from selflow_qt.analyze.specialize import decide_and_queue
+    from selflow_qt.analyze.text import text_vectors
+    from selflow_qt.store.state import reset_buffer
+
+    settings = ctx.settings
+    stages: dict[str, float] = {}
+    names = list(registry.REGISTRY) if clusterers is None else clusterers
+
+    def step(name: str, frac: float) -> None:
+        if should_stop is not None and should_stop():
+            raise CycleCancelled("analysis cancelled")
+        if progress is not None:
+            progress(name, frac)
+
+    mark = time.perf_counter()
+
+    def timed(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        stages[name] = round(now - mark, 3)
+        mark = now
+
+    warm_up()
+    step("load", 0.0)
+    table = load_events(ctx.db, since, until)
+    timed("load")
+    if len(table) < MIN_EVENTS:
+        raise ValueError(f"only {len(table)} events to analyse (at least {MIN_EVENTS} needed)")
+    run.n_events = len(table)
+    run.save()
+    step("features", 0.05)
+    fs = build_features(table, seed=SEED)
+    if settings.analysis_text_embeddings:
+        tv = text_vectors(fs.signature_tokens, ctx.data_dir)
+        if tv is not None:
+            fs = build_features(table, seed=SEED, text_vectors=tv)
+    timed("features")
+    step("reduce", 0.15)
+    red = reduce_features(
+        fs.X,
+        n_landmarks=settings.analysis_landmarks,
+        seed=SEED,
+        umap=settings.analysis_umap,
+    )
+    timed("reduce")
+    scatter_job = None
+    if settings.analysis_umap in ("scatter", "cluster") and umap_available():
+        # the 2-D view does not change the clusters: compute it while the clusterers run
+        scatter_job = BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED)
+    step("cluster", 0.3)
+    done = [0]
+
+    def on_done(_run) -> None:
+        done[0] += 1
+        step(f"cluster:{_run.name}", 0.3 + 0.4 * done[0] / max(len(names), 1))
+
+    try:
+        runs = _cluster(red, names, settings, should_stop, on_done)
+    except BaseException:
+        if scatter_job is not None:
+            scatter_job.cancel()
+        raise
+    timed("cluster")
+    algos: dict[str, AlgorithmSummary] = {}
+    land_labels: dict[str, np.ndarray] = {}
+    full_labels: dict[str, np.ndarray] = {}
+    for name, r in runs.items():
+        if r.result is None:
+            algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
+            log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
+            continue
+        lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
+        land_labels[name], full_labels[name] = r.result.labels, lab
+        algos[name] = AlgorithmSummary(
+            clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
+            silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
+            runtime_s=round(r.runtime_s, 3),
+            params=r.result.params,
+        )
+    if not land_labels:
+        raise RuntimeError("every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items()))
+    timed("propagate")
+    step("consensus", 0.75)
+    agree = agreement(full_labels)
+    cons = build_consensus(
+        land_labels, full_labels, red.knn_idx, red.knn_w, min_support=settings.analysis_min_support
+    )
+    timed("consensus")
+    step("semantics", 0.85)
+    profiles = describe_clusters(
+        table, fs, cons.labels, cons.confidence, support=cons.support, n_algorithms=len(land_labels)
+    )
+    stable = [profiles[c] for c in cons.stable if c in profiles]
+    unstable = [
+        {"label": p.label, "name": p.name, "event_count": p.event_count, "support": len(p.supporters)}
+        for c, p in profiles.items()
+        if c not in cons.stable
+    ]
+    timed("semantics")
+    step("patterns", 0.9)
+    patterns = save_patterns(ctx.db, stable, run_id=run.id, method="consensus")
+    decisions = decide_and_queue(
+        ctx.db,
+        table,
+        cons.labels,
+        fs.segments,
+        patterns,
+        min_sequences=settings.specialize_min_sequences,
+        max_models=settings.max_models,
+    )
+    timed("patterns")
+    step("store", 0.95)
+    xy, projection = red.xy, red.method
+    if scatter_job is not None:
+        xy_l, err = scatter_job.result(settings.analysis_algorithm_timeout_s)
+        if xy_l is not None:
+            xy, projection = place(xy_l, red.knn_idx, red.knn_w, red.landmarks), "umap"
+        else:
+            log.warning("2-D UMAP failed (%s); the scatter uses PCA", err)
+    timed("scatter")
+    _store_assignments(ctx.db, run.id, table.ids, cons.labels, cons.confidence, xy, full_labels)
+    run.status = "completed"
+    run.completed_at = time.time()
+    run.consensus_score = round(cons.score, 4)
+    timed("store")
+    run.metrics = {
+        "algorithms": {
+            n: {
+                "clusters": a.clusters,
+                "silhouette": a.silhouette,
+                "runtime_s": a.runtime_s,
+                "params": json.loads(json.dumps(a.params, default=str)),
+                "error": a.error,
+            }
+            for n, a in algos.items()
+        },
+        "agreement": agree.as_dict(),
+        "stages": stages,
+        "reduction": red.method,
+        "projection": projection,
+        "landmarks": int(len(red.landmarks)),
+        "consensus": {
+            "method": "evidence accumulation (co-association, average link, cut 0.5)",
+            "per_algorithm_ari": {k: round(v, 4) for k, v in cons.per_algorithm_ari.items()},
+            "min_support": cons.min_support,
+            "clusters": {str(c): s for c, s in cons.support.items()},
+        },
+        "patterns": [p.pattern_id for p in patterns],
+        "unstable": unstable,
+    }
+    run.save()
+    reset_buffer(ctx.db)
+    step("done", 1.0)
+    return CycleResult(
+        run_id=run.id,
+        n_events=len(table),
+        algorithms=algos,
+        agreement=agree,
+        consensus_score=cons.score,
+        patterns=patterns,
+        queued_sessions=[d.session_id for d in decisions if d.session_id is not None],
+        decisions=decisions,
+        unstable=unstable,
+        stages=stages,
+        reduction=red.method,
+        event_ids=table.ids,
+        labels=full_labels,
+        consensus_labels=cons.labels,
+        truth=table.workflow,
+    )

@@ -1,0 +1,131 @@
+"""Patterns across cycles: match this cycle's stable clusters to known patterns, save, notify.
+
+Identity: a cluster matches a known pattern when the cosine of their c-TF-IDF term vectors is
+at least ``MATCH_COSINE`` (terms are stable strings, unlike coordinates, which change every
+cycle); pairs are assigned one-to-one by the Hungarian method on cosine.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from peewee import SqliteDatabase
+
+from selflow_qt.analyze.semantics import ClusterProfile
+from selflow_qt.store.models import Notification, Pattern
+
+MATCH_COSINE = 0.5
+
+
+@dataclass
+class PatternSummary:
+    pattern_id: int
+    name: str
+    event_count: int
+    confidence: float
+    top_terms: list[str]
+    is_new: bool
+    cluster_label: int = -1
+    support: int = 0
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(v * b.get(k, 0.0) for k, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def match_patterns(
+    profiles: list[ClusterProfile], known: list[Pattern]
+) -> dict[int, Pattern | None]:
+    """cluster label -> the known pattern it continues (None: a new pattern)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    out: dict[int, Pattern | None] = {p.label: None for p in profiles}
+    if not profiles or not known:
+        return out
+    sim = np.array(
+        [[cosine(p.term_vector, (k.metadata or {}).get("term_vector", {})) for k in known] for p in profiles]
+    )
+    rows, cols = linear_sum_assignment(-sim)
+    for r, c in zip(rows, cols, strict=True):
+        if sim[r, c] >= MATCH_COSINE:
+            out[profiles[r].label] = known[c]
+    return out
+
+
+def save_patterns(
+    db: SqliteDatabase,
+    profiles: list[ClusterProfile],
+    *,
+    run_id: int,
+    method: str = "consensus",
+    now: float | None = None,
+) -> list[PatternSummary]:
+    """Update matched patterns, create new ones (each with a notification); returns summaries."""
+    now = time.time() if now is None else now
+    known = list(Pattern.select().where(Pattern.pattern_type == "workflow"))
+    matches = match_patterns(profiles, known)
+    out = []
+    with db.atomic():
+        for prof in profiles:
+            meta = {
+                "last_run_id": run_id,
+                "cluster_label": prof.label,
+                "top_terms": [t for t, _ in prof.top_terms],
+                "term_vector": prof.term_vector,
+                "dominant_actions": prof.dominant_actions,
+                "sources": prof.sources,
+                "hour_profile": prof.hour_profile,
+                "support": len(prof.supporters),
+                "supporters": prof.supporters,
+                "kind": prof.kind,
+                "place": prof.place,
+            }
+            pat = matches.get(prof.label)
+            is_new = pat is None
+            if is_new:
+                pat = Pattern.create(
+                    name=prof.name,
+                    pattern_type="workflow",
+                    confidence=prof.confidence,
+                    event_count=prof.event_count,
+                    first_seen=now,
+                    last_seen=now,
+                    clustering_method=method,
+                    metadata={**meta, "runs": [run_id]},
+                )
+                Notification.create(
+                    kind="pattern",
+                    title=f"New pattern: {prof.name}",
+                    body=f"{prof.event_count:,} events; top terms: "
+                    + ", ".join(t.split(":", 1)[-1] for t, _ in prof.top_terms[:5]),
+                    created_at=now,
+                    data={"pattern_id": pat.id, "run_id": run_id},
+                )
+            else:
+                runs = list((pat.metadata or {}).get("runs", []))[-49:] + [run_id]
+                pat.name = prof.name
+                pat.confidence = prof.confidence
+                pat.event_count = prof.event_count
+                pat.last_seen = now
+                pat.clustering_method = method
+                pat.metadata = {**meta, "runs": runs}
+                pat.save()
+            out.append(
+                PatternSummary(
+                    pattern_id=pat.id,
+                    name=prof.name,
+                    event_count=prof.event_count,
+                    confidence=prof.confidence,
+                    top_terms=[t for t, _ in prof.top_terms],
+                    is_new=is_new,
+                    cluster_label=prof.label,
+                    support=len(prof.supporters),
+                )
+            )
+    return out

@@ -1,0 +1,200 @@
+"""What each cluster is about: c-TF-IDF terms, dominant actions, hours, a readable name.
+
+c-TF-IDF (Grootendorst 2022): a term's frequency in a cluster, divided by the cluster's term
+total, times log(1 + A / f_t), with A the mean term total per cluster and f_t the term's total
+frequency. Terms are the event tokens of ``features.event_tokens`` (folders, extensions, apps,
+command verbs, actions).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from selflow_qt.analyze.dataset import EventTable
+from selflow_qt.analyze.features import FeatureSet
+
+HIDDEN_PREFIXES = ("depth:", "nargs:", "flag:")
+CODE_EXTS = {
+    ".py": "Python",
+    ".js": "JavaScript",
+    ".ts": "TypeScript",
+    ".tsx": "TypeScript",
+    ".rs": "Rust",
+    ".go": "Go",
+    ".java": "Java",
+    ".kt": "Kotlin",
+    ".c": "C",
+    ".h": "C",
+    ".cpp": "C++",
+    ".rb": "Ruby",
+    ".php": "PHP",
+    ".swift": "Swift",
+    ".cs": "C#",
+}
+CODE_VERBS = {"git", "pytest", "make", "cargo", "npm", "yarn", "go", "python", "node", "tox"}
+DESIGN_EXTS = {".svg", ".png", ".psd", ".xcf", ".ai", ".kra", ".fig", ".sketch", ".blend"}
+DESIGN_APPS = {"gimp", "inkscape", "krita", "blender", "figma", "eog", "darktable"}
+DOC_EXTS = {".docx", ".doc", ".odt", ".md", ".tex", ".rtf", ".pages", ".txt"}
+DOC_APPS = {"libreoffice-writer", "obsidian", "typora", "word", "pages", "gedit", "zotero"}
+ADMIN_VERBS = {
+    "sudo", "systemctl", "ssh", "apt", "apt-get", "dnf", "journalctl", "df", "du", "top", "htop",
+    "free", "vim", "nano", "mount", "ps", "kill", "docker", "ufw", "crontab",
+}  # fmt: skip
+
+
+@dataclass
+class ClusterProfile:
+    label: int
+    name: str
+    kind: str
+    place: str
+    event_count: int
+    top_terms: list[tuple[str, float]]
+    term_vector: dict[str, float]
+    dominant_actions: dict[str, float]
+    sources: dict[str, float]
+    hour_profile: list[float]
+    confidence: float
+    supporters: list[str] = field(default_factory=list)
+
+
+def ctfidf(counts: np.ndarray) -> np.ndarray:
+    """(clusters, terms) counts -> c-TF-IDF weights."""
+    totals = counts.sum(axis=1, keepdims=True)
+    tf = counts / np.maximum(totals, 1e-12)
+    A = float(totals.mean()) if len(totals) else 0.0
+    f = counts.sum(axis=0)
+    return tf * np.log1p(A / np.maximum(f, 1e-12))
+
+
+def _share(counter: Counter, n: int, top: int = 5) -> dict[str, float]:
+    return {k: round(v / max(n, 1), 3) for k, v in counter.most_common(top)}
+
+
+def _place(shares: dict[str, float]) -> str:
+    """The deepest folder (at most ~/a/b) that at least 60% of events touch or work in."""
+    by_folder: dict[str, float] = {}
+    for term, share in shares.items():
+        if term.startswith(("dir:", "cwd:")):
+            folder = term.split(":", 1)[1]
+            by_folder[folder] = by_folder.get(folder, 0.0) + share
+    best, best_depth = "", -1
+    for folder, share in by_folder.items():
+        depth = folder.count("/")
+        if share >= 0.6 and depth <= 2 and depth > best_depth and folder not in ("~", "/"):
+            best, best_depth = folder, depth
+    return best
+
+
+def name_cluster(shares: dict[str, float]) -> tuple[str, str, str]:
+    """(name, kind, place) from the share of events that carry each term."""
+
+    def total(prefix: str, keys) -> float:
+        return sum(shares.get(f"{prefix}:{k}", 0.0) for k in keys)
+
+    place = _place(shares)
+    where = f" in {place}" if place else ""
+    downloads = max(
+        (v for t, v in shares.items() if t.startswith("dir:") and t.endswith("/Downloads")),
+        default=0.0,
+    )
+    code_lang = max(
+        ((shares.get(f"ext:{e}", 0.0), lang) for e, lang in CODE_EXTS.items()), default=(0, "")
+    )
+    scores = {
+        "downloads": 2.0 * downloads,
+        "coding": code_lang[0] + total("verb", CODE_VERBS),
+        "design": total("ext", DESIGN_EXTS) + total("app", DESIGN_APPS),
+        "writing": total("ext", DOC_EXTS) + total("app", DOC_APPS),
+        "admin": total("verb", ADMIN_VERBS) + 0.5 * shares.get("app:gnome-terminal", 0.0),
+    }
+    kind, score = max(scores.items(), key=lambda kv: kv[1])
+    if score < 0.2:
+        top = next((t.split(":", 1)[1] for t in shares if t.startswith(("app:", "verb:"))), "")
+        return (f"{top or 'Activity'}{where}", "other", place)
+    if kind == "downloads":
+        tidy = shares.get("act:fs/move", 0.0) + shares.get("act:fs/delete", 0.0)
+        return ("Downloads tidy-up" if tidy > 0.05 else "Downloads", kind, place)
+    if kind == "coding":
+        lang = code_lang[1] if code_lang[0] > 0.05 else ""
+        return (f"{lang + ' ' if lang else ''}coding{where}".capitalize(), kind, place)
+    if kind == "design":
+        return (f"Design assets{where}", kind, place)
+    if kind == "writing":
+        return (f"Writing documents{where}", kind, place)
+    verbs = [t.split(":", 1)[1] for t in shares if t.startswith("verb:") and t != "verb:sudo"]
+    return (f"System administration ({', '.join(verbs[:3])})", kind, place)
+
+
+def describe_clusters(
+    table: EventTable,
+    features: FeatureSet,
+    labels: np.ndarray,
+    confidence: np.ndarray,
+    *,
+    support: dict[int, list[str]] | None = None,
+    n_algorithms: int = 1,
+    top_n: int = 12,
+) -> dict[int, ClusterProfile]:
+    """A profile of every non-noise cluster in ``labels``."""
+    clusters = [int(c) for c in np.unique(labels) if c >= 0]
+    if not clusters:
+        return {}
+    n_sig = features.terms.shape[0]
+    per_cluster = np.stack(
+        [np.bincount(features.inverse[labels == c], minlength=n_sig) for c in clusters]
+    ).astype(np.float64)
+    counts = np.asarray((features.terms.T @ per_cluster.T).T)  # (k, V): events carrying each term
+    weights = ctfidf(counts)
+    hours = table.local_hours().astype(int) % 24
+    src_act = np.array([f"{s}/{a}" for s, a in zip(table.source, table.action, strict=True)])
+    out: dict[int, ClusterProfile] = {}
+    for row, c in enumerate(clusters):
+        idx = np.flatnonzero(labels == c)
+        n = len(idx)
+        order = np.argsort(-weights[row])
+        visible = [j for j in order if not features.vocab[j].startswith(HIDDEN_PREFIXES)]
+        top_terms = [(features.vocab[j], round(float(weights[row, j]), 4)) for j in visible[:top_n]]
+        vector = {features.vocab[j]: float(weights[row, j]) for j in order[:40] if weights[row, j] > 0}
+        shares = {
+            features.vocab[j]: float(counts[row, j] / n)
+            for j in np.argsort(-counts[row])[:60]
+            if counts[row, j] > 0
+        }
+        name, kind, place = name_cluster(shares)
+        hp = np.bincount(hours[idx], minlength=24).astype(float)
+        sup = (support or {}).get(c, [])
+        conf = float(confidence[idx].mean()) * (len(sup) / n_algorithms if support is not None else 1.0)
+        out[c] = ClusterProfile(
+            label=c,
+            name=name,
+            kind=kind,
+            place=place,
+            event_count=n,
+            top_terms=top_terms,
+            term_vector=vector,
+            dominant_actions=_share(Counter(src_act[idx].tolist()), n),
+            sources=_share(Counter(table.source[i] for i in idx), n),
+            hour_profile=(hp / max(hp.sum(), 1.0)).round(4).tolist(),
+            confidence=round(conf, 4),
+            supporters=sup,
+        )
+    _dedupe_names(out)
+    return out
+
+
+def _dedupe_names(profiles: dict[int, ClusterProfile]) -> None:
+    """Two clusters with one name get their most distinctive term appended."""
+    seen: dict[str, list[int]] = {}
+    for c, p in profiles.items():
+        seen.setdefault(p.name, []).append(c)
+    for name, cs in seen.items():
+        if len(cs) < 2:
+            continue
+        for c in cs[1:]:
+            p = profiles[c]
+            term = next((t for t, _ in p.top_terms if t.startswith(("app:", "ext:", "dir:", "sub:"))), "")
+            p.name = f"{name} ({term.split(':', 1)[1] if term else f'#{c}'})"

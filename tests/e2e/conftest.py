@@ -1,0 +1,194 @@
+"""A real X server (Xvfb) with a real system tray (trayer), and the real app as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo", "import")
+
+
+def missing_tools() -> list[str]:
+    return [t for t in TOOLS if shutil.which(t) is None]
+
+
+def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _free_display() -> int:
+    for n in range(91, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display number")
+
+
+def _stop(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class XDisplay:
+    name: str
+    env: dict
+
+    def run(self, *cmd: str, check: bool = True) -> str:
+        out = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=30)
+        if check and out.returncode != 0:
+            raise AssertionError(f"{cmd} failed: {out.stderr}")
+        return out.stdout
+
+    def screenshot(self, path: Path) -> Path:
+        self.run("import", "-window", "root", str(path))
+        return path
+
+    def tree(self) -> str:
+        return self.run("xwininfo", "-root", "-tree")
+
+
+@pytest.fixture(scope="module")
+def x_display():
+    """Xvfb on a free display with trayer docked at the top right."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(
+            f"end-to-end tests need {', '.join(missing)} (apt: xvfb trayer xdotool x11-utils imagemagick)"
+        )
+    n = _free_display()
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env["DISPLAY"] = f":{n}"
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    tray = None
+    try:
+        wait_for(lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20, "Xvfb to start")
+        disp = XDisplay(f":{n}", env)
+        tray = subprocess.Popen(
+            [
+                "trayer",
+                "--edge",
+                "top",
+                "--align",
+                "right",
+                "--widthtype",
+                "request",
+                "--height",
+                "28",
+                "--SetDockType",
+                "true",
+                "--transparent",
+                "false",
+                "--tint",
+                "0x202830",
+                "--expand",
+                "true",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: '"panel": ("panel" "trayer")' in disp.tree(), 20, "trayer's panel")
+        yield disp
+    finally:
+        _stop(tray)
+        _stop(xvfb)
+
+
+@dataclass
+class RunningApp:
+    proc: subprocess.Popen
+    data_dir: Path
+    watched: Path
+    dump: Path
+    log: Path
+
+    def command(self, line: str, timeout_ms: int = 5000) -> str:
+        from selflow_qt.ui.control import send_command
+
+        answer = send_command(self.data_dir, line, timeout_ms)
+        assert answer is not None, f"the app did not answer {line!r}; log:\n{self.log_text()}"
+        return answer
+
+    def state(self) -> dict:
+        return json.loads(self.command("state"))
+
+    def menu_dump(self) -> dict:
+        return json.loads(self.dump.read_text(encoding="utf-8"))
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def start_app(x: XDisplay, data_dir: Path, watched: Path, artifacts: Path) -> RunningApp:
+    dump = data_dir.parent / "tray-dump.json"
+    log = artifacts / "e2e-app.log"
+    env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), SELFLOW_TEST_HOOKS="1")
+    exe = Path(sys.executable).with_name("selflow")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
+    fh = open(log, "w")  # noqa: SIM115 - closed when the process ends
+    proc = subprocess.Popen(
+        [*cmd, "-v", "--data-dir", str(data_dir)], env=env, stdout=fh, stderr=subprocess.STDOUT
+    )
+    fh.close()
+    return RunningApp(proc, data_dir, watched, dump, log)
+
+
+def stop_app(app: RunningApp) -> int:
+    _stop(app.proc, 60)
+    return app.proc.returncode
+
+
+@pytest.fixture(scope="module")
+def demo_app(x_display, tmp_path_factory):
+    """`selflow demo --days 7` in a fresh data folder, then the app on it (fs collection only)."""
+    artifacts_dir = Path(__file__).parents[1] / "artifacts"
+    artifacts_dir.mkdir(exist_ok=True)
+    root = tmp_path_factory.mktemp("e2e")
+    data_dir, watched = root / "data", root / "watched"
+    data_dir.mkdir(mode=0o700)
+    watched.mkdir()
+    from selflow_qt.core.settings import Settings
+
+    Settings(watch_roots=[str(watched)], collect_apps=False, collect_shell=False).save(data_dir)
+    exe = Path(sys.executable).with_name("selflow")
+    cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
+    subprocess.run(
+        [*cli, "--data-dir", str(data_dir), "demo", "--days", "7"], check=True, timeout=120
+    )
+    app = start_app(x_display, data_dir, watched, artifacts_dir)
+    try:
+        wait_for(
+            lambda: app.proc.poll() is not None or "tray icon shown" in app.log_text(),
+            90,
+            "the tray icon",
+        )
+        assert app.proc.poll() is None, app.log_text()
+        yield app
+    finally:
+        code = stop_app(app)
+        assert code == 0, app.log_text()[-3000:]

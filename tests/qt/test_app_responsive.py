@@ -1,0 +1,87 @@
+"""The GUI thread keeps turning while heavy work runs on workers (a generous anti-hang bound).
+
+A 20 ms QTimer on the GUI thread records the gaps between its ticks; while an import, an
+analysis cycle and a short training run through AppState, the longest gap must stay under 1 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+MAX_GAP_S = 1.0
+
+
+class GapMeter:
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def __enter__(self) -> GapMeter:
+        self.ticks = [time.perf_counter()]
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.stop()
+        self.ticks.append(time.perf_counter())
+
+    @property
+    def max_gap(self) -> float:
+        return max(b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False))
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def test_gui_turns_while_a_large_import_runs(qtbot, shell_state, tmp_path):
+    f = tmp_path / "big.jsonl"
+    t = time.time() - 86_400
+    with f.open("w") as fh:
+        for i in range(60_000):
+            rec = {"ts": t + i, "source": "fs", "action": "modify", "path": f"/home/u/p/{i % 500}.py"}
+            fh.write(json.dumps(rec) + "\n")
+    with GapMeter() as meter, qtbot.waitSignal(shell_state.importFinished, timeout=120_000) as b:
+        shell_state.import_paths([str(f)])
+    assert b.args[0].total == 60_000
+    assert len(meter.ticks) > 10
+    assert meter.max_gap < MAX_GAP_S, f"GUI thread stalled for {meter.max_gap:.2f} s"
+
+
+@pytest.mark.skipif(
+    not _have("selflow_qt.analyze.cycle"), reason="the analysis engine (analyze.cycle) is not there"
+)
+def test_gui_turns_during_an_analysis_cycle(qtbot, shell_state):
+    stages: list = []
+    shell_state.analysisProgress.connect(lambda s, f: stages.append((s, f)))
+    with GapMeter() as meter, qtbot.waitSignal(shell_state.analysisFinished, timeout=400_000):
+        assert shell_state.start_analysis()
+    assert stages, "the cycle reported its progress"
+    assert meter.max_gap < MAX_GAP_S, f"GUI thread stalled for {meter.max_gap:.2f} s"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _have("selflow_qt.agents.runner"), reason="training (agents.runner) is not there"
+)
+def test_gui_turns_during_a_short_training(qtbot, shell_state):
+    from selflow_qt.agents.runner import queue_training
+
+    session = queue_training(shell_state.job_context(), workflow="coding")
+    progress: list = []
+    shell_state.trainingProgress.connect(progress.append)
+    with GapMeter() as meter, qtbot.waitSignal(shell_state.trainingFinished, timeout=400_000) as b:
+        assert shell_state.start_training(session, max_steps=3)
+    assert b.args[0].status == "completed", getattr(b.args[0], "error", "")
+    assert progress
+    assert meter.max_gap < MAX_GAP_S, f"GUI thread stalled for {meter.max_gap:.2f} s"
