@@ -187,9 +187,20 @@ def idle_memory(seconds: float) -> dict:
     procs: list[subprocess.Popen] = []
     quiet = subprocess.DEVNULL
     try:
-        procs.append(subprocess.Popen(["Xvfb", f":{disp}", "-screen", "0", "1280x800x24"], stdout=quiet, stderr=quiet))
+        procs.append(
+            subprocess.Popen(
+                ["Xvfb", f":{disp}", "-screen", "0", "1280x800x24"], stdout=quiet, stderr=quiet
+            )
+        )
         _wait(lambda: Path(f"/tmp/.X11-unix/X{disp}").exists(), 20)
-        procs.append(subprocess.Popen(["trayer", "--edge", "top", "--SetDockType", "true"], env=env, stdout=quiet, stderr=quiet))
+        procs.append(
+            subprocess.Popen(
+                ["trayer", "--edge", "top", "--SetDockType", "true"],
+                env=env,
+                stdout=quiet,
+                stderr=quiet,
+            )
+        )
         time.sleep(1.0)
         data, watched = tmp / "data", tmp / "quiet"
         data.mkdir()
@@ -198,8 +209,12 @@ def idle_memory(seconds: float) -> dict:
         app_env = dict(env, SELFLOW_TEST_HOOKS="1")
         exe = Path(sys.executable).with_name("selflow")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
-        app = subprocess.Popen([*cmd, "--data-dir", str(data)], env=app_env, stdout=quiet, stderr=quiet)
-        bare = subprocess.Popen([sys.executable, "-c", BARE_TRAY], env=env, stdout=quiet, stderr=quiet)
+        app = subprocess.Popen(
+            [*cmd, "--data-dir", str(data)], env=app_env, stdout=quiet, stderr=quiet
+        )
+        bare = subprocess.Popen(
+            [sys.executable, "-c", BARE_TRAY], env=env, stdout=quiet, stderr=quiet
+        )
         procs += [app, bare]
         time.sleep(seconds)
         from PySide6.QtCore import QCoreApplication
@@ -244,12 +259,16 @@ def main() -> int:
         best["open_runs"] = [r["open_s"] for r in runs]
         rows.append(best)
     print()
-    print("| events in store | events today | open window (3 runs, s) | tray read (ms, median of 7) | tray menu update (ms) | target |")
+    print(
+        "| events in store | events today | open window (3 runs, s) | tray read (ms, median of 7) | tray menu update (ms) | target |"
+    )
     print("| ---: | ---: | --- | ---: | ---: | --- |")
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["open_runs"])
         ok = "ok" if r["open_s"] < 2 else "MISSED"
-        print(f"| {r['events']:,} | {r['events_today']:,} | {runs} | {r['tray_read_ms']:.1f} | {r['tray_apply_ms']:.2f} | < 2 s: {ok} |")
+        print(
+            f"| {r['events']:,} | {r['events_today']:,} | {runs} | {r['tray_read_ms']:.1f} | {r['tray_apply_ms']:.2f} | < 2 s: {ok} |"
+        )
     print(f"\ndocks opened: {', '.join(rows[0]['docks'])}\n")
     mem = idle_memory(args.idle_seconds)
     if "error" in mem:
@@ -263,7 +282,9 @@ def main() -> int:
     print(f"| selflow (tray, collectors, no window) | {s['rss']:.0f} | {s['uss']:.0f} |")
     extra = s["rss"] - b["rss"]
     print(f"| difference | {extra:+.0f} | {s['uss'] - b['uss']:+.0f} |")
-    print(f"\ntarget < 100 MB more: {'ok' if extra < 100 else 'MISSED'}; torch imported while idle: {mem['torch_loaded']}")
+    print(
+        f"\ntarget < 100 MB more: {'ok' if extra < 100 else 'MISSED'}; torch imported while idle: {mem['torch_loaded']}"
+    )
     return 0
 
 

@@ -23,8 +23,18 @@ from typing import Any, TextIO
 DEMO_DAYS = 2
 DEMO_SEED = 0
 TRAINING_STEPS = 3
-HEAVY_LIBRARIES = ("torch", "transformers", "peft", "gguf", "sklearn", "hdbscan", "umap", "numba")
-CHECKED_METADATA = ("torch", "transformers", "tokenizers", "safetensors", "peft", "accelerate")
+# module -> distribution: imported, then its version read from the metadata the bundle carries
+HEAVY_LIBRARIES = {
+    "torch": "torch",
+    "transformers": "transformers",
+    "peft": "peft",
+    "gguf": "gguf",
+    "sklearn": "scikit-learn",
+    "hdbscan": "hdbscan",
+    "umap": "umap-learn",
+    "numba": "numba",
+}
+CHECKED_METADATA = ("tokenizers", "safetensors", "accelerate", "huggingface-hub")
 
 
 class StepSkipped(RuntimeError):
@@ -62,9 +72,9 @@ def step_libraries(run: SelfTestRun) -> str:
     import importlib.metadata
 
     versions = []
-    for name in HEAVY_LIBRARIES:
-        module = importlib.import_module(name)
-        versions.append(f"{name} {getattr(module, '__version__', '?')}")
+    for name, dist in HEAVY_LIBRARIES.items():
+        importlib.import_module(name)
+        versions.append(f"{name} {importlib.metadata.version(dist)}")
     for dist in CHECKED_METADATA:  # transformers and peft check these versions at run time
         importlib.metadata.version(dist)
     from selflow_qt.agents.base_model import resolve_base_model

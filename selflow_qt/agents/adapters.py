@@ -58,11 +58,11 @@ class AgentPredictor:
     metadata: dict[str, Any]
     candidate_source: Any = None  # callable(context, k) -> list[Candidate]
     bf16: bool = False
-    n_candidates: int = 12
+    n_candidates: int = 10
 
     @property
     def context_lines(self) -> int:
-        return int(self.metadata.get("context_lines", 5))
+        return int(self.metadata.get("context_lines", 4))
 
     def candidates(self, context: Context) -> list[str]:
         keys: list[str] = []
@@ -74,7 +74,7 @@ class AgentPredictor:
                 keys.append(key)
 
         if self.candidate_source is not None:
-            for c in self.candidate_source(context, self.n_candidates - 4):
+            for c in self.candidate_source(context, self.n_candidates - 3):
                 add(c.key)
         for _, key in reversed(list(context)[-8:]):
             add(key)

@@ -12,7 +12,7 @@ from peewee import SqliteDatabase
 from selflow_qt.agents.actions import keyed, render_prompt, render_target
 from selflow_qt.core.event import Event
 
-CONTEXT_LINES = 5
+CONTEXT_LINES = 4
 MAX_EXAMPLES = 2000
 RECENT_EVENTS = 50_000
 

@@ -180,6 +180,7 @@ class TrainingRunner:
             "config": config,
             "out_dir": str(out_dir),
             "base_model": asdict(spec),
+            "eval_positions": int(settings.extra.get("eval_positions", 100)),
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
         }

@@ -18,11 +18,11 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.dataset import MAX_EXAMPLES, build_examples, data_hash
+from selflow_qt.agents.dataset import CONTEXT_LINES, MAX_EXAMPLES, build_examples, data_hash
 from selflow_qt.core.event import event_from_json
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
-EVAL_POSITIONS = 120
+EVAL_POSITIONS = 100
 EXIT_CANCELLED = 3
 
 
@@ -64,7 +64,7 @@ def run_job(job: dict) -> dict:
 
     events = read_events(Path(job["events_path"]))
     split_ts = float(job["split_ts"])
-    context_lines = int(job.get("context_lines", 5))
+    context_lines = int(job.get("context_lines", CONTEXT_LINES))
     examples = build_examples(events, context_lines)
     train = [e for e in examples if e.ts < split_ts][-int(job.get("max_examples", MAX_EXAMPLES)) :]
     val = [e for e in examples if e.ts >= split_ts]

@@ -25,7 +25,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     batch_size: int = 8
     epochs: float = 2.0
-    max_steps: int = 150
+    max_steps: int = 100
     max_len: int = 128
     warmup_fraction: float = 0.1
     eval_every: int = 50

@@ -62,11 +62,18 @@ def _finite(x: float | None) -> float | None:
 
 def _store_assignments(db, run_id: int, ids, cons, conf, xy, labels: dict[str, np.ndarray]) -> None:
     names = list(labels)
-    cols = [labels[n].tolist() for n in names]
-    label_json = [
-        "{" + ",".join(f'"{n}":{c[i]}' for n, c in zip(names, cols, strict=True)) + "}"
-        for i in range(len(ids))
-    ]
+    label_json: list[str] = []
+    if names:
+        # few distinct label combinations: build each JSON text once
+        stacked = np.stack([labels[n] for n in names], axis=1)
+        combos, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        texts = [
+            "{" + ",".join(f'"{n}":{int(v)}' for n, v in zip(names, row, strict=True)) + "}"
+            for row in combos
+        ]
+        label_json = [texts[i] for i in inverse.ravel().tolist()]
+    else:
+        label_json = ["{}"] * len(ids)
     rows = zip(
         [run_id] * len(ids),
         ids.tolist(),
@@ -219,7 +226,9 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             params=r.result.params,
         )
     if not land_labels:
-        raise RuntimeError("every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items()))
+        raise RuntimeError(
+            "every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items())
+        )
     timed("propagate")
     step("consensus", 0.75)
     agree = agreement(full_labels)
@@ -233,7 +242,12 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
     )
     stable = [profiles[c] for c in cons.stable if c in profiles]
     unstable = [
-        {"label": p.label, "name": p.name, "event_count": p.event_count, "support": len(p.supporters)}
+        {
+            "label": p.label,
+            "name": p.name,
+            "event_count": p.event_count,
+            "support": len(p.supporters),
+        }
         for c, p in profiles.items()
         if c not in cons.stable
     ]
@@ -244,7 +258,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         ctx.db,
         table,
         cons.labels,
-        fs.segments,
+        fs,
         patterns,
         min_sequences=settings.specialize_min_sequences,
         max_models=settings.max_models,

@@ -79,7 +79,11 @@ def load_events(
         params.append(float(until))
     sql = (
         "SELECT id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, "
-        + ("CASE WHEN instr(meta, 'workflow') THEN json_extract(meta, '$.workflow') END " if with_truth else "NULL ")
+        + (
+            "CASE WHEN instr(meta, 'workflow') THEN json_extract(meta, '$.workflow') END "
+            if with_truth
+            else "NULL "
+        )
         + "FROM events "
         f"WHERE {' AND '.join(where)}"
     )

@@ -40,6 +40,7 @@ FIELD_WEIGHTS = {
     "cwd": 1.0,
 }
 SVD_DIMS = 32
+SVD_FIT = 5_000  # signatures the SVD is fitted on
 CONTEXT_WINDOWS = (8, 32)  # events either side, inside one session
 
 
@@ -137,7 +138,9 @@ class FeatureSet:
 def _signatures(t: EventTable) -> tuple[np.ndarray, list[tuple]]:
     index: dict[tuple, int] = {}
     inverse = np.empty(len(t), dtype=np.int64)
-    for i, key in enumerate(zip(t.source, t.action, t.path, t.dest, t.app, t.cmd, t.cwd, strict=True)):
+    for i, key in enumerate(
+        zip(t.source, t.action, t.path, t.dest, t.app, t.cmd, t.cwd, strict=True)
+    ):
         inverse[i] = index.setdefault(key, len(index))
     return inverse, list(index)
 
@@ -176,7 +179,9 @@ def window_mean(E: np.ndarray, segments: np.ndarray, w: int) -> np.ndarray:
     ends = np.searchsorted(segments, segments, side="right") - 1
     lo = np.maximum(idx - w, starts)
     hi = np.minimum(idx + w, ends)
-    S = np.vstack([np.zeros((1, E.shape[1]), dtype=np.float64), np.cumsum(E, axis=0, dtype=np.float64)])
+    S = np.vstack(
+        [np.zeros((1, E.shape[1]), dtype=np.float64), np.cumsum(E, axis=0, dtype=np.float64)]
+    )
     out = (S[hi + 1] - S[lo]) / (hi - lo + 1)[:, None]
     return out.astype(np.float32)
 
@@ -221,8 +226,13 @@ def build_features(
     weighted = normalize(terms.multiply(weights * idf).tocsr())
     k = max(1, min(svd_dims, weighted.shape[1] - 1, weighted.shape[0] - 1))
     if weighted.shape[1] > 1 and weighted.shape[0] > 2:
-        svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=7)
-        sig_vecs = svd.fit_transform(weighted).astype(np.float32)
+        svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=5)
+        if weighted.shape[0] > SVD_FIT:  # fit on a sample of signatures, transform them all
+            rows = np.random.default_rng(seed).choice(weighted.shape[0], SVD_FIT, replace=False)
+            svd.fit(weighted[np.sort(rows)])
+        else:
+            svd.fit(weighted)
+        sig_vecs = svd.transform(weighted).astype(np.float32)
     else:
         sig_vecs = weighted.toarray().astype(np.float32)
     if text_vectors is not None:  # optional semantic text embeddings, one row per signature

@@ -203,6 +203,13 @@ def _pattern_weeks(db: SqliteDatabase, now: float) -> Counter:
         return counts
     label_of = dict(zip(proj.event_ids.tolist(), proj.consensus.tolist(), strict=False))
     ids = list(label_of)
+    first = db.execute_sql(
+        "SELECT min(ts) FROM events WHERE id IN (SELECT event_id FROM cluster_assignments "
+        "WHERE run = ?)",
+        (proj.run_id,),
+    ).fetchone()[0]
+    if first is None or first > now - 2 * WEEK + DAY:
+        return counts  # the run does not cover last week: its counts cannot be compared
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         q = ",".join("?" * len(chunk))

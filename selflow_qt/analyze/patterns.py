@@ -49,7 +49,10 @@ def match_patterns(
     if not profiles or not known:
         return out
     sim = np.array(
-        [[cosine(p.term_vector, (k.metadata or {}).get("term_vector", {})) for k in known] for p in profiles]
+        [
+            [cosine(p.term_vector, (k.metadata or {}).get("term_vector", {})) for k in known]
+            for p in profiles
+        ]
     )
     rows, cols = linear_sum_assignment(-sim)
     for r, c in zip(rows, cols, strict=True):

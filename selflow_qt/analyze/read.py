@@ -47,7 +47,9 @@ def latest_projection(db: SqliteDatabase, max_points: int = 50_000) -> Projectio
     run = latest_run(db)
     if run is None:
         return None
-    n = db.execute_sql("SELECT count(*) FROM cluster_assignments WHERE run = ?", (run.id,)).fetchone()[0]
+    n = db.execute_sql(
+        "SELECT count(*) FROM cluster_assignments WHERE run = ?", (run.id,)
+    ).fetchone()[0]
     step = max(1, -(-n // max_points))
     rows = db.execute_sql(
         "SELECT event_id, x, y, consensus, labels FROM cluster_assignments WHERE run = ? "
@@ -100,7 +102,9 @@ def runs_history(db: SqliteDatabase) -> list[dict]:
     from selflow_qt.analyze.models import AnalysisRun
 
     out = []
-    for run in AnalysisRun.select().where(AnalysisRun.status == "completed").order_by(AnalysisRun.id):
+    for run in (
+        AnalysisRun.select().where(AnalysisRun.status == "completed").order_by(AnalysisRun.id)
+    ):
         out.append(
             {
                 "run_id": run.id,

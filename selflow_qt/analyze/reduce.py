@@ -80,7 +80,7 @@ def umap_available() -> bool:
 def reduce_features(
     X: np.ndarray,
     *,
-    n_landmarks: int = 4000,
+    n_landmarks: int = 3000,
     seed: int = 0,
     umap: str = "scatter",
     cluster_dims: int = 5,

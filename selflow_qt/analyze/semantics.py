@@ -158,7 +158,9 @@ def describe_clusters(
         order = np.argsort(-weights[row])
         visible = [j for j in order if not features.vocab[j].startswith(HIDDEN_PREFIXES)]
         top_terms = [(features.vocab[j], round(float(weights[row, j]), 4)) for j in visible[:top_n]]
-        vector = {features.vocab[j]: float(weights[row, j]) for j in order[:40] if weights[row, j] > 0}
+        vector = {
+            features.vocab[j]: float(weights[row, j]) for j in order[:40] if weights[row, j] > 0
+        }
         shares = {
             features.vocab[j]: float(counts[row, j] / n)
             for j in np.argsort(-counts[row])[:60]
@@ -167,7 +169,9 @@ def describe_clusters(
         name, kind, place = name_cluster(shares)
         hp = np.bincount(hours[idx], minlength=24).astype(float)
         sup = (support or {}).get(c, [])
-        conf = float(confidence[idx].mean()) * (len(sup) / n_algorithms if support is not None else 1.0)
+        conf = float(confidence[idx].mean()) * (
+            len(sup) / n_algorithms if support is not None else 1.0
+        )
         out[c] = ClusterProfile(
             label=c,
             name=name,
@@ -196,5 +200,7 @@ def _dedupe_names(profiles: dict[int, ClusterProfile]) -> None:
             continue
         for c in cs[1:]:
             p = profiles[c]
-            term = next((t for t, _ in p.top_terms if t.startswith(("app:", "ext:", "dir:", "sub:"))), "")
+            term = next(
+                (t for t, _ in p.top_terms if t.startswith(("app:", "ext:", "dir:", "sub:"))), ""
+            )
             p.name = f"{name} ({term.split(':', 1)[1] if term else f'#{c}'})"

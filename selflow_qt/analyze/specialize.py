@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from selflow_qt.analyze.dataset import EventTable
-from selflow_qt.analyze.features import command_tokens, extension
+from selflow_qt.analyze.features import FeatureSet, command_tokens, extension
 from selflow_qt.analyze.patterns import PatternSummary
 from selflow_qt.store.models import MicroAgent, TrainingSession
 
@@ -34,24 +34,36 @@ class Decision:
     session_id: int | None = None
 
 
-def action_token(t: EventTable, i: int) -> str:
+def action_token(source: str, action: str, path: str | None, app: str | None, cmd: str | None) -> str:
     """A coarse next-action symbol: source/action plus the command verb, extension or app."""
     key = ""
-    if t.cmd[i]:
-        toks = [x for x in command_tokens(t.cmd[i]) if x.startswith(("sub:", "verb:"))]
+    if cmd:
+        toks = [x for x in command_tokens(cmd) if x.startswith(("sub:", "verb:"))]
         key = toks[-1].split(":", 1)[1] if toks else ""
-    elif t.path[i]:
-        key = extension(t.path[i])
-    elif t.app[i]:
-        key = t.app[i]
-    return f"{t.source[i]}/{t.action[i]}:{key}"
+    elif path:
+        key = extension(path)
+    elif app:
+        key = app
+    return f"{source}/{action}:{key}"
 
 
-def sequences_of(t: EventTable, idx: np.ndarray, segments: np.ndarray) -> list[list[str]]:
+def event_action_tokens(t: EventTable, fs: FeatureSet) -> np.ndarray:
+    """Every event's action token, computed once per distinct event signature."""
+    first = np.full(fs.terms.shape[0], -1, dtype=np.int64)
+    order = np.arange(len(fs.inverse))[::-1]
+    first[fs.inverse[order]] = order  # an event of each signature
+    sig = np.array(
+        [action_token(t.source[i], t.action[i], t.path[i], t.app[i], t.cmd[i]) for i in first.tolist()],
+        dtype=object,
+    )
+    return sig[fs.inverse]
+
+
+def sequences_of(tokens: np.ndarray, idx: np.ndarray, segments: np.ndarray) -> list[list[str]]:
     """The pattern's events split into sessions (time order), as action-token lists."""
     groups: dict[int, list[str]] = defaultdict(list)
-    for i in idx.tolist():
-        groups[int(segments[i])].append(action_token(t, i))
+    for i, seg in zip(idx.tolist(), segments[idx].tolist(), strict=True):
+        groups[seg].append(tokens[i])
     return [s for _, s in sorted(groups.items()) if len(s) >= MIN_SEQUENCE_LEN]
 
 
@@ -77,7 +89,11 @@ def predictability(seqs: list[list[str]]) -> tuple[float, float]:
 
 def _covered(pattern_id: int) -> str | None:
     prefix = f"agent-p{pattern_id}-"
-    if MicroAgent.select().where(MicroAgent.is_active, MicroAgent.model_id.startswith(prefix)).exists():
+    if (
+        MicroAgent.select()
+        .where(MicroAgent.is_active, MicroAgent.model_id.startswith(prefix))
+        .exists()
+    ):
         return "an active agent already covers it"
     if (
         TrainingSession.select()
@@ -95,7 +111,7 @@ def decide_and_queue(
     db,
     table: EventTable,
     labels: np.ndarray,
-    segments: np.ndarray,
+    fs: FeatureSet,
     patterns: list[PatternSummary],
     *,
     min_sequences: int = 20,
@@ -104,9 +120,10 @@ def decide_and_queue(
     """One decision per pattern; qualifying ones become ``queued`` training_sessions rows."""
     decisions = []
     queued = 0
+    tokens = event_action_tokens(table, fs)
     for p in sorted(patterns, key=lambda p: -p.event_count):
         idx = np.flatnonzero(labels == p.cluster_label)
-        seqs = sequences_of(table, idx, segments)
+        seqs = sequences_of(tokens, idx, fs.segments)
         acc_m, acc_b = predictability(seqs) if seqs else (0.0, 0.0)
         d = Decision(p.pattern_id, False, "", len(seqs), round(acc_m, 3), round(acc_b, 3))
         covered = _covered(p.pattern_id)

@@ -47,7 +47,13 @@ def _embed(texts: list[str], model_dir: Path) -> np.ndarray:
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), 256):
-            batch = tok(texts[i : i + 256], padding=True, truncation=True, max_length=64, return_tensors="pt")
+            batch = tok(
+                texts[i : i + 256],
+                padding=True,
+                truncation=True,
+                max_length=64,
+                return_tensors="pt",
+            )
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).float()
             vec = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -67,7 +73,9 @@ def text_vectors(signature_tokens: list[list[str]], cache_dir: Path | None) -> n
     if path is not None and path.exists():
         with np.load(path) as z:
             cache = dict(zip(z["keys"].tolist(), z["vecs"], strict=True))
-    missing = sorted({(int(k), t) for k, t in zip(keys.tolist(), texts, strict=True) if int(k) not in cache})
+    missing = sorted(
+        {(int(k), t) for k, t in zip(keys.tolist(), texts, strict=True) if int(k) not in cache}
+    )
     if missing:
         try:
             vecs = _embed([t for _, t in missing], model_dir)
@@ -76,7 +84,9 @@ def text_vectors(signature_tokens: list[list[str]], cache_dir: Path | None) -> n
             return None
         cache.update({k: v for (k, _), v in zip(missing, vecs, strict=True)})
         if path is not None:
-            np.savez(path, keys=np.array(list(cache), np.uint32), vecs=np.stack(list(cache.values())))
+            np.savez(
+                path, keys=np.array(list(cache), np.uint32), vecs=np.stack(list(cache.values()))
+            )
     full = np.stack([cache[int(k)] for k in keys])
     from sklearn.decomposition import PCA
 

@@ -50,7 +50,9 @@ class TriggerReport:
         return ("ready: " if self.ready else "waiting: ") + "; ".join(parts)
 
 
-def activity_kind(source: str, action: str, path: str | None, app: str | None, cmd: str | None) -> str:
+def activity_kind(
+    source: str, action: str, path: str | None, app: str | None, cmd: str | None
+) -> str:
     from selflow_qt.analyze.features import folder_prefixes
 
     key = ""
@@ -114,17 +116,31 @@ def evaluate_trigger(ctx) -> TriggerReport:
     table = load_events(ctx.db, last_n=n) if n else None
     sources = len(set(table.source)) if table is not None else 0
     crit.append(
-        Criterion("sources", sources, s.trigger_min_sources, sources >= s.trigger_min_sources,
-                  f"{sources} sources in the newest {n} buffer events")  # fmt: skip
+        Criterion(
+            "sources",
+            sources,
+            s.trigger_min_sources,
+            sources >= s.trigger_min_sources,
+            f"{sources} sources in the newest {n} buffer events",
+        )  # fmt: skip
     )
     kinds = Counter()
     if table is not None:
         for i in range(len(table)):
-            kinds[activity_kind(table.source[i], table.action[i], table.path[i], table.app[i], table.cmd[i])] += 1
+            kinds[
+                activity_kind(
+                    table.source[i], table.action[i], table.path[i], table.app[i], table.cmd[i]
+                )
+            ] += 1
     ent = entropy_bits(kinds)
     crit.append(
-        Criterion("entropy", round(ent, 3), s.trigger_min_entropy, ent >= s.trigger_min_entropy,
-                  f"{ent:.2f} bits over {len(kinds)} activity kinds")  # fmt: skip
+        Criterion(
+            "entropy",
+            round(ent, 3),
+            s.trigger_min_entropy,
+            ent >= s.trigger_min_entropy,
+            f"{ent:.2f} bits over {len(kinds)} activity kinds",
+        )  # fmt: skip
     )
     cache = kv_get(ctx.db, PILOT_KEY) or {}
     if table is None or len(table) < 20:
@@ -133,9 +149,18 @@ def evaluate_trigger(ctx) -> TriggerReport:
         sil, k = float(cache["silhouette"]), int(cache["k"])
     else:
         sil, k = pilot_silhouette(table)
-        kv_set(ctx.db, PILOT_KEY, {"events": fill.events, "bytes": fill.bytes, "silhouette": sil, "k": k})
+        kv_set(
+            ctx.db,
+            PILOT_KEY,
+            {"events": fill.events, "bytes": fill.bytes, "silhouette": sil, "k": k},
+        )
     crit.append(
-        Criterion("pilot", round(sil, 4), s.trigger_min_silhouette, sil >= s.trigger_min_silhouette,
-                  f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events")  # fmt: skip
+        Criterion(
+            "pilot",
+            round(sil, 4),
+            s.trigger_min_silhouette,
+            sil >= s.trigger_min_silhouette,
+            f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events",
+        )  # fmt: skip
     )
     return TriggerReport(ready=all(c.passed for c in crit), criteria=crit)

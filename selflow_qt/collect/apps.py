@@ -48,6 +48,7 @@ class AppCollector(Collector):
         self.min_age = min_age
         self.want_focus = focus
         self.uid = os.getuid() if hasattr(os, "getuid") else None
+        self.user = None if self.uid is not None else psutil.Process().username()
         self.own_pid = os.getpid()
         self.apps: dict[str, _App] = {}
         self._pid_app: dict[int, str] = {}
@@ -144,8 +145,11 @@ class AppCollector(Collector):
     def _is_noise(self, p: psutil.Process) -> bool:
         if p.pid == self.own_pid or p.pid <= 2:
             return True
-        if self.uid is not None and p.uids().real != self.uid:
-            return True  # other users' and the system's processes (kernel threads are root's)
+        if self.uid is not None:
+            if p.uids().real != self.uid:
+                return True  # other users' and the system's processes (kernel threads are root's)
+        elif p.username() != self.user:  # Windows: no uids
+            return True
         return p.ppid() == 2  # kernel threads (children of kthreadd)
 
     def _gone(self, pid: int, now: float) -> None:

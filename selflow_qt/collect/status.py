@@ -15,6 +15,7 @@ or whose process is gone, is reported as ``stopped``.
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable
@@ -27,8 +28,13 @@ from selflow_qt.store.state import buffer_fill
 
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 
-# Extra sections of the report: (key, provider(ctx) -> JSON-able value). Other packages append
-# here (e.g. the analysis trigger adds ("trigger", ...)); a failing provider reports its error.
+# Extra sections of the report, each ("key", "package.module:function"); the function takes the
+# StoreContext and returns a JSON-able value. Imported only when a report is made; a missing
+# module is skipped, a failing provider reports {"error": ...}. Add a line here for a new one:
+SECTION_PROVIDERS: list[tuple[str, str]] = [
+    # ("trigger", "selflow_qt.analyze.trigger:status_section"),
+]
+# Sections registered at run time with register_section (same contract).
 STATUS_SECTIONS: list[tuple[str, Callable[[Any], Any]]] = []
 
 
@@ -118,12 +124,26 @@ def collect_status(ctx) -> dict[str, Any]:
         },
         "collectors": collectors_health(db),
     }
-    for key, provider in STATUS_SECTIONS:
+    for key, provider in _providers():
         try:
             report[key] = provider(ctx)
         except Exception as exc:  # one broken section must not hide the rest
             report[key] = {"error": f"{type(exc).__name__}: {exc}"}
     return report
+
+
+def _providers() -> list[tuple[str, Callable[[Any], Any]]]:
+    out = []
+    for key, target in SECTION_PROVIDERS:
+        module_name, _, func = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        out.append((key, getattr(module, func)))
+    return out + [(k, p) for k, p in STATUS_SECTIONS if k not in {k2 for k2, _ in out}]
 
 
 def _mb(n: int) -> str:

@@ -48,7 +48,7 @@ class Settings:
     trigger_min_entropy: float = 1.5
     trigger_min_silhouette: float = 0.1
     # analysis cycle
-    analysis_landmarks: int = 4000  # events the quadratic steps fit on; the rest are assigned
+    analysis_landmarks: int = 3000  # events the quadratic steps fit on; the rest are assigned
     analysis_algorithm_timeout_s: float = 60.0  # per clusterer; a clusterer past it is recorded
     analysis_min_support: int = 3  # algorithms that must support a consensus cluster
     analysis_umap: str = "scatter"  # off | scatter (2-D view) | cluster (also the cluster space)

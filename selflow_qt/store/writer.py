@@ -297,13 +297,19 @@ class EventWriter:
             while True:
                 while buf and len(batch) < self.batch_max:
                     item = buf.popleft()
+                    if item.__class__ is tuple:
+                        # Fast path: only a modify, or a row after one, needs coalescing care.
+                        if modify_index or item[_ACTION] == "modify":
+                            self._add(batch, modify_index, item)
+                        else:
+                            batch.append(item)
+                        continue
                     if item.__class__ is _FlushRequest:
                         waiters.append(item)
                         break
                     if item is _STOP:
                         stopping = True
                         break
-                    self._add(batch, modify_index, item)
                 if stopping or waiters or len(batch) >= self.batch_max:
                     break
                 remaining = deadline - time.monotonic()

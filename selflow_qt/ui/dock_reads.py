@@ -114,8 +114,12 @@ class ClusteringSummary:
 
 @dataclass
 class BanditView:
+    """How the bandit splits suggestions: observed exploitation of the current best arm."""
+
     policy: str
-    exploration_share: float | None  # share of suggestions that explored
+    epsilon: float  # the configured exploration rate (epsilon-greedy)
+    suggestions: int  # suggestions logged so far
+    exploitation: float | None  # share of them served by the current best arm
     best: AgentRow | None
 
 
@@ -220,24 +224,28 @@ def _beta_interval(successes: int, attempts: int) -> tuple[float, float]:
 def agent_ranking(
     db: SqliteDatabase, settings: Settings, missing: list[str] | None = None
 ) -> tuple[list[AgentRow], BanditView]:
-    """Agents and baselines in medal order (bandit stats where present, else micro_agents)."""
+    """Agents and baselines in medal order: by posterior mean success, untried last.
+
+    Counts come from the bandit's arms, or from micro_agents where those saw more queries.
+    """
     agents = _agent_rows(db)
     bandit_mod = _optional("selflow_qt.agents.bandit")
-    share = None
+    rows: list[AgentRow] = []
     if bandit_mod is None:
         if missing is not None:
             missing.append("bandit")
-        rows = list(agents.values())
     else:
         bandit = bandit_mod.Bandit.load(db, settings.bandit_policy, settings.exploration_rate)
-        rows = []
         for s in bandit.stats():
             meta = agents.pop(s.arm_id, None)
+            if meta is not None and meta.queries > s.attempts:
+                rows.append(meta)  # the agent's own record is the longer one
+                continue
             rows.append(
                 AgentRow(
                     s.arm_id,
                     s.kind,
-                    meta.specialization if meta else "",
+                    meta.specialization if meta else _baseline_spec(s.kind),
                     float(s.success_rate),
                     float(s.ci_low),
                     float(s.ci_high),
@@ -247,25 +255,57 @@ def agent_ranking(
                     meta.active if meta else True,
                 )  # fmt: skip
             )
-        rows += list(agents.values())  # agents the bandit has not tried yet
-        try:
-            share = float(bandit.exploration_share())
-        except Exception:  # no suggestions yet
-            share = None
+    rows += list(agents.values())  # agents the bandit does not hold (retired, not tried)
     _attach_offline_metrics(db, rows)
-    rows.sort(key=lambda r: (r.queries == 0, -r.success_rate, -r.ci_low, r.mean_latency_ms))
+    rows.sort(
+        key=lambda r: (r.queries == 0, -(r.successes + 1) / (r.queries + 2), r.mean_latency_ms)
+    )
     tried = [r for r in rows if r.queries > 0]
-    return rows, BanditView(settings.bandit_policy, share, tried[0] if tried else None)
+    best = tried[0] if tried else None
+    return rows, BanditView(
+        settings.bandit_policy,
+        settings.exploration_rate,
+        *_served_shares(db, best.arm_id if best else None),
+        best,
+    )
+
+
+def _baseline_spec(kind: str) -> str:
+    return "all activity (baseline)" if kind == "baseline" else ""
+
+
+def _served_shares(db: SqliteDatabase, best: str | None) -> tuple[int, float | None]:
+    """(suggestions logged, share served by ``best``): observed exploitation."""
+    rows = db.execute_sql(
+        "SELECT model_id, count(*) FROM user_interactions WHERE interaction_type = 'suggestion' "
+        "AND model_id IS NOT NULL GROUP BY model_id"
+    ).fetchall()
+    total = sum(n for _, n in rows)
+    if not total or best is None:
+        return total, None
+    return total, sum(n for m, n in rows if m == best) / total
 
 
 def _attach_offline_metrics(db: SqliteDatabase, rows: list[AgentRow]) -> None:
-    """hit@1 and MRR from the last offline evaluation, if one was saved in kv_state."""
+    """hit@1 and MRR: an agent's held-out scores from its latest completed training, else the
+    last saved offline evaluation (kv_state "offline_eval")."""
     from selflow_qt.store.state import kv_get
 
     saved = kv_get(db, "offline_eval") or {}
-    metrics = saved.get("metrics", saved) if isinstance(saved, dict) else {}
+    metrics = dict(saved.get("metrics", {})) if isinstance(saved, dict) else {}
+    sessions = db.execute_sql(
+        "SELECT model_id, metadata FROM training_sessions WHERE status = 'completed' ORDER BY id"
+    ).fetchall()
+    for model_id, meta in sessions:  # later sessions overwrite earlier ones
+        try:
+            m = json.loads(meta) if isinstance(meta, str) else (meta or {})
+        except json.JSONDecodeError:
+            continue
+        own = (m.get("metrics") or {}).get(model_id)
+        if isinstance(own, dict):
+            metrics[model_id] = own
     for r in rows:
-        m = metrics.get(r.arm_id) if isinstance(metrics, dict) else None
+        m = metrics.get(r.arm_id)
         if isinstance(m, dict):
             r.hit1 = m.get("hit1")
             r.mrr = m.get("mrr")

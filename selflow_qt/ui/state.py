@@ -183,6 +183,7 @@ class AppState(QObject):
         self.message.emit(f"Analysis finished: {n} patterns.")
         self.notificationsChanged.emit()
         self.refresh()
+        self.refresh_suggestions()
         self.run_training_queue()
 
     def _on_analysis_failed(self, message: str) -> None:
@@ -239,6 +240,8 @@ class AppState(QObject):
         self._note_training(outcome)
         self.trainingFinished.emit(outcome)
         self.refresh()
+        self.refresh_suggestions()  # a new agent may now answer
+        QTimer.singleShot(1_000, self.run_training_queue)  # the next queued session, if any
 
     def _on_training_error(self, message: str) -> None:
         sid = self.training_session_id

@@ -104,6 +104,7 @@ class TrainingCenterDock(QWidget):
         box = QGroupBox("Training queue")
         lay = QVBoxLayout(box)
         self.queue_table = make_table(["Session", "Pattern", "Status", "Sequences", "Reason"])
+        self.queue_table.setWordWrap(False)
         self.queue_table.setMinimumHeight(90)
         self.queue_table.setMaximumHeight(150)
         self.queue_empty = QLabel("Nothing queued — an analysis queues patterns worth an agent.")
@@ -238,6 +239,8 @@ class TrainingCenterDock(QWidget):
     def _show_queue(self, data: dock_reads.TrainingCenterData) -> None:
         rows = [[s.session_id, s.pattern_name, s.status, s.sequences, s.reason] for s in data.queue]
         fill_table(self.queue_table, rows, align_right={0, 3})
+        for r, sess in enumerate(data.queue):
+            self.queue_table.item(r, 4).setToolTip(sess.reason)
         self.queue_empty.setVisible(not rows)
         self.train_button.setEnabled(bool(rows) and self.session_id is None)
         if data.recent:
@@ -264,18 +267,21 @@ class TrainingCenterDock(QWidget):
         if "bandit" in data.missing:
             self.bandit_label.setText("Bandit not available yet (the agents module is missing).")
             return
-        explore = (
-            "exploration share: no suggestions yet"
-            if b.exploration_share is None
-            else f"exploitation {pct(1 - b.exploration_share)} · exploration {pct(b.exploration_share)}"
-        )
+        if b.exploitation is None:
+            explore = f"{b.suggestions:,} suggestions logged, none scored yet"
+        else:
+            explore = (
+                f"of {b.suggestions:,} suggestions, {pct(b.exploitation)} came from the current best"
+                f" (exploitation), {pct(1 - b.exploitation)} from other predictors (exploration)"
+            )
+        policy = f"{b.policy}" + (f", ε = {b.epsilon:.2f}" if b.policy == "epsilon_greedy" else "")
         best = (
             "current best: none scored yet"
             if b.best is None
             else f"current best: <b>{b.best.arm_id}</b> — success {pct(b.best.success_rate)},"
-            f" mean latency {b.best.mean_latency_ms:.0f} ms over {b.best.queries} queries"
+            f" mean latency {b.best.mean_latency_ms:.0f} ms over {b.best.queries:,} suggestions"
         )
-        self.bandit_label.setText(f"Policy {b.policy} · {explore}<br>{best}")
+        self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
 
     def _show_clustering(self, data: dock_reads.TrainingCenterData) -> None:
         c = data.clustering
@@ -369,6 +375,9 @@ class TrainingCenterDock(QWidget):
             extra = f", final loss {outcome.final_loss:.3f}"
         if getattr(outcome, "error", None):
             extra += f" — {outcome.error}"
+        own = (getattr(outcome, "metrics", None) or {}).get(getattr(outcome, "model_id", ""), {})
+        if own:
+            extra += f", held-out hit@1 {own.get('hit1', 0):.2f}, MRR {own.get('mrr', 0):.2f}"
         sid = getattr(outcome, "session_id", self.session_id)
         self.training_title.setText(f"Session #{sid}: {status}{extra}")
         self.cancel_button.setEnabled(False)

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +166,7 @@ def stop_app(app: RunningApp) -> int:
 
 @pytest.fixture(scope="module")
 def demo_app(x_display, tmp_path_factory):
-    """`selflow demo --days 7` in a fresh data folder, then the app on it (fs collection only)."""
+    """`selflow demo --days 7 --events-per-day 800` in a fresh data folder, then the app on it (fs collection only)."""
     artifacts_dir = Path(__file__).parents[1] / "artifacts"
     artifacts_dir.mkdir(exist_ok=True)
     root = tmp_path_factory.mktemp("e2e")
@@ -174,11 +175,28 @@ def demo_app(x_display, tmp_path_factory):
     watched.mkdir()
     from selflow_qt.core.settings import Settings
 
-    Settings(watch_roots=[str(watched)], collect_apps=False, collect_shell=False).save(data_dir)
+    settings = Settings(watch_roots=[str(watched)], collect_apps=False, collect_shell=False)
+    # the real model, converted once into a cache reused across runs; short trainings
+    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+
+    gguf = find_gguf()
+    if gguf is not None:
+        cache = Path(tempfile.gettempdir()) / "selflow-test-model-cache"
+        settings.base_model = str(ensure_converted(gguf, cache))
+    settings.extra["train_config"] = {
+        "max_steps": 4,
+        "batch_size": 4,
+        "eval_every": 2,
+        "max_val": 8,
+    }
+    settings.extra["eval_positions"] = 8
+    settings.save(data_dir)
     exe = Path(sys.executable).with_name("selflow")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
     subprocess.run(
-        [*cli, "--data-dir", str(data_dir), "demo", "--days", "7"], check=True, timeout=120
+        [*cli, "--data-dir", str(data_dir), "demo", "--days", "7", "--events-per-day", "800"],
+        check=True,
+        timeout=120,
     )
     app = start_app(x_display, data_dir, watched, artifacts_dir)
     try:

@@ -196,4 +196,5 @@ def test_dropping_a_jsonl_file_imports_it(demo_app, artifacts_dir, tmp_path):
     assert sql(db, "SELECT count(*) FROM events WHERE cmd LIKE 'make step%'")[0][0] == 30
     assert sql(db, "SELECT count(*) FROM events")[0][0] >= before + 30
     assert app.command(f"grab window {artifacts_dir / 'e2e-main-window.png'}") == "ok"
-    assert app.command(f"grab menu:today {artifacts_dir / 'e2e-tray-menu-grab.png'}") == "ok"
+    for key in ("today", "agents", "up-next", "training"):
+        assert app.command(f"grab menu:{key} {artifacts_dir / f'e2e-tray-menu-{key}.png'}") == "ok"

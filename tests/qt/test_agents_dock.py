@@ -75,9 +75,7 @@ def test_compare_two_agents_side_by_side(qtbot, agents, artifacts_dir):
     assert success == ["Success rate", expected[a], expected[b]]
     winner_col = 1 if a == "agent-p2-writing" else 2
     assert t.item(0, winner_col).font().bold() and not t.item(0, 3 - winner_col).font().bold()
-    agents.grab().save(str(artifacts_dir / "agents.png"))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(artifacts_dir / "agents.png", SHOTS / "agents.png")
+    agents.grab().save(str(artifacts_dir / "agents_compare.png"))
 
 
 def test_retire_marks_the_agent_inactive_in_the_store(qtbot, agents):
@@ -87,3 +85,33 @@ def test_retire_marks_the_agent_inactive_in_the_store(qtbot, agents):
     agents.retire_button.click()
     qtbot.waitUntil(lambda: not _row(agents, "agent-p3-downloads").active, timeout=10_000)
     assert not MicroAgent.get(MicroAgent.model_id == "agent-p3-downloads").is_active
+
+
+def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
+    qtbot, docks_state, replay, artifacts_dir
+):
+    """The real SuggestionService suggests while a further demo day is written; the dock's
+    rankings are the bandit's records of those outcomes."""
+    from selflow_qt.agents.bandit import Bandit
+    from selflow_qt.ui.agents_dock import AgentsDock
+
+    scored_total = replay(docks_state)
+    db = docks_state.read_db()
+    dock = AgentsDock(docks_state)
+    qtbot.addWidget(dock)
+    dock.resize(1000, 700)
+    dock.show()
+    qtbot.waitUntil(lambda: any(r.queries for r in dock.rows), timeout=20_000)
+    stats = {s.arm_id: s for s in Bandit.load(db).stats()}
+    scored = [r for r in dock.rows if r.queries]
+    assert sum(r.queries for r in scored) == scored_total > 50
+    for r in scored:
+        s = stats[r.arm_id]
+        assert (r.queries, r.successes) == (s.attempts, s.successes)
+        assert (r.ci_low, r.ci_high) == pytest.approx((s.ci_low, s.ci_high))
+    means = [(r.successes + 1) / (r.queries + 2) for r in scored]
+    assert means == sorted(means, reverse=True)  # medal order: posterior mean
+    assert dock.table.item(0, 1).text() == scored[0].arm_id
+    dock.grab().save(str(artifacts_dir / "agents.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(artifacts_dir / "agents.png", SHOTS / "agents.png")

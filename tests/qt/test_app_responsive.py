@@ -49,7 +49,12 @@ def test_gui_turns_while_a_large_import_runs(qtbot, shell_state, tmp_path):
     t = time.time() - 86_400
     with f.open("w") as fh:
         for i in range(60_000):
-            rec = {"ts": t + i, "source": "fs", "action": "modify", "path": f"/home/u/p/{i % 500}.py"}
+            rec = {
+                "ts": t + i,
+                "source": "fs",
+                "action": "modify",
+                "path": f"/home/u/p/{i % 500}.py",
+            }
             fh.write(json.dumps(rec) + "\n")
     with GapMeter() as meter, qtbot.waitSignal(shell_state.importFinished, timeout=120_000) as b:
         shell_state.import_paths([str(f)])
@@ -74,9 +79,10 @@ def test_gui_turns_during_an_analysis_cycle(qtbot, shell_state):
 @pytest.mark.skipif(
     not _have("selflow_qt.agents.runner"), reason="training (agents.runner) is not there"
 )
-def test_gui_turns_during_a_short_training(qtbot, shell_state):
+def test_gui_turns_during_a_short_training(qtbot, fast_training):
     from selflow_qt.agents.runner import queue_training
 
+    shell_state = fast_training
     session = queue_training(shell_state.job_context(), workflow="coding")
     progress: list = []
     shell_state.trainingProgress.connect(progress.append)

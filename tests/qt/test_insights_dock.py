@@ -1,4 +1,4 @@
-"""Data Insights dock on a real demo store: trends, suggestions and learning progress."""
+"""Data Insights dock on two analysed demo weeks with real scored suggestions."""
 
 from __future__ import annotations
 
@@ -8,24 +8,54 @@ from pathlib import Path
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_insights_show_trends_and_suggestions_from_the_demo_week(qtbot, docks_state, artifacts_dir):
-    from selflow_qt.analyze import insights
+def test_empty_progress_says_what_to_do(qtbot, docks_state):
+    from selflow_qt.ui.dock_base import NO_ANALYSIS
     from selflow_qt.ui.insights_dock import InsightsDock
 
     dock = InsightsDock(docks_state)
     qtbot.addWidget(dock)
-    dock.resize(1200, 800)
     dock.show()
     qtbot.waitUntil(lambda: dock.report is not None, timeout=60_000)
-    expected = insights.build_insights(docks_state.read_db(), now=dock.report.computed_at)
-    assert dock.trends_table.rowCount() == min(40, len(expected.trends)) > 0
-    first = expected.trends[0]
-    assert dock.trends_table.item(0, 2).text() == first.key
-    assert dock.trends_table.item(0, 4).text() == str(first.this_week)
-    assert dock.tips_list.count() == max(1, len(expected.tips))
-    if expected.tips:
+    assert dock.report.progress == []
+    assert dock.progress_label.text().startswith(NO_ANALYSIS)
+    assert not dock.progress_plot.isVisible()
+    assert dock.trends_table.rowCount() > 0  # trends need no analysis
+
+
+def test_insights_show_progress_trends_and_suggestions(qtbot, analysed_copy, replay, artifacts_dir):
+    from selflow_qt.analyze import insights
+    from selflow_qt.analyze.read import runs_history
+    from selflow_qt.ui.insights_dock import InsightsDock
+    from selflow_qt.ui.state import AppState
+
+    state = AppState(analysed_copy, start_services=False)
+    try:
+        replay(state, n_events=240)
+        dock = InsightsDock(state)
+        qtbot.addWidget(dock)
+        dock.resize(1200, 900)
+        dock.show()
+        qtbot.waitUntil(lambda: dock.report is not None, timeout=60_000)
+        db = state.read_db()
+        runs = runs_history(db)
+        assert len(runs) == 2
+        xs, ys = dock.patterns_curve.getData()
+        assert list(xs) == [r["started_at"] for r in runs]
+        assert list(ys) == [r["n_patterns"] for r in runs]
+        assert list(dock.score_curve.getData()[1]) == [r["consensus_score"] for r in runs]
+        drawn = {c.name() for c in dock.agents_plot.getPlotItem().listDataItems()}
+        assert drawn and drawn <= set(dock.report.agents)
+        expected = insights.build_insights(db, now=dock.report.computed_at)
+        assert [t.key for t in dock.report.trends] == [t.key for t in expected.trends]
+        assert dock.trends_table.rowCount() == min(40, len(expected.trends)) > 0
+        assert dock.trends_table.item(0, 2).text() == expected.trends[0].key
+        assert any(t.kind == "pattern" for t in expected.trends)
+        assert dock.tips_list.count() == max(1, len(expected.tips))
         assert dock.tips_list.item(0).text().endswith(expected.tips[0].text)
-    assert len(dock.report.progress) == len(expected.progress)
-    dock.grab().save(str(artifacts_dir / "insights.png"))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(artifacts_dir / "insights.png", SHOTS / "insights.png")
+        qtbot.wait(100)
+        dock.grab().save(str(artifacts_dir / "insights.png"))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(artifacts_dir / "insights.png", SHOTS / "insights.png")
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()

@@ -120,6 +120,8 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
     from selflow_qt.ui.training_center import TrainingCenterDock
 
     state = AppState(analysed_copy, start_services=False)
+    state.settings.extra["eval_positions"] = 20  # a short held-out check after training
+    state.settings.save(analysed_copy)
     dock = TrainingCenterDock(state)
     qtbot.addWidget(dock)
     dock.resize(1200, 850)
@@ -133,7 +135,7 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
         def on_progress(p) -> None:
             seen.append(p)
             # One picture mid-run, once the curve has a few points.
-            if len(dock.loss_curve) == 4:
+            if len(dock.loss_curve) == 6:
                 dock.loss_curve.flush()
                 dock.val_curve.flush()
                 dock.grab().save(str(shot))

@@ -19,7 +19,6 @@ def fit_spectral(X: np.ndarray, seed: int) -> LandmarkClusters:
     from scipy.sparse.csgraph import laplacian
     from scipy.sparse.linalg import eigsh
     from sklearn.cluster import KMeans
-
     from sklearn.neighbors import NearestNeighbors
 
     n_neighbors = int(min(30, len(X) - 1))
@@ -30,7 +29,9 @@ def fit_spectral(X: np.ndarray, seed: int) -> LandmarkClusters:
     w = np.exp(-(dist**2) / (sigma[:, None] * sigma[idx]))
     from scipy.sparse import csr_matrix
 
-    A = csr_matrix((w.ravel(), idx.ravel(), np.arange(0, w.size + 1, n_neighbors)), shape=(len(X),) * 2)
+    A = csr_matrix(
+        (w.ravel(), idx.ravel(), np.arange(0, w.size + 1, n_neighbors)), shape=(len(X),) * 2
+    )
     A = A.maximum(A.T)
     L = laplacian(A, normed=True)
     m = min(MAX_K + 1, len(X) - 1)
@@ -59,7 +60,8 @@ def fit_spectral(X: np.ndarray, seed: int) -> LandmarkClusters:
         centroid_margin(U, labels),
         {
             "n_clusters": k,
-            "criterion": "silhouette", "scores": scores,
+            "criterion": "silhouette",
+            "scores": scores,
             "n_neighbors": n_neighbors,
             "eigenvalues": [round(float(e), 4) for e in eig[: k + 2]],
         },

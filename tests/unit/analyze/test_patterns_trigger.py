@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
-
-from datetime import datetime
 
 from selflow_qt.analyze.cycle import run_cycle
 from selflow_qt.analyze.semantics import name_cluster

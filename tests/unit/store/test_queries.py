@@ -151,3 +151,47 @@ def test_tray_snapshot_agrees_with_the_single_queries(store):
 def test_format_duration():
     assert q.format_duration(59) == "1m"
     assert q.format_duration(3 * 3600 + 5 * 60) == "3h 05m"
+
+
+def _analysed(store, labels: list[int]) -> int:
+    """Today's events assigned to consensus ``labels`` by one completed run; two named patterns."""
+    from selflow_qt.analyze.models import AnalysisRun, ClusterAssignment
+
+    put(store, [ev(9 + i * 0.01) for i in range(len(labels))])
+    ids = [r[0] for r in store.db.execute_sql("SELECT id FROM events ORDER BY id")]
+    run = AnalysisRun.create(
+        status="completed",
+        consensus_score=0.8,
+        metrics={"algorithms": {"hdbscan": {"clusters": 7}}},
+    )
+    for eid, label in zip(ids, labels, strict=True):
+        ClusterAssignment.create(run=run.id, event_id=eid, consensus=label)
+    Pattern.create(
+        name="coding",
+        confidence=0.9,
+        event_count=3,
+        metadata={"last_run_id": run.id, "cluster_label": 0},
+    )
+    Pattern.create(
+        name="writing",
+        confidence=0.7,
+        event_count=9,
+        metadata={"last_run_id": run.id, "cluster_label": 1},
+    )
+    return run.id
+
+
+def test_workflow_efficiency_is_the_share_of_analysed_actions_in_patterns(store):
+    _analysed(store, [0, 0, 0, 1, -1])
+    day = q.local_day(NOW, TZ)
+    wf = q.workflows_today(store.db, day)
+    assert wf == {"analysed": 5, "in_workflows": 4, "by_pattern": {"coding": 3, "writing": 1}}
+    assert q.workflow_efficiency(store.db, day) == pytest.approx(0.8)
+
+
+def test_hot_patterns_rank_todays_activity_first_and_hdbscan_count_comes_from_the_run(store):
+    _analysed(store, [0, 0, 0, 1])
+    hot = q.hot_patterns(store.db, day=q.local_day(NOW, TZ))
+    assert [(p.name, p.today) for p in hot] == [("coding", 3), ("writing", 1)]
+    assert q.algorithm_cluster_count(store.db, "hdbscan") == 7
+    assert q.latest_run_info(store.db)["consensus_score"] == 0.8

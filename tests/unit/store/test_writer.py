@@ -139,3 +139,19 @@ def test_a_failing_write_is_retried_not_lost(db_path):
     w.close()
     assert len(_rows(db_path)) == 10  # ... and the retry wrote everything
     assert w.stats.dropped == 0 and w.error is None
+
+
+def test_meta_is_stored_as_compact_json_and_bad_meta_is_refused(db_path):
+    import json
+
+    from selflow_qt.store.writer import _encode_meta
+
+    samples = [{"size": 3}, {"a": [1, 2.5, None, True], "é": 'ü\n"q"'}, {"n": {"m": {}}}]
+    for meta in samples:
+        assert _encode_meta(meta) == json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    w = EventWriter(db_path).start()
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        w.submit(Event(ts=1.0, source="fs", action="create", path="/x", meta={"bad": {1, 2}}))
+    w.submit(Event(ts=2.0, source="fs", action="create", path="/y", meta={"ok": [1]}))
+    w.close()
+    assert _rows(db_path, "SELECT path, meta FROM events") == [("/y", '{"ok":[1]}')]

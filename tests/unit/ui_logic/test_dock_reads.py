@@ -50,3 +50,15 @@ def test_agent_ranking_orders_by_success_and_skips_untried(store):
     assert agents == ["b", "a", "c"]
     b = next(r for r in rows if r.arm_id == "b")
     assert b.ci_low < 0.9 < b.ci_high
+
+
+def test_agents_get_held_out_scores_from_their_latest_training(store):
+    MicroAgent.create(model_id="agent-p1", success_rate=0.5, total_queries=4)
+    for mrr in (0.3, 0.6):
+        TrainingSession.create(
+            model_id="agent-p1", status="completed",
+            metadata={"metrics": {"agent-p1": {"hit1": mrr / 2, "mrr": mrr}, "recency": {"mrr": 0.1}}},
+        )  # fmt: skip
+    rows, _ = dock_reads.agent_ranking(store.db, store.settings)
+    agent = next(r for r in rows if r.arm_id == "agent-p1")
+    assert (agent.hit1, agent.mrr) == (0.3, 0.6)

@@ -1,0 +1,238 @@
+"""CLI: `selflow train`, `selflow agents`, `selflow predict`, `selflow eval next-event`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a micro-agent (a queued session, a pattern, or all activity)")
+    p.add_argument("--pattern", type=int, default=None, help="pattern id to specialise on")
+    p.add_argument("--workflow", default=None, help="train on events whose meta.workflow is this")
+    p.add_argument("--max-steps", type=int, default=None, help="cap the training steps")
+    p.set_defaults(func=run_train)
+
+    p = sub.add_parser("agents", help="rank the predictors: baselines and micro-agents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_agents)
+
+    p = sub.add_parser("predict", help="suggest the next actions now")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_predict)
+
+    p = sub.add_parser("eval", help="evaluate predictors offline")
+    esub = p.add_subparsers(dest="eval_what", metavar="WHAT", required=True)
+    e = esub.add_parser("next-event", help="train on the earlier part of a JSONL stream, score on the rest")
+    e.add_argument("--events", required=True, help="events in the JSON Lines interchange format")
+    e.add_argument("--split", type=float, default=0.8, help="fraction (by time) used for training")
+    e.add_argument("--max-steps", type=int, default=None)
+    e.add_argument("--max-positions", type=int, default=200, help="held-out positions scored")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=run_eval_next_event)
+
+
+def _fmt_s(s: float | None) -> str:
+    if s is None:
+        return "?"
+    s = int(s)
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def _print_progress(p) -> None:
+    val = f" val {p.val_loss:.3f}" if p.val_loss is not None else ""
+    print(
+        f"step {p.step}/{p.total_steps} loss {p.loss:.3f}{val} "
+        f"{p.tokens_per_s:.0f} tok/s ETA {_fmt_s(p.eta_s)}",
+        flush=True,
+    )
+
+
+def _pick_session(ctx, args) -> tuple[int | None, str]:
+    from selflow_qt.agents.runner import next_queued_session, queue_training
+    from selflow_qt.store.models import Pattern
+
+    if args.pattern is not None or args.workflow:
+        return queue_training(ctx, args.pattern, workflow=args.workflow), "as asked"
+    sid = next_queued_session(ctx.db)
+    if sid is not None:
+        return sid, "queued by the analysis"
+    patterns = list(Pattern.select())
+    if patterns:
+        best = max(patterns, key=lambda p: (p.confidence * p.event_count, p.last_seen))
+        return queue_training(ctx, best.id), f"best pattern #{best.id} {best.name!r}"
+    print(
+        "No analysis has run yet (run `selflow analyze` to find workflows); "
+        "training a general agent on all recent events."
+    )
+    return queue_training(ctx), "all recent events"
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from selflow_qt.agents.evaluation import Metrics, format_table
+    from selflow_qt.agents.runner import TrainingRunner, next_queued_session
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.models import TrainingSession
+
+    ctx = StoreContext.open(args.data_dir)
+    try:
+        sid, why = _pick_session(ctx, args)
+    except ValueError as exc:
+        print(f"selflow train: {exc}", file=sys.stderr)
+        return 2
+    row = TrainingSession.get_by_id(sid)
+    print(f"training session {sid} ({why}): {row.model_id}", flush=True)
+    outcome = TrainingRunner(ctx.data_dir).run(sid, on_progress=_print_progress, max_steps=args.max_steps)
+    if outcome.status != "completed":
+        print(f"training {outcome.status}: {outcome.error}", file=sys.stderr)
+        return 1
+    print(f"completed: {outcome.model_id} (final loss {outcome.final_loss:.3f})")
+    if outcome.metrics:
+        table = {k: Metrics(**v) for k, v in outcome.metrics.items()}
+        print(format_table(table, "offline evaluation on the latest 10% (by time):"))
+    left = next_queued_session(ctx.db)
+    if left is not None:
+        print("more sessions are queued; run `selflow train` again to train the next one")
+    return 0
+
+
+def agent_rankings(ctx) -> list[dict]:
+    """The rows of `selflow agents`: every bandit arm with its online and offline record."""
+    from selflow_qt.agents.bandit import Bandit
+    from selflow_qt.store.models import MicroAgent
+
+    bandit = Bandit.load(ctx.db, ctx.settings.bandit_policy, ctx.settings.exploration_rate)
+    agents = {a.model_id: a for a in MicroAgent.select()}
+    rows = []
+    for s in bandit.stats():
+        a = agents.get(s.arm_id)
+        off = {}
+        if a is not None:
+            try:
+                from selflow_qt.agents.adapters import read_metadata
+
+                off = read_metadata(a.model_path).get("metrics", {}).get(a.model_id, {})
+            except ValueError:
+                off = {}
+        rows.append(
+            {
+                "rank": s.rank,
+                "arm": s.arm_id,
+                "kind": s.kind,
+                "success_rate": s.success_rate,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
+                "latency_ms": s.mean_latency_ms,
+                "queries": s.attempts,
+                "offline_hit1": off.get("hit1"),
+                "offline_mrr": off.get("mrr"),
+                "specialization": a.specialization if a is not None else "",
+            }
+        )
+    return rows
+
+
+def run_agents(args: argparse.Namespace) -> int:
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.models import MicroAgent
+
+    ctx = StoreContext.open(args.data_dir)
+    rows = agent_rankings(ctx)
+    retired = MicroAgent.select().where(MicroAgent.is_active == False).count()  # noqa: E712
+    if args.json:
+        print(json.dumps({"policy": ctx.settings.bandit_policy, "arms": rows, "retired": retired}, indent=2))
+        return 0
+    print(f"bandit policy: {ctx.settings.bandit_policy} (exploration {ctx.settings.exploration_rate})")
+    print(
+        f"{'':2} {'#':>2} {'predictor':<30} {'kind':<8} {'success':>7} {'95% CI':>13} "
+        f"{'lat ms':>7} {'queries':>7} {'off hit@1':>9} {'off MRR':>7}"
+    )
+    for r in rows:
+        medal = MEDALS.get(r["rank"], "  ")
+        ci = f"{r['ci_low']:.2f}-{r['ci_high']:.2f}"
+        h1 = "" if r["offline_hit1"] is None else f"{r['offline_hit1']:.3f}"
+        mrr = "" if r["offline_mrr"] is None else f"{r['offline_mrr']:.3f}"
+        print(
+            f"{medal:2} {r['rank']:>2} {r['arm']:<30} {r['kind']:<8} {r['success_rate']:>7.2f} "
+            f"{ci:>13} {r['latency_ms']:>7.1f} {r['queries']:>7} {h1:>9} {mrr:>7}"
+        )
+    if retired:
+        print(f"({retired} retired agent(s) not shown; max_models = {ctx.settings.max_models})")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from selflow_qt.agents.serving import SuggestionService
+    from selflow_qt.store.context import resolve_data_dir
+
+    service = SuggestionService(resolve_data_dir(args.data_dir))
+    service.resolve_pending()
+    sugg = service.suggest(args.k)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(s) for s in sugg], indent=2, ensure_ascii=False))
+        return 0
+    if not sugg:
+        print("no suggestions yet: SelFlow has not seen any actions")
+        return 0
+    print(f"next actions (predictor: {sugg[0].predictor}):")
+    for i, s in enumerate(sugg, 1):
+        print(f"{i}. [{s.kind}] {s.text}  (score {s.score:.3f})")
+    return 0
+
+
+def run_eval_next_event(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from selflow_qt.agents.eval_stream import evaluate_stream, read_jsonl
+    from selflow_qt.agents.evaluation import format_table
+    from selflow_qt.core.settings import Settings, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        events = read_jsonl(Path(args.events))
+    except (OSError, ValueError) as exc:
+        print(f"selflow eval: {exc}", file=sys.stderr)
+        return 2
+
+    def on_message(msg: dict) -> None:
+        if msg.get("event") == "progress" and (msg["step"] % 10 == 0 or msg.get("val_loss")):
+            val = f" val {msg['val_loss']:.3f}" if msg.get("val_loss") is not None else ""
+            print(
+                f"step {msg['step']}/{msg['total_steps']} loss {msg['loss']:.3f}{val} "
+                f"{msg['tokens_per_s']:.0f} tok/s",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif msg.get("event") == "evaluating":
+            print(f"evaluating on {msg['positions']} held-out positions", file=sys.stderr, flush=True)
+
+    try:
+        metrics, result = evaluate_stream(
+            events,
+            data_dir,
+            Settings.load(data_dir),
+            split=args.split,
+            max_steps=args.max_steps,
+            max_positions=args.max_positions,
+            on_message=on_message,
+        )
+    except (ValueError, RuntimeError) as exc:
+        print(f"selflow eval: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        out = {
+            "events": len(events),
+            "split": args.split,
+            "training": result.get("training", {}),
+            "predictors": {k: m.to_dict() for k, m in metrics.items()},
+        }
+        print(json.dumps(out, indent=2))
+        return 0
+    print(format_table(metrics, f"next-event prediction on the last {1 - args.split:.0%} of {args.events}:"))
+    return 0

@@ -1,0 +1,89 @@
+"""`selflow eval next-event`: train an agent on the earlier part of any event stream (in the child
+process) and score every predictor on the rest, on the same positions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from selflow_qt.agents.actions import keyed
+from selflow_qt.agents.child_process import run_training_child
+from selflow_qt.agents.evaluation import Metrics
+from selflow_qt.core.event import Event, event_from_json
+
+
+def read_jsonl(path: Path) -> list[Event]:
+    """Events of an interchange file; a bad line raises ValueError naming the file and line."""
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: {exc}") from None
+    events.sort(key=lambda e: e.ts)
+    return events
+
+
+def evaluate_stream(
+    events: list[Event],
+    data_dir: Path,
+    settings,
+    *,
+    split: float = 0.8,
+    max_steps: int | None = None,
+    max_positions: int = 200,
+    on_message: Callable[[dict], None] | None = None,
+    keep_adapter: Path | None = None,
+) -> tuple[dict[str, Metrics], dict]:
+    """(metrics per predictor, the child's result); raises RuntimeError when training fails."""
+    from selflow_qt.agents.base_model import resolve_base_model
+
+    if not 0.0 < split < 1.0:
+        raise ValueError(f"--split must be between 0 and 1, got {split}")
+    stream = keyed(events)
+    if len(stream) < 30:
+        raise ValueError(f"only {len(stream)} predictable actions; at least 30 are needed")
+    split_ts = stream[int(len(stream) * split)][0].ts
+    spec = resolve_base_model(settings, data_dir)
+    work = Path(tempfile.mkdtemp(prefix="selflow-eval-"))
+    try:
+        events_path = work / "events.jsonl"
+        with open(events_path, "w", encoding="utf-8") as fh:
+            for ev in events:
+                fh.write(ev.to_json() + "\n")
+        config = {
+            "lora_r": settings.lora_r,
+            "lora_alpha": settings.lora_alpha,
+            "lora_dropout": settings.lora_dropout,
+            **(settings.extra.get("train_config") or {}),
+        }
+        if max_steps is not None:
+            config["max_steps"] = int(max_steps)
+        out_dir = keep_adapter or (work / "agent")
+        job = {
+            "model_id": "agent-eval",
+            "data_dir": str(data_dir),
+            "events_path": str(events_path),
+            "split_ts": split_ts,
+            "config": config,
+            "out_dir": str(out_dir),
+            "base_model": asdict(spec),
+            "eval_positions": max_positions,
+            "specialization": "eval",
+        }
+        (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        child = run_training_child(work / "job.json", on_message=on_message)
+        if not child.ok:
+            raise RuntimeError(f"training failed: {child.error()}")
+        result = child.result or {}
+        metrics = {name: Metrics(**m) for name, m in result["metrics"].items()}
+        return metrics, result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,65 @@
+"""The bandit: convergence in simulation (sublinear regret) and persistence across restarts."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from selflow_qt.agents.bandit import Bandit
+
+RATES = {"a": 0.2, "b": 0.35, "c": 0.6}
+
+
+def simulate(policy: str, steps: int = 4000, seed: int = 1) -> tuple[float, float, Bandit]:
+    bandit = Bandit([(a, "baseline") for a in RATES], policy, 0.1, seed=seed)
+    rng = random.Random(seed)
+    best = max(RATES.values())
+    regret = []
+    for _ in range(steps):
+        arm = bandit.select()
+        bandit.update(arm, rng.random() < RATES[arm], 1.0)
+        regret.append(best - RATES[arm])
+    half = steps // 2
+    return sum(regret[:half]), sum(regret[half:]), bandit
+
+
+@pytest.mark.parametrize("policy", ["thompson", "ucb1"])
+def test_regret_grows_sublinearly(policy):
+    first, second, bandit = simulate(policy)
+    assert second < 0.6 * first, (first, second)
+    assert bandit.best_arm() == "c"
+
+
+def test_epsilon_greedy_settles_on_the_best_arm_and_explores_about_epsilon():
+    first, second, bandit = simulate("epsilon_greedy")
+    assert bandit.best_arm() == "c"
+    assert second <= first
+    assert max(bandit.arms.values(), key=lambda a: a.attempts).arm_id == "c"
+    assert 0.03 < bandit.exploration_share() < 0.15
+
+
+def test_stats_rank_and_interval():
+    bandit = Bandit([("x", "baseline"), ("y", "agent")], "thompson", seed=0)
+    for i in range(50):
+        bandit.update("x", i % 5 == 0)
+        bandit.update("y", i % 2 == 0)
+    stats = {s.arm_id: s for s in bandit.stats()}
+    assert stats["y"].rank == 1 and stats["x"].rank == 2
+    assert stats["y"].ci_low < 0.5 < stats["y"].ci_high
+    assert stats["x"].ci_high < stats["y"].ci_high
+
+
+def test_counts_persist_across_restarts(store):
+    b = Bandit.load(store.db, "ucb1", 0.1)
+    assert {"most-frequent", "most-recent", "markov-1", "markov-2"} <= set(b.arms)
+    b.update("markov-1", True, 2.0)
+    b.update("markov-1", False, 4.0)
+    again = Bandit.load(store.db, "ucb1", 0.1)
+    arm = again.arms["markov-1"]
+    assert (arm.successes, arm.attempts, arm.total_latency_ms) == (1, 2, 6.0)
+
+
+def test_unknown_policy_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown bandit policy"):
+        Bandit([("a", "baseline")], "softmax")

