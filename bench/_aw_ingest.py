@@ -1,6 +1,6 @@
 """The aw-core half of bench/ingest.py; runs in bench/.venv-aw (aw-core pins platformdirs==3.10).
 
-Prints one JSON line per method: {"method", "events", "seconds"}.
+Prints one JSON line per method: {"method", "events", "seconds", "cpu"}.
 """
 
 from __future__ import annotations
@@ -33,23 +33,23 @@ def aw_events(n: int) -> list[Event]:
     return out
 
 
-def run(events: list[Event], atomic: bool) -> float:
+def run(events: list[Event], atomic: bool) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         storage = PeeweeStorage(filepath=os.path.join(tmp, "aw.db"))
         storage.create_bucket(
             "bench", "test", "bench", "host", datetime.now(timezone.utc).isoformat()
         )
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if atomic:
             with storage.db.atomic():
                 storage.insert_many("bench", events)
         else:
             storage.insert_many("bench", events)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         count = storage.db.execute_sql("SELECT count(*) FROM eventmodel").fetchone()[0]
         assert count == len(events), count
         storage.db.close()
-        return seconds
+        return seconds, cpu
 
 
 if __name__ == "__main__":
@@ -57,6 +57,6 @@ if __name__ == "__main__":
     events = aw_events(n)
     for atomic in (False, True):
         label = "aw-core PeeweeStorage.insert_many" + (" in one transaction" if atomic else "")
-        print(
-            json.dumps({"method": label, "events": n, "seconds": run(events, atomic)}), flush=True
-        )
+        seconds, cpu = run(events, atomic)
+        row = {"method": label, "events": n, "seconds": seconds, "cpu": cpu}
+        print(json.dumps(row), flush=True)

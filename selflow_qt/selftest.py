@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 DEMO_DAYS = 2
 DEMO_SEED = 0
+DEMO_EVENTS_PER_DAY = 600  # small: the held-out part the new agent is scored on stays short
 TRAINING_STEPS = 3
 # module -> distribution: imported, then its version read from the metadata the bundle carries
 HEAVY_LIBRARIES = {
@@ -97,7 +98,9 @@ def step_demo_import(run: SelfTestRun) -> str:
 
     source = StoreContext.open(run.data_dir / "demo-source")
     try:
-        written = write_demo(source, days=DEMO_DAYS, seed=DEMO_SEED)
+        written = write_demo(
+            source, days=DEMO_DAYS, seed=DEMO_SEED, events_per_day=DEMO_EVENTS_PER_DAY
+        )
         export = run.data_dir / "demo.jsonl"
         exported = export_to(source.db, export)
     finally:

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta, timezone
 
 from selflow_qt.core.event import Event
 
-_HOME = re.compile(r"(?:/home/[^/\s]+|/Users/[^/\s]+|/root|[A-Za-z]:\\Users\\[^\\\s]+)(?=/|\\|\s|$)")
+_HOME = re.compile(
+    r"(?:/home/[^/\s]+|/Users/[^/\s]+|/root|[A-Za-z]:\\Users\\[^\\\s]+)(?=/|\\|\s|$)"
+)
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 MAX_CMD_WORDS = 8

@@ -89,7 +89,9 @@ class Bandit:
             arms = [(b, "baseline") for b in BASELINE_IDS]
             arms += [(a.model_id, "agent") for a in active_agents()]
         bandit = cls(arms, policy, epsilon, seed=seed, persist=True)
-        stored = {r.arm_id: r for r in BanditArm.select().where(BanditArm.arm_id.in_(list(bandit.arms)))}
+        stored = {
+            r.arm_id: r for r in BanditArm.select().where(BanditArm.arm_id.in_(list(bandit.arms)))
+        }
         for arm in bandit.arms.values():
             row = stored.get(arm.arm_id)
             if row is None:
@@ -141,7 +143,9 @@ class Bandit:
     def update(self, arm_id: str, success: bool, latency_ms: float = 0.0) -> None:
         arm = self.arms.get(arm_id)
         if arm is None:
-            arm = self.arms[arm_id] = _Arm(arm_id, "agent" if arm_id.startswith("agent") else "baseline")
+            arm = self.arms[arm_id] = _Arm(
+                arm_id, "agent" if arm_id.startswith("agent") else "baseline"
+            )
         arm.attempts += 1
         arm.successes += int(bool(success))
         arm.total_latency_ms += float(latency_ms)

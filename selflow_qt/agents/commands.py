@@ -10,7 +10,9 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a micro-agent (a queued session, a pattern, or all activity)")
+    p = sub.add_parser(
+        "train", help="train a micro-agent (a queued session, a pattern, or all activity)"
+    )
     p.add_argument("--pattern", type=int, default=None, help="pattern id to specialise on")
     p.add_argument("--workflow", default=None, help="train on events whose meta.workflow is this")
     p.add_argument("--max-steps", type=int, default=None, help="cap the training steps")
@@ -27,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("eval", help="evaluate predictors offline")
     esub = p.add_subparsers(dest="eval_what", metavar="WHAT", required=True)
-    e = esub.add_parser("next-event", help="train on the earlier part of a JSONL stream, score on the rest")
+    e = esub.add_parser(
+        "next-event", help="train on the earlier part of a JSONL stream, score on the rest"
+    )
     e.add_argument("--events", required=True, help="events in the JSON Lines interchange format")
     e.add_argument("--split", type=float, default=0.8, help="fraction (by time) used for training")
     e.add_argument("--max-steps", type=int, default=None)
@@ -86,7 +90,9 @@ def run_train(args: argparse.Namespace) -> int:
         return 2
     row = TrainingSession.get_by_id(sid)
     print(f"training session {sid} ({why}): {row.model_id}", flush=True)
-    outcome = TrainingRunner(ctx.data_dir).run(sid, on_progress=_print_progress, max_steps=args.max_steps)
+    outcome = TrainingRunner(ctx.data_dir).run(
+        sid, on_progress=_print_progress, max_steps=args.max_steps
+    )
     if outcome.status != "completed":
         print(f"training {outcome.status}: {outcome.error}", file=sys.stderr)
         return 1
@@ -101,26 +107,39 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def agent_rankings(ctx) -> list[dict]:
-    """The rows of `selflow agents`: every bandit arm with its online and offline record."""
+    """The rows of `selflow agents`: every bandit arm with its online and offline record.
+
+    Online: the bandit's resolved suggestions. Offline: hit@1/MRR on held-out data; baselines show
+    their scores on the newest active agent's held-out positions (the same positions).
+    """
+    from selflow_qt.agents.adapters import read_metadata
     from selflow_qt.agents.bandit import Bandit
     from selflow_qt.store.models import MicroAgent
 
     bandit = Bandit.load(ctx.db, ctx.settings.bandit_policy, ctx.settings.exploration_rate)
     agents = {a.model_id: a for a in MicroAgent.select()}
+    offline: dict[str, dict] = {}
+    newest = sorted((a for a in agents.values() if a.is_active), key=lambda a: a.created_at)
+    for a in newest:  # newer agents overwrite the baselines' offline scores
+        try:
+            metrics = read_metadata(a.model_path).get("metrics", {})
+        except ValueError:
+            continue
+        for name, m in metrics.items():
+            if name == a.model_id or name not in agents:
+                offline[name] = m
     rows = []
     for s in bandit.stats():
         a = agents.get(s.arm_id)
-        off = {}
+        off = offline.get(s.arm_id, {})
         if a is not None:
             try:
-                from selflow_qt.agents.adapters import read_metadata
-
                 off = read_metadata(a.model_path).get("metrics", {}).get(a.model_id, {})
             except ValueError:
                 off = {}
         rows.append(
             {
-                "rank": s.rank,
+                "rank": 0,
                 "arm": s.arm_id,
                 "kind": s.kind,
                 "success_rate": s.success_rate,
@@ -128,11 +147,22 @@ def agent_rankings(ctx) -> list[dict]:
                 "ci_high": s.ci_high,
                 "latency_ms": s.mean_latency_ms,
                 "queries": s.attempts,
+                "successes": s.successes,
                 "offline_hit1": off.get("hit1"),
                 "offline_mrr": off.get("mrr"),
                 "specialization": a.specialization if a is not None else "",
             }
         )
+    # Online record first (posterior mean), then offline MRR breaks ties (e.g. before any query).
+    rows.sort(
+        key=lambda r: (
+            -(r["successes"] + 1) / (r["queries"] + 2),
+            -(r["offline_mrr"] or 0.0),
+            r["arm"],
+        )
+    )
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
     return rows
 
 
@@ -144,9 +174,15 @@ def run_agents(args: argparse.Namespace) -> int:
     rows = agent_rankings(ctx)
     retired = MicroAgent.select().where(MicroAgent.is_active == False).count()  # noqa: E712
     if args.json:
-        print(json.dumps({"policy": ctx.settings.bandit_policy, "arms": rows, "retired": retired}, indent=2))
+        print(
+            json.dumps(
+                {"policy": ctx.settings.bandit_policy, "arms": rows, "retired": retired}, indent=2
+            )
+        )
         return 0
-    print(f"bandit policy: {ctx.settings.bandit_policy} (exploration {ctx.settings.exploration_rate})")
+    print(
+        f"bandit policy: {ctx.settings.bandit_policy} (exploration {ctx.settings.exploration_rate})"
+    )
     print(
         f"{'':2} {'#':>2} {'predictor':<30} {'kind':<8} {'success':>7} {'95% CI':>13} "
         f"{'lat ms':>7} {'queries':>7} {'off hit@1':>9} {'off MRR':>7}"
@@ -210,7 +246,9 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
                 flush=True,
             )
         elif msg.get("event") == "evaluating":
-            print(f"evaluating on {msg['positions']} held-out positions", file=sys.stderr, flush=True)
+            print(
+                f"evaluating on {msg['positions']} held-out positions", file=sys.stderr, flush=True
+            )
 
     try:
         metrics, result = evaluate_stream(
@@ -234,5 +272,9 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
-    print(format_table(metrics, f"next-event prediction on the last {1 - args.split:.0%} of {args.events}:"))
+    print(
+        format_table(
+            metrics, f"next-event prediction on the last {1 - args.split:.0%} of {args.events}:"
+        )
+    )
     return 0

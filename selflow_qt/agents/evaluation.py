@@ -93,7 +93,9 @@ def format_table(metrics: dict[str, Metrics], title: str = "") -> str:
     """A plain-text table, best MRR first."""
     rows = sorted(metrics.items(), key=lambda kv: -kv[1].mrr)
     lines = [title] if title else []
-    lines.append(f"{'predictor':<34} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
+    lines.append(
+        f"{'predictor':<34} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}"
+    )
     for name, m in rows:
         lines.append(
             f"{name:<34} {m.hit1:>6.3f} {m.hit5:>6.3f} {m.mrr:>6.3f} {m.p50_ms:>8.2f} {m.p95_ms:>8.2f} {m.n:>5}"

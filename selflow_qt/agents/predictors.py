@@ -81,7 +81,10 @@ class BaselinePredictor:
         out: list[Candidate] = []
         examples = {key: ev for ev, key in context}
         # Lower tiers (backoff) score below every candidate of a higher tier.
-        tiers = [self._ranked(context), [(key, p) for key, p in self.counts.ranked(self.counts.freq)]]
+        tiers = [
+            self._ranked(context),
+            [(key, p) for key, p in self.counts.ranked(self.counts.freq)],
+        ]
         for tier, ranked in enumerate(tiers):
             for key, p in ranked:
                 if key in seen:
@@ -140,7 +143,10 @@ class Markov2(BaselinePredictor):
         out = []
         if len(context) >= 2:
             pair = (context[-2][1], context[-1][1])
-            out = [(key, 1.0 + p) for key, p in self.counts.ranked(self.counts.succ2.get(pair, Counter()))]
+            out = [
+                (key, 1.0 + p)
+                for key, p in self.counts.ranked(self.counts.succ2.get(pair, Counter()))
+            ]
         seen = {key for key, _ in out}
         for key, p in self.counts.ranked(self.counts.succ1.get(context[-1][1], Counter())):
             if key not in seen:

@@ -8,9 +8,7 @@ from pathlib import Path
 from selflow_qt.store.models import MicroAgent, Notification
 
 
-def record_agent(
-    model_id: str, folder: Path, metadata: dict, specialization: str
-) -> MicroAgent:
+def record_agent(model_id: str, folder: Path, metadata: dict, specialization: str) -> MicroAgent:
     """Insert (or replace) the agent row; offline MRR is its performance score."""
     own = metadata.get("metrics", {}).get(model_id, {})
     fields = dict(

@@ -140,10 +140,14 @@ class TrainingRunner:
         out_dir = agents_dir(self.data_dir) / model_id
         self._set(session_id, status="training", started_at=time.time(), completed_at=None)
         try:
-            job = self._prepare(db, settings, session_id, model_id, meta, job_dir, out_dir, max_steps)
+            job = self._prepare(
+                db, settings, session_id, model_id, meta, job_dir, out_dir, max_steps
+            )
         except Exception as exc:  # bad data or no base model: a failed session, not a crash
             return self._finish_failed(session_id, model_id, str(exc), out_dir, job_dir)
-        return self._supervise(session_id, model_id, meta, job, job_dir, out_dir, on_progress, should_stop, settings)
+        return self._supervise(
+            session_id, model_id, meta, job, job_dir, out_dir, on_progress, should_stop, settings
+        )
 
     def _prepare(self, db, settings, session_id, model_id, meta, job_dir, out_dir, max_steps):
         from selflow_qt.agents.base_model import resolve_base_model
@@ -192,7 +196,9 @@ class TrainingRunner:
         )
         return job
 
-    def _supervise(self, session_id, model_id, meta, job, job_dir, out_dir, on_progress, should_stop, settings):
+    def _supervise(
+        self, session_id, model_id, meta, job, job_dir, out_dir, on_progress, should_stop, settings
+    ):
         def on_message(msg: dict) -> None:
             if msg.get("event") == "progress" and on_progress is not None:
                 fields = {k: msg.get(k) for k in TrainingProgress.__dataclass_fields__}
@@ -217,16 +223,27 @@ class TrainingRunner:
             )
         if not child.ok:
             return self._finish_failed(
-                session_id, model_id, child.error(), out_dir, job_dir, "failed", child.last_loss, child.stderr_tail
+                session_id,
+                model_id,
+                child.error(),
+                out_dir,
+                job_dir,
+                "failed",
+                child.last_loss,
+                child.stderr_tail,
             )
-        return self._finish_completed(session_id, model_id, meta, child.result, out_dir, job_dir, settings)
+        return self._finish_completed(
+            session_id, model_id, meta, child.result, out_dir, job_dir, settings
+        )
 
     def cancel(self) -> None:
         """Stop the running child (SIGTERM; it stops between steps and saves nothing)."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
 
-    def _finish_failed(self, session_id, model_id, error, out_dir, job_dir, status="failed", loss=None, tail=""):
+    def _finish_failed(
+        self, session_id, model_id, error, out_dir, job_dir, status="failed", loss=None, tail=""
+    ):
         from selflow_qt.store.models import MicroAgent
 
         # A partial adapter must never become active.
@@ -264,7 +281,9 @@ class TrainingRunner:
         )
         own = metrics.get(model_id, {})
         best_base = max(
-            (m for n, m in metrics.items() if n != model_id), key=lambda m: m.get("mrr", 0), default={}
+            (m for n, m in metrics.items() if n != model_id),
+            key=lambda m: m.get("mrr", 0),
+            default={},
         )
         registry.notify(
             "training",
@@ -274,4 +293,6 @@ class TrainingRunner:
             {"session_id": session_id, "model_id": model_id, "status": "completed"},
         )
         shutil.rmtree(job_dir, ignore_errors=True)
-        return TrainingOutcome(session_id, "completed", model_id, training.get("final_loss"), None, metrics)
+        return TrainingOutcome(
+            session_id, "completed", model_id, training.get("final_loss"), None, metrics
+        )

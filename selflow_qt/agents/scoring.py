@@ -44,7 +44,7 @@ def score_keys(model, tok, prompt: str, keys: list[str], bf16: bool = False) -> 
         logp = torch.log_softmax(head(hidden[:, :-1][nxt.to(device)]).float(), -1)
         tok_lp = logp.gather(1, cand[:, 1:][nxt].to(device)[:, None])[:, 0].cpu()
     scores, pos = [], 0
-    for i, t in enumerate(t_ids):
+    for t in t_ids:
         m = len(t) - 1
         scores.append(float(first[t[0]]) + float(tok_lp[pos : pos + m].sum()))
         pos += m

@@ -59,7 +59,9 @@ def _to_suggestion(c: Candidate, arm: str, interaction_id: int) -> Suggestion:
 class SuggestionService:
     """Suggests, logs and resolves next actions for one data folder."""
 
-    def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time, seed: int | None = None):
+    def __init__(
+        self, data_dir: Path, *, clock: Callable[[], float] = time.time, seed: int | None = None
+    ):
         self.data_dir = Path(data_dir)
         self.db = open_database(self.data_dir)
         self.settings = Settings.load(self.data_dir)
@@ -146,7 +148,8 @@ class SuggestionService:
         pending = list(
             UserInteraction.select()
             .where(
-                (UserInteraction.interaction_type == "suggestion") & UserInteraction.success.is_null()
+                (UserInteraction.interaction_type == "suggestion")
+                & UserInteraction.success.is_null()
             )
             .order_by(UserInteraction.id)
         )

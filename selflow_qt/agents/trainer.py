@@ -206,7 +206,9 @@ def train_adapter(
         losses.append(float(loss))
         report_val = None
         if step % config.eval_every == 0 or step == total:
-            val_loss = report_val = _val_loss(pmodel, va, pad_id, config.batch_size * 2, device, bf16)
+            val_loss = report_val = _val_loss(
+                pmodel, va, pad_id, config.batch_size * 2, device, bf16
+            )
         if progress is not None:
             elapsed = time.perf_counter() - start
             progress(

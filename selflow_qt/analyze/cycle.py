@@ -49,6 +49,7 @@ class CycleResult:
     unstable: list[dict[str, Any]] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)
     reduction: str = ""
+    cpu_children_s: float = 0.0  # CPU seconds of the clusterer and 2-D view child processes
     # per-event arrays (time order), for callers that score or plot the run
     event_ids: np.ndarray | None = None
     labels: dict[str, np.ndarray] = field(default_factory=dict)
@@ -195,131 +196,145 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
     if settings.analysis_umap in ("scatter", "cluster") and umap_available():
         # the 2-D view does not change the clusters: compute it while the clusterers run
         scatter_job = BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED)
-    step("cluster", 0.3)
-    done = [0]
-
-    def on_done(_run) -> None:
-        done[0] += 1
-        step(f"cluster:{_run.name}", 0.3 + 0.4 * done[0] / max(len(names), 1))
-
     try:
+        step("cluster", 0.3)
+        done = [0]
+
+        def on_done(_run) -> None:
+            done[0] += 1
+            step(f"cluster:{_run.name}", 0.3 + 0.4 * done[0] / max(len(names), 1))
+
         runs = _cluster(red, names, settings, should_stop, on_done)
-    except BaseException:
-        if scatter_job is not None:
-            scatter_job.cancel()
-        raise
-    timed("cluster")
-    algos: dict[str, AlgorithmSummary] = {}
-    land_labels: dict[str, np.ndarray] = {}
-    full_labels: dict[str, np.ndarray] = {}
-    for name, r in runs.items():
-        if r.result is None:
-            algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
-            log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
-            continue
-        lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
-        land_labels[name], full_labels[name] = r.result.labels, lab
-        algos[name] = AlgorithmSummary(
-            clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
-            silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
-            runtime_s=round(r.runtime_s, 3),
-            params=r.result.params,
+        timed("cluster")
+        algos: dict[str, AlgorithmSummary] = {}
+        land_labels: dict[str, np.ndarray] = {}
+        full_labels: dict[str, np.ndarray] = {}
+        for name, r in runs.items():
+            if r.result is None:
+                algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
+                log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
+                continue
+            lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
+            land_labels[name], full_labels[name] = r.result.labels, lab
+            algos[name] = AlgorithmSummary(
+                clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
+                silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
+                runtime_s=round(r.runtime_s, 3),
+                params=r.result.params,
+            )
+        if not land_labels:
+            raise RuntimeError(
+                "every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items())
+            )
+        timed("propagate")
+        step("consensus", 0.75)
+        agree = agreement(full_labels)
+        cons = build_consensus(
+            land_labels,
+            full_labels,
+            red.knn_idx,
+            red.knn_w,
+            min_support=settings.analysis_min_support,
         )
-    if not land_labels:
-        raise RuntimeError(
-            "every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items())
+        timed("consensus")
+        step("semantics", 0.85)
+        profiles = describe_clusters(
+            table,
+            fs,
+            cons.labels,
+            cons.confidence,
+            support=cons.support,
+            n_algorithms=len(land_labels),
         )
-    timed("propagate")
-    step("consensus", 0.75)
-    agree = agreement(full_labels)
-    cons = build_consensus(
-        land_labels, full_labels, red.knn_idx, red.knn_w, min_support=settings.analysis_min_support
-    )
-    timed("consensus")
-    step("semantics", 0.85)
-    profiles = describe_clusters(
-        table, fs, cons.labels, cons.confidence, support=cons.support, n_algorithms=len(land_labels)
-    )
-    stable = [profiles[c] for c in cons.stable if c in profiles]
-    unstable = [
-        {
-            "label": p.label,
-            "name": p.name,
-            "event_count": p.event_count,
-            "support": len(p.supporters),
-        }
-        for c, p in profiles.items()
-        if c not in cons.stable
-    ]
-    timed("semantics")
-    step("patterns", 0.9)
-    patterns = save_patterns(ctx.db, stable, run_id=run.id, method="consensus")
-    decisions = decide_and_queue(
-        ctx.db,
-        table,
-        cons.labels,
-        fs,
-        patterns,
-        min_sequences=settings.specialize_min_sequences,
-        max_models=settings.max_models,
-    )
-    timed("patterns")
-    step("store", 0.95)
-    xy, projection = red.xy, red.method
-    if scatter_job is not None:
-        xy_l, err = scatter_job.result(settings.analysis_algorithm_timeout_s)
-        if xy_l is not None:
-            xy, projection = place(xy_l, red.knn_idx, red.knn_w, red.landmarks), "umap"
-        else:
-            log.warning("2-D UMAP failed (%s); the scatter uses PCA", err)
-    timed("scatter")
-    _store_assignments(ctx.db, run.id, table.ids, cons.labels, cons.confidence, xy, full_labels)
-    run.status = "completed"
-    run.completed_at = time.time()
-    run.consensus_score = round(cons.score, 4)
-    timed("store")
-    run.metrics = {
-        "algorithms": {
-            n: {
-                "clusters": a.clusters,
-                "silhouette": a.silhouette,
-                "runtime_s": a.runtime_s,
-                "params": json.loads(json.dumps(a.params, default=str)),
-                "error": a.error,
+        stable = [profiles[c] for c in cons.stable if c in profiles]
+        unstable = [
+            {
+                "label": p.label,
+                "name": p.name,
+                "event_count": p.event_count,
+                "support": len(p.supporters),
             }
-            for n, a in algos.items()
-        },
-        "agreement": agree.as_dict(),
-        "stages": stages,
-        "reduction": red.method,
-        "projection": projection,
-        "landmarks": int(len(red.landmarks)),
-        "consensus": {
-            "method": "evidence accumulation (co-association, average link, cut 0.5)",
-            "per_algorithm_ari": {k: round(v, 4) for k, v in cons.per_algorithm_ari.items()},
-            "min_support": cons.min_support,
-            "clusters": {str(c): s for c, s in cons.support.items()},
-        },
-        "patterns": [p.pattern_id for p in patterns],
-        "unstable": unstable,
-    }
-    run.save()
-    reset_buffer(ctx.db)
-    step("done", 1.0)
-    return CycleResult(
-        run_id=run.id,
-        n_events=len(table),
-        algorithms=algos,
-        agreement=agree,
-        consensus_score=cons.score,
-        patterns=patterns,
-        queued_sessions=[d.session_id for d in decisions if d.session_id is not None],
-        decisions=decisions,
-        unstable=unstable,
-        stages=stages,
-        reduction=red.method,
-        event_ids=table.ids,
-        labels=full_labels,
-        consensus_labels=cons.labels,
-        truth=table.workflow,
-    )
+            for c, p in profiles.items()
+            if c not in cons.stable
+        ]
+        timed("semantics")
+        step("patterns", 0.9)
+        patterns = save_patterns(ctx.db, stable, run_id=run.id, method="consensus")
+        decisions = decide_and_queue(
+            ctx.db,
+            table,
+            cons.labels,
+            fs,
+            patterns,
+            min_sequences=settings.specialize_min_sequences,
+            max_models=settings.max_models,
+        )
+        timed("patterns")
+        step("store", 0.95)
+        xy, projection = red.xy, red.method
+        if scatter_job is not None:
+            xy_l, err = scatter_job.result(settings.analysis_algorithm_timeout_s)
+            if xy_l is not None:
+                xy, projection = place(xy_l, red.knn_idx, red.knn_w, red.landmarks), "umap"
+            else:
+                log.warning("2-D UMAP failed (%s); the scatter uses PCA", err)
+        timed("scatter")
+        _store_assignments(ctx.db, run.id, table.ids, cons.labels, cons.confidence, xy, full_labels)
+        run.status = "completed"
+        run.completed_at = time.time()
+        run.consensus_score = round(cons.score, 4)
+        timed("store")
+        run.metrics = {
+            "algorithms": {
+                n: {
+                    "clusters": a.clusters,
+                    "silhouette": a.silhouette,
+                    "runtime_s": a.runtime_s,
+                    "params": json.loads(json.dumps(a.params, default=str)),
+                    "error": a.error,
+                }
+                for n, a in algos.items()
+            },
+            "agreement": agree.as_dict(),
+            "stages": stages,
+            "reduction": red.method,
+            "projection": projection,
+            "scatter_cpu_s": round(scatter_job.cpu_s, 3) if scatter_job is not None else 0.0,
+            "landmarks": int(len(red.landmarks)),
+            "consensus": {
+                "method": "evidence accumulation (co-association, average link, cut 0.5)",
+                "per_algorithm_ari": {k: round(v, 4) for k, v in cons.per_algorithm_ari.items()},
+                "min_support": cons.min_support,
+                "clusters": {str(c): s for c, s in cons.support.items()},
+            },
+            "patterns": [p.pattern_id for p in patterns],
+            "unstable": unstable,
+        }
+        run.save()
+        reset_buffer(ctx.db)
+        step("done", 1.0)
+        return CycleResult(
+            run_id=run.id,
+            n_events=len(table),
+            algorithms=algos,
+            agreement=agree,
+            consensus_score=cons.score,
+            patterns=patterns,
+            queued_sessions=[d.session_id for d in decisions if d.session_id is not None],
+            decisions=decisions,
+            unstable=unstable,
+            stages=stages,
+            reduction=red.method,
+            cpu_children_s=round(
+                sum(float(a.params.get("cpu_s", 0.0)) for a in algos.values())
+                + (scatter_job.cpu_s if scatter_job is not None else 0.0),
+                3,
+            ),
+            event_ids=table.ids,
+            labels=full_labels,
+            consensus_labels=cons.labels,
+            truth=table.workflow,
+        )
+    finally:
+        if scatter_job is not None:
+            scatter_job.cancel()  # no-op when it has finished

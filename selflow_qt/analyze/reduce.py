@@ -50,7 +50,7 @@ def _umap(space: np.ndarray, n_components: int, knn: tuple, seed: int) -> np.nda
             min_dist=0.0 if n_components > 2 else 0.1,
             random_state=seed,
             precomputed_knn=knn,
-            n_epochs=200,
+            n_epochs=200 if n_components > 2 else 120,
             init="spectral",
         )
         return model.fit_transform(space).astype(np.float32)

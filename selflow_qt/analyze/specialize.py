@@ -34,7 +34,9 @@ class Decision:
     session_id: int | None = None
 
 
-def action_token(source: str, action: str, path: str | None, app: str | None, cmd: str | None) -> str:
+def action_token(
+    source: str, action: str, path: str | None, app: str | None, cmd: str | None
+) -> str:
     """A coarse next-action symbol: source/action plus the command verb, extension or app."""
     key = ""
     if cmd:
@@ -53,7 +55,10 @@ def event_action_tokens(t: EventTable, fs: FeatureSet) -> np.ndarray:
     order = np.arange(len(fs.inverse))[::-1]
     first[fs.inverse[order]] = order  # an event of each signature
     sig = np.array(
-        [action_token(t.source[i], t.action[i], t.path[i], t.app[i], t.cmd[i]) for i in first.tolist()],
+        [
+            action_token(t.source[i], t.action[i], t.path[i], t.app[i], t.cmd[i])
+            for i in first.tolist()
+        ],
         dtype=object,
     )
     return sig[fs.inverse]

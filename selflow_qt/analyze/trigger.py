@@ -9,7 +9,8 @@ Criteria (all must pass; each threshold is a setting):
 - ``pilot``: on a sample of at most ``PILOT_SAMPLE`` buffer events, features + k-means for
   k in 2..8; the best silhouette >= ``trigger_min_silhouette``.
 The diversity and pilot checks read the newest events of the buffer (at most ``PILOT_SAMPLE``);
-the pilot's result is cached per buffer size, so calling this every minute is cheap.
+the pilot's result is reused until the buffer grows by 5% of the budget, so calling this every
+minute is cheap.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from selflow_qt.store.state import buffer_fill, kv_get, kv_set
 
 PILOT_SAMPLE = 2000
 PILOT_KEY = "trigger_pilot"
+PILOT_REFRESH = 0.05  # re-run the pilot when the buffer has grown by this share of the budget
 
 
 @dataclass
@@ -145,14 +147,17 @@ def evaluate_trigger(ctx) -> TriggerReport:
     cache = kv_get(ctx.db, PILOT_KEY) or {}
     if table is None or len(table) < 20:
         sil, k = 0.0, 0
-    elif cache.get("events") == fill.events and cache.get("bytes") == fill.bytes:
+    elif (
+        cache.get("cycle_started") == fill.cycle_started
+        and 0 <= fill.bytes - int(cache.get("bytes", -1)) < PILOT_REFRESH * s.budget_bytes
+    ):  # the buffer grew by less than 5% of the budget since the last pilot: reuse it
         sil, k = float(cache["silhouette"]), int(cache["k"])
     else:
         sil, k = pilot_silhouette(table)
         kv_set(
             ctx.db,
             PILOT_KEY,
-            {"events": fill.events, "bytes": fill.bytes, "silhouette": sil, "k": k},
+            {"cycle_started": fill.cycle_started, "bytes": fill.bytes, "silhouette": sil, "k": k},
         )
     crit.append(
         Criterion(

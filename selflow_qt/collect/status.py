@@ -169,5 +169,7 @@ def format_status(report: dict[str, Any]) -> str:
     known = {"data_dir", "database", "events", "buffer", "collectors"}
     for key, value in report.items():
         if key not in known:
+            if isinstance(value, dict) and "summary" in value:  # e.g. the analysis trigger
+                value = value["summary"]
             lines.append(f"{key:<12} {value}")
     return "\n".join(lines)

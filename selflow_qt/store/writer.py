@@ -47,6 +47,7 @@ def _make_meta_encoder() -> Callable[[dict], str]:
 
     json.dumps (and JSONEncoder.encode) build a new C encoder on every call, which costs more
     than encoding a small dict; the writer encodes one per event, so it keeps one C encoder.
+    It has no circular-reference bookkeeping: a meta that contains itself raises RecursionError.
     """
     slow = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     try:
@@ -54,18 +55,13 @@ def _make_meta_encoder() -> Callable[[dict], str]:
 
         if c_make_encoder is None:
             return slow
-        markers: dict = {}  # circular-reference guard, shared by every call
         enc = c_make_encoder(
-            markers, _unserializable, encode_basestring, None, ":", ",", False, False, True
+            None, _unserializable, encode_basestring, None, ":", ",", False, False, True
         )
         join = "".join
 
         def encode(obj: dict) -> str:
-            try:
-                return join(enc(obj, 0))
-            except BaseException:
-                markers.clear()  # a failed call can leave its markers behind
-                raise
+            return join(enc(obj, 0))
 
         probe = {"a": [1, 2.5, None, True, "é", {"b": float("inf")}]}
         return encode if encode(probe) == slow(probe) else slow
@@ -76,35 +72,31 @@ def _make_meta_encoder() -> Callable[[dict], str]:
 _encode_meta = _make_meta_encoder()
 
 
-def event_row(ev: Event) -> tuple:
+def event_row(ev: Event, _encode=_encode_meta, _clean=_clean) -> tuple:
     """The INSERT_SQL parameters of one event; the last one is its size in bytes (the budget's)."""
     meta = ev.meta
-    meta = _encode_meta(meta) if meta else "{}"
+    meta = _encode(meta) if meta else "{}"
     if not meta.isascii():
         meta = _clean(meta)
-    size = 96 + len(ev.source) + len(ev.action) + len(meta)
     # The common case (ASCII text) costs one isascii() per field and no function call.
-    path = ev.path
+    path, dest, app, cmd, cwd = ev.path, ev.dest, ev.app, ev.cmd, ev.cwd
+    size = 96 + len(ev.source) + len(ev.action) + len(meta)
     if path is not None:
         if not path.isascii():
             path = _clean(path)
         size += len(path)
-    dest = ev.dest
     if dest is not None:
         if not dest.isascii():
             dest = _clean(dest)
         size += len(dest)
-    app = ev.app
     if app is not None:
         if not app.isascii():
             app = _clean(app)
         size += len(app)
-    cmd = ev.cmd
     if cmd is not None:
         if not cmd.isascii():
             cmd = _clean(cmd)
         size += len(cmd)
-    cwd = ev.cwd
     if cwd is not None:
         if not cwd.isascii():
             cwd = _clean(cwd)
@@ -291,18 +283,16 @@ class EventWriter:
         stopping = False
         while not stopping:
             batch: list[tuple] = []
-            modify_index: dict[str, int] = {}
+            modified: list[str] = []  # paths of the batch's modify rows
             waiters: list[_FlushRequest] = []
             deadline = time.monotonic() + self.flush_interval
             while True:
                 while buf and len(batch) < self.batch_max:
                     item = buf.popleft()
                     if item.__class__ is tuple:
-                        # Fast path: only a modify, or a row after one, needs coalescing care.
-                        if modify_index or item[_ACTION] == "modify":
-                            self._add(batch, modify_index, item)
-                        else:
-                            batch.append(item)
+                        if item[_ACTION] == "modify":
+                            modified.append(item[_PATH])
+                        batch.append(item)
                         continue
                     if item.__class__ is _FlushRequest:
                         waiters.append(item)
@@ -324,7 +314,11 @@ class EventWriter:
                     if item.__class__ is _FlushRequest:
                         waiters.append(item)
                     elif item is not _STOP:
-                        self._add(batch, modify_index, item)
+                        if item[_ACTION] == "modify":
+                            modified.append(item[_PATH])
+                        batch.append(item)
+            if len(modified) > 1 and len(set(modified)) < len(modified):
+                batch = self._coalesce(batch)  # only batches with a repeated modify pay for it
             self._write_retrying(db, batch)
             for w in waiters:
                 w.done.set()
@@ -346,24 +340,29 @@ class EventWriter:
             self._dropped_pending += len(batch)
             self.stats.dropped += len(batch)
 
-    def _add(self, batch: list[tuple], modify_index: dict[str, int], row: tuple) -> None:
-        path = row[_PATH]
-        if row[_ACTION] == "modify" and row[_SOURCE] == "fs" and path:
-            i = modify_index.get(path)
-            if i is not None:  # keep one row: the latest one, counting the ones it replaces
-                prev = batch[i]
-                count = int(json.loads(prev[_META]).get("coalesced", 1)) + 1
-                meta = json.loads(row[_META])
-                meta["coalesced"] = count
-                text = _encode_meta(meta)
-                size = row[_SIZE] - len(row[_META]) + len(text)
-                batch[i] = (*row[:_META], text, size)
-                self.stats.coalesced += 1
-                return
-            modify_index[path] = len(batch)
-        elif path:
-            modify_index.pop(path, None)
-        batch.append(row)
+    def _coalesce(self, rows: list[tuple]) -> list[tuple]:
+        """Collapse repeated fs ``modify`` rows of one path (with nothing else on that path
+        between them) into the latest one, with ``coalesced: n`` in its meta."""
+        out: list[tuple] = []
+        last_modify: dict[str, int] = {}  # path -> index in out of its open modify row
+        for row in rows:
+            path = row[_PATH]
+            if row[_ACTION] == "modify" and row[_SOURCE] == "fs" and path:
+                i = last_modify.get(path)
+                if i is not None:
+                    prev = out[i]
+                    count = int(json.loads(prev[_META]).get("coalesced", 1)) + 1
+                    meta = json.loads(row[_META])
+                    meta["coalesced"] = count
+                    text = _encode_meta(meta)
+                    out[i] = (*row[:_META], text, row[_SIZE] - len(row[_META]) + len(text))
+                    self.stats.coalesced += 1
+                    continue
+                last_modify[path] = len(out)
+            elif path:
+                last_modify.pop(path, None)
+            out.append(row)
+        return out
 
     def _write(self, db: SqliteDatabase, batch: list[tuple]) -> None:
         with self._lock:

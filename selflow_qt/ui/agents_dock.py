@@ -171,7 +171,7 @@ class AgentsDock(QWidget):
             ],
             align_right={4, 6, 7, 8, 9},
         )
-        set_medals(self.table)
+        set_medals(self.table, ranked=sum(1 for r in self.rows if r.queries))
         self.empty.setVisible(not self.rows)
         scored = [r for r in self.rows if r.queries > 0][:12]
         self.ci_bars.set(

@@ -154,14 +154,16 @@ def medal_icon(rank: int):
     return QIcon(pm)
 
 
-def set_medals(table: QTableWidget, column: int = 0) -> None:
-    """Rank numbers with medal icons for the first three rows of ``table``."""
+def set_medals(table: QTableWidget, column: int = 0, ranked: int | None = None) -> None:
+    """Rank numbers with medal icons for the first three of the ``ranked`` top rows;
+    rows past ``ranked`` (e.g. not scored yet) get no rank."""
+    from PySide6.QtGui import QIcon
+
+    ranked = table.rowCount() if ranked is None else ranked
     for r in range(table.rowCount()):
         item = table.item(r, column)
         if item is None:
             continue
-        item.setText(str(r + 1))
-        icon = medal_icon(r)
-        from PySide6.QtGui import QIcon
-
+        item.setText(str(r + 1) if r < ranked else "–")
+        icon = medal_icon(r) if r < ranked else None
         item.setIcon(icon if icon is not None else QIcon())

@@ -59,9 +59,7 @@ class InsightsDock(QWidget):
         pl = QVBoxLayout(progress)
         self.progress_label = QLabel(NO_ANALYSIS)
         self.progress_label.setWordWrap(True)
-        self.progress_plot = make_plot(
-            left="patterns", bottom="analysis run", height=200, date_axis=True
-        )
+        self.progress_plot = make_plot(left="patterns", bottom="analysis run (#)", height=200)
         self.progress_plot.addLegend(offset=(10, 10), labelTextColor=FOREGROUND)
         self.patterns_curve = self.progress_plot.plot(
             pen=pg.mkPen(PALETTE[0], width=2), symbol="o", symbolSize=7,
@@ -162,17 +160,22 @@ class InsightsDock(QWidget):
             self.progress_plot.hide()
             return
         self.progress_plot.show()
-        x = np.array([r.started_at for r in runs])
+        x = np.arange(1, len(runs) + 1, dtype=float)  # run number; times are in the label
         self.patterns_curve.setData(x, [r.n_patterns for r in runs])
         self.score_curve.setData(x, [r.consensus_score for r in runs])
+        self.progress_plot.setXRange(0.5, len(runs) + 0.5, padding=0)
+        self.progress_plot.setYRange(0, max(r.n_patterns for r in runs) + 1, padding=0.05)
+        axis = self.progress_plot.getPlotItem().getAxis("bottom")
+        step = max(1, len(runs) // 10)
+        axis.setTicks([[(float(i), f"#{i}") for i in range(1, len(runs) + 1, step)]])
         last = runs[-1]
+        first = time.strftime("%Y-%m-%d %H:%M", time.localtime(runs[0].started_at))
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.started_at))
         self.progress_label.setText(
-            f"{len(runs)} analysis runs · latest {when}: {last.n_patterns} patterns over "
-            f"{last.n_events:,} events, consensus score {last.consensus_score:.2f}"
+            f"{len(runs)} analysis runs since {first} · latest (#{len(runs)}, {when}): "
+            f"{last.n_patterns} patterns over {last.n_events:,} events, consensus score "
+            f"{last.consensus_score:.2f}"
         )
-        if len(runs) == 1:  # one point: give the axis some room around it
-            self.progress_plot.setXRange(x[0] - 3600, x[0] + 3600)
 
     def _show_agents(self, agents: dict[str, list[insights.AgentDay]]) -> None:
         plot = self.agents_plot.getPlotItem()
@@ -189,6 +192,9 @@ class InsightsDock(QWidget):
                 symbolPen=None, name=model_id,
             )  # fmt: skip
         self.agents_plot.setVisible(bool(agents))
+        days_x = [d.day_start for days in agents.values() for d in days]
+        if days_x:  # whole days, with a day of room either side
+            self.agents_plot.setXRange(min(days_x) - 86_400, max(days_x) + 2 * 86_400, padding=0)
         n = sum(d.attempts for days in agents.values() for d in days)
         self.agents_label.setText(
             f"{len(agents)} predictors, {n:,} scored predictions in 28 days"

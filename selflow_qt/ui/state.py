@@ -8,7 +8,6 @@ carry plain data. Widgets never run pipeline work themselves; they call the meth
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +130,7 @@ class AppState(QObject):
         self.collectionChanged.emit(state)
 
     def _on_collection_error(self, message: str) -> None:
+        log.error("collection stopped: %s", message)
         self.collection = jobs.CollectionState(running=False, error=message)
         self.collectionChanged.emit(self.collection)
         self.message.emit(f"Collection stopped: {message}")
@@ -219,7 +219,9 @@ class AppState(QObject):
 
     def run_training_queue(self) -> None:
         """The queue runner: start the next queued session when nothing is training."""
-        if self._stopping or self.training_running or self.analysis_running:
+        if not self.services_started or self._stopping:
+            return
+        if self.training_running or self.analysis_running:
             return
         self.start_training()
 
@@ -257,35 +259,13 @@ class AppState(QObject):
             self.trainingFinished.emit(outcome)
 
     def _note_training(self, outcome) -> None:
-        """A notification for a finished or failed training (unless the runner wrote one)."""
-        status = getattr(outcome, "status", "")
-        sid = getattr(outcome, "session_id", None)
-        title = {
-            "completed": "Training finished",
-            "failed": "Training failed",
-            "cancelled": "Training cancelled",
-        }.get(status, f"Training {status}")
-        loss = getattr(outcome, "final_loss", None)
-        body = f"{getattr(outcome, 'model_id', '') or 'session ' + str(sid)}"
-        if status == "completed" and loss is not None:
-            body += f": final loss {loss:.3f}"
-        if status == "failed":
-            body += f": {getattr(outcome, 'error', '')}"
-        self.message.emit(f"{title}: {body}")
+        """Say how a training ended; notify unless the runner already did."""
         try:
-            from selflow_qt.store.models import Notification
-
-            recent = Notification.select().where(Notification.created_at > time.time() - 86400)
-            exists = any((n.data or {}).get("session_id") == sid for n in recent)
-            if not exists:
-                Notification.create(
-                    kind="training",
-                    title=title,
-                    body=body,
-                    data={"session_id": sid, "status": status},
-                )
+            line = jobs.note_training(outcome)
         except Exception:
             log.exception("could not record the training notification")
+            line = f"Training {getattr(outcome, 'status', '')}"
+        self.message.emit(line)
         self.notificationsChanged.emit()
 
     # -- predictions -----------------------------------------------------------------------------
@@ -383,8 +363,12 @@ class AppState(QObject):
         self.dataChanged.emit()
 
     # -- shutdown --------------------------------------------------------------------------------
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop timers, cancel every job (collection flushes its queue) and wait for them."""
+    def shutdown(self, timeout_ms: int = 45_000) -> bool:
+        """Stop timers, cancel every job (collection flushes its queue) and wait for them.
+
+        The wait outlasts the training runner's grace (SIGTERM, then SIGKILL after 30 s), so a
+        training child never outlives the app.
+        """
         self._stopping = True
         for t in self._timers:
             t.stop()

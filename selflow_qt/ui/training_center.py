@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -28,6 +29,8 @@ from selflow_qt.ui.dock_base import (
     set_medals,
 )
 from selflow_qt.ui.plots import FOREGROUND, PALETTE, LiveCurve, make_plot
+
+EMA_ALPHA = 0.3  # smoothing of the drawn loss trend (the raw per-step loss is drawn too)
 
 
 def medal(rank: int) -> str:
@@ -143,7 +146,11 @@ class TrainingCenterDock(QWidget):
         self.loss_plot = make_plot("Loss", left="loss", bottom="step", height=300)
         self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
         self.loss_curve = LiveCurve(self.loss_plot, PALETTE[0], name="training loss")
+        self.smooth_curve = LiveCurve(self.loss_plot, PALETTE[2], name="smoothed (EMA 0.3)")
+        self.smooth_curve.item.setPen(pg.mkPen(PALETTE[2], width=3))
+        self.loss_curve.item.setPen(pg.mkPen(PALETTE[0], width=1.2))
         self.val_curve = LiveCurve(self.loss_plot, PALETTE[1], name="validation loss", symbol="o")
+        self._ema: float | None = None
         lay.addWidget(self.training_title)
         lay.addWidget(self.training_bar)
         lay.addLayout(stats)
@@ -261,7 +268,7 @@ class TrainingCenterDock(QWidget):
             for i, r in enumerate(data.ranking)
         ]
         fill_table(self.ranking_table, rows, align_right={3, 5, 6})
-        set_medals(self.ranking_table)
+        set_medals(self.ranking_table, ranked=sum(1 for r in data.ranking if r.queries))
         self.ranking_empty.setVisible(not rows)
         b = data.bandit
         if "bandit" in data.missing:
@@ -338,7 +345,9 @@ class TrainingCenterDock(QWidget):
             f"Training session #{session_id}" + (f" — {name}" if name else "")
         )
         self.loss_curve.clear()
+        self.smooth_curve.clear()
         self.val_curve.clear()
+        self._ema = None
         self.training_bar.setRange(0, 1)
         self.training_bar.setValue(0)
         self.cancel_button.setEnabled(True)
@@ -359,14 +368,17 @@ class TrainingCenterDock(QWidget):
         self.tps_label.setText(f"{p.tokens_per_s:,.0f} tokens/s")
         if p.loss is not None:
             self.loss_curve.append(float(p.step), float(p.loss))
+            loss = float(p.loss)
+            self._ema = loss if self._ema is None else self._ema + EMA_ALPHA * (loss - self._ema)
+            self.smooth_curve.append(float(p.step), self._ema)
             self.loss_label.setText(f"loss {p.loss:.3f}")
         if getattr(p, "val_loss", None) is not None:
             self.val_curve.append(float(p.step), float(p.val_loss))
 
     @Slot(object)
     def on_training_finished(self, outcome: Any) -> None:
-        self.loss_curve.flush()
-        self.val_curve.flush()
+        for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
+            curve.flush()
         status = (
             getattr(outcome, "status", "finished") if outcome is not None else "nothing to train"
         )

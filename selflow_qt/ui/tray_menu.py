@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
 from selflow_qt.store.queries import (
     FOCUS_TIME_DEFINITION,
@@ -52,12 +53,42 @@ class Rows:
     """A variable list of entries: ``rows(data)`` gives (text, payload) pairs; ``empty`` if none."""
 
     key: str
-    rows: Callable[[MenuData], list[tuple[str, Any]]]
+    rows: Callable[[MenuData], list[tuple]]  # (text, payload[, icon])
     command: str
     empty: str
 
 
 SEP = None
+MEDAL_COLOURS = ("#d4a017", "#a8a9ad", "#b06a2c")  # gold, silver, bronze
+KIND_ICONS = {
+    "file": QStyle.StandardPixmap.SP_FileIcon,
+    "app": QStyle.StandardPixmap.SP_DesktopIcon,
+    "command": QStyle.StandardPixmap.SP_CommandLink,
+}
+_medals: dict[int, QIcon] = {}
+
+
+def medal_icon(rank: int) -> QIcon | None:
+    """A gold, silver or bronze disc for the first three (drawn: emoji fonts are not everywhere)."""
+    if rank >= len(MEDAL_COLOURS):
+        return None
+    if rank not in _medals:
+        pm = QPixmap(32, 32)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setBrush(QColor(MEDAL_COLOURS[rank]))
+        p.setPen(QColor("#5a4a2a"))
+        p.drawEllipse(3, 3, 26, 26)
+        p.setPen(QColor("white"))
+        font = p.font()
+        font.setPixelSize(17)
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, str(rank + 1))
+        p.end()
+        _medals[rank] = QIcon(pm)
+    return _medals[rank]
 
 
 def _pct(x: float | None) -> str:
@@ -84,24 +115,25 @@ def _hot_rows(d: MenuData) -> list[tuple[str, Any]]:
     ]
 
 
-def _agent_rows(d: MenuData) -> list[tuple[str, Any]]:
-    return [
-        (
-            f"{a.medal or '   '} {a.specialization or a.model_id} — {a.success_rate:.0%} success"
-            f" ({a.total_queries:,} queries)",
-            a.model_id,
-        )
-        for a in d.snap.agents
-    ]
+def _agent_rows(d: MenuData) -> list[tuple]:
+    rows = []
+    for rank, a in enumerate(d.snap.agents):
+        name = a.specialization or a.model_id
+        if a.total_queries:
+            text = f"{name} — {a.success_rate:.0%} success ({a.total_queries:,} queries)"
+        else:
+            text = f"{name} — no queries yet"
+        rows.append((text, a.model_id, medal_icon(rank)))
+    return rows
 
 
 def _suggestion_text(s: Any) -> str:
-    icon = {"file": "\N{PAGE FACING UP}", "command": "$", "app": "\N{ROCKET}"}.get(s.kind, "•")
-    return f"{icon} {s.text}  ({s.score:.0%}, {s.predictor})"
+    what = f"$ {s.cmd}" if s.kind == "command" and s.cmd else s.text
+    return f"{what}  ({s.score:.0%}, {s.predictor})"
 
 
-def _suggestion_rows(d: MenuData) -> list[tuple[str, Any]]:
-    return [(_suggestion_text(s), s) for s in d.suggestions]
+def _suggestion_rows(d: MenuData) -> list[tuple]:
+    return [(_suggestion_text(s), s, KIND_ICONS.get(s.kind)) for s in d.suggestions]
 
 
 def _note_rows(d: MenuData) -> list[tuple[str, Any]]:
@@ -266,7 +298,12 @@ class TrayMenu:
                 a.triggered.connect(lambda _=False, a=a, c=node.command: self._row(c, a))
                 menu.insertAction(anchor, a)
                 pool.append(a)
-            for a, (text, payload) in zip(pool, rows, strict=False):
+            for a, row in zip(pool, rows, strict=False):
+                text, payload = row[0], row[1]
+                icon = row[2] if len(row) > 2 else None
+                if isinstance(icon, QStyle.StandardPixmap):
+                    icon = QApplication.style().standardIcon(icon)
+                a.setIcon(icon if icon is not None else QIcon())
                 a.setText(text)
                 a.setData(payload)
                 a.setEnabled(payload is not None)

@@ -157,6 +157,31 @@ def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
     return model_id
 
 
+def note_training(outcome) -> str:
+    """Record a notification for a finished/failed training unless one exists; the summary line."""
+    from selflow_qt.store.models import Notification
+
+    status = getattr(outcome, "status", "")
+    sid = getattr(outcome, "session_id", None)
+    title = {
+        "completed": "Training finished",
+        "failed": "Training failed",
+        "cancelled": "Training cancelled",
+    }.get(status, f"Training {status}")
+    body = f"{getattr(outcome, 'model_id', '') or f'session {sid}'}"
+    loss = getattr(outcome, "final_loss", None)
+    if status == "completed" and loss is not None:
+        body += f": final loss {loss:.3f}"
+    if status == "failed":
+        body += f": {getattr(outcome, 'error', '')}"
+    recent = Notification.select().where(Notification.created_at > time.time() - 86_400)
+    if not any((n.data or {}).get("session_id") == sid for n in recent):
+        Notification.create(
+            kind="training", title=title, body=body, data={"session_id": sid, "status": status}
+        )
+    return f"{title}: {body}"
+
+
 # -- predictions --------------------------------------------------------------------------------
 class SuggestionsJob:
     """Holds one SuggestionService (it caches loaded predictors); used by one worker at a time."""

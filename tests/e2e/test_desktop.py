@@ -83,7 +83,15 @@ def tray_icon_window(x) -> str | None:
 def test_tray_menu_values_match_the_store(demo_app, x_display, artifacts_dir):
     app, db = demo_app, demo_app.data_dir / "selflow.db"
     icon = wait_for(lambda: tray_icon_window(x_display), 30, "SelFlow's icon inside trayer")
-    # live collection: files made now are today's events
+    # live collection: once the fs collector watches, files made now are today's events
+    wait_for(
+        lambda: any(
+            c[0] == "fs" and c[1] == "running" and "watching" in c[2]
+            for c in (app.state()["collection"] or {}).get("collectors", [])
+        ),
+        60,
+        "the fs collector to watch its folder",
+    )
     for i in range(5):
         (app.watched / f"note-{i}.md").write_text(f"draft {i}\n")
     wait_for(lambda: today_counts(db)[1] >= 5, 30, "the collector to record the new files")

@@ -59,17 +59,24 @@ def test_menu_values_match_the_store(qtbot, tray, shell_state):
 
 
 def test_agents_training_and_notifications_are_counted(qtbot, tray):
-    MicroAgent.create(model_id="agent-p1-aa", specialization="coding", success_rate=0.5)
-    MicroAgent.create(model_id="agent-p2-bb", specialization="writing", success_rate=0.8)
+    MicroAgent.create(
+        model_id="agent-p1-aa", specialization="coding", success_rate=0.5, total_queries=10
+    )
+    MicroAgent.create(
+        model_id="agent-p2-bb", specialization="writing", success_rate=0.8, total_queries=5
+    )
+    MicroAgent.create(model_id="agent-p5-ee", specialization="design", success_rate=0.0)
     TrainingSession.create(model_id="agent-p3-cc", status="training")
     TrainingSession.create(model_id="agent-p4-dd", status="queued")
     Notification.create(kind="pattern", title="New pattern", body="coding")
     _refresh(qtbot, tray)
     a = tray.menu.actions
-    assert a["agents"].text() == "Micro-Agents (2 active, 1 training)"
-    agents = [x.text() for x in tray.menu.menus["agents"].actions() if x.isVisible()]
-    assert agents[0].startswith("\N{FIRST PLACE MEDAL} writing — 80% success")
-    assert agents[1].startswith("\N{SECOND PLACE MEDAL} coding — 50% success")
+    assert a["agents"].text() == "Micro-Agents (3 active, 1 training)"
+    rows = [x for x in tray.menu.menus["agents"].actions() if x.isVisible()]
+    assert rows[0].text() == "writing — 80% success (5 queries)"
+    assert rows[1].text() == "coding — 50% success (10 queries)"
+    assert rows[2].text() == "design — no queries yet"
+    assert all(not r.icon().isNull() for r in rows[:3])  # gold, silver, bronze discs
     assert a["queue"].text() == "Training Queue (1 queued)"
     assert a["notifications"].text() == "Notifications (1 new)"
 
@@ -103,7 +110,7 @@ def test_choosing_a_command_copies_it_and_records_the_choice(qtbot, tray, shell_
     )
     shell_state.suggestionsChanged.emit([s])
     rows = [a for a in tray.menu.menus["up-next"].actions() if a.isVisible() and a.isEnabled()]
-    assert len(rows) == 1 and "pytest -x" in rows[0].text() and "markov" in rows[0].text()
+    assert rows[0].text() == "$ pytest -x  (42%, markov)"
     rows[0].trigger()
     assert QGuiApplication.clipboard().text() == "pytest -x"
     assert recorded == [17]

@@ -64,7 +64,7 @@ def warm_up() -> None:
 
 def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int) -> None:
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         try:
             from threadpoolctl import threadpool_limits
@@ -77,6 +77,7 @@ def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int) -> Non
             raise TypeError(f"clusterer returned {type(res).__name__}, not LandmarkClusters")
         if len(res.labels) != len(X):
             raise ValueError(f"clusterer returned {len(res.labels)} labels for {len(X)} points")
+        res.params = {**res.params, "cpu_s": round(time.process_time() - c0, 3)}
         conn.send(("ok", res, time.perf_counter() - t0))
     except BaseException as exc:  # report everything; the parent records it
         tb = traceback.format_exc(limit=4)
@@ -169,10 +170,12 @@ def _stop(proc) -> None:
 
 
 def _job_child(conn, fn: Callable, args: tuple) -> None:
+    c0 = time.process_time()
     try:
-        conn.send(("ok", fn(*args)))
+        value = fn(*args)
+        conn.send(("ok", value, time.process_time() - c0))
     except BaseException as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send(("error", f"{type(exc).__name__}: {exc}", time.process_time() - c0))
     finally:
         conn.close()
 
@@ -187,13 +190,14 @@ class BackgroundJob:
         self._proc.start()
         send.close()
         self.started = time.perf_counter()
+        self.cpu_s = 0.0
 
     def result(self, timeout_s: float) -> tuple[Any, str | None]:
         """(value, None) or (None, error); a job past ``timeout_s`` (from its start) is stopped."""
         left = max(0.0, timeout_s - (time.perf_counter() - self.started))
         try:
             if self._recv.poll(left):
-                status, payload = self._recv.recv()
+                status, payload, self.cpu_s = self._recv.recv()
                 self._proc.join(5.0)
                 return (payload, None) if status == "ok" else (None, payload)
             return None, f"timed out after {timeout_s:g} s"

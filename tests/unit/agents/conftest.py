@@ -37,7 +37,9 @@ def loaded_model(base_model_dir: Path):
     return load_base_model(spec, base_model_dir.parent)
 
 
-def routine_events(n_cycles: int = 40, seed: int = 0, start: float = 1_700_000_000.0) -> list[Event]:
+def routine_events(
+    n_cycles: int = 40, seed: int = 0, start: float = 1_700_000_000.0
+) -> list[Event]:
     """A user with one strong routine (edit, test, commit, push) plus a little noise."""
     rng = random.Random(seed)
     steps = [
@@ -55,7 +57,14 @@ def routine_events(n_cycles: int = 40, seed: int = 0, start: float = 1_700_000_0
             out.append(Event(ts=t, source=source, action=action, **kw))
             if rng.random() < 0.1:
                 t += rng.uniform(5, 60)
-                out.append(Event(ts=t, source="fs", action="create", path=f"{HOME}/Downloads/f{rng.randint(0, 3)}.pdf"))
+                out.append(
+                    Event(
+                        ts=t,
+                        source="fs",
+                        action="create",
+                        path=f"{HOME}/Downloads/f{rng.randint(0, 3)}.pdf",
+                    )
+                )
         t += rng.uniform(600, 3600)
     return out
 

@@ -11,7 +11,10 @@ from selflow_qt.core.event import Event
 def test_action_key_normalises_home_quotes_numbers_and_app_focus():
     ev = Event(ts=1, source="shell", action="command", cmd='git commit -m "fix 12"  -q')
     assert action_key(ev) == 'shell run git commit -m "…" -q'
-    assert action_key(Event(ts=1, source="fs", action="modify", path="/home/ann/a.py")) == "fs modify ~/a.py"
+    assert (
+        action_key(Event(ts=1, source="fs", action="modify", path="/home/ann/a.py"))
+        == "fs modify ~/a.py"
+    )
     launch = Event(ts=1, source="app", action="launch", app="Firefox")
     focus = Event(ts=2, source="app", action="focus", app="firefox")
     assert action_key(launch) == action_key(focus) == "app open firefox"

@@ -39,7 +39,11 @@ def test_training_stops_when_asked(loaded_model, routine):
     model, tok = loaded_model
     ex = build_examples(routine(5))
     _, result = train_adapter(
-        copy.deepcopy(model), tok, ex, [], TrainConfig(max_steps=50, batch_size=2),
+        copy.deepcopy(model),
+        tok,
+        ex,
+        [],
+        TrainConfig(max_steps=50, batch_size=2),
         should_stop=lambda: True,
     )
     assert result.cancelled and result.steps == 0
@@ -53,8 +57,8 @@ def test_adapter_round_trip_gives_identical_predictions(trained, base_model_dir,
     in_memory = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict)
     folder = save_adapter(pmodel, tmp_path / "agents" / "agent-x", meta)
     pool = AgentPool(tmp_path, Settings(base_model=str(base_model_dir)))
-    pool._bf16 = in_memory.bf16
     reloaded = pool.load("agent-x", folder, baselines["markov-2"].predict)
+    in_memory.bf16 = reloaded.bf16  # the same arithmetic on both sides
     for i in (41, 47, 55):
         a = in_memory.predict(stream[:i], 5)
         b = reloaded.predict(stream[:i], 5)

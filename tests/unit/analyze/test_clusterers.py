@@ -58,10 +58,10 @@ def faulty(monkeypatch):
 @pytest.mark.timeout(120)
 def test_runner_records_a_raise_and_a_timeout_and_runs_the_others(faulty, blobs):
     X, _ = blobs
-    runs = run_clusterers(X, ["boom", "sleepy", "gmm", "hdbscan"], timeout_s=8.0)
+    runs = run_clusterers(X, ["boom", "sleepy", "gmm", "hdbscan"], timeout_s=5.0)
     assert "RuntimeError: this clusterer always fails" in runs["boom"].error
-    assert runs["sleepy"].error == "timed out after 8 s"
-    assert 8.0 <= runs["sleepy"].runtime_s < 20.0
+    assert runs["sleepy"].error == "timed out after 5 s"
+    assert 5.0 <= runs["sleepy"].runtime_s < 20.0
     for name in ("gmm", "hdbscan"):
         assert runs[name].error is None and runs[name].result is not None
 
@@ -72,7 +72,7 @@ def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
     from selflow_qt.analyze.models import AnalysisRun
 
     ctx = open_demo(tmp_path, days=2, events_per_day=1500)
-    ctx.settings.analysis_algorithm_timeout_s = 8.0
+    ctx.settings.analysis_algorithm_timeout_s = 15.0
     res = run_cycle(ctx, clusterers=["hdbscan", "boom", "gmm", "sleepy", "hierarchical"])
     assert "always fails" in res.algorithms["boom"].error
     assert "timed out" in res.algorithms["sleepy"].error
@@ -81,4 +81,24 @@ def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
     assert run.status == "completed"
     assert "timed out" in run.metrics["algorithms"]["sleepy"]["error"]
     assert res.agreement.names == ["hdbscan", "gmm", "hierarchical"]
+    ctx.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_cancelled_cycle_stops_and_is_recorded_as_failed(tmp_path, open_demo):
+    from selflow_qt.analyze.clusterers.runner import CycleCancelled
+    from selflow_qt.analyze.cycle import run_cycle
+    from selflow_qt.analyze.models import AnalysisRun
+
+    ctx = open_demo(tmp_path, days=1, events_per_day=1000)
+    seen: list[str] = []
+    with pytest.raises(CycleCancelled):
+        run_cycle(
+            ctx,
+            progress=lambda stage, frac: seen.append(stage),
+            should_stop=lambda: "cluster" in seen,
+        )
+    run = AnalysisRun.select().order_by(AnalysisRun.id.desc()).first()
+    assert run.status == "failed" and "cancelled" in run.metrics["error"]
+    assert "patterns" not in seen
     ctx.close()
