@@ -52,6 +52,10 @@ def run_collect(args: argparse.Namespace) -> int:
         apps=False if getattr(args, "no_apps", False) else None,
         shell=False if getattr(args, "no_shell", False) else None,
     )
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: service.request_stop())
     names = ", ".join(c.name for c in service.collectors) or "none"
     watched = ", ".join(roots or settings.watch_roots) if "fs" in names else "-"
     print(
@@ -59,10 +63,6 @@ def run_collect(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda *_: service.request_stop())
     service.start()
     try:
         seconds = getattr(args, "seconds", None)

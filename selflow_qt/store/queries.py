@@ -6,62 +6,29 @@ local clock) falls on today's local date. Every query first narrows by the ``ts`
 
 from __future__ import annotations
 
-import calendar
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from peewee import SqliteDatabase
 
-from selflow_qt.core.event import local_tz_offset
+from selflow_qt.store.day import DAY, LocalDay, local_day  # noqa: F401 - re-exported
+from selflow_qt.store.focus import (  # noqa: F401 - re-exported
+    FOCUS_GAP_CAP_S,
+    FOCUS_TIME_DEFINITION,
+    focus_time_today,
+)
 from selflow_qt.store.state import buffer_fill
 
-DAY = 86_400
-_MARGIN = DAY  # tz_offset is within a day, so a 1-day margin around the local day is enough
-FOCUS_GAP_CAP_S = 15 * 60  # a focus span with no known end counts at most this long
 MEDALS = ("\N{FIRST PLACE MEDAL}", "\N{SECOND PLACE MEDAL}", "\N{THIRD PLACE MEDAL}")
 
-FOCUS_TIME_DEFINITION = (
-    "Focus Time: how long an application was in the foreground today while you were at the "
-    "computer: the sum of today's app focus spans (each focus event's duration, else the time "
-    f"to the next focus change, at most {FOCUS_GAP_CAP_S // 60} min), minus time marked away (afk)."
-)
+FLOW_GAP_S = 5 * 60  # an action more than this after the previous one starts afresh
 WORKFLOW_EFFICIENCY_DEFINITION = (
-    "Workflow Efficiency: the share of today's actions that belong to a recognised workflow, "
-    "i.e. that the latest analysis assigned to a pattern rather than to noise (only today's "
-    "actions the latest analysis has seen are counted)."
+    "Workflow Efficiency: the share of today's actions that carry on the workflow of the action "
+    "just before them (the same pattern, within 5 minutes); the rest are switches between "
+    "workflows, stray actions (noise) or fresh starts after a pause. Counts only actions the "
+    "latest analysis has assigned."
 )
-
-
-@dataclass(frozen=True)
-class LocalDay:
-    """The local day as a half-open range on the events' own local clock (ts + tz_offset)."""
-
-    start: int  # local midnight, in "shifted" seconds since the epoch
-    date: str  # YYYY-MM-DD
-
-    @property
-    def end(self) -> int:
-        return self.start + DAY
-
-    def sql(self, alias: str = "") -> tuple[str, tuple]:
-        """A WHERE fragment selecting this day's events (index prefilter, then exact test)."""
-        p = f"{alias}." if alias else ""
-        clause = (
-            f"{p}ts >= ? AND {p}ts < ? AND ({p}ts + {p}tz_offset * 60) >= ? "
-            f"AND ({p}ts + {p}tz_offset * 60) < ?"
-        )
-        return clause, (self.start - _MARGIN, self.end + _MARGIN, self.start, self.end)
-
-
-def local_day(now: float | None = None, tz_offset_min: int | None = None) -> LocalDay:
-    """Today's local day at Unix time ``now`` with the machine's (or the given) UTC offset."""
-    t = time.time() if now is None else now
-    off = local_tz_offset(t) if tz_offset_min is None else tz_offset_min
-    d = datetime.fromtimestamp(t + off * 60, tz=timezone.utc).date()
-    start = calendar.timegm(d.timetuple())
-    return LocalDay(start=start, date=d.isoformat())
 
 
 def _one(db: SqliteDatabase, sql: str, params: tuple = ()) -> object:
@@ -107,56 +74,6 @@ def file_ops_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str,
         params,
     ).fetchall()
     return {a: int(n) for a, n in rows}
-
-
-def focus_time_today(
-    db: SqliteDatabase, day: LocalDay | None = None, now: float | None = None
-) -> float:
-    """Seconds of foreground-app time today, away time removed (see FOCUS_TIME_DEFINITION)."""
-    day = day or local_day(now)
-    where, params = day.sql()
-    rows = db.execute_sql(
-        f"SELECT ts, tz_offset, action, duration FROM events WHERE "
-        f"((source = 'app' AND action = 'focus') OR action = 'afk') AND {where} ORDER BY ts",
-        params,
-    ).fetchall()
-    t_now = time.time() if now is None else now
-    spans: list[tuple[float, float]] = []
-    away: list[tuple[float, float]] = []
-    focus = [(ts, dur) for ts, _tz, action, dur in rows if action == "focus"]
-    for i, (ts, dur) in enumerate(focus):
-        if dur is not None and dur >= 0:
-            end = ts + dur
-        else:
-            nxt = focus[i + 1][0] if i + 1 < len(focus) else t_now
-            end = min(nxt, ts + FOCUS_GAP_CAP_S)
-        spans.append((ts, max(ts, end)))
-    for ts, _tz, action, dur in rows:
-        if action == "afk" and dur:
-            away.append((ts, ts + dur))
-    return max(0.0, _covered(spans) - _overlap(spans, away))
-
-
-def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _covered(spans: list[tuple[float, float]]) -> float:
-    return sum(b - a for a, b in _merge(spans))
-
-
-def _overlap(a_spans: list[tuple[float, float]], b_spans: list[tuple[float, float]]) -> float:
-    total = 0.0
-    for a0, a1 in _merge(a_spans):
-        for b0, b1 in _merge(b_spans):
-            total += max(0.0, min(a1, b1) - max(a0, b0))
-    return total
 
 
 # -- analysis read-outs -------------------------------------------------------------------------
@@ -264,10 +181,48 @@ def workflows_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict:
     return {"analysed": analysed, "in_workflows": in_wf, "by_pattern": by_pattern}
 
 
+@dataclass
+class Efficiency:
+    """Today's workflow efficiency: ``continued`` of ``analysed`` actions stayed in their flow."""
+
+    analysed: int
+    continued: int
+
+    @property
+    def share(self) -> float | None:
+        return self.continued / self.analysed if self.analysed else None
+
+
+def efficiency_today(db: SqliteDatabase, day: LocalDay | None = None) -> Efficiency:
+    """Counts behind WORKFLOW_EFFICIENCY_DEFINITION over today's analysed actions."""
+    day = day or local_day()
+    tables = _analysis_tables(db)
+    run = latest_run_info(db) if tables else None
+    if run is None or tables is None:
+        return Efficiency(0, 0)
+    where, params = day.sql("e")
+    rows = db.execute_sql(
+        f"SELECT e.ts, ca.consensus FROM {tables[1]} ca JOIN events e ON e.id = ca.{tables[3]} "
+        f"WHERE ca.{tables[2]} = ? AND {where} ORDER BY e.ts",
+        (run["id"], *params),
+    ).fetchall()
+    continued, prev_ts, prev_label = 0, None, None
+    for ts, label in rows:
+        if (
+            label is not None
+            and label >= 0
+            and label == prev_label
+            and prev_ts is not None
+            and ts - prev_ts <= FLOW_GAP_S
+        ):
+            continued += 1
+        prev_ts, prev_label = ts, label
+    return Efficiency(len(rows), continued)
+
+
 def workflow_efficiency(db: SqliteDatabase, day: LocalDay | None = None) -> float | None:
-    """Share (0..1) of today's analysed actions in a recognised workflow; None if none analysed."""
-    wf = workflows_today(db, day)
-    return wf["in_workflows"] / wf["analysed"] if wf["analysed"] else None
+    """Share (0..1) of today's analysed actions that stayed in their workflow; None if none."""
+    return efficiency_today(db, day).share
 
 
 def hot_patterns(

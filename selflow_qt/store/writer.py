@@ -279,27 +279,24 @@ class EventWriter:
             db.close()
 
     def _loop(self, db: SqliteDatabase) -> None:
-        buf, wake = self._buf, self._wake
+        buf, wake, popleft = self._buf, self._wake, self._buf.popleft
         stopping = False
         while not stopping:
             batch: list[tuple] = []
-            modified: list[str] = []  # paths of the batch's modify rows
             waiters: list[_FlushRequest] = []
             deadline = time.monotonic() + self.flush_interval
             while True:
-                while buf and len(batch) < self.batch_max:
-                    item = buf.popleft()
-                    if item.__class__ is tuple:
-                        if item[_ACTION] == "modify":
-                            modified.append(item[_PATH])
-                        batch.append(item)
-                        continue
-                    if item.__class__ is _FlushRequest:
-                        waiters.append(item)
-                        break
-                    if item is _STOP:
-                        stopping = True
-                        break
+                take = min(len(buf), self.batch_max - len(batch))
+                if take > 0:  # in bulk: a Python loop per row costs as much as SQLite's insert
+                    items = [popleft() for _ in range(take)]
+                    rows = [x for x in items if x.__class__ is tuple]
+                    batch += rows
+                    if len(rows) != len(items):  # a flush request or the stop marker
+                        for x in items:
+                            if x.__class__ is _FlushRequest:
+                                waiters.append(x)
+                            elif x is _STOP:
+                                stopping = True
                 if stopping or waiters or len(batch) >= self.batch_max:
                     break
                 remaining = deadline - time.monotonic()
@@ -310,13 +307,12 @@ class EventWriter:
                     wake.wait(remaining)
             if stopping:  # drain what is left
                 while buf:
-                    item = buf.popleft()
-                    if item.__class__ is _FlushRequest:
-                        waiters.append(item)
-                    elif item is not _STOP:
-                        if item[_ACTION] == "modify":
-                            modified.append(item[_PATH])
-                        batch.append(item)
+                    x = popleft()
+                    if x.__class__ is tuple:
+                        batch.append(x)
+                    elif x.__class__ is _FlushRequest:
+                        waiters.append(x)
+            modified = [r[_PATH] for r in batch if r[_ACTION] == "modify"]
             if len(modified) > 1 and len(set(modified)) < len(modified):
                 batch = self._coalesce(batch)  # only batches with a repeated modify pay for it
             self._write_retrying(db, batch)

@@ -1,7 +1,7 @@
 """Cluster Explorer dock: the 2-D projection by cluster, drag selection linked to an event table.
 
 Dropping files or folders here imports them (JSONL, ActivityWatch export, shell history) or adds
-them as watched roots, through ``state.import_paths``.
+them as watched roots, through ``state.import_paths`` (see ``import_strip``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -34,6 +33,7 @@ from selflow_qt.ui.cluster_scatter import ClusterScatter
 from selflow_qt.ui.dock_base import NO_ANALYSIS, BackgroundLoader, empty_label
 from selflow_qt.ui.dock_reads import read_with
 from selflow_qt.ui.event_table import EventTableModel
+from selflow_qt.ui.import_strip import ImportStrip, local_paths
 from selflow_qt.ui.plots import color_for
 from selflow_qt.ui.selection import SelectionModel, lasso_mask, rect_mask
 
@@ -66,8 +66,6 @@ class ClusterExplorerDock(QWidget):
         self._build()
         state.dataChanged.connect(self.refresh)
         state.analysisFinished.connect(self.refresh)
-        state.importProgress.connect(self.on_import_progress)
-        state.importFinished.connect(self.on_import_finished)
         self.refresh()
 
     # -- layout ------------------------------------------------------------------------------
@@ -160,18 +158,13 @@ class ClusterExplorerDock(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
-        self.import_bar = QProgressBar()
-        self.import_bar.hide()
-        self.import_label = QLabel(
-            "Drop JSONL, ActivityWatch exports, shell history or folders here."
-        )
-        self.import_label.setStyleSheet("color: #606060;")
+        self.import_strip = ImportStrip(self.state)
+        self.import_bar, self.import_label = self.import_strip.bar, self.import_strip.label
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(bar)
         lay.addWidget(split, 1)
-        lay.addWidget(self.import_bar)
-        lay.addWidget(self.import_label)
+        lay.addWidget(self.import_strip)
         self.setMinimumSize(640, 480)
         self._show_empty(True)
 
@@ -354,46 +347,22 @@ class ClusterExplorerDock(QWidget):
 
     # -- drag and drop -----------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
+        if local_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
+        if local_paths(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = local_paths(event.mimeData())
         if not paths:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.import_bar.setRange(0, 0)
-        self.import_bar.show()
-        self.import_label.setText(f"Importing {len(paths)} item(s)…")
-        self.state.import_paths(paths)
-
-    @Slot(str, int, int)
-    def on_import_progress(self, path: str, done: int, total: int) -> None:
-        self.import_bar.show()
-        self.import_bar.setRange(0, max(1, total))
-        self.import_bar.setValue(done)
-        if path:
-            self.import_label.setText(f"Importing {path} ({done + 1}/{total})")
-
-    @Slot(object)
-    def on_import_finished(self, report: Any) -> None:
-        self.import_bar.hide()
-        parts = []
-        total = getattr(report, "total", 0)
-        if getattr(report, "imported", None):
-            parts.append(f"imported {total:,} events")
-        if getattr(report, "watched", None):
-            parts.append("now watching " + ", ".join(report.watched))
-        for path, err in (getattr(report, "errors", None) or {}).items():
-            parts.append(f"{path or 'import'}: {err}")
-        self.import_label.setText("Drop: " + ("; ".join(parts) or "nothing to import"))
+        self.import_strip.start(paths)
 
 
 def _rows_for_points(db, points: np.ndarray, ids: np.ndarray):

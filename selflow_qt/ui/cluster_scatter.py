@@ -100,15 +100,15 @@ class ClusterScatter(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.1)
         self.cluster_items: dict[int, pg.ScatterPlotItem] = {}
         self.xy = np.empty((0, 2), dtype=np.float32)
-        self.selection_item = pg.ScatterPlotItem(
-            size=8, pen=pg.mkPen(20, 20, 20, 200, width=1.0), brush=None, pxMode=True
-        )
+        self.labels = np.empty(0, dtype=np.int32)
+        # Selected points are redrawn on top in their cluster's colour with a dark edge (one item
+        # per cluster, shared pen and brush) while the rest fade.
+        self.selection_items: dict[int, pg.ScatterPlotItem] = {}
         self.highlight_item = pg.ScatterPlotItem(
             size=13, pen=pg.mkPen("#D00000", width=2.5), brush=None, pxMode=True
         )
-        for it, z in ((self.selection_item, 10), (self.highlight_item, 11)):
-            it.setZValue(z)
-            self.addItem(it)
+        self.highlight_item.setZValue(11)
+        self.addItem(self.highlight_item)
         self.setAcceptDrops(False)  # drops go to the dock, which imports them
         self.viewport().setAcceptDrops(False)
 
@@ -133,12 +133,37 @@ class ClusterScatter(pg.PlotWidget):
             item.setZValue(0 if label < 0 else 1)
             self.addItem(item)
             self.cluster_items[int(label)] = item
-        self.selection_item.setData(pos=np.empty((0, 2)))
+        self.labels = labels
+        self.show_selection(np.empty(0, dtype=np.int64))
         self.highlight_item.setData(pos=np.empty((0, 2)))
         self.getPlotItem().enableAutoRange()
 
     def show_selection(self, indices: np.ndarray) -> None:
-        self.selection_item.setData(pos=self.xy[indices] if len(indices) else np.empty((0, 2)))
+        for it in self.selection_items.values():
+            self.removeItem(it)
+        self.selection_items = {}
+        faded = len(indices) > 0
+        for it in self.cluster_items.values():
+            it.setOpacity(0.25 if faded else 1.0)
+        if not faded:
+            return
+        sel_labels = self.labels[indices]
+        edge = pg.mkPen(30, 30, 30, 230, width=0.8)
+        for label in np.unique(sel_labels):
+            item = pg.ScatterPlotItem(
+                pos=self.xy[indices[sel_labels == label]],
+                size=7,
+                pen=edge,
+                brush=pg.mkBrush(color_for(int(label))),
+                pxMode=True,
+            )
+            item.setZValue(10)
+            self.addItem(item)
+            self.selection_items[int(label)] = item
+
+    def selected_count(self) -> int:
+        """Points drawn as selected (for tests and the status line)."""
+        return sum(len(it.data) for it in self.selection_items.values())
 
     def show_highlight(self, indices: np.ndarray) -> None:
         self.highlight_item.setData(pos=self.xy[indices] if len(indices) else np.empty((0, 2)))

@@ -118,11 +118,10 @@ class DashboardDock(QWidget):
         self.ops_label.setText(f"{ops:,}" + (f"  ({detail})" if detail else ""))
         self.ops_label.setToolTip(", ".join(f"{n:,} {a}" for a, n in data.file_ops.items()))
         self.focus_label.setText(format_duration(data.focus_seconds))
-        wf = data.workflows
-        if wf["analysed"]:
-            share = wf["in_workflows"] / wf["analysed"]
+        wf, eff = data.workflows, data.efficiency
+        if eff.analysed:
             self.efficiency_label.setText(
-                f"{share:.0%}  ({wf['in_workflows']:,} of {wf['analysed']:,} analysed actions)"
+                f"{eff.share:.0%}  ({eff.continued:,} of {eff.analysed:,} actions stayed in flow)"
             )
         else:
             self.efficiency_label.setText("n/a (no analysed actions today yet)")

@@ -60,7 +60,7 @@ class InsightsDock(QWidget):
         self.progress_label = QLabel(NO_ANALYSIS)
         self.progress_label.setWordWrap(True)
         self.progress_plot = make_plot(left="patterns", bottom="analysis run (#)", height=200)
-        self.progress_plot.addLegend(offset=(10, 10), labelTextColor=FOREGROUND)
+        self.progress_plot.addLegend(offset=(-10, -10), labelTextColor=FOREGROUND)
         self.patterns_curve = self.progress_plot.plot(
             pen=pg.mkPen(PALETTE[0], width=2), symbol="o", symbolSize=7,
             symbolBrush=PALETTE[0], symbolPen=None, name="patterns",
@@ -87,7 +87,7 @@ class InsightsDock(QWidget):
         agents = QGroupBox("Agents' success over time (per day)")
         al = QVBoxLayout(agents)
         self.agents_label = QLabel("No scored predictions yet.")
-        self.agents_plot = make_plot(left="success rate", height=200, date_axis=True)
+        self.agents_plot = make_plot(left="success rate", bottom="day", height=200, date_axis=True)
         self.agents_plot.setYRange(0, 1, padding=0.02)
         self.agents_plot.addLegend(offset=(10, 10), labelTextColor=FOREGROUND)
         al.addWidget(self.agents_label)

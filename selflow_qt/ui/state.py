@@ -218,8 +218,13 @@ class AppState(QObject):
             self._training.cancel()
 
     def run_training_queue(self) -> None:
-        """The queue runner: start the next queued session when nothing is training."""
+        """The queue runner: start the next queued session when nothing is training.
+
+        ``settings.extra["auto_train"] = False`` leaves queued sessions for the Train button.
+        """
         if not self.services_started or self._stopping:
+            return
+        if not self.settings.extra.get("auto_train", True):
             return
         if self.training_running or self.analysis_running:
             return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -28,9 +27,7 @@ from selflow_qt.ui.dock_base import (
     make_table,
     set_medals,
 )
-from selflow_qt.ui.plots import FOREGROUND, PALETTE, LiveCurve, make_plot
-
-EMA_ALPHA = 0.3  # smoothing of the drawn loss trend (the raw per-step loss is drawn too)
+from selflow_qt.ui.training_live import LiveTrainingPanel
 
 
 def medal(rank: int) -> str:
@@ -49,8 +46,6 @@ class TrainingCenterDock(QWidget):
         super().__init__(parent)
         self.state = state
         self.data: dock_reads.TrainingCenterData | None = None
-        self.session_id: int | None = None
-        self.last_progress: Any = None
         self._loader = BackgroundLoader(
             self, self._apply, self._load_failed, getattr(state, "pool", None)
         )
@@ -125,37 +120,12 @@ class TrainingCenterDock(QWidget):
         return box
 
     def _training_box(self) -> QGroupBox:
-        box = QGroupBox("Active training")
-        lay = QVBoxLayout(box)
-        self.training_title = QLabel("No training running")
-        self.training_title.setStyleSheet("font-weight: bold;")
-        self.training_bar = QProgressBar()
-        self.training_bar.setRange(0, 1)
-        self.training_bar.setValue(0)
-        stats = QHBoxLayout()
-        self.eta_label = QLabel("ETA —")
-        self.tps_label = QLabel("— tokens/s")
-        self.loss_label = QLabel("loss —")
-        for w in (self.eta_label, self.tps_label, self.loss_label):
-            stats.addWidget(w)
-        stats.addStretch(1)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._cancel)
-        stats.addWidget(self.cancel_button)
-        self.loss_plot = make_plot("Loss", left="loss", bottom="step", height=300)
-        self.loss_plot.addLegend(offset=(-10, 10), labelTextColor=FOREGROUND)
-        self.loss_curve = LiveCurve(self.loss_plot, PALETTE[0], name="training loss")
-        self.smooth_curve = LiveCurve(self.loss_plot, PALETTE[2], name="smoothed (EMA 0.3)")
-        self.smooth_curve.item.setPen(pg.mkPen(PALETTE[2], width=3))
-        self.loss_curve.item.setPen(pg.mkPen(PALETTE[0], width=1.2))
-        self.val_curve = LiveCurve(self.loss_plot, PALETTE[1], name="validation loss", symbol="o")
-        self._ema: float | None = None
-        lay.addWidget(self.training_title)
-        lay.addWidget(self.training_bar)
-        lay.addLayout(stats)
-        lay.addWidget(self.loss_plot, 1)
-        return box
+        self.live = LiveTrainingPanel(self.state.cancel_training)
+        # Short names for the panel's parts (tests and the e2e test read them).
+        self.training_title, self.training_bar = self.live.title, self.live.bar
+        self.tps_label, self.cancel_button = self.live.tps_label, self.live.cancel_button
+        self.loss_curve, self.val_curve = self.live.loss_curve, self.live.val_curve
+        return self.live
 
     def _ranking_box(self) -> QGroupBox:
         box = QGroupBox("Model performance")
@@ -325,75 +295,36 @@ class TrainingCenterDock(QWidget):
     def _train_now(self) -> None:
         self.state.start_training(self.selected_session())
 
-    def _cancel(self) -> None:
-        self.cancel_button.setEnabled(False)
-        self.training_title.setText(self.training_title.text() + " — cancelling…")
-        self.state.cancel_training()
-
     def _run_analysis(self) -> None:
         self.analysis_button.setEnabled(False)
         self.state.start_analysis()
 
     # -- live streams ------------------------------------------------------------------------
+    @property
+    def session_id(self) -> int | None:
+        return self.live.session_id
+
+    @property
+    def last_progress(self) -> Any:
+        return self.live.last_progress
+
     @Slot(int)
     def on_training_started(self, session_id: int) -> None:
-        self.session_id = int(session_id)
         name = ""
         if self.data is not None:
             name = next((s.pattern_name for s in self.data.queue if s.session_id == session_id), "")
-        self.training_title.setText(
-            f"Training session #{session_id}" + (f" — {name}" if name else "")
-        )
-        self.loss_curve.clear()
-        self.smooth_curve.clear()
-        self.val_curve.clear()
-        self._ema = None
-        self.training_bar.setRange(0, 1)
-        self.training_bar.setValue(0)
-        self.cancel_button.setEnabled(True)
+        self.live.started(session_id, name)
         self.train_button.setEnabled(False)
 
     @Slot(object)
     def on_training_progress(self, p: Any) -> None:
         if self.session_id is None or getattr(p, "session_id", self.session_id) != self.session_id:
             self.on_training_started(int(getattr(p, "session_id", 0)))
-        self.last_progress = p
-        total = max(1, int(p.total_steps or 1))
-        self.training_bar.setRange(0, total)
-        self.training_bar.setValue(min(int(p.step), total))
-        self.training_bar.setFormat(
-            f"step {int(p.step)} / {total}  (epoch {getattr(p, 'epoch', 0):.2f})"
-        )
-        self.eta_label.setText(f"ETA {human_duration(p.eta_s)}")
-        self.tps_label.setText(f"{p.tokens_per_s:,.0f} tokens/s")
-        if p.loss is not None:
-            self.loss_curve.append(float(p.step), float(p.loss))
-            loss = float(p.loss)
-            self._ema = loss if self._ema is None else self._ema + EMA_ALPHA * (loss - self._ema)
-            self.smooth_curve.append(float(p.step), self._ema)
-            self.loss_label.setText(f"loss {p.loss:.3f}")
-        if getattr(p, "val_loss", None) is not None:
-            self.val_curve.append(float(p.step), float(p.val_loss))
+        self.live.progress(p)
 
     @Slot(object)
     def on_training_finished(self, outcome: Any) -> None:
-        for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
-            curve.flush()
-        status = (
-            getattr(outcome, "status", "finished") if outcome is not None else "nothing to train"
-        )
-        extra = ""
-        if getattr(outcome, "final_loss", None) is not None:
-            extra = f", final loss {outcome.final_loss:.3f}"
-        if getattr(outcome, "error", None):
-            extra += f" — {outcome.error}"
-        own = (getattr(outcome, "metrics", None) or {}).get(getattr(outcome, "model_id", ""), {})
-        if own:
-            extra += f", held-out hit@1 {own.get('hit1', 0):.2f}, MRR {own.get('mrr', 0):.2f}"
-        sid = getattr(outcome, "session_id", self.session_id)
-        self.training_title.setText(f"Session #{sid}: {status}{extra}")
-        self.cancel_button.setEnabled(False)
-        self.session_id = None
+        self.live.finished(outcome)
         self.refresh()
 
     @Slot()

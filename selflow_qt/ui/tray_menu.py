@@ -128,8 +128,9 @@ def _agent_rows(d: MenuData) -> list[tuple]:
 
 
 def _suggestion_text(s: Any) -> str:
+    # The score's scale depends on the predictor (a share, a log-probability): not shown as a %.
     what = f"$ {s.cmd}" if s.kind == "command" and s.cmd else s.text
-    return f"{what}  ({s.score:.0%}, {s.predictor})"
+    return f"{what}  (by {s.predictor})"
 
 
 def _suggestion_rows(d: MenuData) -> list[tuple]:

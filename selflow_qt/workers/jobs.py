@@ -53,6 +53,7 @@ class DashboardData:
     file_ops: dict[str, int]
     focus_seconds: float
     workflows: dict
+    efficiency: object  # queries.Efficiency
     events_today: int
     top_apps: list[tuple[str, int]] = field(default_factory=list)
     date: str = ""
@@ -73,6 +74,7 @@ def dashboard_job(ctx: StoreContext) -> DashboardData:
         file_ops=q.file_ops_today(ctx.db, day),
         focus_seconds=q.focus_time_today(ctx.db, day),
         workflows=q.workflows_today(ctx.db, day),
+        efficiency=q.efficiency_today(ctx.db, day),
         events_today=q.events_today(ctx.db, day),
         top_apps=[(a, int(n)) for a, n in top_apps],
         date=day.date,

@@ -190,6 +190,7 @@ def demo_app(x_display, tmp_path_factory):
         "max_val": 8,
     }
     settings.extra["eval_positions"] = 8
+    settings.extra["auto_train"] = False  # the test starts the training, as the Train button does
     settings.save(data_dir)
     exe = Path(sys.executable).with_name("selflow")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]

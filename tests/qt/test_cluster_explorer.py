@@ -89,6 +89,7 @@ def test_rectangle_drag_selects_the_points_inside_and_filters_the_table(qtbot, e
     expected = np.flatnonzero(rect_mask(explorer.scatter.xy, ax, ay, bx, by))
     assert len(expected) > 10
     assert explorer.selection.indices.tolist() == expected.tolist()
+    assert explorer.scatter.selected_count() == len(expected)  # drawn on top, the rest faded
     ids = explorer.data.projection.event_ids[expected]
     qtbot.waitUntil(lambda: explorer.model.rowCount() == min(len(ids), 5_000), timeout=10_000)
     assert sorted(_table_event_ids(explorer)) == sorted(ids.tolist())[:5_000]

@@ -110,7 +110,7 @@ def test_choosing_a_command_copies_it_and_records_the_choice(qtbot, tray, shell_
     )
     shell_state.suggestionsChanged.emit([s])
     rows = [a for a in tray.menu.menus["up-next"].actions() if a.isVisible() and a.isEnabled()]
-    assert rows[0].text() == "$ pytest -x  (42%, markov)"
+    assert rows[0].text() == "$ pytest -x  (by markov)"
     rows[0].trigger()
     assert QGuiApplication.clipboard().text() == "pytest -x"
     assert recorded == [17]

@@ -153,11 +153,12 @@ def test_format_duration():
     assert q.format_duration(3 * 3600 + 5 * 60) == "3h 05m"
 
 
-def _analysed(store, labels: list[int]) -> int:
+def _analysed(store, labels: list[int], hours: list[float] | None = None) -> int:
     """Today's events assigned to consensus ``labels`` by one completed run; two named patterns."""
     from selflow_qt.analyze.models import AnalysisRun, ClusterAssignment
 
-    put(store, [ev(9 + i * 0.01) for i in range(len(labels))])
+    hours = hours or [9 + i * 0.01 for i in range(len(labels))]  # 36 s apart
+    put(store, [ev(h) for h in hours])
     ids = [r[0] for r in store.db.execute_sql("SELECT id FROM events ORDER BY id")]
     run = AnalysisRun.create(
         status="completed",
@@ -181,12 +182,20 @@ def _analysed(store, labels: list[int]) -> int:
     return run.id
 
 
-def test_workflow_efficiency_is_the_share_of_analysed_actions_in_patterns(store):
+def test_todays_workflows_count_analysed_actions_per_pattern(store):
     _analysed(store, [0, 0, 0, 1, -1])
-    day = q.local_day(NOW, TZ)
-    wf = q.workflows_today(store.db, day)
+    wf = q.workflows_today(store.db, q.local_day(NOW, TZ))
     assert wf == {"analysed": 5, "in_workflows": 4, "by_pattern": {"coding": 3, "writing": 1}}
-    assert q.workflow_efficiency(store.db, day) == pytest.approx(0.8)
+
+
+def test_workflow_efficiency_counts_actions_that_carry_on_their_workflow(store):
+    # 09:00 c, 09:01 c (continues), 09:02 c (continues), 09:03 w (switch), 09:04 noise,
+    # 09:05 w (after noise: a switch), 09:30 w (after a 25 min pause: a fresh start)
+    minutes = [0, 1, 2, 3, 4, 5, 30]
+    _analysed(store, [0, 0, 0, 1, -1, 1, 1], [9 + m / 60 for m in minutes])
+    eff = q.efficiency_today(store.db, q.local_day(NOW, TZ))
+    assert (eff.analysed, eff.continued) == (7, 2)
+    assert q.workflow_efficiency(store.db, q.local_day(NOW, TZ)) == pytest.approx(2 / 7)
 
 
 def test_hot_patterns_rank_todays_activity_first_and_hdbscan_count_comes_from_the_run(store):
