@@ -90,7 +90,7 @@ DESIGN_FILES = (
 
 
 def _asset(rng: random.Random, s: Session) -> tuple[str, str]:
-    if "asset" not in s.scratch or rng.random() < 0.2:
+    if "asset" not in s.scratch or rng.random() < 0.35:
         s.scratch["asset"] = rng.choice(DESIGN_FILES)
     return s.scratch["asset"]
 

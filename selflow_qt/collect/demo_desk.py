@@ -107,7 +107,7 @@ DOCS = (
 
 
 def _doc(rng: random.Random, s: Session) -> tuple[str, str]:
-    if "doc" not in s.scratch or rng.random() < 0.15:
+    if "doc" not in s.scratch or rng.random() < 0.35:
         s.scratch["doc"] = rng.choice(DOCS)
     return s.scratch["doc"]
 

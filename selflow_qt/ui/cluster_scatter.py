@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGraphicsRectItem
 
 from selflow_qt.ui.plots import FOREGROUND, color_for
 
+LASSO_STEP_PX = 4
 RectCallback = Callable[[float, float, float, float, bool], None]
 LassoCallback = Callable[[np.ndarray, bool], None]
 
@@ -65,7 +66,13 @@ class SelectionViewBox(pg.ViewBox):
     def _drag_lasso(self, ev, start: QPointF, here: QPointF, add: bool) -> None:
         if ev.isStart() or not self._lasso_pts:
             self._lasso_pts = [(start.x(), start.y())]
-        self._lasso_pts.append((here.x(), here.y()))
+            self._last_px = ev.buttonDownScenePos()
+        # A vertex every LASSO_STEP_PX screen pixels: a long drag stays a polygon of a few
+        # hundred vertices at most, so the mask stays quick.
+        px = ev.scenePos()
+        if ev.isFinish() or (px - self._last_px).manhattanLength() >= LASSO_STEP_PX:
+            self._lasso_pts.append((here.x(), here.y()))
+            self._last_px = px
         pts = np.array(self._lasso_pts + self._lasso_pts[:1])
         if ev.isFinish():
             self._lasso.setData([], [])

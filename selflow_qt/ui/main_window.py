@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("selflow-main")
         self.setWindowTitle("SelFlow")
         self.setDockNestingEnabled(True)
+        self.resize(1400, 860)
         self.docks: dict[str, QDockWidget] = {}
         self.missing: list[str] = []
         self.view_menu = self.menuBar().addMenu("&View")
@@ -84,7 +85,8 @@ class MainWindow(QMainWindow):
         self.layout_settings = QSettings(
             str(state.data_dir / "layout.ini"), QSettings.Format.IniFormat
         )
-        self.restore_layout()
+        self._laid_out = False
+        self._tabified = False
         state.collectionChanged.connect(self._show_collection)
         state.message.connect(lambda m: self.statusBar().showMessage(m, 10_000))
         state.dataChanged.connect(self._update_buffer)
@@ -111,8 +113,7 @@ class MainWindow(QMainWindow):
         menu.addAction(close)
 
     def _build_docks(self) -> None:
-        first_right: QDockWidget | None = None
-        first_left: QDockWidget | None = None
+        by_area: dict[Qt.DockWidgetArea, list[QDockWidget]] = {}
         for spec in DOCKS:
             try:
                 widget = load_dock_widget(spec, self.state)
@@ -127,23 +128,13 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
             self.addDockWidget(spec.area, dock)
-            right = spec.area == Qt.DockWidgetArea.RightDockWidgetArea
-            anchor = first_right if right else first_left
-            if anchor is None:
-                if right:
-                    first_right = dock
-                else:
-                    first_left = dock
-            else:
-                self.tabifyDockWidget(anchor, dock)
+            by_area.setdefault(spec.area, []).append(dock)
             self.docks[spec.id] = dock
             action = dock.toggleViewAction()
             action.setText(spec.title)
             self.view_menu.addAction(action)
             self.state.dataChanged.connect(widget.refresh)
-        for anchor in (first_left, first_right):
-            if anchor is not None:
-                anchor.raise_()
+        self._dock_groups = list(by_area.values())
         if self.missing:
             self.view_menu.addSeparator()
             for title in self.missing:
@@ -152,7 +143,6 @@ class MainWindow(QMainWindow):
                 self.view_menu.addAction(a)
         if not self.docks:
             self.setCentralWidget(QLabel("No docks are available."))
-        self.resize(1400, 860)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -225,6 +215,27 @@ class MainWindow(QMainWindow):
         if state is not None:
             ok = self.restoreState(state, LAYOUT_VERSION)
         return ok
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt override
+        # Qt leaves a stale tab bar on screen when docks are tabified in a window that was
+        # never shown, so docks are tabified on the first show (showEvent) and the window is
+        # then put back to its size (the untabified docks may have grown it) and saved layout.
+        first = visible and not self._laid_out
+        size = self.size()
+        super().setVisible(visible)
+        if first:
+            self._laid_out = True
+            self.resize(size)
+            self.restore_layout()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._tabified:
+            self._tabified = True
+            for docks in self._dock_groups:
+                for other in docks[1:]:
+                    self.tabifyDockWidget(docks[0], other)
+                docks[0].raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_layout()

@@ -136,8 +136,8 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
             seen.append(p)
             # One picture mid-run, once the curve has a few points.
             if len(dock.loss_curve) == 6:
-                dock.loss_curve.flush()
-                dock.val_curve.flush()
+                for curve in (dock.loss_curve, dock.live.smooth_curve, dock.val_curve):
+                    curve.flush()
                 dock.grab().save(str(shot))
 
         state.trainingProgress.connect(on_progress)
