@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet aw-core
 	$(PY) bench/ingest.py
 	$(PY) bench/idle.py
+	$(PY) bench/ui.py
 
 # The installable app: a PyInstaller onedir build in dist/selflow (see "Installing the bundle").
 bundle: $(STAMP)
@@ -40,7 +41,7 @@ bundle: $(STAMP)
 
 # Builds the bundle and runs `dist/selflow/selflow --self-test` in it (not part of `make test`).
 test-bundle: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -m bundle tests/bundle
+	$(PY) -m pytest -q -rP -p no:cacheprovider -m bundle tests/bundle
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

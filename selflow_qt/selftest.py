@@ -193,6 +193,8 @@ def step_window(run: SelfTestRun) -> str:
     app = QApplication.instance() or QApplication(["selflow", "-platform", "offscreen"])
     errors = _ErrorLog()
     logging.getLogger("selflow_qt").addHandler(errors)
+    saved_hook = sys.excepthook  # an exception in a Qt slot only reaches sys.excepthook
+    sys.excepthook = errors.excepthook
     state = AppState(run.data_dir, start_services=False)
     window = MainWindow(state, quit_on_close=False)
     try:
@@ -212,13 +214,14 @@ def step_window(run: SelfTestRun) -> str:
         window.deleteLater()
         app.processEvents()
         logging.getLogger("selflow_qt").removeHandler(errors)
+        sys.excepthook = saved_hook
     if errors.messages:
         raise AssertionError(f"{len(errors.messages)} errors logged, first: {errors.messages[0]}")
     return f"{image.width()}x{image.height()} on {app.platformName()}; docks: {docks}"
 
 
 class _ErrorLog(logging.Handler):
-    """Collects the app's ERROR log records (a dock whose read failed, a worker that raised)."""
+    """Collects the app's ERROR log records and exceptions raised in Qt slots."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -229,6 +232,10 @@ class _ErrorLog(logging.Handler):
         if record.exc_info and record.exc_info[1] is not None:
             text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
         self.messages.append(f"{record.name}: {text}")
+
+    def excepthook(self, kind, value, tb) -> None:
+        traceback.print_exception(kind, value, tb, file=sys.stderr)
+        self.messages.append(f"uncaught in a slot: {kind.__name__}: {value}")
 
 
 STEPS: tuple[tuple[str, Callable[[SelfTestRun], str]], ...] = (

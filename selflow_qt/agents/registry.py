@@ -52,3 +52,9 @@ def active_agents() -> list[MicroAgent]:
 
 def notify(kind: str, title: str, body: str, data: dict | None = None) -> None:
     Notification.create(kind=kind, title=title, body=body, data=data or {})
+
+
+def retire_agent(ctx, model_id: str) -> None:
+    """Take an agent out of service (the UI's Retire button); its adapter stays on disk."""
+    with ctx.db.atomic():
+        MicroAgent.update(is_active=False).where(MicroAgent.model_id == model_id).execute()

@@ -24,6 +24,7 @@ from selflow_qt.analyze.specialize import Decision
 
 log = logging.getLogger(__name__)
 MIN_EVENTS = 30
+SCATTER_TIMEOUT_S = 30.0  # the 2-D UMAP view (from its start); past it the view falls back to PCA
 SEED = 0
 
 
@@ -273,7 +274,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         step("store", 0.95)
         xy, projection = red.xy, red.method
         if scatter_job is not None:
-            xy_l, err = scatter_job.result(settings.analysis_algorithm_timeout_s)
+            xy_l, err = scatter_job.result(SCATTER_TIMEOUT_S)
             if xy_l is not None:
                 xy, projection = place(xy_l, red.knn_idx, red.knn_w, red.landmarks), "umap"
             else:

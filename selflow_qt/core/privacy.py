@@ -317,11 +317,20 @@ class PrivacyFilter:
             if event.action == "move":
                 return self.apply(replace(event, action="delete", dest=None))
             dest = None
+        meta = event.meta
+        meta_has_text = bool(meta) and any(
+            isinstance(v, (str, dict, list)) for v in meta.values()
+        )
+        if not self._always and not meta_has_text:
+            # One trigger scan over every text field: most events carry no secret at all.
+            blob = "\n".join(t for t in (event.cmd, event.path, dest, event.cwd) if t)
+            if self._any_trigger is None or not self._any_trigger.search(blob.lower()):
+                return event if dest is event.dest else replace(event, dest=dest)
         cmd = self.redact(event.cmd)
         path = self.redact(event.path)
         dest = self.redact(dest)
         cwd = self.redact(event.cwd)
-        meta = self._redact_value(event.meta) if event.meta else event.meta
+        meta = self._redact_value(meta) if meta_has_text else meta
         if (
             cmd is event.cmd
             and path is event.path

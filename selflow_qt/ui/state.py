@@ -183,7 +183,7 @@ class AppState(QObject):
         self.message.emit(f"Analysis finished: {n} patterns.")
         self.notificationsChanged.emit()
         self.refresh()
-        self.refresh_suggestions()
+        self.refresh_suggestions(force=True)
         self.run_training_queue()
 
     def _on_analysis_failed(self, message: str) -> None:
@@ -247,7 +247,7 @@ class AppState(QObject):
         self._note_training(outcome)
         self.trainingFinished.emit(outcome)
         self.refresh()
-        self.refresh_suggestions()  # a new agent may now answer
+        self.refresh_suggestions(force=True)  # a new agent may now answer
         QTimer.singleShot(1_000, self.run_training_queue)  # the next queued session, if any
 
     def _on_training_error(self, message: str) -> None:
@@ -274,16 +274,21 @@ class AppState(QObject):
         self.notificationsChanged.emit()
 
     # -- predictions -----------------------------------------------------------------------------
-    def refresh_suggestions(self) -> None:
+    def refresh_suggestions(self, force: bool = False) -> None:
+        """New "Up next" guesses on a worker (``force``: even if no event arrived since)."""
         if self._stopping or self._busy(self._suggest):
             return
         self._suggest = self.run(
             self._suggestions_job.refresh,
+            5,
+            force,
             on_result=self._on_suggestions,
             on_error=lambda m: log.info("suggestions unavailable: %s", m),
         )
 
-    def _on_suggestions(self, suggestions: list) -> None:
+    def _on_suggestions(self, suggestions: list | None) -> None:
+        if suggestions is None:  # nothing new happened: the current suggestions stand
+            return
         self.suggestions = suggestions
         self.suggestionsChanged.emit(suggestions)
 

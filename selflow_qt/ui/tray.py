@@ -146,7 +146,7 @@ class TrayController(QObject):
             self.window.open_settings()
         elif name == "refresh":
             self.state.refresh()
-            self.state.refresh_suggestions()
+            self.state.refresh_suggestions(force=True)
         elif name == "quit":
             self.quitRequested.emit()
         elif name == "choose" and payload is not None:

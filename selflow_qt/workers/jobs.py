@@ -191,6 +191,7 @@ class SuggestionsJob:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self._service = None
+        self._last_event_id: int | None = None
 
     def service(self):
         if self._service is None:
@@ -198,13 +199,31 @@ class SuggestionsJob:
             self._service = serving.SuggestionService(self.data_dir)
         return self._service
 
-    def refresh(self, k: int = 5) -> list:
+    def refresh(self, k: int = 5, force: bool = False) -> list | None:
+        """Resolve old suggestions; suggest anew only if events arrived (None: keep the current).
+
+        Every suggestion shown is logged for the bandit, so an idle machine must not log the
+        same guesses every minute.
+        """
         svc = self.service()
         try:
             svc.resolve_pending()
         except Exception:  # resolving old outcomes must not hide new suggestions
             log.exception("resolving pending suggestions failed")
+        latest = self._latest_event_id()
+        if not force and latest is not None and latest == self._last_event_id:
+            return None
+        self._last_event_id = latest
         return list(svc.suggest(k=k))
+
+    def _latest_event_id(self) -> int | None:
+        from selflow_qt.store.db import connect, db_path_for
+
+        db = connect(db_path_for(self.data_dir))
+        try:
+            return db.execute_sql("SELECT max(id) FROM events").fetchone()[0]
+        finally:
+            db.close()
 
     def record_choice(self, interaction_id: int) -> int:
         self.service().record_choice(interaction_id)

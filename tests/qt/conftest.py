@@ -6,7 +6,21 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_gui_thread():
+    """Python's cyclic GC can start on a worker thread and free Qt objects there, which crashes
+    (seen as a segfault "Garbage-collecting" inside a read job). In Qt tests it runs only here,
+    on the GUI thread, between tests."""
+    gc.collect()
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
 
 
 # -- UI-docks fixtures ---------------------------------------------------------------------------

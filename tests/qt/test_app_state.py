@@ -101,3 +101,19 @@ def test_training_failure_is_recorded_as_a_notification(qtbot, shell_state):
     assert n.title == "Training failed" and "OOM" in n.body and n.data["session_id"] == 41
     shell_state._note_training(outcome)  # told once per session
     assert Notification.select().where(Notification.kind == "training").count() == 1
+
+
+def test_up_next_is_refreshed_only_when_events_arrive(shell_state):
+    from selflow_qt.core.event import Event
+    from selflow_qt.store.writer import insert_events
+    from selflow_qt.workers.jobs import SuggestionsJob
+
+    job = SuggestionsJob(shell_state.data_dir)
+    first = job.refresh()
+    assert isinstance(first, list) and first, "the demo history gives the baselines guesses"
+    assert {s.kind for s in first} <= {"file", "command", "app"}
+    assert job.refresh() is None  # nothing happened: nothing new is logged
+    with shell_state.ctx.db.atomic():
+        insert_events(shell_state.ctx.db, [Event.now("shell", "command", cmd="git status")])
+    assert isinstance(job.refresh(), list)
+    assert isinstance(job.refresh(force=True), list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -46,7 +47,8 @@ class AlgorithmRun:
 
 
 def _context() -> mp.context.BaseContext:
-    if "forkserver" in mp.get_all_start_methods():
+    # a frozen (PyInstaller) app re-executes itself for children: spawn is what it supports
+    if not getattr(sys, "frozen", False) and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
         return ctx
@@ -54,7 +56,11 @@ def _context() -> mp.context.BaseContext:
 
 
 def warm_up() -> None:
-    """Start the forkserver early (it imports sklearn while the parent computes features)."""
+    """Start the forkserver early (it imports sklearn while the parent computes features).
+
+    The forkserver must never run OpenMP code itself (a fork after that aborts), so it only
+    imports; UMAP's numba code is compiled in the child that computes the 2-D view.
+    """
     ctx = _context()
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
