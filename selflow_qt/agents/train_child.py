@@ -118,9 +118,8 @@ def run_job(job: dict) -> dict:
         "pattern_id": job.get("pattern_id"),
         "specialization": job.get("specialization", ""),
     }
-    pmodel.set_adapter("default")
-    agent = AgentPredictor(job["model_id"], pmodel, tok, meta, baselines["markov-2"].predict, bf16)
-    agent.activate = lambda: None  # the adapter is "default" while still in memory
+    # In memory the adapter is PEFT's "default"; it is scored under the agent's id.
+    agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
     emit({"event": "evaluating", "positions": min(EVAL_POSITIONS, len(stream) - start)})
     metrics = evaluate_offline(
         {**baselines, job["model_id"]: agent},

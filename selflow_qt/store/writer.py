@@ -319,7 +319,7 @@ class EventWriter:
             for w in waiters:
                 w.done.set()
 
-    def _write_retrying(self, db: SqliteDatabase, batch: list[tuple], tries: int = 4) -> None:
+    def _write_retrying(self, db: SqliteDatabase, batch: list[tuple], tries: int = 8) -> None:
         """Write a batch; a locked or failing database is retried, then counted as a gap."""
         for attempt in range(tries):
             try:

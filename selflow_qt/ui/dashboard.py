@@ -129,6 +129,10 @@ class DashboardDock(QWidget):
         if wf["by_pattern"]:
             for name, n in list(wf["by_pattern"].items())[:8]:
                 self.workflows.addItem(f"{name} — {n:,} actions")
+        elif wf["analysed"]:
+            self.workflows.addItem(
+                f"Today's {wf['analysed']:,} analysed actions fit no known workflow (noise)."
+            )
         elif data.top_apps:
             self.workflows.addItem("No analysed workflows today yet; most used apps:")
             for app, n in data.top_apps:

@@ -348,20 +348,30 @@ def trigger_criteria(
         return None
     from selflow_qt.store.context import StoreContext
 
-    report = trig.evaluate_trigger(StoreContext(Path(data_dir), settings, db))
-    return [(c.name, bool(c.passed), str(c.detail)) for c in report.criteria]
+    return criteria_of(trig.evaluate_trigger(StoreContext(Path(data_dir), settings, db)))
+
+
+def criteria_of(report) -> list[tuple[str, bool, str]]:
+    """(name, passed, detail) of an analyze.trigger.TriggerReport."""
+    return [(c.name, bool(c.passed), str(c.detail)) for c in getattr(report, "criteria", [])]
 
 
 def training_center_data(
-    db: SqliteDatabase, data_dir: Path, settings: Settings, now: float | None = None
+    db: SqliteDatabase,
+    data_dir: Path,
+    settings: Settings,
+    with_trigger: bool = True,
+    now: float | None = None,
 ) -> TrainingCenterData:
+    """One read for the Training Center; ``with_trigger=False`` when the app's own minutely
+    trigger check already reports the criteria."""
     missing: list[str] = []
     queue, recent = training_queue(db)
     ranking, bandit = agent_ranking(db, settings, missing)
     clustering = clustering_summary(db)
     if clustering is None and _optional("selflow_qt.analyze.read") is None:
         missing.append("analysis")
-    criteria = trigger_criteria(db, data_dir, settings)
+    criteria = trigger_criteria(db, data_dir, settings) if with_trigger else None
     return TrainingCenterData(
         buffer=buffer_view(db, settings, now),
         queue=queue,

@@ -160,6 +160,8 @@ class TrainingCenterDock(QWidget):
     def _connect(self) -> None:
         s = self.state
         s.dataChanged.connect(self.refresh)
+        if hasattr(s, "triggerChecked"):  # the app's minutely check (see AppState)
+            s.triggerChecked.connect(lambda r: self.show_trigger(dock_reads.criteria_of(r)))
         s.trainingStarted.connect(self.on_training_started)
         s.trainingProgress.connect(self.on_training_progress)
         s.trainingFinished.connect(self.on_training_finished)
@@ -178,6 +180,7 @@ class TrainingCenterDock(QWidget):
             dock_reads.training_center_data,
             self.state.data_dir,
             self.state.settings,
+            getattr(self.state, "last_trigger", None) is None,  # else the app's check reports it
         )
 
     def _load_failed(self, message: str) -> None:
@@ -209,9 +212,15 @@ class TrainingCenterDock(QWidget):
             f"{b.events:,} events, {human_bytes(b.bytes)} this cycle · {when}"
         )
         if trigger:
-            parts = [f"{'✔' if ok else '✘'} {name}" for name, ok, _ in trigger]
-            self.trigger_label.setText("Trigger: " + "   ".join(parts))
-            self.trigger_label.setToolTip("\n".join(f"{n}: {d}" for n, _, d in trigger))
+            self.show_trigger(trigger)
+        elif getattr(self.state, "last_trigger", None) is not None:
+            self.show_trigger(dock_reads.criteria_of(self.state.last_trigger))
+
+    def show_trigger(self, criteria: list[tuple[str, bool, str]]) -> None:
+        """The trigger policy's checks, passed or not, with their details as a tooltip."""
+        parts = [f"{'✔' if ok else '✘'} {name}" for name, ok, _ in criteria]
+        self.trigger_label.setText("Trigger: " + "   ".join(parts))
+        self.trigger_label.setToolTip("\n".join(f"{n}: {d}" for n, _, d in criteria))
 
     def _show_queue(self, data: dock_reads.TrainingCenterData) -> None:
         rows = [[s.session_id, s.pattern_name, s.status, s.sequences, s.reason] for s in data.queue]

@@ -52,6 +52,16 @@ def test_buffer_bar_shows_the_store_fill(center, docks_state):
     assert f"{fill.events:,} events" in center.buffer_label.text()
 
 
+def test_trigger_checks_follow_the_apps_own_check(center, docks_state):
+    from selflow_qt.analyze.trigger import evaluate_trigger
+
+    report = evaluate_trigger(docks_state.job_context())
+    assert report.criteria
+    docks_state.triggerChecked.emit(report)
+    for c in report.criteria:
+        assert f"{'✔' if c.passed else '✘'} {c.name}" in center.trigger_label.text()
+
+
 def test_queue_lists_queued_sessions_and_train_now_starts_the_selected_one(
     qtbot, center, docks_state, monkeypatch
 ):
