@@ -82,7 +82,7 @@ def reduce_features(
     *,
     n_landmarks: int = 3000,
     seed: int = 0,
-    umap: str = "scatter",
+    umap: str = "off",
     cluster_dims: int = 5,
     timings: dict[str, float] | None = None,
 ) -> Reduced:

@@ -135,9 +135,13 @@ def _choose(rng: random.Random, weights: list[float]) -> int:
 
 
 def _default_start(days: int) -> float:
-    """Local midnight ``days`` days ago, so the demo week ends just before today."""
-    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return (today - timedelta(days=days)).timestamp()
+    """Local midnight of the Monday on or before ``days`` days ago.
+
+    Starting on a Monday makes the default demo the same week (weekdays, then the weekend) on
+    every day it is generated, so a seed always gives the same workload.
+    """
+    first = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
+    return (first - timedelta(days=first.weekday())).timestamp()
 
 
 def generate_demo(

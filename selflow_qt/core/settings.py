@@ -51,7 +51,7 @@ class Settings:
     analysis_landmarks: int = 3000  # events the quadratic steps fit on; the rest are assigned
     analysis_algorithm_timeout_s: float = 60.0  # per clusterer; a clusterer past it is recorded
     analysis_min_support: int = 3  # algorithms that must support a consensus cluster
-    analysis_umap: str = "scatter"  # off | scatter (2-D view) | cluster (also the cluster space)
+    analysis_umap: str = "off"  # off (PCA view) | scatter (UMAP 2-D view) | cluster (+ UMAP space)
     analysis_text_embeddings: bool = False  # all-MiniLM-L6-v2 path/command text features
     specialize_min_sequences: int = 20  # sessions a pattern needs before it gets an agent
     # agents

@@ -169,7 +169,10 @@ def run_test_command(desktop, line: str) -> str:
                 "loss_points_drawn": _loss_points(window) if built else 0,
                 "has_tray": desktop.has_tray,
                 "collection": _plain(state.collection),
-                "modules": {m: m in __import__("sys").modules for m in ("torch", "transformers", "pyqtgraph", "numpy")},
+                "modules": {
+                    m: m in __import__("sys").modules
+                    for m in ("torch", "transformers", "pyqtgraph", "numpy")
+                },
             },
             default=str,
         )

@@ -1,7 +1,10 @@
 """The GUI thread keeps turning while heavy work runs on workers (a generous anti-hang bound).
 
 A 20 ms QTimer on the GUI thread records the gaps between its ticks; while an import, an
-analysis cycle and a short training run through AppState, the longest gap must stay under 1 s.
+analysis cycle and a short training run through AppState, the longest gap must stay under 2 s.
+That is an anti-hang guard, not a speed target: any of these jobs run on the GUI thread would
+block it for tens of seconds. (Measured on the shared 2-core machine at a load average of ~9:
+0.77-0.97 s, the worker holding the GIL while descheduled; an idle loop there shows 41 ms.)
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-MAX_GAP_S = 1.0
+MAX_GAP_S = 2.0
 
 
 class GapMeter:
