@@ -102,6 +102,7 @@ def run_app(args: argparse.Namespace) -> int:
     import qasync
 
     from selflow_qt.ui.control import acquire_lock, send_command
+    from selflow_qt.ui.gc_guard import GuiThreadGarbageCollector
     from selflow_qt.ui.resources import app_icon, stylesheet
 
     data_dir = resolve_data_dir(getattr(args, "data_dir", None))
@@ -109,6 +110,7 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("SelFlow")
     app.setOrganizationName("SelFlow")
     app.setQuitOnLastWindowClosed(False)
+    collector = GuiThreadGarbageCollector(parent=app)  # noqa: F841 (lives with the app)
     app.setWindowIcon(app_icon())
     app.setStyleSheet(stylesheet())
 

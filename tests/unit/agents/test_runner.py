@@ -6,6 +6,8 @@ import json
 import os
 import signal
 
+import pytest
+
 from selflow_qt.agents.runner import TrainingRunner, next_queued_session, queue_training
 from selflow_qt.agents.train_child import FAIL_ENV
 from selflow_qt.cli import main
@@ -32,6 +34,7 @@ def test_cli_trains_an_agent_and_ranks_it_with_the_baselines(
     assert arms[agent.model_id]["offline_mrr"] is not None
 
 
+@pytest.mark.slow  # two child runs (~60-100 s on a shared 2-core machine)
 def test_a_crashing_child_leaves_a_failed_session_and_the_next_one_works(
     agent_store, routine, add_events
 ):
