@@ -27,11 +27,14 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# Benchmarks print tables; bench/ingest.py builds its own aw-core venv (bench/.venv-aw).
 bench: $(STAMP)
-	$(PY) -m pip install --quiet aw-core
 	$(PY) bench/ingest.py
 	$(PY) bench/idle.py
 	$(PY) bench/ui.py
+	$(PY) bench/analysis.py
+	$(PY) bench/training.py
+	$(PY) bench/predictors.py
 
 # The installable app: a PyInstaller onedir build in dist/selflow (see "Installing the bundle").
 bundle: $(STAMP)

@@ -42,11 +42,11 @@ class _Arm:
 
 def beta_interval(successes: int, attempts: int, level: float = 0.95) -> tuple[float, float]:
     """Equal-tailed interval of the Beta(1+s, 1+f) posterior of a success rate."""
-    from scipy.stats import beta
+    from scipy.special import betaincinv  # the Beta quantile; scipy.stats costs 4x the import
 
     a, b = 1 + successes, 1 + max(0, attempts - successes)
     tail = (1 - level) / 2
-    return float(beta.ppf(tail, a, b)), float(beta.ppf(1 - tail, a, b))
+    return float(betaincinv(a, b, tail)), float(betaincinv(a, b, 1 - tail))
 
 
 class Bandit:
