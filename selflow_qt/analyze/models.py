@@ -46,7 +46,7 @@ class ClusterAssignment(BaseModel):
 
     class Meta:
         table_name = "cluster_assignments"
-        indexes = ((("run", "consensus"), False),)
+        indexes = ((("run", "consensus"), False), (("run", "event_id"), False))
 
 
 MODELS = [AnalysisRun, ClusterAssignment]
