@@ -184,7 +184,10 @@ class TrainingRunner:
             "config": config,
             "out_dir": str(out_dir),
             "base_model": asdict(spec),
-            "eval_positions": int(settings.extra.get("eval_positions", 100)),
+            # A short run (tests, self-test, a quick try) gets a shorter offline evaluation.
+            "eval_positions": int(
+                settings.extra.get("eval_positions", 100 if (max_steps or 100) >= 50 else 30)
+            ),
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
         }
