@@ -18,7 +18,9 @@ RUN_VALUE = "SelFlow"
 def launch_command(data_dir: str | os.PathLike | None = None) -> list[str]:
     """How to start the desktop app: the bundle, the ``selflow`` script, or this Python."""
     if getattr(sys, "frozen", False):
-        cmd = [sys.executable]
+        exe = Path(sys.executable)
+        tray = exe.with_name("selflow-tray.exe")  # Windows: the console-less tray build
+        cmd = [str(tray)] if sys.platform == "win32" and tray.exists() else [sys.executable]
     else:
         script = shutil.which("selflow") or str(Path(sys.executable).with_name("selflow"))
         cmd = [script] if Path(script).exists() else [sys.executable, "-m", "selflow_qt"]
