@@ -318,9 +318,7 @@ class PrivacyFilter:
                 return self.apply(replace(event, action="delete", dest=None))
             dest = None
         meta = event.meta
-        meta_has_text = bool(meta) and any(
-            isinstance(v, (str, dict, list)) for v in meta.values()
-        )
+        meta_has_text = bool(meta) and any(isinstance(v, (str, dict, list)) for v in meta.values())
         if not self._always and not meta_has_text:
             # One trigger scan over every text field: most events carry no secret at all.
             blob = "\n".join(t for t in (event.cmd, event.path, dest, event.cwd) if t)
