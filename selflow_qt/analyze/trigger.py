@@ -111,7 +111,7 @@ def evaluate_trigger(ctx) -> TriggerReport:
             round(fill.ratio, 4),
             s.trigger_fill_ratio,
             fill.ratio >= s.trigger_fill_ratio,
-            f"{fill.percent:.1f}% of {s.budget_bytes / 1e6:.0f} MB",
+            f"{fill.percent:.1f}% of {s.budget_bytes / 2**20:.0f} MB",
         )
     ]
     n = min(fill.events, PILOT_SAMPLE)
