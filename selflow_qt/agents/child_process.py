@@ -12,6 +12,42 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from selflow_qt.core.event import Event, event_from_json
+
+
+def write_job_inputs(
+    events: list[Event], folder: Path, settings: Any, max_steps: int | None
+) -> tuple[Path, dict]:
+    """Write the child's events file into ``folder``; returns (its path, the LoRA/train config)."""
+    events_path = folder / "events.jsonl"
+    with open(events_path, "w", encoding="utf-8") as fh:
+        for ev in events:
+            fh.write(ev.to_json() + "\n")
+    config = {
+        "lora_r": settings.lora_r,
+        "lora_alpha": settings.lora_alpha,
+        "lora_dropout": settings.lora_dropout,
+        **(settings.extra.get("train_config") or {}),
+    }
+    if max_steps is not None:
+        config["max_steps"] = int(max_steps)
+    return events_path, config
+
+
+def read_jsonl(path: Path) -> list[Event]:
+    """Events of an interchange file, in file order; a bad line raises ValueError naming it."""
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: {exc}") from None
+    return events
 
 
 @dataclass

@@ -11,24 +11,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.child_process import run_training_child
+from selflow_qt.agents.child_process import read_jsonl as read_events
+from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.evaluation import Metrics
-from selflow_qt.core.event import Event, event_from_json
+from selflow_qt.core.event import Event
 
 
 def read_jsonl(path: Path) -> list[Event]:
-    """Events of an interchange file; a bad line raises ValueError naming the file and line."""
-    events = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(event_from_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
-    events.sort(key=lambda e: e.ts)
-    return events
+    """Events of an interchange file in time order; a bad line raises ValueError naming it."""
+    return sorted(read_events(path), key=lambda e: e.ts)
 
 
 def evaluate_stream(
@@ -54,18 +45,7 @@ def evaluate_stream(
     spec = resolve_base_model(settings, data_dir)
     work = Path(tempfile.mkdtemp(prefix="selflow-eval-"))
     try:
-        events_path = work / "events.jsonl"
-        with open(events_path, "w", encoding="utf-8") as fh:
-            for ev in events:
-                fh.write(ev.to_json() + "\n")
-        config = {
-            "lora_r": settings.lora_r,
-            "lora_alpha": settings.lora_alpha,
-            "lora_dropout": settings.lora_dropout,
-            **(settings.extra.get("train_config") or {}),
-        }
-        if max_steps is not None:
-            config["max_steps"] = int(max_steps)
+        events_path, config = write_job_inputs(events, work, settings, max_steps)
         out_dir = keep_adapter or (work / "agent")
         job = {
             "model_id": "agent-eval",

@@ -19,7 +19,7 @@ from pathlib import Path
 from selflow_qt.agents import registry
 from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.adapters import agents_dir
-from selflow_qt.agents.child_process import run_training_child
+from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.dataset import build_examples, data_hash, load_events
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
@@ -163,18 +163,7 @@ class TrainingRunner:
         split_ts = stream[int(len(stream) * SPLIT_FRACTION)][0].ts
         shutil.rmtree(job_dir, ignore_errors=True)
         job_dir.mkdir(parents=True, exist_ok=True)
-        events_path = job_dir / "events.jsonl"
-        with open(events_path, "w", encoding="utf-8") as fh:
-            for ev in events:
-                fh.write(ev.to_json() + "\n")
-        config = {
-            "lora_r": settings.lora_r,
-            "lora_alpha": settings.lora_alpha,
-            "lora_dropout": settings.lora_dropout,
-            **(settings.extra.get("train_config") or {}),
-        }
-        if max_steps is not None:
-            config["max_steps"] = int(max_steps)
+        events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
         job = {
             "session_id": session_id,
             "model_id": model_id,

@@ -18,8 +18,8 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from selflow_qt.agents.actions import keyed
+from selflow_qt.agents.child_process import read_jsonl as read_events
 from selflow_qt.agents.dataset import CONTEXT_LINES, MAX_EXAMPLES, build_examples, data_hash
-from selflow_qt.core.event import event_from_json
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
 EVAL_POSITIONS = 100
@@ -29,19 +29,6 @@ EXIT_CANCELLED = 3
 def emit(obj: dict) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
-
-
-def read_events(path: Path):
-    events = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(event_from_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
-    return events
 
 
 def run_job(job: dict) -> dict:

@@ -203,7 +203,7 @@ def train_adapter(
         sched.step()
         opt.zero_grad(set_to_none=True)
         tokens += int(mask.sum())
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         report_val = None
         if step % config.eval_every == 0 or step == total:
             val_loss = report_val = _val_loss(
