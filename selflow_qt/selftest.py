@@ -185,39 +185,20 @@ def step_training(run: SelfTestRun) -> str:
 
 def step_window(run: SelfTestRun) -> str:
     """The main window with its docks builds and renders once on the offscreen platform."""
-    from PySide6.QtWidgets import QApplication
+    from selflow_qt.ui.selftest_window import render_main_window
 
-    from selflow_qt.ui.main_window import MainWindow
-    from selflow_qt.ui.state import AppState
-
-    app = QApplication.instance() or QApplication(["selflow", "-platform", "offscreen"])
     errors = _ErrorLog()
     logging.getLogger("selflow_qt").addHandler(errors)
     saved_hook = sys.excepthook  # an exception in a Qt slot only reaches sys.excepthook
     sys.excepthook = errors.excepthook
-    state = AppState(run.data_dir, start_services=False)
-    window = MainWindow(state, quit_on_close=False)
     try:
-        window.show()
-        deadline = time.monotonic() + 3.0
-        while time.monotonic() < deadline:  # let the docks' first reads arrive
-            app.processEvents()
-            time.sleep(0.05)
-        image = window.grab()
-        if image.isNull() or image.width() < 100 or image.height() < 100:
-            raise AssertionError(f"rendered an empty image ({image.width()}x{image.height()})")
-        image.save(str(run.data_dir / "selftest-window.png"))
-        docks = ", ".join(window.docks) or "none"
+        summary = render_main_window(run.data_dir, run.data_dir / "selftest-window.png")
     finally:
-        window.hide()
-        state.shutdown()
-        window.deleteLater()
-        app.processEvents()
         logging.getLogger("selflow_qt").removeHandler(errors)
         sys.excepthook = saved_hook
     if errors.messages:
         raise AssertionError(f"{len(errors.messages)} errors logged, first: {errors.messages[0]}")
-    return f"{image.width()}x{image.height()} on {app.platformName()}; docks: {docks}"
+    return summary
 
 
 class _ErrorLog(logging.Handler):
