@@ -189,7 +189,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from selflow_qt.analyze.cycle import run_cycle
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
     tmp = tempfile.mkdtemp(prefix="selflow-bench-")

@@ -66,7 +66,7 @@ def suggestion_latency(data_dir: Path, n: int):
     from selflow_qt.agents.evaluation import percentile
     from selflow_qt.agents.registry import record_agent
     from selflow_qt.agents.serving import SuggestionService
-    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.writer import insert_events
 
@@ -133,8 +133,8 @@ def main() -> int:
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--skip-latency", action="store_true")
     a = ap.parse_args()
-    from selflow_qt.collect.demo import generate_demo
     from selflow_qt.core.settings import Settings, resolve_data_dir
+    from selflow_qt.demo.generator import generate_demo
 
     data_dir = resolve_data_dir(a.data_dir or tempfile.mkdtemp(prefix="selflow-bench-data-"))
     settings = Settings()

@@ -30,7 +30,7 @@ def load(data_dir: Path):
 
 def demo_examples(workflow: str = "coding"):
     from selflow_qt.agents.dataset import build_examples, split_by_time
-    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.demo.generator import generate_demo
 
     events = [e for e in generate_demo(7, 0) if e.meta.get("workflow") == workflow]
     return split_by_time(build_examples(events))
@@ -95,7 +95,7 @@ def hf_trainer(model, tok, split, cfg, bf16: bool):
 def full_agent(data_dir: Path) -> tuple[float, str, dict]:
     """Wall time of `selflow train` (default settings) on the demo's coding workflow."""
     from selflow_qt.agents.runner import TrainingRunner, queue_training
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
     work = Path(tempfile.mkdtemp(prefix="selflow-bench-"))

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ui.py [--sizes 130000 1000000] [--idle-seconds 20]
 
-1. Stores of each size are filled by the demo generator (``selflow_qt.collect.demo``) at its
+1. Stores of each size are filled by the demo generator (``selflow_qt.demo.generator``) at its
    normal rate over as many days as needed, ending today (cached in $TMPDIR between runs).
    "Open" is timed in a fresh process: QApplication + AppState + MainWindow shown, until every
    dock's first read has come back from its worker and the window has painted (targets < 2 s).
@@ -55,8 +55,8 @@ def build_store(n: int) -> Path:
     if data.exists():
         shutil.rmtree(data)
     data.mkdir(parents=True)
-    from selflow_qt.collect.demo import generate_demo
     from selflow_qt.core.privacy import PrivacyFilter
+    from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.writer import insert_events
 

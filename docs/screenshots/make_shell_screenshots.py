@@ -24,7 +24,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
     from selflow_qt.ui.app_hooks import grab_menu
     from selflow_qt.ui.main_window import MainWindow
     from selflow_qt.ui.resources import app_icon, stylesheet

@@ -81,9 +81,9 @@ class Bandit:
         seed: int | None = None,
     ) -> Bandit:
         """Arms (default: the baselines and active agents) with their stored counts."""
-        from selflow_qt.agents.models import BanditArm
         from selflow_qt.agents.predictors import BASELINE_IDS
         from selflow_qt.agents.registry import active_agents
+        from selflow_qt.store.models import BanditArm
 
         if arms is None:
             arms = [(b, "baseline") for b in BASELINE_IDS]
@@ -150,7 +150,7 @@ class Bandit:
         arm.successes += int(bool(success))
         arm.total_latency_ms += float(latency_ms)
         if self.persist:
-            from selflow_qt.agents.models import BanditArm
+            from selflow_qt.store.models import BanditArm
 
             n = (
                 BanditArm.update(

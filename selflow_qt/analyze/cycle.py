@@ -118,7 +118,7 @@ def run_cycle(
     clusterers: list[str] | None = None,
 ) -> CycleResult:
     """Run one cycle on the events of ``ctx`` in [since, until); see the module docstring."""
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     run = AnalysisRun.create(status="running", since=since, until=until, trigger=trigger)
     try:

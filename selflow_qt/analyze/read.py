@@ -22,7 +22,7 @@ class Projection:
 
 def latest_run(db: SqliteDatabase):
     """The newest completed AnalysisRun, or None."""
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     return (
         AnalysisRun.select()
@@ -99,7 +99,7 @@ def pattern_event_ids(db: SqliteDatabase, pattern_id: int) -> list[int]:
 
 def runs_history(db: SqliteDatabase) -> list[dict]:
     """Per completed run: id, started_at, n_events, consensus_score, n_patterns."""
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     out = []
     for run in (

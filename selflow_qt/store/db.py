@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from selflow_qt.store import models
-from selflow_qt.store.models import ALL_MODELS, database_proxy
+from selflow_qt.store.models import ALL_MODELS, FEATURE_MODELS, database_proxy
 
 DB_FILENAME = "selflow.db"
 PRAGMAS = {
@@ -56,20 +55,8 @@ def _migrate_2(db: SqliteDatabase) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "events_action_ts" ON "events" ("action", "ts")')
 
 
-# Append-only. Each step must be idempotent and bring version N-1 to N. Later features
-# register their steps here (see register_migration) so old databases keep opening.
+# Append-only. Each step must be idempotent and bring version N-1 to N, so old databases open.
 MIGRATIONS: list[Callable[[SqliteDatabase], None]] = [_migrate_1, _migrate_2]
-_EXTRA_MODELS: list[type] = []
-# Feature packages keep their own tables in a light module exposing MODELS (peewee only);
-# their tables are created (if missing) whenever a database opens.
-FEATURE_MODEL_MODULES = ("selflow_qt.analyze.models", "selflow_qt.agents.models")
-
-
-def register_models(*model_classes: type) -> None:
-    """Tables of later features that are created (if missing) whenever a database opens."""
-    for m in model_classes:
-        if m not in _EXTRA_MODELS:
-            _EXTRA_MODELS.append(m)
 
 
 def schema_version() -> int:
@@ -113,18 +100,8 @@ def migrate(db: SqliteDatabase) -> int:
         with db.atomic(), db.bind_ctx(ALL_MODELS):
             MIGRATIONS[version - 1](db)
             db.execute_sql(f"PRAGMA user_version = {version}")
-    extra = list(_EXTRA_MODELS)
-    for name in FEATURE_MODEL_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        extra += [m for m in module.MODELS if m not in extra]
-    if extra:
-        database_proxy.initialize(db)
-        db.create_tables(extra, safe=True)
+    database_proxy.initialize(db)
+    db.create_tables(FEATURE_MODELS, safe=True)
     return before
 
 
@@ -138,4 +115,4 @@ def open_database(data_dir: Path) -> SqliteDatabase:
     return db
 
 
-__all__ = ["ALL_MODELS", "open_database", "connect", "migrate", "db_path_for", "register_models"]
+__all__ = ["ALL_MODELS", "open_database", "connect", "migrate", "db_path_for"]

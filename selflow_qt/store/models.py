@@ -159,3 +159,62 @@ ALL_MODELS: list[type[BaseModel]] = [
     CollectorStatus,
     Notification,
 ]
+
+# The analysis tables: one row per cycle, one assignment per event and cycle.
+
+
+class AnalysisRun(BaseModel):
+    """One analysis cycle: when, on what, how it went."""
+
+    id = AutoField()
+    started_at = FloatField(default=_now, index=True)
+    completed_at = FloatField(null=True)
+    status = CharField(max_length=16, default="running")  # running / completed / failed
+    n_events = IntegerField(default=0)
+    since = FloatField(null=True)
+    until = FloatField(null=True)
+    consensus_score = FloatField(default=0.0)
+    trigger = CharField(max_length=16, default="manual")  # budget / manual
+    metrics = JSONField(default=dict)
+
+    class Meta:
+        table_name = "analysis_runs"
+
+
+class ClusterAssignment(BaseModel):
+    """Where one event landed in one cycle: consensus cluster, 2-D position, each algorithm."""
+
+    id = AutoField()
+    run = IntegerField(index=True)
+    event_id = IntegerField()
+    consensus = IntegerField(default=-1)
+    confidence = FloatField(default=0.0)
+    x = FloatField(default=0.0)
+    y = FloatField(default=0.0)
+    labels = TextField(default="{}")  # JSON {"hdbscan": int, ...}
+
+    class Meta:
+        table_name = "cluster_assignments"
+        indexes = ((("run", "consensus"), False), (("run", "event_id"), False))
+
+
+# The agents' tables: the bandit's arms (persisted across restarts).
+
+
+class BanditArm(BaseModel):
+    """One predictor the bandit can pick: a baseline or a micro-agent."""
+
+    id = AutoField()
+    arm_id = CharField(max_length=128, unique=True)
+    kind = CharField(max_length=16, default="baseline")  # baseline / agent
+    successes = IntegerField(default=0)
+    attempts = IntegerField(default=0)
+    total_latency_ms = FloatField(default=0.0)
+    updated_at = FloatField(default=_now)
+
+    class Meta:
+        table_name = "bandit_arms"
+
+
+# Tables added after schema 2: created (if missing) whenever a database opens.
+FEATURE_MODELS: list[type[BaseModel]] = [AnalysisRun, ClusterAssignment, BanditArm]

@@ -80,7 +80,7 @@ def file_ops_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str,
 def _analysis_tables(db: SqliteDatabase) -> tuple[str, str, str, str] | None:
     """(runs table, assignments table, its run column, its event column), if analysis exists."""
     try:
-        from selflow_qt.analyze.models import AnalysisRun, ClusterAssignment
+        from selflow_qt.store.models import AnalysisRun, ClusterAssignment
     except ImportError:
         return None
     run_t, ca_t = AnalysisRun._meta.table_name, ClusterAssignment._meta.table_name

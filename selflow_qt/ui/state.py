@@ -26,7 +26,7 @@ QUEUE_EVERY_MS = 30_000
 
 
 class AppState(QObject):
-    """Shared state and background services; see interfaces.md for the contract."""
+    """Shared state and background services."""
 
     dataChanged = Signal()
     analysisStarted = Signal()

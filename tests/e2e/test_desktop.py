@@ -142,7 +142,7 @@ def test_analysis_then_a_short_training_from_the_ui(demo_app, x_display, artifac
         "the analysis cycle",
     )
     assert not st["errors"], st["errors"]
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     table = AnalysisRun._meta.table_name
     run = sql(db, f"SELECT id, metrics FROM {table} WHERE status='completed' ORDER BY id DESC")

@@ -26,7 +26,7 @@ def _garbage_collected_on_the_gui_thread():
 # -- UI-docks fixtures ---------------------------------------------------------------------------
 def _fill_with_demo(ctx, days: int = 14, seed: int = 3, per_day: int = 800) -> int:
     """Two weeks of the demo generator's events in the store (so trends have a last week)."""
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
 
     return write_demo(ctx, days, seed, events_per_day=per_day)
 
@@ -48,7 +48,7 @@ def demo_through_today(ctx, days: int = 2, seed: int = 5) -> int:
     """Demo events for the last ``days`` local days, today included (so "today" has data)."""
     from datetime import datetime, timedelta
 
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
 
     midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     start = (midnight - timedelta(days=days - 1)).timestamp()
@@ -90,7 +90,7 @@ def replay_suggestions(state, n_events: int = 480, seed: int = 11) -> int:
     """Run the real SuggestionService while a further demo day is written, 4 events at a time;
     returns how many suggestions were scored. (Its clock follows the replayed events.)"""
     serving = pytest.importorskip("selflow_qt.agents.serving")
-    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.writer import insert_events
 
     db = state.read_db()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from selflow_qt.agents.models import BanditArm
 from selflow_qt.agents.serving import SuggestionService
 from selflow_qt.core.event import Event
-from selflow_qt.store.models import UserInteraction
+from selflow_qt.store.models import BanditArm, UserInteraction
 
 
 def event_doing(s, ts: float) -> Event:

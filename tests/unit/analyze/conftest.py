@@ -11,7 +11,7 @@ START = datetime(2026, 11, 16).timestamp()  # a Monday, local midnight
 
 
 def open_demo_store(data_dir: Path, days: int, events_per_day: int | None = None, seed: int = 0):
-    from selflow_qt.collect.demo import write_demo
+    from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
     ctx = StoreContext.open(data_dir)

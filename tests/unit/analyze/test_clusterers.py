@@ -69,7 +69,7 @@ def test_runner_records_a_raise_and_a_timeout_and_runs_the_others(faulty, blobs)
 @pytest.mark.timeout(180)
 def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
     from selflow_qt.analyze.cycle import run_cycle
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     ctx = open_demo(tmp_path, days=2, events_per_day=1500)
     ctx.settings.analysis_algorithm_timeout_s = 15.0
@@ -88,7 +88,7 @@ def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
 def test_a_cancelled_cycle_stops_and_is_recorded_as_failed(tmp_path, open_demo):
     from selflow_qt.analyze.clusterers.runner import CycleCancelled
     from selflow_qt.analyze.cycle import run_cycle
-    from selflow_qt.analyze.models import AnalysisRun
+    from selflow_qt.store.models import AnalysisRun
 
     ctx = open_demo(tmp_path, days=1, events_per_day=1000)
     seen: list[str] = []

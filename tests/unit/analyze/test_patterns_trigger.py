@@ -20,7 +20,7 @@ START = datetime(2026, 11, 16).timestamp()
 
 @pytest.mark.timeout(240)
 def test_patterns_keep_their_identity_across_cycles(tmp_path, open_demo):
-    from selflow_qt.collect.demo import generate_demo
+    from selflow_qt.demo.generator import generate_demo
 
     ctx = open_demo(tmp_path, days=4, events_per_day=2000)
     first = run_cycle(ctx)

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from selflow_qt.cli import main
-from selflow_qt.collect.demo import generate_demo, write_demo
+from selflow_qt.demo.generator import generate_demo, write_demo
 
 START = datetime(2026, 11, 16).timestamp()  # a Monday, local midnight
 WORKFLOWS = {"coding", "writing", "downloads", "design", "admin"}

@@ -155,7 +155,7 @@ def test_format_duration():
 
 def _analysed(store, labels: list[int], hours: list[float] | None = None) -> int:
     """Today's events assigned to consensus ``labels`` by one completed run; two named patterns."""
-    from selflow_qt.analyze.models import AnalysisRun, ClusterAssignment
+    from selflow_qt.store.models import AnalysisRun, ClusterAssignment
 
     hours = hours or [9 + i * 0.01 for i in range(len(labels))]  # 36 s apart
     put(store, [ev(h) for h in hours])

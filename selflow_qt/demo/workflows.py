@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from selflow_qt.collect.demo_chores import (
+from selflow_qt.demo.chores import (
     ADMIN,
     ADMIN_EMIT,
     DESIGN,
@@ -16,8 +16,8 @@ from selflow_qt.collect.demo_chores import (
     DOWNLOADS,
     DOWNLOADS_EMIT,
 )
-from selflow_qt.collect.demo_desk import CODING, CODING_EMIT, WRITING, WRITING_EMIT
-from selflow_qt.collect.demo_steps import Emitter, Session, noise_step
+from selflow_qt.demo.desk import CODING, CODING_EMIT, WRITING, WRITING_EMIT
+from selflow_qt.demo.steps import Emitter, Session, noise_step
 
 __all__ = ["WORKFLOWS", "Session", "Workflow", "noise_step"]
 

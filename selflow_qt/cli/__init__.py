@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
 
 from selflow_qt import __version__
+from selflow_qt.cli import agents as cli_agents
+from selflow_qt.cli import analyze as cli_analyze
+from selflow_qt.cli import collect as cli_collect
+from selflow_qt.cli import demo as cli_demo
+from selflow_qt.cli import io as cli_io
 
 # Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
-COMMAND_MODULES = (
-    "selflow_qt.collect.commands",
-    "selflow_qt.collect.demo",
-    "selflow_qt.collect.io_commands",
-    "selflow_qt.analyze.commands",
-    "selflow_qt.agents.commands",
-)
+COMMAND_MODULES = (cli_collect, cli_demo, cli_io, cli_analyze, cli_agents)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,13 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in a temporary data folder, or in --data-dir if it is new or empty",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 
@@ -70,7 +62,7 @@ def run_desktop(args: argparse.Namespace) -> int:
                 "running the headless collector instead. Press Ctrl-C to stop.",
                 file=sys.stderr,
             )
-        from selflow_qt.collect.commands import run_collect
+        from selflow_qt.cli.collect import run_collect
 
         return run_collect(args)
     try:
@@ -79,7 +71,7 @@ def run_desktop(args: argparse.Namespace) -> int:
         print(
             f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr
         )
-        from selflow_qt.collect.commands import run_collect
+        from selflow_qt.cli.collect import run_collect
 
         return run_collect(args)
     return run_app(args)
@@ -94,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     func = getattr(args, "func", None)
     if args.self_test:
-        from selflow_qt.selftest import run_self_test
+        from selflow_qt.cli.selftest import run_self_test
 
         return run_self_test(args.data_dir)  # a new/empty --data-dir, else a temporary one
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from selflow_qt.collect.demo_steps import Emitter, Session, Step, _focus, _fs, _sh
+from selflow_qt.demo.steps import Emitter, Session, Step, _focus, _fs, _sh
 
 # -- coding ------------------------------------------------------------------------------------
 PY_MODULES = ("models", "views", "storage", "api", "utils", "cli", "config", "parser")

@@ -91,9 +91,9 @@ def step_libraries(run: SelfTestRun) -> str:
 
 def step_demo_import(run: SelfTestRun) -> str:
     """Write the demo into a scratch store, export it as JSONL and import that file."""
-    from selflow_qt.collect.demo import write_demo
     from selflow_qt.collect.export import export_to
     from selflow_qt.collect.importers import import_file
+    from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
     source = StoreContext.open(run.data_dir / "demo-source")

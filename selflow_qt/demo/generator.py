@@ -6,15 +6,13 @@ Sessions of five workflows (coding, writing, downloads, design, admin) follow da
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from selflow_qt.collect.demo_workflows import WORKFLOWS, Session, Workflow, noise_step
 from selflow_qt.core.event import Event, local_tz_offset
+from selflow_qt.demo.workflows import WORKFLOWS, Session, Workflow, noise_step
 
 DEFAULT_EVENTS_PER_DAY = 2_500
 NOISE_RATE = 0.06  # stray actions inside sessions; noise stretches between sessions add ~2%
@@ -189,37 +187,3 @@ def write_demo(
     with ctx.db.atomic():
         n, _ = insert_events(ctx.db, kept)
     return n
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    from selflow_qt.store.context import StoreContext
-
-    ctx = StoreContext.open(args.data_dir)
-    try:
-        t = time.perf_counter()
-        n = write_demo(
-            ctx, days=args.days, seed=args.seed, events_per_day=args.events_per_day, home=args.home
-        )
-        print(
-            f"wrote {n:,} demo events ({args.days} days, seed {args.seed}) to {ctx.db_path} "
-            f"in {time.perf_counter() - t:.1f} s"
-        )
-    finally:
-        ctx.close()
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "demo", help="write a simulated week of work (five workflows + noise) into the database"
-    )
-    p.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same events)")
-    p.add_argument(
-        "--events-per-day",
-        type=int,
-        default=None,
-        help=f"average events a day (default {DEFAULT_EVENTS_PER_DAY:,})",
-    )
-    p.add_argument("--home", default="/home/demo", help="the simulated home folder")
-    p.set_defaults(func=run_demo)
