@@ -20,8 +20,12 @@ from datetime import datetime, timedelta, timezone
 
 from selflow_qt.core.event import Event
 
+# A home folder only where a path starts: at the start of the text or after a space, quote, ``=``
+# or ``:`` (never inside another path such as /tmp/x/home/u); /var/home/u is Silverblue's home.
 _HOME = re.compile(
-    r"(?:/home/[^/\s]+|/Users/[^/\s]+|/root|[A-Za-z]:\\Users\\[^\\\s]+)(?=/|\\|\s|$)"
+    r"(?<![^\s\"'=:])"
+    r"(?:(?:/var)?/home/[^/\s]+|/Users/[^/\s]+|/root|[A-Za-z]:\\Users\\[^\\\s]+)"
+    r"(?=/|\\|\s|$)"
 )
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
@@ -64,6 +68,14 @@ def action_key(ev: Event) -> str | None:
     if not target:
         return None
     return f"{ev.source} {verb} {target[-MAX_TARGET_CHARS:]}"
+
+
+def full_key(ev: Event) -> str | None:
+    """The exact redacted action: like ``action_key`` but with the whole command line kept."""
+    if ev.source == "shell" and ev.cmd:
+        text = " ".join(tilde(ev.cmd.strip()).split())
+        return f"shell run {text}" if text else None
+    return action_key(ev)
 
 
 def kind_of(key: str) -> str:
