@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import platformdirs
 
+log = logging.getLogger(__name__)
+
 APP_NAME = "selflow"
 DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
+TRAINING_POLICIES = ("ask", "when_idle", "always")
 
 
 def resolve_data_dir(cli_value: str | os.PathLike | None = None) -> Path:
@@ -47,6 +52,13 @@ class Settings:
     trigger_min_sources: int = 2
     trigger_min_entropy: float = 1.5
     trigger_min_silhouette: float = 0.1
+    # cold start: before the first cycle, "enough structure" replaces the byte budget's fill
+    cold_start_events: int = 2000  # buffer events that count as enough on their own
+    cold_start_minutes: float = 45.0  # or this much active time (gaps capped at 5 min) ...
+    cold_start_min_events: int = 150  # ... with at least this many events
+    # incremental detection between cycles
+    incremental_every_s: float = 120.0  # how often new events are assigned to known patterns
+    incremental_min_events: int = 40  # events an emerging group needs to become a pattern
     # analysis cycle
     analysis_landmarks: int = 3000  # events the quadratic steps fit on; the rest are assigned
     analysis_algorithm_timeout_s: float = 60.0  # per clusterer; a clusterer past it is recorded
@@ -63,26 +75,61 @@ class Settings:
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    training_policy: str = "when_idle"  # ask | when_idle | always; one training at a time
+    training_idle_minutes: float = 10.0  # "when idle": no activity for this long
     # desktop
     start_at_login: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # what load() ignored, for the app to show (not a setting: never saved)
+    warnings: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def load(cls, data_dir: Path) -> Settings:
+        """The settings in ``data_dir``; never raises for a broken or wrongly typed file.
+
+        An unreadable file gives the defaults (the file is kept as ``settings.json.broken``);
+        a value of the wrong type gives that key's default. Each problem is logged and listed in
+        ``settings.warnings`` so the app can say what it ignored.
+        """
         path = Path(data_dir) / "settings.json"
-        if not path.exists():
-            return cls()
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read settings: {exc}") from None
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: settings must be a JSON object")
+        warnings: list[str] = []
+        raw: Any = {}
+        if path.exists():
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                warnings.append(f"{path} cannot be read ({exc}); using the default settings")
+                _keep_broken(path)
+                raw = {}
+            if not isinstance(raw, dict):
+                warnings.append(f"{path} is not a JSON object; using the default settings")
+                _keep_broken(path)
+                raw = {}
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra" or f.name not in raw:
+                continue
+            value, problem = _coerce(raw[f.name], getattr(defaults, f.name))
+            if problem:
+                warnings.append(f"{path}: {f.name} {problem}; using the default")
+            else:
+                kwargs[f.name] = value
+        if kwargs.get("training_policy", "when_idle") not in TRAINING_POLICIES:
+            warnings.append(
+                f"{path}: training_policy must be one of {', '.join(TRAINING_POLICIES)}; "
+                "using the default"
+            )
+            kwargs.pop("training_policy")
         known = {f.name for f in fields(cls)}
-        kwargs = {k: v for k, v in raw.items() if k in known and k != "extra"}
-        extra = dict(raw.get("extra") or {})
+        extra_raw = raw.get("extra")
+        extra = dict(extra_raw) if isinstance(extra_raw, dict) else {}
         extra.update({k: v for k, v in raw.items() if k not in known})
-        return cls(**kwargs, extra=extra)
+        settings = cls(**kwargs, extra=extra)
+        for w in warnings:
+            log.warning("%s", w)
+        settings.warnings = tuple(warnings)
+        return settings
 
     def save(self, data_dir: Path) -> None:
         path = Path(data_dir) / "settings.json"
@@ -90,3 +137,34 @@ class Settings:
         tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+
+
+def _coerce(value: Any, default: Any) -> tuple[Any, str]:
+    """``value`` as the type of ``default``, or (None, what is wrong)."""
+    if isinstance(default, bool):
+        return (value, "") if isinstance(value, bool) else (None, "must be true or false")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, ""
+        if isinstance(value, float) and value.is_integer():
+            return int(value), ""
+        return None, "must be a whole number"
+    if isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value), ""
+        return None, "must be a number"
+    if isinstance(default, str):
+        return (value, "") if isinstance(value, str) else (None, "must be text")
+    if isinstance(default, list):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value), ""
+        return None, "must be a list of text"
+    return value, ""
+
+
+def _keep_broken(path: Path) -> None:
+    """Keep an unreadable settings file next to it, so saving the defaults loses nothing."""
+    try:
+        shutil.copyfile(path, path.with_name(path.name + ".broken"))
+    except OSError:
+        pass
