@@ -1,7 +1,10 @@
 """When a cycle starts by itself: the buffer is full enough, diverse, and has structure.
 
 Criteria (all must pass; each threshold is a setting):
-- ``fill``: buffer bytes / budget >= ``trigger_fill_ratio`` (default 0.9).
+- ``fill``: buffer bytes / budget >= ``trigger_fill_ratio`` (default 0.9). Cold start: until the
+  first cycle has completed, "enough structure" replaces the budget: ``cold_start_events`` buffer
+  events, or ``cold_start_minutes`` of active time with ``cold_start_min_events`` events (the
+  budget assumes ~1 KB events; real ones are ~160 B, so day one would otherwise wait for months).
 - ``sources``: distinct sources among the buffer's events >= ``trigger_min_sources``.
 - ``entropy``: Shannon entropy (bits) of the buffer's activity kinds, a kind being
   ``source/action`` plus the top folder (``~/src``) or the command verb or the app,
@@ -9,8 +12,9 @@ Criteria (all must pass; each threshold is a setting):
 - ``pilot``: on a sample of at most ``PILOT_SAMPLE`` buffer events, features + k-means for
   k in 2..8; the best silhouette >= ``trigger_min_silhouette``.
 The diversity and pilot checks read the newest events of the buffer (at most ``PILOT_SAMPLE``);
-the pilot's result is reused until the buffer grows by 5% of the budget, so calling this every
-minute is cheap.
+the pilot's result is reused until the buffer grows by 5% of the budget or by a fifth of its
+events, so calling this every minute is cheap. ``eta_s`` estimates when the fill will pass at the
+buffer's rate so far (None: no rate yet).
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from selflow_qt.store.state import buffer_fill, kv_get, kv_set
+from selflow_qt.store.models import AnalysisRun
+from selflow_qt.store.state import BufferFill, buffer_fill, kv_get, kv_set
 
 PILOT_SAMPLE = 2000
 PILOT_KEY = "trigger_pilot"
 PILOT_REFRESH = 0.05  # re-run the pilot when the buffer has grown by this share of the budget
+PILOT_REFRESH_EVENTS = 0.2  # ... or by this share of its events (cold start: a small buffer)
+ACTIVE_GAP_S = 300.0  # gaps longer than this count as 5 minutes of activity, not more
 
 
 @dataclass
@@ -39,12 +46,16 @@ class Criterion:
 class TriggerReport:
     ready: bool
     criteria: list[Criterion] = field(default_factory=list)
+    cold_start: bool = False  # no cycle has completed yet: structure, not the budget, decides
+    eta_s: float | None = None  # seconds until the fill passes at the current rate
 
     def as_dict(self) -> dict:
         return {
             "ready": self.ready,
             "criteria": [asdict(c) for c in self.criteria],
             "summary": self.summary(),
+            "cold_start": self.cold_start,
+            "eta_s": self.eta_s,
         }
 
     def summary(self) -> str:
@@ -105,17 +116,10 @@ def evaluate_trigger(ctx) -> TriggerReport:
 
     s = ctx.settings
     fill = buffer_fill(ctx.db, s.budget_bytes)
-    crit = [
-        Criterion(
-            "fill",
-            round(fill.ratio, 4),
-            s.trigger_fill_ratio,
-            fill.ratio >= s.trigger_fill_ratio,
-            f"{fill.percent:.1f}% of {s.budget_bytes / 2**20:.0f} MB",
-        )
-    ]
     n = min(fill.events, PILOT_SAMPLE)
     table = load_events(ctx.db, last_n=n) if n else None
+    cold = not AnalysisRun.select().where(AnalysisRun.status == "completed").exists()
+    crit = [_cold_fill(s, fill, table) if cold else _budget_fill(s, fill)]
     sources = len(set(table.source)) if table is not None else 0
     crit.append(
         Criterion(
@@ -150,14 +154,21 @@ def evaluate_trigger(ctx) -> TriggerReport:
     elif (
         cache.get("cycle_started") == fill.cycle_started
         and 0 <= fill.bytes - int(cache.get("bytes", -1)) < PILOT_REFRESH * s.budget_bytes
-    ):  # the buffer grew by less than 5% of the budget since the last pilot: reuse it
+        and fill.events - int(cache.get("events", 0)) < PILOT_REFRESH_EVENTS * fill.events
+    ):  # the buffer grew little since the last pilot: reuse it
         sil, k = float(cache["silhouette"]), int(cache["k"])
     else:
         sil, k = pilot_silhouette(table)
         kv_set(
             ctx.db,
             PILOT_KEY,
-            {"cycle_started": fill.cycle_started, "bytes": fill.bytes, "silhouette": sil, "k": k},
+            {
+                "cycle_started": fill.cycle_started,
+                "bytes": fill.bytes,
+                "events": fill.events,
+                "silhouette": sil,
+                "k": k,
+            },
         )
     crit.append(
         Criterion(
@@ -168,4 +179,82 @@ def evaluate_trigger(ctx) -> TriggerReport:
             f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events",
         )  # fmt: skip
     )
-    return TriggerReport(ready=all(c.passed for c in crit), criteria=crit)
+    return TriggerReport(
+        ready=all(c.passed for c in crit),
+        criteria=crit,
+        cold_start=cold,
+        eta_s=fill_eta_s(s, fill, table, cold),
+    )
+
+
+def active_seconds(ts) -> float:
+    """Time spent active over sorted timestamps: the gaps, each capped at ``ACTIVE_GAP_S``."""
+    import numpy as np
+
+    if ts is None or len(ts) < 2:
+        return 0.0
+    return float(np.minimum(np.diff(np.asarray(ts, dtype=float)), ACTIVE_GAP_S).sum())
+
+
+def _budget_fill(s, fill: BufferFill) -> Criterion:
+    return Criterion(
+        "fill",
+        round(fill.ratio, 4),
+        s.trigger_fill_ratio,
+        fill.ratio >= s.trigger_fill_ratio,
+        f"{fill.percent:.1f}% of {s.budget_bytes / 2**20:.0f} MB",
+    )
+
+
+def _cold_fill(s, fill: BufferFill, table) -> Criterion:
+    """Before the first cycle: the budget, or enough events, or enough active time with events."""
+    if fill.ratio >= s.trigger_fill_ratio:
+        return _budget_fill(s, fill)
+    minutes = active_seconds(None if table is None else table.ts) / 60.0
+    by_events = fill.events >= s.cold_start_events
+    by_time = minutes >= s.cold_start_minutes and fill.events >= s.cold_start_min_events
+    value = max(fill.events / max(s.cold_start_events, 1), min(
+        minutes / max(s.cold_start_minutes, 1e-9),
+        fill.events / max(s.cold_start_min_events, 1),
+    ))  # fmt: skip
+    return Criterion(
+        "fill",
+        round(min(value, 1.0), 4),
+        1.0,
+        by_events or by_time,
+        f"first analysis: {fill.events:,} of {s.cold_start_events:,} events, or "
+        f"{minutes:.0f} of {s.cold_start_minutes:.0f} active minutes with "
+        f"{s.cold_start_min_events} events",
+    )
+
+
+def fill_eta_s(s, fill: BufferFill, table=None, cold: bool = False) -> float | None:
+    """Seconds until the fill criterion passes (0: it passes now; None: no rate yet).
+
+    The rate is the buffer's events over the time its newest events span (nights included), so
+    an import's burst or a test's batch does not make it look like minutes.
+    """
+    if table is None or len(table) < 2 or fill.events < 2:
+        return None
+    span = float(table.ts[-1] - table.ts[0])
+    if span <= 0:
+        return None
+    events_per_s = len(table) / span
+    if cold and fill.ratio < s.trigger_fill_ratio:
+        minutes = active_seconds(table.ts) / 60.0
+        if fill.events >= s.cold_start_events or (
+            minutes >= s.cold_start_minutes and fill.events >= s.cold_start_min_events
+        ):
+            return 0.0
+        by_events = (s.cold_start_events - fill.events) / events_per_s
+        active_share = minutes * 60.0 / span
+        by_time = max(
+            (s.cold_start_minutes - minutes) * 60.0 / max(active_share, 1e-6),
+            (s.cold_start_min_events - fill.events) / events_per_s,
+        )
+        return max(0.0, min(by_events, by_time))
+    target = s.trigger_fill_ratio * s.budget_bytes
+    if fill.bytes >= target:
+        return 0.0
+    bytes_per_s = events_per_s * fill.bytes / fill.events
+    return (target - fill.bytes) / bytes_per_s if bytes_per_s > 0 else None

@@ -75,12 +75,85 @@ def test_trigger_ready_when_every_criterion_passes(buffer_store):
     assert set(_by_name(report)) == {"fill", "sources", "entropy", "pilot"}
 
 
+def _a_cycle_has_completed() -> None:
+    from selflow_qt.store.models import AnalysisRun
+
+    AnalysisRun.create(status="completed", trigger="manual")
+
+
 def test_trigger_waits_for_the_fill(buffer_store):
+    _a_cycle_has_completed()  # after the first cycle, the byte budget decides
     buffer_store.settings.budget_bytes = 64 * 1024 * 1024
     c = _by_name(evaluate_trigger(buffer_store))
     assert (
         not c["fill"].passed and c["sources"].passed and c["entropy"].passed and c["pilot"].passed
     )
+
+
+CMDS = ["ls", "make", "git status", "git diff", "pytest -q"]
+
+
+def _stream(n: int, every_s: float, start: float = START) -> list[Event]:
+    """``n`` events ``every_s`` apart from two sources in a few folders and commands."""
+    out = []
+    for i in range(n):
+        t = start + i * every_s
+        if i % 3:
+            out.append(
+                Event(ts=t, source="fs", action="modify", path=f"/home/u/p{i % 4}/f{i % 9}.md")
+            )
+        else:
+            out.append(
+                Event(
+                    ts=t,
+                    source="shell",
+                    action="command",
+                    cmd=CMDS[i % len(CMDS)],
+                    cwd="/home/u/p1",
+                )
+            )
+    return out
+
+
+def test_first_cycle_starts_on_an_hour_of_activity_not_the_budget(tmp_path):
+    """Day one at ~160 B an event: 64 MB is months away, an hour of activity is enough."""
+    from selflow_qt.store.context import StoreContext
+
+    ctx = StoreContext.open(tmp_path)
+    assert ctx.settings.budget_bytes == 64 * 1024 * 1024
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(100, 30.0))  # 50 minutes, 100 events: not yet
+    early = evaluate_trigger(ctx)
+    assert early.cold_start
+    assert not _by_name(early)["fill"].passed and early.eta_s is not None and early.eta_s > 0
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(100, 30.0, START + 3000))  # 100 minutes, 200 events
+    report = evaluate_trigger(ctx)
+    fill = _by_name(report)["fill"]
+    assert report.cold_start and fill.passed and fill.value == 1.0, report.summary()
+    assert report.eta_s == 0.0
+    _a_cycle_has_completed()  # later cycles follow the budget
+    later = evaluate_trigger(ctx)
+    assert not later.cold_start and not _by_name(later)["fill"].passed
+    assert later.eta_s is not None and later.eta_s > 86_400  # truthful: days away at this rate
+    ctx.close()
+
+
+def test_the_pilot_reruns_as_a_small_buffer_grows(tmp_path):
+    from selflow_qt.analyze.trigger import PILOT_KEY
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.state import kv_get
+
+    ctx = StoreContext.open(tmp_path)
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(60, 30.0))
+    evaluate_trigger(ctx)
+    assert kv_get(ctx.db, PILOT_KEY)["events"] == 60
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(60, 30.0, START + 1800))
+    evaluate_trigger(ctx)  # 64 MB * 5% was never reached, but the events doubled
+    assert kv_get(ctx.db, PILOT_KEY)["events"] == 120
+    ctx.close()
 
 
 def test_trigger_needs_several_sources(tmp_path):
