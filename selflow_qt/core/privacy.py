@@ -6,10 +6,19 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from selflow_qt.core.event import Event
+from selflow_qt.core.secret_rules import (
+    LONG_TOKEN,
+    REDACTED,
+    SECRET_NAME,
+    SHAPE_RULES,
+    TRIGGERED_RULES,
+    SecretRule,
+    redact_private_keys,
+)
 
 # Matched against every path segment sequence; "**/x/**" means a folder x anywhere.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -66,111 +75,15 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "**/selflow.db*",
 )
 
-_REDACTED = "[REDACTED]"
-_VALUE = r"(\"[^\"]*\"|'[^']*'|[^\s\"']+)"  # a quoted or bare value
-
-
-@dataclass(frozen=True)
-class SecretRule:
-    """One redaction: a pattern, its replacement, and cheap lower-case triggers.
-
-    The pattern only runs on text containing one of the triggers (all of them if empty),
-    which keeps redaction of ordinary events near free.
-    """
-
-    pattern: str
-    replacement: str
-    triggers: tuple[str, ...] = ()
-
-
-SECRET_RULES: tuple[SecretRule, ...] = (
-    # URLs with credentials: scheme://user:pass@host (the password may contain '@')
-    SecretRule(
-        r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@\"']*:[^/\s\"']*@",
-        r"\g<pre>" + _REDACTED + "@",
-        ("://",),
-    ),
-    # Secrets in URL query strings
-    SecretRule(
-        r"(?i)([?&](?:password|passwd|pwd|token|access_token|refresh_token|auth|api_key|apikey"
-        r"|key|secret|client_secret|sig|signature)=)[^&\s#\"']+",
-        r"\1" + _REDACTED,
-        ("pass", "pwd", "token", "auth", "key", "secret", "sig"),
-    ),
-    # AWS access key ids and secret keys
-    SecretRule(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", _REDACTED, ("akia", "asia")),
-    SecretRule(
-        r"(?i)(aws_secret_access_key\s*[=:]\s*)" + _VALUE, r"\1" + _REDACTED, ("aws_secret",)
-    ),
-    # GitHub, GitLab, Slack, npm, PyPI, OpenAI/Anthropic-style, Google API keys, JWTs
-    SecretRule(r"\bgh[pousr]_[A-Za-z0-9]{20,}\b", _REDACTED, ("gh",)),
-    SecretRule(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b", _REDACTED, ("github_pat_",)),
-    SecretRule(r"\bglpat-[A-Za-z0-9_-]{20,}\b", _REDACTED, ("glpat-",)),
-    SecretRule(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b", _REDACTED, ("xox",)),
-    SecretRule(r"(https://hooks\.slack\.com/services/)\S+", r"\1" + _REDACTED, ("hooks.slack",)),
-    SecretRule(r"\bnpm_[A-Za-z0-9]{36}\b", _REDACTED, ("npm_",)),
-    SecretRule(r"\bpypi-[A-Za-z0-9_-]{50,}", _REDACTED, ("pypi-",)),
-    SecretRule(r"\bsk-[A-Za-z0-9_-]{20,}", _REDACTED, ("sk-",)),
-    SecretRule(r"\bAIza[0-9A-Za-z_-]{35}\b", _REDACTED, ("aiza",)),
-    SecretRule(
-        r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", _REDACTED, ("eyj",)
-    ),
-    # Authorization and other credential-bearing headers (quoted values too)
-    SecretRule(
-        r"(?i)(\b(?:proxy-)?authorization\s*[:=]\s*(?:(?:bearer|basic|token|digest|negotiate)\s+)?)"
-        + _VALUE,
-        r"\1" + _REDACTED,
-        ("authoriz",),
-    ),
-    SecretRule(
-        r"(?i)(\b(?:x-api-key|api-key|x-auth-token|private-token|x-access-token|cookie|set-cookie)"
-        r"\s*:\s*)(\"[^\"]*\"|'[^']*'|[^\"'\n]+)",
-        r"\1" + _REDACTED,
-        ("api-key", "-token", "cookie"),
-    ),
-    # --password=x, --token x, -auth x style flags
-    SecretRule(
-        r"(?i)(--?(?:password|passwd|passphrase|pass|token|secret|client[-_]?secret|api[-_]?key"
-        r"|access[-_]?key|secret[-_]?key|auth)(?:=|\s+))" + _VALUE,
-        r"\1" + _REDACTED,
-        ("pass", "token", "secret", "key", "auth"),
-    ),
-    # mysql -pSECRET (also mysqldump, mysqladmin, mysqlsh); "-p" alone prompts and is kept
-    SecretRule(
-        r"(\bmysql(?:dump|admin|sh)?\b[^|;&\n]*?\s-p)" + _VALUE, r"\1" + _REDACTED, ("mysql",)
-    ),
-    SecretRule(r"(\bsshpass\s+-p\s*)" + _VALUE, r"\1" + _REDACTED, ("sshpass",)),
-    # NAME=value environment assignments whose name says secret
-    SecretRule(
-        r"(?i)(?<![?&])\b([A-Z0-9_]*(?:PASSWORD|PASSWD|PASS|SECRET|TOKEN|API_KEY|APIKEY|ACCESS_KEY"
-        r"|PRIVATE_KEY|CREDENTIALS?)[A-Z0-9_]*=)" + _VALUE,
-        r"\1" + _REDACTED,
-        ("pass", "secret", "token", "key", "credential"),
-    ),
-    # password: x and "password": "x" (YAML, JSON, log lines)
-    SecretRule(
-        r"(?i)(\b(?:password|passwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token"
-        r"|client[_-]?secret)\s*:\s*)" + _VALUE,
-        r"\1" + _REDACTED,
-        ("pass", "secret", "key", "token"),
-    ),
-    SecretRule(
-        r"(?i)(\"(?:password|passwd|secret|token|api[_-]?key|access[_-]?token|auth[_-]?token"
-        r"|client[_-]?secret)\"\s*:\s*)\"(?:[^\"\\]|\\.)*\"",
-        r"\1" + '"' + _REDACTED + '"',
-        ("pass", "secret", "token", "key"),
-    ),
-    # PEM private key bodies pasted on a command line
-    SecretRule(
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-        _REDACTED,
-        ("private key",),
-    ),
-)
-# (pattern, replacement) pairs, for readers that only want the expressions.
+_REDACTED = REDACTED
+# Every default rule, for readers that want to list them (shapes run on long tokens only).
+SECRET_RULES: tuple[SecretRule, ...] = TRIGGERED_RULES + SHAPE_RULES
+# (pattern, replacement) pairs of the rules whose replacement is a plain string.
 DEFAULT_SECRET_PATTERNS: tuple[tuple[str, str], ...] = tuple(
-    (r.pattern, r.replacement) for r in SECRET_RULES
+    (r.pattern, r.replacement) for r in SECRET_RULES if isinstance(r.replacement, str)
 )
+MAX_META_DEPTH = 32  # deeper meta is replaced whole (inputs are limited to less, see core.event)
+_EXCLUDED_CACHE_MAX = 8192
 
 _WILDCARDS = re.compile(r"[*?\[]")
 
@@ -235,7 +148,7 @@ class _GlobSet:
 
 
 class PrivacyFilter:
-    """Applies exclusion globs to paths and redaction patterns to free text."""
+    """Applies exclusion globs to paths and redaction patterns to every text field."""
 
     def __init__(
         self,
@@ -246,19 +159,23 @@ class PrivacyFilter:
         globs = list(DEFAULT_EXCLUDES if use_defaults else ()) + list(exclude_globs)
         self._globs = [self._normalise_glob(g) for g in globs]
         self._glob_set = _GlobSet(self._globs) if self._globs else None
-        rules = list(SECRET_RULES if use_defaults else ())
-        rules += [SecretRule(p, _REDACTED) for p in secret_patterns]
-        # Text with none of the rules' triggers skips straight past every default rule.
+        self._excluded_cache: dict[str, bool] = {}
+        self._defaults = use_defaults
+        rules = list(TRIGGERED_RULES if use_defaults else ())
+        self._secrets = [self._compile(r) for r in rules]
+        self._shapes = [self._compile(r) for r in (SHAPE_RULES if use_defaults else ())]
+        self._user = [self._compile(SecretRule(p, _REDACTED)) for p in secret_patterns]
+        # Text with none of the rules' triggers skips straight past every triggered rule.
         triggers = sorted({t for r in rules for t in r.triggers}, key=len, reverse=True)
         self._any_trigger = re.compile("|".join(map(re.escape, triggers))) if triggers else None
-        self._always = any(not r.triggers for r in rules)
-        self._secrets: list[tuple[re.Pattern[str], str, tuple[str, ...]]] = []
-        for rule in rules:
-            try:
-                compiled = re.compile(rule.pattern, re.DOTALL)
-            except re.error as exc:
-                raise ValueError(f"redaction pattern {rule.pattern!r} is invalid: {exc}") from None
-            self._secrets.append((compiled, rule.replacement, rule.triggers))
+
+    @staticmethod
+    def _compile(rule: SecretRule) -> tuple[re.Pattern[str], Any, tuple[str, ...]]:
+        try:
+            compiled = re.compile(rule.pattern, re.DOTALL)
+        except re.error as exc:
+            raise ValueError(f"redaction pattern {rule.pattern!r} is invalid: {exc}") from None
+        return compiled, rule.replacement, rule.triggers
 
     @staticmethod
     def _normalise_glob(glob: str) -> str:
@@ -274,42 +191,86 @@ class PrivacyFilter:
     def is_excluded(self, path: str | None) -> bool:
         if not path or self._glob_set is None:
             return False
+        cache = self._excluded_cache
+        hit = cache.get(path)
+        if hit is not None:
+            return hit
         # "**/x/**" also matches the folder x itself.
-        return self._glob_set.matches(path.replace("\\", "/"))
+        out = self._glob_set.matches(path.replace("\\", "/"))
+        if len(cache) >= _EXCLUDED_CACHE_MAX:
+            cache.clear()
+        cache[path] = out
+        return out
+
+    def needs_redaction(self, text: str) -> bool:
+        """Whether any rule could change ``text`` (a cheap scan; False means redact is a no-op)."""
+        if self._user:
+            return True
+        return bool(
+            (self._any_trigger is not None and self._any_trigger.search(text.lower()))
+            or LONG_TOKEN.search(text)
+        )
 
     def redact(self, text: str | None) -> str | None:
         if not text:
             return text
         lowered = text.lower()
-        if not self._always and (
-            self._any_trigger is None or not self._any_trigger.search(lowered)
-        ):
-            return text
-        for pattern, repl, triggers in self._secrets:
-            if triggers and not any(t in lowered for t in triggers):
-                continue
-            new = pattern.sub(repl, text)
-            if new is not text and new != text:
-                text = new
+        if self._defaults:
+            if "private key" in lowered or "putty-user-key" in lowered:
+                text = redact_private_keys(text)
                 lowered = text.lower()
+            if self._any_trigger is not None and self._any_trigger.search(lowered):
+                for pattern, repl, triggers in self._secrets:
+                    if triggers and not any(t in lowered for t in triggers):
+                        continue
+                    new = pattern.sub(repl, text)
+                    if new != text:
+                        text = new
+                        lowered = text.lower()
+            if LONG_TOKEN.search(text):
+                for pattern, repl, _ in self._shapes:
+                    text = pattern.sub(repl, text)
+        for pattern, repl, _ in self._user:
+            text = pattern.sub(repl, text)
         return text
 
-    def _redact_value(self, value: Any) -> Any:
+    def _redact_value(self, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self.redact(value)
+        if depth >= MAX_META_DEPTH and isinstance(value, (dict, list)):
+            return _REDACTED
         if isinstance(value, dict):
-            out = {k: self._redact_value(v) for k, v in value.items()}
-            return value if all(out[k] is value[k] for k in value) else out
+            out = {}
+            for k, v in value.items():
+                key = self.redact(k) if isinstance(k, str) else k
+                if isinstance(v, str) and v and isinstance(k, str) and SECRET_NAME.search(k):
+                    out[key] = _REDACTED  # {"password": "x"}: the name says what the value is
+                else:
+                    out[key] = self._redact_value(v, depth + 1)
+            same = len(out) == len(value) and all(k in value and out[k] is value[k] for k in out)
+            return value if same else out
         if isinstance(value, list):
-            items = [self._redact_value(v) for v in value]
+            items = [self._redact_value(v, depth + 1) for v in value]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
+
+    def _meta_needs_redaction(self, meta: dict) -> bool:
+        parts: list[str] = []
+        for k, v in meta.items():
+            if isinstance(v, (dict, list)):
+                return True
+            parts.append(str(k))
+            if isinstance(v, str):
+                parts.append(v)
+        blob = "\n".join(parts)
+        return self.needs_redaction(blob) or bool(SECRET_NAME.search(blob))
 
     def apply(self, event: Event) -> Event | None:
         """The event as it may be stored, or None if it must not be stored at all."""
         if self.is_excluded(event.path) or self.is_excluded(event.cwd):
             return None
-        if event.meta and event.meta.get("incognito") is True:  # private browsing stays private
+        meta = event.meta
+        if meta and meta.get("incognito") is True:  # private browsing stays private
             return None
         dest = event.dest
         if dest and self.is_excluded(dest):
@@ -317,28 +278,41 @@ class PrivacyFilter:
             if event.action == "move":
                 return self.apply(replace(event, action="delete", dest=None))
             dest = None
-        meta = event.meta
-        meta_has_text = bool(meta) and any(isinstance(v, (str, dict, list)) for v in meta.values())
-        if not self._always and not meta_has_text:
-            # One trigger scan over every text field: most events carry no secret at all.
-            blob = "\n".join(t for t in (event.cmd, event.path, dest, event.cwd) if t)
-            if self._any_trigger is None or not self._any_trigger.search(blob.lower()):
+        meta_dirty = bool(meta) and self._meta_needs_redaction(meta)
+        if not meta_dirty:
+            # One scan over every text field: most events carry no secret at all.
+            blob = "\n".join(t for t in (event.cmd, event.path, dest, event.cwd, event.app) if t)
+            if not blob or not self.needs_redaction(blob):
                 return event if dest is event.dest else replace(event, dest=dest)
         cmd = self.redact(event.cmd)
         path = self.redact(event.path)
         dest = self.redact(dest)
         cwd = self.redact(event.cwd)
-        meta = self._redact_value(meta) if meta_has_text else meta
+        app = self.redact(event.app)
+        meta = self._redact_value(meta) if meta_dirty else meta
         if (
             cmd is event.cmd
             and path is event.path
             and dest is event.dest
             and cwd is event.cwd
+            and app is event.app
             and meta is event.meta
         ):
             return event
-        return replace(event, cmd=cmd, path=path, dest=dest, cwd=cwd, meta=meta)
+        return replace(event, cmd=cmd, path=path, dest=dest, cwd=cwd, app=app, meta=meta)
 
     @classmethod
     def from_settings(cls, settings) -> PrivacyFilter:
         return cls(settings.exclude_globs, settings.redact_patterns)
+
+
+_DEFAULT_FILTER: PrivacyFilter | None = None
+
+
+def redact_text(text: str | None) -> str | None:
+    """``text`` with every default secret rule applied: for anything written outside the event
+    pipeline (agent metadata, training files, logs, status details)."""
+    global _DEFAULT_FILTER
+    if _DEFAULT_FILTER is None:
+        _DEFAULT_FILTER = PrivacyFilter(use_defaults=True)
+    return _DEFAULT_FILTER.redact(text)
