@@ -29,6 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+RUN_APP = REPO / "tests" / "support" / "run_app.py"  # the app with test hooks
 CACHE = Path(tempfile.gettempdir()) / "selflow-bench-ui"
 PER_DAY = 2_500
 
@@ -121,9 +122,9 @@ def child_open(data: str) -> None:
     t_open = time.perf_counter() - t0 - 0.05  # minus the quiet period used to detect the end
     cpu_open = time.process_time()  # CPU seconds of this process (all threads) up to here
 
-    from selflow_qt.store.queries import tray_snapshot
+    from selflow_qt.store.queries.tray import tray_snapshot
     from selflow_qt.ui.resources import app_icon
-    from selflow_qt.ui.tray import TrayController
+    from selflow_qt.ui.tray.icon import TrayController
 
     snaps = []
     for _ in range(7):
@@ -214,8 +215,7 @@ def idle_memory(seconds: float) -> dict:
         watched.mkdir()
         Settings(watch_roots=[str(watched)]).save(data)
         app_env = dict(env, SELFLOW_TEST_HOOKS="1")
-        exe = Path(sys.executable).with_name("selflow")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
+        cmd = [sys.executable, str(RUN_APP)]
         app = subprocess.Popen(
             [*cmd, "--data-dir", str(data)], env=app_env, stdout=quiet, stderr=quiet
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# The app's test hooks live with the tests (tests/support), importable as top-level modules.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

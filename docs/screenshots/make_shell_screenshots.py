@@ -29,7 +29,7 @@ def main() -> int:
     from selflow_qt.ui.main_window import MainWindow
     from selflow_qt.ui.resources import app_icon, stylesheet
     from selflow_qt.ui.state import AppState
-    from selflow_qt.ui.tray import TrayController
+    from selflow_qt.ui.tray.icon import TrayController
     from selflow_qt.workers.worker import Worker
 
     app.setStyleSheet(stylesheet())

@@ -11,6 +11,8 @@ import random
 import time
 from dataclasses import dataclass
 
+from selflow_qt.core.ranking import beta_interval, rank_key
+
 POLICIES = ("epsilon_greedy", "thompson", "ucb1")
 
 
@@ -38,15 +40,6 @@ class _Arm:
     @property
     def mean(self) -> float:
         return self.successes / self.attempts if self.attempts else 0.0
-
-
-def beta_interval(successes: int, attempts: int, level: float = 0.95) -> tuple[float, float]:
-    """Equal-tailed interval of the Beta(1+s, 1+f) posterior of a success rate."""
-    from scipy.special import betaincinv  # the Beta quantile; scipy.stats costs 4x the import
-
-    a, b = 1 + successes, 1 + max(0, attempts - successes)
-    tail = (1 - level) / 2
-    return float(betaincinv(a, b, tail)), float(betaincinv(a, b, 1 - tail))
 
 
 class Bandit:
@@ -191,7 +184,7 @@ class Bandit:
                 )
             )
         # Rank by the posterior mean, so one lucky hit does not outrank a long record.
-        rows.sort(key=lambda r: (-(r.successes + 1) / (r.attempts + 2), -r.attempts, r.arm_id))
+        rows.sort(key=lambda r: rank_key(r.successes, r.attempts, name=r.arm_id))
         for i, r in enumerate(rows, 1):
             r.rank = i
         return rows

@@ -98,9 +98,11 @@ def run_training_child(
     child_env["PYTHONUNBUFFERED"] = "1"
     result, last_loss = None, None
     cancelled = threading.Event()
+    from selflow_qt.agents import train_child  # here: it imports this module
+
     with open(stderr_path, "w", encoding="utf-8") as err:
         proc = subprocess.Popen(
-            [python or sys.executable, "-m", "selflow_qt.agents.train_child", str(job_path)],
+            [python or sys.executable, "-m", train_child.__name__, str(job_path)],
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,

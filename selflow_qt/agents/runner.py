@@ -52,10 +52,8 @@ class TrainingOutcome:
 
 
 def _pattern_events(db, pattern_id: int) -> list[int]:
-    try:
-        from selflow_qt.analyze.read import pattern_event_ids
-    except ImportError:
-        return []
+    from selflow_qt.store.queries.analysis import pattern_event_ids
+
     return list(pattern_event_ids(db, pattern_id))
 
 

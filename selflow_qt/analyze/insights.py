@@ -102,10 +102,8 @@ def binomial_two_sided_p(k: int, n: int) -> float:
 # -- learning progress ---------------------------------------------------------------------------
 def learning_progress(db: SqliteDatabase) -> list[RunPoint]:
     """Patterns and consensus score per analysis run, oldest first (empty before the first run)."""
-    try:
-        from selflow_qt.analyze.read import runs_history
-    except ModuleNotFoundError:
-        return []
+    from selflow_qt.store.queries.analysis import runs_history
+
     points = [
         RunPoint(
             started_at=float(r.get("started_at") or 0.0),
@@ -159,10 +157,8 @@ def _event_keys(
 def _pattern_weeks(db: SqliteDatabase, now: float) -> Counter:
     """(pattern name, week) counts from the latest analysis run's consensus clusters."""
     counts: Counter = Counter()
-    try:
-        from selflow_qt.analyze.read import latest_projection
-    except ModuleNotFoundError:
-        return counts
+    from selflow_qt.store.queries.analysis import latest_projection
+
     proj = latest_projection(db, max_points=10_000_000)
     if proj is None or len(proj.event_ids) == 0:
         return counts

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
+from selflow_qt.core.ranking import medal, rank_key
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -153,12 +153,10 @@ def agent_rankings(ctx) -> list[dict]:
                 "specialization": a.specialization if a is not None else "",
             }
         )
-    # Online record first (posterior mean), then offline MRR breaks ties (e.g. before any query).
+    # The one ranking (core.ranking.rank_key), as the tray and the docks show it.
     rows.sort(
-        key=lambda r: (
-            -(r["successes"] + 1) / (r["queries"] + 2),
-            -(r["offline_mrr"] or 0.0),
-            r["arm"],
+        key=lambda r: rank_key(
+            r["successes"], r["queries"], r["latency_ms"], r["offline_mrr"], r["arm"]
         )
     )
     for i, r in enumerate(rows, 1):
@@ -188,12 +186,12 @@ def run_agents(args: argparse.Namespace) -> int:
         f"{'lat ms':>7} {'queries':>7} {'off hit@1':>9} {'off MRR':>7}"
     )
     for r in rows:
-        medal = MEDALS.get(r["rank"], "  ")
+        badge = medal(r["rank"]) or "  "
         ci = f"{r['ci_low']:.2f}-{r['ci_high']:.2f}"
         h1 = "" if r["offline_hit1"] is None else f"{r['offline_hit1']:.3f}"
         mrr = "" if r["offline_mrr"] is None else f"{r['offline_mrr']:.3f}"
         print(
-            f"{medal:2} {r['rank']:>2} {r['arm']:<30} {r['kind']:<8} {r['success_rate']:>7.2f} "
+            f"{badge:2} {r['rank']:>2} {r['arm']:<30} {r['kind']:<8} {r['success_rate']:>7.2f} "
             f"{ci:>13} {r['latency_ms']:>7.1f} {r['queries']:>7} {h1:>9} {mrr:>7}"
         )
     if retired:

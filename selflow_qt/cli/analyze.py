@@ -133,7 +133,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def _trigger_section(ctx) -> dict:
+def trigger_section(ctx) -> dict:
     from selflow_qt.analyze.trigger import evaluate_trigger
 
     return evaluate_trigger(ctx).as_dict()
@@ -147,8 +147,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", help="only events before this time (ISO 8601 or Unix seconds)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run_analyze)
-    try:
-        from selflow_qt.collect.status import register_section
-    except ImportError:  # the status module is optional for this command
-        return
-    register_section("trigger", _trigger_section)

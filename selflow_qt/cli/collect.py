@@ -72,13 +72,18 @@ def run_collect(args: argparse.Namespace) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     stats = service.stats
+    health = service.writer_health()
     print(
         f"selflow: stopped; {stats.written} events written"
-        + (f", {stats.dropped} dropped (recorded as a gap)" if stats.dropped else ""),
+        + (f", {stats.dropped} could not be saved (recorded as a gap)" if stats.dropped else ""),
         file=sys.stderr,
         flush=True,
     )
-    return 0
+    problem = health.problem or health.last_problem
+    if problem or health.state == "dead":
+        print(f"selflow: {problem or 'the event writer stopped'}", file=sys.stderr)
+    # Events that were lost make a failed run, so scripts and service managers notice.
+    return 0 if health.ok else 3
 
 
 def _running_collector(data_dir) -> int | None:
@@ -110,12 +115,13 @@ def _running_collector(data_dir) -> int | None:
 
 def run_status(args: argparse.Namespace) -> int:
     """Print the status report (see selflow_qt.collect.status for the JSON keys)."""
+    from selflow_qt.cli.analyze import trigger_section
     from selflow_qt.collect.status import collect_status, format_status
     from selflow_qt.store.context import StoreContext
 
     ctx = StoreContext.open(args.data_dir)
     try:
-        report = collect_status(ctx)
+        report = collect_status(ctx, {"trigger": trigger_section})
     finally:
         ctx.close()
     if getattr(args, "json", False):

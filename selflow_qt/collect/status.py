@@ -7,7 +7,9 @@ JSON shape (keys are stable)::
      "events": {"total": int, "today": int, "today_by_source": {source: int}},
      "buffer": {"bytes": int, "events": int, "budget_bytes": int, "percent": float},
      "collectors": [{"name", "state", "detail", "updated_at"}],
-     ...one key per registered section (see STATUS_SECTIONS)}
+     "writer": {"state", "problem", "disk_full", "last_problem", "written", "dropped",
+                "queued", "pid"} or null,
+     ...one key per extra section the caller asks for, e.g. "trigger"}
 
 ``today`` is the local calendar day. A collector whose heartbeat is older than ``STALE_SECONDS``,
 or whose process is gone, is reported as ``stopped``.
@@ -15,7 +17,6 @@ or whose process is gone, is reported as ``stopped``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Callable
@@ -23,25 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from selflow_qt.collect.service import HEARTBEAT_SECONDS
-from selflow_qt.store.state import buffer_fill
+from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
+from selflow_qt.store.state import buffer_fill, kv_get
 
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS
-
-# Extra sections of the report, each ("key", "package.module:function"); the function takes the
-# StoreContext and returns a JSON-able value. Imported only when a report is made; a missing
-# module is skipped, a failing provider reports {"error": ...}. Add a line here for a new one:
-SECTION_PROVIDERS: list[tuple[str, str]] = [
-    # ("trigger", "selflow_qt.analyze.trigger:status_section"),
-]
-# Sections registered at run time with register_section (same contract).
-STATUS_SECTIONS: list[tuple[str, Callable[[Any], Any]]] = []
-
-
-def register_section(key: str, provider: Callable[[Any], Any]) -> None:
-    """Add a section to `selflow status` (idempotent per key)."""
-    STATUS_SECTIONS[:] = [(k, p) for k, p in STATUS_SECTIONS if k != key]
-    STATUS_SECTIONS.append((key, provider))
 
 
 def local_day_start(now: float | None = None) -> float:
@@ -89,7 +75,21 @@ def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def collect_status(ctx) -> dict[str, Any]:
+def writer_health(db) -> dict[str, Any] | None:
+    """The last recorded event-writer health (see store.writer.WriterHealth), or None.
+
+    ``state`` is running, error, dead or stopped; a writer whose process is gone is stopped,
+    but its ``problem`` (e.g. a full disk) and ``dropped`` count stay visible.
+    """
+    w = kv_get(db, WRITER_KEY)
+    if not isinstance(w, dict):
+        return None
+    if w.get("state") in ("running", "error") and not _alive(w.get("pid")):
+        w = {**w, "state": "stopped"}
+    return w
+
+
+def collect_status(ctx, sections: dict[str, Callable[[Any], Any]] | None = None) -> dict[str, Any]:
     """The whole status report for the store in ``ctx`` (a StoreContext)."""
     from selflow_qt.store.db import schema_version
 
@@ -123,27 +123,14 @@ def collect_status(ctx) -> dict[str, Any]:
             "percent": round(fill.percent, 2),
         },
         "collectors": collectors_health(db),
+        "writer": writer_health(db),
     }
-    for key, provider in _providers():
+    for key, provider in (sections or {}).items():
         try:
             report[key] = provider(ctx)
         except Exception as exc:  # one broken section must not hide the rest
             report[key] = {"error": f"{type(exc).__name__}: {exc}"}
     return report
-
-
-def _providers() -> list[tuple[str, Callable[[Any], Any]]]:
-    out = []
-    for key, target in SECTION_PROVIDERS:
-        module_name, _, func = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        out.append((key, getattr(module, func)))
-    return out + [(k, p) for k, p in STATUS_SECTIONS if k not in {k2 for k2, _ in out}]
 
 
 def _mb(n: int) -> str:
@@ -166,7 +153,13 @@ def format_status(report: dict[str, Any]) -> str:
             lines.append(f"collector    {c['name']:<6} {c['state']:<11} {c['detail']}")
     else:
         lines.append("collector    none has run yet (start one with `selflow collect`)")
-    known = {"data_dir", "database", "events", "buffer", "collectors"}
+    w = report.get("writer")
+    if w:
+        text = w.get("problem") or w.get("last_problem") or f"{w.get('written', 0)} events saved"
+        if w.get("dropped"):
+            text += f"; {w['dropped']} events could not be saved (recorded as a gap)"
+        lines.append(f"writer       {w.get('state', '?'):<11} {text}")
+    known = {"data_dir", "database", "events", "buffer", "collectors", "writer"}
     for key, value in report.items():
         if key not in known:
             if isinstance(value, dict) and "summary" in value:  # e.g. the analysis trigger

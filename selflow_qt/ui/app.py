@@ -22,6 +22,16 @@ NO_TRAY_MESSAGE = (
 )
 
 
+# Test hooks (tests/support/app_hooks.py) are plugged in by the tests' launcher, never shipped.
+_test_hooks = None
+
+
+def install_test_hooks(module) -> None:
+    """Let the control socket run test commands (only with SELFLOW_TEST_HOOKS=1)."""
+    global _test_hooks
+    _test_hooks = module
+
+
 class DesktopApp:
     """Everything one running app holds: state, main window, tray, control socket."""
 
@@ -30,7 +40,7 @@ class DesktopApp:
         from selflow_qt.ui.main_window import LazyMainWindow, MainWindow
         from selflow_qt.ui.resources import app_icon
         from selflow_qt.ui.state import AppState
-        from selflow_qt.ui.tray import TrayController
+        from selflow_qt.ui.tray.icon import TrayController
 
         self.app = app
         self.lock = lock
@@ -50,10 +60,8 @@ class DesktopApp:
         self.test_hooks = os.environ.get(TEST_HOOKS_ENV) == "1"
         self.control = ControlServer(self.state.data_dir, self.handle_command)
         self.recorder = None
-        if self.test_hooks:
-            from selflow_qt.ui.app_hooks import HookRecorder
-
-            self.recorder = HookRecorder(self.state)
+        if self.test_hooks and _test_hooks is not None:
+            self.recorder = _test_hooks.HookRecorder(self.state)
         app.aboutToQuit.connect(self.shutdown)
         if self.has_tray:
             log.info("tray icon shown; SelFlow runs in the tray")
@@ -63,17 +71,15 @@ class DesktopApp:
             self.window.statusBar().showMessage(NO_TRAY_MESSAGE, 0)
 
     def handle_command(self, line: str) -> str:
-        from selflow_qt.ui.app_hooks import run_test_command
-
         cmd = line.split()[0] if line.split() else ""
         if cmd in ("show", ""):
             self.window.show_dock("dashboard")
             return "ok"
         if cmd == "ping":
             return "ok"
-        if not self.test_hooks:
+        if not self.test_hooks or _test_hooks is None:
             return "error unknown command (test hooks are off)"
-        return run_test_command(self, line)
+        return _test_hooks.run_test_command(self, line)
 
     def quit(self) -> None:
         if self.quitting:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -21,48 +21,56 @@ from selflow_qt.ui.state import AppState
 log = logging.getLogger(__name__)
 
 
+# Each dock's module is imported when the window is first built, so the idle tray stays small.
+def _dashboard(state: AppState) -> QWidget:
+    from selflow_qt.ui.docks.dashboard import DashboardDock
+
+    return DashboardDock(state)
+
+
+def _training_center(state: AppState) -> QWidget:
+    from selflow_qt.ui.docks.training_center import TrainingCenterDock
+
+    return TrainingCenterDock(state)
+
+
+def _cluster_explorer(state: AppState) -> QWidget:
+    from selflow_qt.ui.docks.explorer import ClusterExplorerDock
+
+    return ClusterExplorerDock(state)
+
+
+def _agents(state: AppState) -> QWidget:
+    from selflow_qt.ui.docks.agents import AgentsDock
+
+    return AgentsDock(state)
+
+
+def _insights(state: AppState) -> QWidget:
+    from selflow_qt.ui.docks.insights import InsightsDock
+
+    return InsightsDock(state)
+
+
 @dataclass(frozen=True)
 class DockSpec:
-    """One dock: its id (objectName "dock-<id>"), title, widget class and default area."""
+    """One dock: its id (objectName "dock-<id>"), title, how to build its widget, default area."""
 
     id: str
     title: str
-    module: str
-    cls: str
+    build: Callable[[AppState], QWidget]
     area: Qt.DockWidgetArea = Qt.DockWidgetArea.LeftDockWidgetArea
 
 
+_RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 DOCKS: tuple[DockSpec, ...] = (
-    DockSpec("dashboard", "Live Dashboard", "selflow_qt.ui.dashboard", "DashboardDock"),
-    DockSpec(
-        "training",
-        "Training Center",
-        "selflow_qt.ui.training_center",
-        "TrainingCenterDock",
-        Qt.DockWidgetArea.RightDockWidgetArea,
-    ),
-    DockSpec(
-        "clusters",
-        "Cluster Explorer",
-        "selflow_qt.ui.cluster_explorer",
-        "ClusterExplorerDock",
-        Qt.DockWidgetArea.RightDockWidgetArea,
-    ),
-    DockSpec("agents", "Micro-Agents", "selflow_qt.ui.agents_dock", "AgentsDock"),
-    DockSpec("insights", "Data Insights", "selflow_qt.ui.insights_dock", "InsightsDock"),
+    DockSpec("dashboard", "Live Dashboard", _dashboard),
+    DockSpec("training", "Training Center", _training_center, _RIGHT),
+    DockSpec("clusters", "Cluster Explorer", _cluster_explorer, _RIGHT),
+    DockSpec("agents", "Micro-Agents", _agents),
+    DockSpec("insights", "Data Insights", _insights),
 )
 LAYOUT_VERSION = 1
-
-
-def load_dock_widget(spec: DockSpec, state: AppState) -> QWidget | None:
-    """The dock's widget, or None when its module is not there (yet)."""
-    try:
-        module = importlib.import_module(spec.module)
-    except ModuleNotFoundError as exc:
-        if exc.name == spec.module:
-            return None
-        raise
-    return getattr(module, spec.cls)(state)
 
 
 class MainWindow(QMainWindow):
@@ -116,7 +124,7 @@ class MainWindow(QMainWindow):
         by_area: dict[Qt.DockWidgetArea, list[QDockWidget]] = {}
         for spec in DOCKS:
             try:
-                widget = load_dock_widget(spec, self.state)
+                widget = spec.build(self.state)
             except Exception:
                 log.exception("dock %s could not be built", spec.id)
                 widget = None
@@ -138,7 +146,7 @@ class MainWindow(QMainWindow):
         if self.missing:
             self.view_menu.addSeparator()
             for title in self.missing:
-                a = QAction(f"{title} (not available yet)", self)
+                a = QAction(f"{title} (failed to load: see the log)", self)
                 a.setEnabled(False)
                 self.view_menu.addAction(a)
         if not self.docks:

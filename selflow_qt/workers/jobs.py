@@ -21,28 +21,14 @@ Progress = Callable[[Any], None]
 ShouldStop = Callable[[], bool]
 
 
-class FeatureUnavailable(RuntimeError):
-    """A part of SelFlow this job needs is not installed or not written yet."""
-
-    expected = True  # reported as a state, not logged as a crash
-
-
-def _feature(module: str, what: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            raise FeatureUnavailable(f"{what} is not available yet ({module} is missing)") from None
-        raise
-
-
 # -- dashboard and tray reads -------------------------------------------------------------------
 def tray_snapshot_job(ctx: StoreContext):
-    from selflow_qt.store.queries import tray_snapshot
+    from selflow_qt.agents.leaderboard import active_agent_lines, agent_ranking
+    from selflow_qt.store.queries.tray import tray_snapshot
 
-    return tray_snapshot(ctx.db, ctx.settings.budget_bytes)
+    snap = tray_snapshot(ctx.db, ctx.settings.budget_bytes)
+    snap.agents = active_agent_lines(agent_ranking(ctx.db, ctx.settings)[0])
+    return snap
 
 
 @dataclass
@@ -60,7 +46,7 @@ class DashboardData:
 
 
 def dashboard_job(ctx: StoreContext) -> DashboardData:
-    from selflow_qt.store import queries as q
+    from selflow_qt.store.queries import tray as q
 
     day = q.local_day()
     where, params = day.sql()
@@ -84,7 +70,8 @@ def dashboard_job(ctx: StoreContext) -> DashboardData:
 # -- analysis -----------------------------------------------------------------------------------
 def trigger_job(ctx: StoreContext):
     """The trigger policy's report (is the buffer full, diverse and patterned enough?)."""
-    trigger = _feature("selflow_qt.analyze.trigger", "The analysis trigger")
+    from selflow_qt.analyze import trigger
+
     return trigger.evaluate_trigger(ctx)
 
 
@@ -94,7 +81,7 @@ def analysis_job(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ):
-    cycle = _feature("selflow_qt.analyze.cycle", "The analysis engine")
+    from selflow_qt.analyze import cycle
 
     def report(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -120,7 +107,8 @@ def training_job(
     should_stop: ShouldStop | None = None,
 ):
     """Train one queued session (the next one if ``session_id`` is None) in a child process."""
-    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    from selflow_qt.agents import runner as runner_mod
+
     if session_id is None:
         session_id = runner_mod.next_queued_session(ctx.db)
         if session_id is None:
@@ -134,28 +122,22 @@ def training_job(
 
 
 def queue_training_job(ctx: StoreContext, pattern_id: int | None = None) -> int:
-    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    from selflow_qt.agents import runner as runner_mod
+
     return int(runner_mod.queue_training(ctx, pattern_id=pattern_id))
 
 
 def next_queued_job(ctx: StoreContext) -> int | None:
-    runner_mod = _feature("selflow_qt.agents.runner", "Micro-agent training")
+    from selflow_qt.agents import runner as runner_mod
+
     return runner_mod.next_queued_session(ctx.db)
 
 
 def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
-    """Mark a micro-agent inactive (its adapter stays on disk); the agents module may do more."""
-    try:
-        agents = _feature("selflow_qt.agents.registry", "Agent registry")
-        if hasattr(agents, "retire_agent"):
-            agents.retire_agent(ctx, model_id)
-            return model_id
-    except FeatureUnavailable:
-        pass
-    from selflow_qt.store.models import MicroAgent
+    """Mark a micro-agent inactive (its adapter stays on disk)."""
+    from selflow_qt.agents import registry
 
-    with ctx.db.atomic():
-        MicroAgent.update(is_active=False).where(MicroAgent.model_id == model_id).execute()
+    registry.retire_agent(ctx, model_id)
     return model_id
 
 
@@ -195,7 +177,8 @@ class SuggestionsJob:
 
     def service(self):
         if self._service is None:
-            serving = _feature("selflow_qt.agents.serving", "Prediction serving")
+            from selflow_qt.agents import serving
+
             self._service = serving.SuggestionService(self.data_dir)
         return self._service
 
@@ -314,7 +297,8 @@ def collection_job(
     report_every_s: float = 5.0,
 ) -> CollectionState:
     """Run the collectors until ``should_stop``; reports their state every few seconds."""
-    service_mod = _feature("selflow_qt.collect.service", "The collection service")
+    from selflow_qt.collect import service as service_mod
+
     service = service_mod.CollectionService(ctx)
 
     def state(running: bool) -> CollectionState:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+RUN_APP = Path(__file__).resolve().parents[1] / "support" / "run_app.py"  # the app with test hooks
+
 TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo")  # imagemagick's `import` is optional
 
 
@@ -152,8 +154,7 @@ def start_app(x: XDisplay, data_dir: Path, watched: Path, artifacts: Path) -> Ru
     dump = data_dir.parent / "tray-dump.json"
     log = artifacts / "e2e-app.log"
     env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), SELFLOW_TEST_HOOKS="1")
-    exe = Path(sys.executable).with_name("selflow")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]
+    cmd = [sys.executable, str(RUN_APP)]
     fh = open(log, "w")  # noqa: SIM115 - closed when the process ends
     proc = subprocess.Popen(
         [*cmd, "-v", "--data-dir", str(data_dir)], env=env, stdout=fh, stderr=subprocess.STDOUT

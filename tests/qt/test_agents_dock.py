@@ -24,7 +24,7 @@ def agents(qtbot, docks_state):
             model_id=model_id, specialization=spec, success_rate=rate, total_queries=queries,
             avg_latency_ms=lat, model_path=f"/tmp/{model_id}",
         )  # fmt: skip
-    from selflow_qt.ui.agents_dock import AgentsDock
+    from selflow_qt.ui.docks.agents import AgentsDock
 
     dock = AgentsDock(docks_state)
     qtbot.addWidget(dock)
@@ -93,7 +93,7 @@ def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
     """The real SuggestionService suggests while a further demo day is written; the dock's
     rankings are the bandit's records of those outcomes."""
     from selflow_qt.agents.bandit import Bandit
-    from selflow_qt.ui.agents_dock import AgentsDock
+    from selflow_qt.ui.docks.agents import AgentsDock
 
     scored_total = replay(docks_state)
     db = docks_state.read_db()

@@ -16,6 +16,8 @@ import pytest
 from selflow_qt.core.settings import Settings
 from selflow_qt.ui.control import send_command
 
+RUN_APP = Path(__file__).resolve().parents[1] / "support" / "run_app.py"  # the app with test hooks
+
 
 def _settings(data_dir: Path, watched: Path) -> None:
     s = Settings(watch_roots=[str(watched)], collect_apps=False, collect_shell=False)
@@ -25,7 +27,7 @@ def _settings(data_dir: Path, watched: Path) -> None:
 def _start(data_dir: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SELFLOW_TEST_HOOKS="1")
     return subprocess.Popen(
-        [sys.executable, "-m", "selflow_qt", "-v", "--data-dir", str(data_dir), *extra],
+        [sys.executable, str(RUN_APP), "-v", "--data-dir", str(data_dir), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -22,7 +22,7 @@ def test_docks_have_object_names_and_view_menu_toggles(qtbot, shell_state):
             action.trigger()
             assert not dock.isHidden()
         else:
-            assert titles[f"{spec.title} (not available yet)"].isEnabled() is False
+            assert titles[f"{spec.title} (failed to load: see the log)"].isEnabled() is False
 
 
 def test_layout_is_saved_and_restored_in_the_data_folder(qtbot, shell_state):

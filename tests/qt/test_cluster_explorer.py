@@ -13,14 +13,14 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from selflow_qt.ui.selection import lasso_mask, rect_mask
+from selflow_qt.core.selection import lasso_mask, rect_mask
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
 def explorer(qtbot, analysed_copy):
-    from selflow_qt.ui.cluster_explorer import ClusterExplorerDock
+    from selflow_qt.ui.docks.explorer import ClusterExplorerDock
     from selflow_qt.ui.state import AppState
 
     state = AppState(analysed_copy, start_services=False)
@@ -68,8 +68,8 @@ def _biggest_cluster_box(dock) -> tuple[float, float, float, float]:
 
 
 def test_empty_state_before_any_analysis(qtbot, docks_state):
-    from selflow_qt.ui.cluster_explorer import ClusterExplorerDock
-    from selflow_qt.ui.dock_base import NO_ANALYSIS
+    from selflow_qt.ui.docks.base import NO_ANALYSIS
+    from selflow_qt.ui.docks.explorer import ClusterExplorerDock
 
     dock = ClusterExplorerDock(docks_state)
     qtbot.addWidget(dock)

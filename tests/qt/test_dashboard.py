@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from selflow_qt.store import queries as q
-from selflow_qt.ui.dashboard import DashboardDock
+from selflow_qt.store.queries import tray as q
+from selflow_qt.ui.docks.dashboard import DashboardDock
 
 
 def test_dashboard_shows_todays_numbers_from_the_store(qtbot, shell_state, artifacts_dir):

@@ -9,8 +9,8 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_empty_progress_says_what_to_do(qtbot, docks_state):
-    from selflow_qt.ui.dock_base import NO_ANALYSIS
-    from selflow_qt.ui.insights_dock import InsightsDock
+    from selflow_qt.ui.docks.base import NO_ANALYSIS
+    from selflow_qt.ui.docks.insights import InsightsDock
 
     dock = InsightsDock(docks_state)
     qtbot.addWidget(dock)
@@ -24,8 +24,8 @@ def test_empty_progress_says_what_to_do(qtbot, docks_state):
 
 def test_insights_show_progress_trends_and_suggestions(qtbot, analysed_copy, replay, artifacts_dir):
     from selflow_qt.analyze import insights
-    from selflow_qt.analyze.read import runs_history
-    from selflow_qt.ui.insights_dock import InsightsDock
+    from selflow_qt.store.queries.analysis import runs_history
+    from selflow_qt.ui.docks.insights import InsightsDock
     from selflow_qt.ui.state import AppState
 
     state = AppState(analysed_copy, start_services=False)

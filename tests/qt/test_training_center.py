@@ -33,7 +33,7 @@ def _progress_type():
 
 @pytest.fixture
 def center(qtbot, docks_state):
-    from selflow_qt.ui.training_center import TrainingCenterDock
+    from selflow_qt.ui.docks.training_center import TrainingCenterDock
 
     dock = TrainingCenterDock(docks_state)
     qtbot.addWidget(dock)
@@ -126,8 +126,8 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
     import shutil
     from pathlib import Path
 
+    from selflow_qt.ui.docks.training_center import TrainingCenterDock
     from selflow_qt.ui.state import AppState
-    from selflow_qt.ui.training_center import TrainingCenterDock
 
     state = AppState(analysed_copy, start_services=False)
     state.settings.extra["eval_positions"] = 20  # a short held-out check after training

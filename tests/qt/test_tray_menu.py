@@ -13,7 +13,7 @@ from selflow_qt.store.models import MicroAgent, Notification, TrainingSession
 from selflow_qt.store.writer import insert_events
 from selflow_qt.ui.main_window import MainWindow
 from selflow_qt.ui.resources import app_icon
-from selflow_qt.ui.tray import TrayController
+from selflow_qt.ui.tray.icon import TrayController
 
 
 def _today_from_sqlite(db) -> tuple[int, int]:
@@ -134,7 +134,7 @@ def test_menu_items_open_their_docks(qtbot, tray):
 
 
 def test_the_menu_renders(qtbot, tray, artifacts_dir):
-    from selflow_qt.ui.app_hooks import grab_menu
+    from app_hooks import grab_menu
 
     pm = grab_menu(tray, "today")
     assert pm.width() > 200 and pm.height() > 200

@@ -13,8 +13,13 @@ from collections import Counter
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from selflow_qt.analyze.read import latest_projection, latest_run, pattern_event_ids, runs_history
 from selflow_qt.store.models import Notification, Pattern, TrainingSession
+from selflow_qt.store.queries.analysis import (
+    latest_projection,
+    latest_run,
+    pattern_event_ids,
+    runs_history,
+)
 from selflow_qt.store.state import buffer_fill
 
 NAME_WORDS = {

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from selflow_qt.cli import selftest
-from selflow_qt.cli import main
+from selflow_qt.cli import main, selftest
 
 ROOT = Path(__file__).resolve().parents[3]
 

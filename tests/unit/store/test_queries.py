@@ -7,9 +7,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from selflow_qt.agents.leaderboard import active_agent_lines, agent_ranking
 from selflow_qt.core.event import Event
-from selflow_qt.store import queries as q
+from selflow_qt.core.ranking import MEDALS
 from selflow_qt.store.models import MicroAgent, Notification, Pattern, TrainingSession
+from selflow_qt.store.queries import tray as q
 from selflow_qt.store.writer import insert_events
 
 # A fixed "now": 2026-03-10 15:30 in a UTC+02:00 zone.
@@ -108,11 +110,13 @@ def test_focus_time_is_zero_without_focus_events(store):
 
 def test_agents_ranking_best_first_with_medals(store):
     for i, rate in enumerate([0.4, 0.9, 0.7, 0.2]):
-        MicroAgent.create(model_id=f"a{i}", specialization=f"s{i}", success_rate=rate)
-    MicroAgent.create(model_id="old", success_rate=1.0, is_active=False)
-    ranking = q.agents_ranking(store.db)
+        MicroAgent.create(
+            model_id=f"a{i}", specialization=f"s{i}", success_rate=rate, total_queries=10
+        )
+    MicroAgent.create(model_id="old", success_rate=1.0, total_queries=10, is_active=False)
+    ranking = active_agent_lines(agent_ranking(store.db, store.settings)[0])
     assert [a.model_id for a in ranking] == ["a1", "a2", "a0", "a3"]
-    assert [a.medal for a in ranking] == [*q.MEDALS, ""]
+    assert [a.medal for a in ranking] == [*MEDALS, ""]
 
 
 def test_training_counts_and_notifications(store):

@@ -6,10 +6,11 @@ import time
 
 import pytest
 
+from selflow_qt.agents import leaderboard
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import MicroAgent, TrainingSession
+from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.store.writer import insert_events
-from selflow_qt.ui import dock_reads
 
 
 def test_buffer_eta_uses_the_last_hours_fill_rate(store):
@@ -45,7 +46,7 @@ def test_training_queue_reads_pattern_names(store):
 def test_agent_ranking_orders_by_success_and_skips_untried(store):
     for mid, rate, n in (("a", 0.5, 10), ("b", 0.9, 10), ("c", 0.0, 0)):
         MicroAgent.create(model_id=mid, success_rate=rate, total_queries=n)
-    rows, bandit = dock_reads.agent_ranking(store.db, store.settings)
+    rows, bandit = leaderboard.agent_ranking(store.db, store.settings)
     agents = [r.arm_id for r in rows if r.kind == "agent"]
     assert agents == ["b", "a", "c"]
     b = next(r for r in rows if r.arm_id == "b")
@@ -59,6 +60,6 @@ def test_agents_get_held_out_scores_from_their_latest_training(store):
             model_id="agent-p1", status="completed",
             metadata={"metrics": {"agent-p1": {"hit1": mrr / 2, "mrr": mrr}, "recency": {"mrr": 0.1}}},
         )  # fmt: skip
-    rows, _ = dock_reads.agent_ranking(store.db, store.settings)
+    rows, _ = leaderboard.agent_ranking(store.db, store.settings)
     agent = next(r for r in rows if r.arm_id == "agent-p1")
     assert (agent.hit1, agent.mrr) == (0.3, 0.6)

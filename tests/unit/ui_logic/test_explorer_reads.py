@@ -8,8 +8,8 @@ import numpy as np
 
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import Pattern, TrainingSession
+from selflow_qt.store.queries import explorer as reads
 from selflow_qt.store.writer import insert_events
-from selflow_qt.ui import explorer_reads as reads
 
 
 @dataclass

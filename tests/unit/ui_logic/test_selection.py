@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from selflow_qt.ui.selection import SelectionModel, indices_of, lasso_mask, rect_mask
+from selflow_qt.core.selection import SelectionModel, indices_of, lasso_mask, rect_mask
 
 
 def test_rect_mask_selects_inside_points_for_any_corner_order():

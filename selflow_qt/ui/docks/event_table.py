@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
-from selflow_qt.ui.explorer_reads import EventView
+from selflow_qt.store.queries.explorer import EventView
 
 COLUMNS = ("Time", "Source", "Action", "Cluster", "What")
 

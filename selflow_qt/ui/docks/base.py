@@ -8,6 +8,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThreadPool
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QWidget
 
+from selflow_qt.ui.medals import medal_icon
+
 NO_ANALYSIS = "No analysis yet — run one from here"
 
 
@@ -132,26 +134,6 @@ def human_bytes(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"
-
-
-MEDAL_COLORS = ("#D4AF37", "#A8A9AD", "#CD7F32")  # gold, silver, bronze
-
-
-def medal_icon(rank: int):
-    """A gold, silver or bronze disc for ranks 0-2 (no emoji font needed); None after."""
-    from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
-
-    if rank >= len(MEDAL_COLORS):
-        return None
-    pm = QPixmap(16, 16)
-    pm.fill(QColor(0, 0, 0, 0))
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(QPen(QColor("#6B5B2A"), 1))
-    p.setBrush(QBrush(QColor(MEDAL_COLORS[rank])))
-    p.drawEllipse(1, 1, 14, 14)
-    p.end()
-    return QIcon(pm)
 
 
 def set_medals(table: QTableWidget, column: int = 0, ranked: int | None = None) -> None:

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.analyze import insights
-from selflow_qt.ui.dock_base import NO_ANALYSIS, BackgroundLoader, fill_table, make_table
-from selflow_qt.ui.dock_reads import read_with
+from selflow_qt.store.queries.training import read_with
+from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, fill_table, make_table
 from selflow_qt.ui.plots import FOREGROUND, PALETTE, make_plot
 
 ARROWS = {"rising": "▲ rising", "falling": "▼ falling", "steady": "– steady"}

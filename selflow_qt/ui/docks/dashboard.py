@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.store.queries import (
+from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
     format_duration,

@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.ui import explorer_reads as reads
-from selflow_qt.ui.cluster_scatter import ClusterScatter
-from selflow_qt.ui.dock_base import NO_ANALYSIS, BackgroundLoader, empty_label
-from selflow_qt.ui.dock_reads import read_with
-from selflow_qt.ui.event_table import EventTableModel
-from selflow_qt.ui.import_strip import ImportStrip, local_paths
+from selflow_qt.core.selection import SelectionModel, lasso_mask, rect_mask
+from selflow_qt.store.queries import explorer as reads
+from selflow_qt.store.queries.training import read_with
+from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, empty_label
+from selflow_qt.ui.docks.event_table import EventTableModel
+from selflow_qt.ui.docks.explorer_scatter import ClusterScatter
+from selflow_qt.ui.docks.import_strip import ImportStrip, local_paths
 from selflow_qt.ui.plots import color_for
-from selflow_qt.ui.selection import SelectionModel, lasso_mask, rect_mask
 
 ALGORITHMS = ("consensus", "hdbscan", "spectral", "gmm", "density", "hierarchical")
 

@@ -111,12 +111,8 @@ def specialization_ideas(db: SqliteDatabase, limit: int = 8) -> list[Specializat
 
 def explorer_data(db: SqliteDatabase, max_points: int = MAX_POINTS) -> ExplorerData:
     """The latest projection, sampled beyond ``max_points``, with cluster sizes and ideas."""
-    try:
-        from selflow_qt.analyze import read
-    except ModuleNotFoundError as exc:
-        if exc.name and "selflow_qt.analyze.read".startswith(exc.name):
-            return ExplorerData(None, missing="analysis")
-        raise
+    from selflow_qt.store.queries import analysis as read
+
     ideas = specialization_ideas(db)
     proj = read.latest_projection(db, max_points=max_points)
     if proj is None or len(proj.event_ids) == 0:

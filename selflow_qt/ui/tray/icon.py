@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from selflow_qt.store.queries import TraySnapshot, mark_notifications_read
+from selflow_qt.store.queries.tray import TraySnapshot, mark_notifications_read
 from selflow_qt.ui.state import AppState
-from selflow_qt.ui.tray_menu import MenuData, TrayMenu
+from selflow_qt.ui.tray.menu import MenuData, TrayMenu
 from selflow_qt.workers import jobs
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.ui import dock_reads
-from selflow_qt.ui.dock_base import (
+from selflow_qt.agents import leaderboard
+from selflow_qt.store.queries import training as dock_reads
+from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
     BackgroundLoader,
     fill_table,
@@ -27,7 +28,7 @@ from selflow_qt.ui.dock_base import (
     make_table,
     set_medals,
 )
-from selflow_qt.ui.training_live import LiveTrainingPanel
+from selflow_qt.ui.docks.training_live import LiveTrainingPanel
 
 
 def medal(rank: int) -> str:
@@ -45,7 +46,7 @@ class TrainingCenterDock(QWidget):
     def __init__(self, state: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.data: dock_reads.TrainingCenterData | None = None
+        self.data: leaderboard.TrainingCenterData | None = None
         self._loader = BackgroundLoader(
             self, self._apply, self._load_failed, getattr(state, "pool", None)
         )
@@ -161,7 +162,7 @@ class TrainingCenterDock(QWidget):
         s = self.state
         s.dataChanged.connect(self.refresh)
         if hasattr(s, "triggerChecked"):  # the app's minutely check (see AppState)
-            s.triggerChecked.connect(lambda r: self.show_trigger(dock_reads.criteria_of(r)))
+            s.triggerChecked.connect(lambda r: self.show_trigger(leaderboard.criteria_of(r)))
         s.trainingStarted.connect(self.on_training_started)
         s.trainingProgress.connect(self.on_training_progress)
         s.trainingFinished.connect(self.on_training_finished)
@@ -177,7 +178,7 @@ class TrainingCenterDock(QWidget):
         self._loader.load(
             dock_reads.read_with,
             self.state.data_dir,
-            dock_reads.training_center_data,
+            leaderboard.training_center_data,
             self.state.data_dir,
             self.state.settings,
             getattr(self.state, "last_trigger", None) is None,  # else the app's check reports it
@@ -186,7 +187,7 @@ class TrainingCenterDock(QWidget):
     def _load_failed(self, message: str) -> None:
         self.buffer_label.setText(f"Could not read the store: {message}")
 
-    def _apply(self, data: dock_reads.TrainingCenterData) -> None:
+    def _apply(self, data: leaderboard.TrainingCenterData) -> None:
         self.data = data
         self._show_buffer(data.buffer, data.trigger)
         self._show_queue(data)
@@ -214,7 +215,7 @@ class TrainingCenterDock(QWidget):
         if trigger:
             self.show_trigger(trigger)
         elif getattr(self.state, "last_trigger", None) is not None:
-            self.show_trigger(dock_reads.criteria_of(self.state.last_trigger))
+            self.show_trigger(leaderboard.criteria_of(self.state.last_trigger))
 
     def show_trigger(self, criteria: list[tuple[str, bool, str]]) -> None:
         """The trigger policy's checks, passed or not, with their details as a tooltip."""
@@ -222,7 +223,7 @@ class TrainingCenterDock(QWidget):
         self.trigger_label.setText("Trigger: " + "   ".join(parts))
         self.trigger_label.setToolTip("\n".join(f"{n}: {d}" for n, _, d in criteria))
 
-    def _show_queue(self, data: dock_reads.TrainingCenterData) -> None:
+    def _show_queue(self, data: leaderboard.TrainingCenterData) -> None:
         rows = [[s.session_id, s.pattern_name, s.status, s.sequences, s.reason] for s in data.queue]
         fill_table(self.queue_table, rows, align_right={0, 3})
         for r, sess in enumerate(data.queue):
@@ -233,7 +234,7 @@ class TrainingCenterDock(QWidget):
             recent = [f"#{s.session_id} {s.pattern_name}: {s.status}" for s in data.recent[:3]]
             self.recent_label.setText("Recently: " + " · ".join(recent))
 
-    def _show_ranking(self, data: dock_reads.TrainingCenterData) -> None:
+    def _show_ranking(self, data: leaderboard.TrainingCenterData) -> None:
         rows = [
             [
                 medal(i),
@@ -269,7 +270,7 @@ class TrainingCenterDock(QWidget):
         )
         self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
 
-    def _show_clustering(self, data: dock_reads.TrainingCenterData) -> None:
+    def _show_clustering(self, data: leaderboard.TrainingCenterData) -> None:
         c = data.clustering
         if c is None:
             missing = "analysis" in data.missing

@@ -15,10 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.ui import dock_reads
-from selflow_qt.ui.dock_base import BackgroundLoader, fill_table, make_table, set_medals
+from selflow_qt.agents import leaderboard
+from selflow_qt.store.queries import training as dock_reads
+from selflow_qt.ui.docks.base import BackgroundLoader, fill_table, make_table, set_medals
+from selflow_qt.ui.docks.training_center import medal, pct
 from selflow_qt.ui.plots import IntervalBars, make_plot
-from selflow_qt.ui.training_center import medal, pct
 
 COMPARE_METRICS: tuple[tuple[str, str, bool | None], ...] = (
     # label, AgentRow attribute, higher is better (None: not judged)
@@ -44,7 +45,9 @@ def _fmt(attr: str, value: Any) -> str:
     return f"{value:,}"
 
 
-def compare_rows(a: dock_reads.AgentRow, b: dock_reads.AgentRow) -> list[tuple[str, str, str, int]]:
+def compare_rows(
+    a: leaderboard.AgentRow, b: leaderboard.AgentRow
+) -> list[tuple[str, str, str, int]]:
     """(metric, a, b, winner) rows; winner is 0 for a, 1 for b, -1 for a tie or unknown."""
     out = []
     for label, attr, higher in COMPARE_METRICS:
@@ -62,8 +65,8 @@ class AgentsDock(QWidget):
     def __init__(self, state: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.rows: list[dock_reads.AgentRow] = []
-        self.bandit: dock_reads.BanditView | None = None
+        self.rows: list[leaderboard.AgentRow] = []
+        self.bandit: leaderboard.BanditView | None = None
         self._loader = BackgroundLoader(
             self, self._apply, self._failed, getattr(state, "pool", None)
         )
@@ -149,7 +152,7 @@ class AgentsDock(QWidget):
     def _failed(self, message: str) -> None:
         self.summary.setText(f"Could not read the agents: {message}")
 
-    def _apply(self, data: tuple[list[dock_reads.AgentRow], dock_reads.BanditView, bool]) -> None:
+    def _apply(self, data: tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool]) -> None:
         self.rows, self.bandit, have_bandit = data
         fill_table(
             self.table,
@@ -190,7 +193,7 @@ class AgentsDock(QWidget):
         self.summary.setText(text)
         self._update_buttons()
 
-    def selected(self) -> list[dock_reads.AgentRow]:
+    def selected(self) -> list[leaderboard.AgentRow]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.rows[r] for r in rows if r < len(self.rows)]
 
@@ -221,7 +224,6 @@ class AgentsDock(QWidget):
         self.compare_box.show()
 
 
-def _agents_data(db, settings) -> tuple[list[dock_reads.AgentRow], dock_reads.BanditView, bool]:
-    missing: list[str] = []
-    rows, bandit = dock_reads.agent_ranking(db, settings, missing)
-    return rows, bandit, "bandit" not in missing
+def _agents_data(db, settings) -> tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool]:
+    rows, bandit = leaderboard.agent_ranking(db, settings)
+    return rows, bandit, True

@@ -6,16 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
-from selflow_qt.store.queries import (
+from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
     TraySnapshot,
     format_duration,
 )
+from selflow_qt.ui.medals import medal_icon
 
 Text = Callable[["MenuData"], str]
 
@@ -59,36 +59,11 @@ class Rows:
 
 
 SEP = None
-MEDAL_COLOURS = ("#d4a017", "#a8a9ad", "#b06a2c")  # gold, silver, bronze
 KIND_ICONS = {
     "file": QStyle.StandardPixmap.SP_FileIcon,
     "app": QStyle.StandardPixmap.SP_DesktopIcon,
     "command": QStyle.StandardPixmap.SP_CommandLink,
 }
-_medals: dict[int, QIcon] = {}
-
-
-def medal_icon(rank: int) -> QIcon | None:
-    """A gold, silver or bronze disc for the first three (drawn: emoji fonts are not everywhere)."""
-    if rank >= len(MEDAL_COLOURS):
-        return None
-    if rank not in _medals:
-        pm = QPixmap(32, 32)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setBrush(QColor(MEDAL_COLOURS[rank]))
-        p.setPen(QColor("#5a4a2a"))
-        p.drawEllipse(3, 3, 26, 26)
-        p.setPen(QColor("white"))
-        font = p.font()
-        font.setPixelSize(17)
-        font.setBold(True)
-        p.setFont(font)
-        p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, str(rank + 1))
-        p.end()
-        _medals[rank] = QIcon(pm)
-    return _medals[rank]
 
 
 def _pct(x: float | None) -> str:

@@ -20,8 +20,6 @@ from selflow_qt.store.focus import (  # noqa: F401 - re-exported
 )
 from selflow_qt.store.state import buffer_fill
 
-MEDALS = ("\N{FIRST PLACE MEDAL}", "\N{SECOND PLACE MEDAL}", "\N{THIRD PLACE MEDAL}")
-
 FLOW_GAP_S = 5 * 60  # an action more than this after the previous one starts afresh
 WORKFLOW_EFFICIENCY_DEFINITION = (
     "Workflow Efficiency: the share of today's actions that carry on the workflow of the action "
@@ -79,10 +77,8 @@ def file_ops_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str,
 # -- analysis read-outs -------------------------------------------------------------------------
 def _analysis_tables(db: SqliteDatabase) -> tuple[str, str, str, str] | None:
     """(runs table, assignments table, its run column, its event column), if analysis exists."""
-    try:
-        from selflow_qt.store.models import AnalysisRun, ClusterAssignment
-    except ImportError:
-        return None
+    from selflow_qt.store.models import AnalysisRun, ClusterAssignment
+
     run_t, ca_t = AnalysisRun._meta.table_name, ClusterAssignment._meta.table_name
     if not (_table_exists(db, run_t) and _table_exists(db, ca_t)):
         return None
@@ -251,18 +247,6 @@ class AgentLine:
     medal: str = ""
 
 
-def agents_ranking(db: SqliteDatabase) -> list[AgentLine]:
-    """Active micro-agents, best success rate first; the top three get medals."""
-    rows = db.execute_sql(
-        "SELECT model_id, specialization, success_rate, total_queries FROM micro_agents "
-        "WHERE is_active ORDER BY success_rate DESC, total_queries DESC, id"
-    ).fetchall()
-    out = [AgentLine(r[0], r[1] or "", float(r[2] or 0), int(r[3] or 0)) for r in rows]
-    for line, medal in zip(out, MEDALS, strict=False):
-        line.medal = medal
-    return out
-
-
 def training_counts(db: SqliteDatabase) -> dict[str, int]:
     rows = db.execute_sql("SELECT status, count(*) FROM training_sessions GROUP BY status")
     return {s: int(n) for s, n in rows.fetchall()}
@@ -302,7 +286,7 @@ class TraySnapshot:
     file_ops_by_action: dict[str, int] = field(default_factory=dict)
     focus_seconds: float = 0.0
     workflow_efficiency: float | None = None
-    agents: list[AgentLine] = field(default_factory=list)
+    agents: list[AgentLine] = field(default_factory=list)  # filled from agents.leaderboard
     training: dict[str, int] = field(default_factory=dict)
     buffer_percent: float = 0.0
     buffer_bytes: int = 0
@@ -331,7 +315,6 @@ def tray_snapshot(db: SqliteDatabase, budget_bytes: int, now: float | None = Non
         file_ops_by_action=ops,
         focus_seconds=focus_time_today(db, day, now),
         workflow_efficiency=workflow_efficiency(db, day),
-        agents=agents_ranking(db),
         training=training_counts(db),
         buffer_percent=fill.percent,
         buffer_bytes=fill.bytes,
