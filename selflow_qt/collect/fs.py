@@ -8,6 +8,7 @@ limit forces polling, a rescan reports exactly what was missed (meta ``rescan: t
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import threading
@@ -61,6 +62,8 @@ class FilesystemCollector(Collector):
         *,
         poll_seconds: float = 60.0,
         max_entries: int = DEFAULT_MAX_ENTRIES,
+        snapshot_dir: Path | None = None,
+        snapshot_seconds: float = 30.0,
     ) -> None:
         super().__init__()
         self.roots = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots]
@@ -76,6 +79,13 @@ class FilesystemCollector(Collector):
         self._model_lock = threading.RLock()
         self._problems: list[str] = []
         self._excluded = self.privacy.is_excluded
+        # With a snapshot folder, the model is saved (every snapshot_seconds when it changed, and
+        # at stop) and a restart diffs the disk against it: changes made while SelFlow was not
+        # running are recorded with meta offline: true.
+        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+        self.snapshot_seconds = snapshot_seconds
+        self._dirty = False
+        self.offline_changes = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def run(self, emit: Emit, stopping: threading.Event) -> None:
@@ -92,16 +102,21 @@ class FilesystemCollector(Collector):
             self._report()
             self.ready.set()
             next_poll = time.monotonic() + self.poll_seconds
+            next_save = time.monotonic() + self.snapshot_seconds
             while not stopping.wait(1.0):
                 if self.polled and time.monotonic() >= next_poll:
                     for root in list(self.polled):
                         self.rescan(root, "poll")
                     next_poll = time.monotonic() + self.poll_seconds
+                if self._dirty and time.monotonic() >= next_save:
+                    self.save_snapshots()
+                    next_save = time.monotonic() + self.snapshot_seconds
         finally:
             self.ready.set()
             self._drain()
             self.observer.stop()
             self.observer.join(10)
+            self.save_snapshots()
             if self.state == RUNNING:
                 self.set_status(STOPPED, f"stopped; was watching {', '.join(self.models)}")
 
@@ -132,7 +147,37 @@ class FilesystemCollector(Collector):
                     self._problems.append(f"{root}: cannot watch ({exc.strerror or exc})")
                     return
                 self.polled.add(root)
-            model.build()
+            snapshot = self._snapshot_path(root)
+            offline = snapshot is not None and model.load(snapshot)
+            if offline:
+                changes = model.rescan()
+            else:
+                model.build()
+                self._dirty = True
+        if offline:  # what changed while SelFlow was not running
+            for c in changes:
+                self._send(c.action, c.path, c.is_dir, c.size, rescan="offline")
+            self.offline_changes += len(changes)
+
+    def _snapshot_path(self, root: str) -> Path | None:
+        if self.snapshot_dir is None:
+            return None
+        key = hashlib.sha256(os.fsencode(root)).hexdigest()[:20]
+        return self.snapshot_dir / f"{key}.json.gz"
+
+    def save_snapshots(self) -> None:
+        """Persist what was reported under every root (so a restart can reconcile)."""
+        if self.snapshot_dir is None:
+            return
+        with self._model_lock:
+            self._dirty = False
+            for root, model in self.models.items():
+                path = self._snapshot_path(root)
+                try:
+                    model.save(path)
+                except OSError as exc:  # a full disk: the next save tries again
+                    self._dirty = True
+                    log.warning("could not save the file snapshot of %s: %s", root, exc)
 
     def _report(self) -> None:
         entries = sum(m.entry_count() for m in self.models.values())
@@ -150,6 +195,8 @@ class FilesystemCollector(Collector):
                 )
         if self.rescans:
             detail += f"; {self.rescans} rescan(s)"
+        if self.offline_changes:
+            detail += f"; {self.offline_changes} change(s) made while stopped recorded"
         if self._problems:
             detail += "; " + "; ".join(self._problems)
         self.set_status(RUNNING, detail)
@@ -251,9 +298,12 @@ class FilesystemCollector(Collector):
             meta["is_dir"] = True
         if size is not None:
             meta["size"] = size
-        if rescan:
+        if rescan == "offline":
+            meta["offline"] = True  # happened while SelFlow was not running; time unknown
+        elif rescan:
             meta["rescan"] = True
             meta["reason"] = rescan
+        self._dirty = True
         self._emit(Event.now("fs", action, path=path, dest=dest, meta=meta))
 
     def fail(self, message: str) -> None:

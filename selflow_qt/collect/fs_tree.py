@@ -7,10 +7,13 @@ against it, so every change the kernel dropped is reported once and nothing is r
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 DIR = -1  # entry value of a sub-folder
 # About 150 bytes an entry: past this many, a root is not modelled (see TreeModel.complete).
@@ -245,3 +248,40 @@ class TreeModel:
                 for name, value in entries.items():
                     if value != DIR:
                         yield os.path.join(folder, name)
+
+    # -- persistence: what was reported survives a restart ---------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the model to ``path`` (gzipped JSON, 0600, replaced atomically)."""
+        doc = {
+            "version": 1,
+            "root": self.root,
+            "complete": self.complete,
+            "synced_ns": self.synced_ns,
+            "folders": self.folders if self.complete else {},
+        }
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with (
+            os.fdopen(fd, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3) as f,
+        ):
+            f.write(json.dumps(doc, separators=(",", ":")).encode("utf-8", "surrogateescape"))
+        os.replace(tmp, path)
+
+    def load(self, path: Path) -> bool:
+        """Adopt a model saved by :meth:`save` for this root; False if there is none usable."""
+        try:
+            with gzip.open(path, "rb") as f:
+                doc = json.loads(f.read().decode("utf-8", "surrogateescape"))
+        except (OSError, ValueError, EOFError):
+            return False
+        if not isinstance(doc, dict) or doc.get("root") != self.root or doc.get("version") != 1:
+            return False
+        folders = doc.get("folders")
+        if not isinstance(folders, dict):
+            return False
+        self.complete = bool(doc.get("complete"))
+        self.synced_ns = int(doc.get("synced_ns") or 0)
+        self.folders = folders if self.complete else {}
+        return True

@@ -11,19 +11,25 @@ import os
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, Collector, CollectorHealth
+from selflow_qt.core.event import Event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.core.settings import Settings, resolve_data_dir
 from selflow_qt.store.db import connect, db_path_for, open_database
-from selflow_qt.store.state import kv_set
-from selflow_qt.store.writer import EventWriter, WriterStats
+from selflow_qt.store.state import kv_get, kv_set
+from selflow_qt.store.writer import EventWriter, WriterHealth, WriterStats
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10.0
 FLUSHED_KEY = "collector.flushed"
+# {"pid", "started", "beat", "clean"}: a run that ended without stop() leaves clean False.
+SESSION_KEY = "collector.session"
+# The event writer's WriterHealth (state, problem, disk_full, counts) for `selflow status`.
+WRITER_KEY = "collector.writer"
 
 _UPSERT_STATUS = (
     "INSERT INTO collector_status (name, state, detail, pid, updated_at) VALUES (?, ?, ?, ?, ?) "
@@ -40,13 +46,22 @@ def build_collectors(
     fs: bool | None = None,
     apps: bool | None = None,
     shell: bool | None = None,
+    snapshot_dir: Path | None = None,
 ) -> list[Collector]:
-    """The collectors the settings (or the overrides) enable, not yet started."""
+    """The collectors the settings (or the overrides) enable, not yet started.
+
+    With ``snapshot_dir`` the filesystem collector keeps a snapshot of what it reported there,
+    so a restart records what changed while SelFlow was not running.
+    """
     out: list[Collector] = []
     if settings.collect_fs if fs is None else fs:
         from selflow_qt.collect.fs import FilesystemCollector
 
-        out.append(FilesystemCollector(list(roots or settings.watch_roots), privacy))
+        out.append(
+            FilesystemCollector(
+                list(roots or settings.watch_roots), privacy, snapshot_dir=snapshot_dir
+            )
+        )
     if settings.collect_apps if apps is None else apps:
         from selflow_qt.collect.apps import AppCollector
 
@@ -81,12 +96,19 @@ class CollectionService:
             self.data_dir = resolve_data_dir(ctx_or_data_dir)
         self.settings = settings or Settings.load(self.data_dir)
         self.db_path = db_path_for(self.data_dir)
-        self.privacy = PrivacyFilter.from_settings(self.settings)
+        # SelFlow's own folder is never recorded, even inside a watched root.
+        self.privacy = PrivacyFilter.from_settings(self.settings, self.data_dir)
         self.collectors = (
             collectors
             if collectors is not None
             else build_collectors(
-                self.settings, self.privacy, roots=roots, fs=fs, apps=apps, shell=shell
+                self.settings,
+                self.privacy,
+                roots=roots,
+                fs=fs,
+                apps=apps,
+                shell=shell,
+                snapshot_dir=self.data_dir / "fs-state",
             )
         )
         self.heartbeat_seconds = heartbeat_seconds
@@ -96,6 +118,7 @@ class CollectionService:
         self._threads: list[threading.Thread] = []
         self._heartbeat: threading.Thread | None = None
         self._started = False
+        self._session_started = time.time()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> CollectionService:
@@ -105,6 +128,7 @@ class CollectionService:
             open_database(self.data_dir).close()
         self._started = True
         self.writer.start()
+        self._begin_session()
         for c in self.collectors:
             c.set_status(RUNNING, "starting")
             t = threading.Thread(target=self._run_one, args=(c,), name=f"selflow-{c.name}")
@@ -130,7 +154,10 @@ class CollectionService:
         if self._heartbeat is not None:
             self._heartbeat.join(max(0.1, deadline - time.monotonic()))
         self.writer.close(max(1.0, deadline - time.monotonic()))
-        self._write_health(final=True)
+        try:
+            self._write_health(final=True)
+        except Exception:  # a full or damaged disk: the exit code and stderr still say it
+            log.exception("could not record the final collector health")
         self._started = False
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -145,6 +172,9 @@ class CollectionService:
     def stats(self) -> WriterStats:
         return self.writer.stats
 
+    def writer_health(self) -> WriterHealth:
+        return self.writer.health()
+
     def health(self) -> list[CollectorHealth]:
         now, pid = time.time(), os.getpid()
         out = []
@@ -152,6 +182,42 @@ class CollectionService:
             state, detail = c.status()
             out.append(CollectorHealth(c.name, state, detail, pid, now))
         return out
+
+    # -- unclean shutdowns ---------------------------------------------------------------------
+    def _begin_session(self) -> None:
+        """Record this run; a previous run that never reached stop() becomes a gap event."""
+        now = time.time()
+        db = connect(self.db_path)
+        try:
+            prev = kv_get(db, SESSION_KEY)
+            with db.atomic():
+                kv_set(
+                    db,
+                    SESSION_KEY,
+                    {"pid": os.getpid(), "started": now, "beat": now, "clean": False},
+                )
+        except Exception:
+            log.exception("could not record the collector session")
+            return
+        finally:
+            db.close()
+        if isinstance(prev, dict) and not prev.get("clean", True):
+            since = float(prev.get("beat") or prev.get("started") or now)
+            self.writer.submit(
+                Event(
+                    ts=now,
+                    tz_offset=local_tz_offset(now),
+                    source="system",
+                    action="gap",
+                    meta={
+                        "reason": "unclean shutdown",
+                        "since": since,
+                        "until": now,
+                        "pid": prev.get("pid"),
+                    },
+                )
+            )
+            log.warning("the previous collector run (pid %s) ended uncleanly", prev.get("pid"))
 
     # -- threads -------------------------------------------------------------------------------
     def _run_one(self, collector: Collector) -> None:
@@ -193,5 +259,16 @@ class CollectionService:
                         state = STOPPED
                     db.execute_sql(_UPSERT_STATUS, (h.name, state, h.detail, h.pid, h.updated_at))
                 kv_set(db, FLUSHED_KEY, {"pid": os.getpid(), "written": self.writer.stats.written})
+                kv_set(db, WRITER_KEY, {**asdict(self.writer.health()), "pid": os.getpid()})
+                kv_set(
+                    db,
+                    SESSION_KEY,
+                    {
+                        "pid": os.getpid(),
+                        "started": self._session_started,
+                        "beat": time.time(),
+                        "clean": final,
+                    },
+                )
         finally:
             db.close()

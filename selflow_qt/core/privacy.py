@@ -302,8 +302,10 @@ class PrivacyFilter:
         return replace(event, cmd=cmd, path=path, dest=dest, cwd=cwd, app=app, meta=meta)
 
     @classmethod
-    def from_settings(cls, settings) -> PrivacyFilter:
-        return cls(settings.exclude_globs, settings.redact_patterns)
+    def from_settings(cls, settings, data_dir: str | os.PathLike | None = None) -> PrivacyFilter:
+        """The user's rules; ``data_dir`` (SelFlow's own files) is excluded too when given."""
+        extra = [os.path.abspath(os.fspath(data_dir)) + "/"] if data_dir is not None else []
+        return cls([*settings.exclude_globs, *extra], settings.redact_patterns)
 
 
 _DEFAULT_FILTER: PrivacyFilter | None = None

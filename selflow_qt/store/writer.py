@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -17,6 +16,7 @@ from peewee import SqliteDatabase
 from selflow_qt.core.event import Event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.db import connect
+from selflow_qt.store.errors import DbProblem, describe
 from selflow_qt.store.state import add_to_buffer
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,27 @@ class WriterStats:
     bytes: int = 0
 
 
+@dataclass(frozen=True)
+class WriterHealth:
+    """The writer's state as plain data, for `selflow status`, the tray and exit codes.
+
+    ``state`` is running, error (the last batch failed; it keeps retrying), stopped or dead (the
+    thread ended: nothing more is saved). ``problem`` is the last failure's user-facing text.
+    """
+
+    state: str
+    problem: str = ""
+    disk_full: bool = False
+    last_problem: str = ""  # kept after the database recovers, for the end-of-run report
+    written: int = 0
+    dropped: int = 0
+    queued: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("running", "stopped") and not self.dropped
+
+
 class _FlushRequest:
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -195,11 +216,17 @@ class EventWriter:
         self._first_drop_ts = 0.0
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._problem: DbProblem | None = None
+        self._last_problem: DbProblem | None = None
+        self._drop_reason = "writer queue full"
+        self._closing = False
+        self._started = False
 
     # -- producer side -------------------------------------------------------------------------
     def start(self) -> EventWriter:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="selflow-writer", daemon=True)
+            self._started = True
             self._thread.start()
         return self
 
@@ -214,12 +241,11 @@ class EventWriter:
             event = filtered
         row = event_row(event)  # built here, in the producer's thread, while SQLite works
         buf = self._buf
+        if self._started and (self._thread is None or not self._thread.is_alive()):
+            self._count_dropped(1, event.ts, "writer stopped")  # nobody would ever write it
+            return False
         if len(buf) >= self.max_queue and not self._wait_for_room():
-            with self._lock:
-                if self._dropped_pending == 0:
-                    self._first_drop_ts = event.ts
-                self._dropped_pending += 1
-                self.stats.dropped += 1
+            self._count_dropped(1, event.ts, "writer queue full")
             return False
         buf.append(row)
         # Wake the writer only for a full batch; otherwise it wakes at its flush deadline.
@@ -251,17 +277,50 @@ class EventWriter:
         return req.done.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
-        """Flush what is queued and stop the thread."""
+        """Flush what is queued and stop the thread; what could not be written is counted."""
         if self._thread is None:
             return
+        self._closing = True  # a failing database is retried briefly, not for minutes
         self._buf.append(_STOP)
         self._wake.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():  # still stuck on a batch: what is queued is lost
+            left = sum(1 for x in list(self._buf) if x.__class__ is tuple)
+            if left:
+                self._count_dropped(left, time.time(), "writer did not finish before exit")
         self._thread = None
 
     @property
     def error(self) -> BaseException | None:
         return self._error
+
+    def health(self) -> WriterHealth:
+        """Plain data for status displays: state, the last problem, counts."""
+        alive = self._thread is not None and self._thread.is_alive()
+        if alive:
+            state = "error" if self._error is not None else "running"
+        elif self._started and self._thread is not None:
+            state = "dead"
+        else:
+            state = "error" if self._error is not None else "stopped"
+        p = self._problem
+        return WriterHealth(
+            state=state,
+            problem=p.message if p is not None else "",
+            disk_full=bool(p and p.disk_full),
+            last_problem=self._last_problem.message if self._last_problem is not None else "",
+            written=self.stats.written,
+            dropped=self.stats.dropped,
+            queued=self.queued,
+        )
+
+    def _count_dropped(self, n: int, first_ts: float, reason: str) -> None:
+        with self._lock:
+            if self._dropped_pending == 0:
+                self._first_drop_ts = first_ts
+                self._drop_reason = reason
+            self._dropped_pending += n
+            self.stats.dropped += n
 
     @property
     def queued(self) -> int:
@@ -269,16 +328,36 @@ class EventWriter:
 
     # -- writer thread -------------------------------------------------------------------------
     def _run(self) -> None:
-        db = connect(self.db_path)
+        self._db: SqliteDatabase | None = None
         try:
-            self._loop(db)
+            self._loop()
         except BaseException as exc:  # the thread must report, not vanish
             self._error = exc
+            self._problem = self._last_problem = describe(exc, self.db_path)
             log.exception("event writer stopped")
         finally:
-            db.close()
+            self._drop_connection()
 
-    def _loop(self, db: SqliteDatabase) -> None:
+    def _connection(self) -> SqliteDatabase:
+        if self._db is None:
+            self._db = connect(self.db_path)
+        return self._db
+
+    def _drop_connection(self) -> None:
+        """Forget the connection after a failure: Peewee's transaction state may be stale (a
+        full disk makes SQLite roll back by itself, then Peewee's ROLLBACK fails)."""
+        db, self._db = getattr(self, "_db", None), None
+        if db is None:
+            return
+        try:
+            conn = db._state.conn
+            db._state.reset()
+            if conn is not None:
+                conn.close()
+        except Exception:  # closing a broken connection must not fail the writer
+            log.debug("closing the writer's connection failed", exc_info=True)
+
+    def _loop(self) -> None:
         buf, wake, popleft = self._buf, self._wake, self._buf.popleft
         stopping = False
         while not stopping:
@@ -312,29 +391,46 @@ class EventWriter:
                         batch.append(x)
                     elif x.__class__ is _FlushRequest:
                         waiters.append(x)
-            modified = [r[_PATH] for r in batch if r[_ACTION] == "modify"]
-            if len(modified) > 1 and len(set(modified)) < len(modified):
-                batch = self._coalesce(batch)  # only batches with a repeated modify pay for it
-            self._write_retrying(db, batch)
+            try:
+                modified = [r[_PATH] for r in batch if r[_ACTION] == "modify"]
+                if len(modified) > 1 and len(set(modified)) < len(modified):
+                    batch = self._coalesce(batch)  # only batches with a repeated modify pay
+            except Exception:  # a row that cannot be coalesced is still written as it is
+                log.exception("could not coalesce a batch")
+            self._write_retrying(batch)
             for w in waiters:
                 w.done.set()
 
-    def _write_retrying(self, db: SqliteDatabase, batch: list[tuple], tries: int = 8) -> None:
-        """Write a batch; a locked or failing database is retried, then counted as a gap."""
+    def _write_retrying(self, batch: list[tuple], tries: int = 8) -> None:
+        """Write a batch; any database error is retried, then the batch is counted as a gap.
+
+        Every exception class counts (sqlite3's, Peewee's, OSError): the thread must outlive a
+        full disk, a damaged file or a lock, and say so in :meth:`health`.
+        """
+        owed = self._dropped_pending
+        if not batch and not owed:
+            return
         for attempt in range(tries):
             try:
-                self._write(db, batch)
-                self._error = None
+                self._write(self._connection(), batch)
+                self._error, self._problem = None, None
                 return
-            except sqlite3.Error as exc:
+            except Exception as exc:
                 self._error = exc
-                log.warning("event batch not written (try %d of %d): %s", attempt + 1, tries, exc)
-                time.sleep(min(2.0, 0.25 * 2**attempt))
-        with self._lock:  # given up: the loss is recorded as a gap with the next batch
-            if self._dropped_pending == 0:
-                self._first_drop_ts = batch[0][_TS] if batch else time.time()
-            self._dropped_pending += len(batch)
-            self.stats.dropped += len(batch)
+                self._problem = self._last_problem = describe(exc, self.db_path)
+                self._drop_connection()
+                log.warning(
+                    "event batch not written (try %d of %d): %s",
+                    attempt + 1,
+                    tries,
+                    self._problem.message,
+                )
+                if self._closing and attempt >= 1:
+                    break
+                time.sleep(min(2.0, 0.25 * 2**attempt) if not self._closing else 0.1)
+        if batch:  # given up: the loss is recorded as a gap with the next batch that commits
+            reason = f"not written: {self._problem.message}" if self._problem else "not written"
+            self._count_dropped(len(batch), batch[0][_TS], reason)
 
     def _coalesce(self, rows: list[tuple]) -> list[tuple]:
         """Collapse repeated fs ``modify`` rows of one path (with nothing else on that path
@@ -363,6 +459,7 @@ class EventWriter:
     def _write(self, db: SqliteDatabase, batch: list[tuple]) -> None:
         with self._lock:
             dropped, first = self._dropped_pending, self._first_drop_ts
+            reason = self._drop_reason
             self._dropped_pending = 0
         rows = batch
         if dropped:
@@ -372,7 +469,7 @@ class EventWriter:
                 tz_offset=local_tz_offset(now),
                 source="system",
                 action="gap",
-                meta={"count": dropped, "since": first, "reason": "writer queue full"},
+                meta={"count": dropped, "since": first, "reason": reason},
             )
             rows = [*batch, event_row(gap)]
         if not rows:
@@ -385,6 +482,7 @@ class EventWriter:
                 with self._lock:
                     if self._dropped_pending == 0 or first < self._first_drop_ts:
                         self._first_drop_ts = first
+                        self._drop_reason = reason
                     self._dropped_pending += dropped
             raise
         self.stats.written += n
