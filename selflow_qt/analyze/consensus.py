@@ -9,6 +9,11 @@ Support: algorithm A *supports* consensus cluster C when one of A's clusters K r
 i.e. Jaccard(C, K) >= 0.5 on the landmarks. A cluster is *stable* when at least ``min_support``
 algorithms (capped at the number that succeeded) support it.
 
+Weights: an algorithm that collapsed (fewer than two clusters) or put most landmarks in noise
+tells little about which events belong together, so its vote in the co-association is
+down-weighted (``algorithm_weight``: 0 for one cluster, the non-noise share for mostly noise)
+instead of dragging the consensus towards "everything together" or "nothing together".
+
 Consensus score: the mean, over the algorithms that succeeded, of the adjusted Rand index between
 that algorithm's labels and the consensus labels on all events (1 = every algorithm agrees with
 the consensus, ~0 = no better than chance).
@@ -44,6 +49,22 @@ class Consensus:
     score: float = 0.0
     per_algorithm_ari: dict[str, float] = field(default_factory=dict)
     min_support: int = 0
+    weights: dict[str, float] = field(default_factory=dict)  # each algorithm's vote
+    degenerate: dict[str, str] = field(default_factory=dict)  # algorithm -> why down-weighted
+
+
+def algorithm_weight(labels: np.ndarray) -> tuple[float, str | None]:
+    """(weight in the consensus, why it is below 1 or None); see the module docstring."""
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return 0.0, "no points"
+    clusters = len(np.unique(labels[labels >= 0]))
+    noise = float(np.mean(labels < 0))
+    if clusters < 2:
+        return 0.0, f"collapsed to {clusters} cluster{'s' if clusters != 1 else ''}"
+    if noise > 0.5:
+        return round(1.0 - noise, 4), f"mostly noise ({noise:.0%} of landmarks)"
+    return 1.0, None
 
 
 def agreement(labels: dict[str, np.ndarray]) -> Agreement:
@@ -62,21 +83,26 @@ def agreement(labels: dict[str, np.ndarray]) -> Agreement:
     return Agreement(names, np.round(ari, 4).tolist(), np.round(nmi, 4).tolist())
 
 
-def coassociation(landmark_labels: list[np.ndarray]) -> np.ndarray:
-    """(m, m) float32 share of algorithms that co-cluster each pair (noise co-clusters nothing)."""
+def coassociation(
+    landmark_labels: list[np.ndarray], weights: list[float] | None = None
+) -> np.ndarray:
+    """(m, m) float32 weighted share of algorithms that co-cluster each pair (noise: none)."""
     m = len(landmark_labels[0])
+    weights = [1.0] * len(landmark_labels) if weights is None else list(weights)
     C = np.zeros((m, m), dtype=np.float32)
-    for lab in landmark_labels:
+    for lab, w in zip(landmark_labels, weights, strict=True):
         ks = np.unique(lab[lab >= 0])
-        if len(ks) == 0:
+        if len(ks) == 0 or w <= 0:
             continue
         onehot = (lab[:, None] == ks[None, :]).astype(np.float32)
-        C += onehot @ onehot.T
-    C /= max(len(landmark_labels), 1)
+        C += w * (onehot @ onehot.T)
+    C /= max(sum(weights), 1e-9)
     return C
 
 
-def evidence_accumulation(landmark_labels: list[np.ndarray], min_size: int) -> np.ndarray:
+def evidence_accumulation(
+    landmark_labels: list[np.ndarray], min_size: int, weights: list[float] | None = None
+) -> np.ndarray:
     """Consensus labels of the landmarks: average link on 1 - co-association, cut at 0.5."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
@@ -86,7 +112,7 @@ def evidence_accumulation(landmark_labels: list[np.ndarray], min_size: int) -> n
     m = len(landmark_labels[0])
     if m < 2:
         return np.zeros(m, dtype=np.int32)
-    D = 1.0 - coassociation(landmark_labels)
+    D = 1.0 - coassociation(landmark_labels, weights)
     np.fill_diagonal(D, 0.0)
     Z = linkage(squareform(D, checks=False).astype(np.float64), method="average")
     labels = fcluster(Z, t=CUT, criterion="distance") - 1
@@ -134,7 +160,14 @@ def build_consensus(
         return Consensus(np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(0, np.int32))
     m = len(landmark_labels[names[0]])
     min_size = min_size or max(5, m // 200)
-    cons_l = evidence_accumulation([landmark_labels[n] for n in names], min_size)
+    judged = {n: algorithm_weight(landmark_labels[n]) for n in names}
+    weights = {n: w for n, (w, _) in judged.items()}
+    if sum(weights.values()) <= 0:  # every algorithm collapsed: count them all the same
+        weights = dict.fromkeys(names, 1.0)
+    degenerate = {n: why for n, (_, why) in judged.items() if why}
+    cons_l = evidence_accumulation(
+        [landmark_labels[n] for n in names], min_size, [weights[n] for n in names]
+    )
     # confidence of a landmark: per algorithm, the share of its consensus cluster that the
     # algorithm puts in the landmark's own cluster; averaged over algorithms
     conf_l = np.zeros(m, dtype=np.float32)
@@ -148,8 +181,9 @@ def build_consensus(
             vals.append(np.array([share[x] if x >= 0 else 0.0 for x in sub.tolist()]))
         conf_l[members] = np.mean(vals, axis=0)
     labels, conf = propagate(cons_l, conf_l, knn_idx, knn_w)
-    support = supporters(cons_l, landmark_labels)
-    need = max(1, min(min_support, len(names)))
+    voters = [n for n in names if weights[n] > 0]
+    support = supporters(cons_l, {n: landmark_labels[n] for n in voters})
+    need = max(1, min(min_support, len(voters)))
     stable = [c for c, s in support.items() if len(s) >= need]
     per_algo = {n: float(adjusted_rand_score(full_labels[n], labels)) for n in names}
     score = float(np.mean(list(per_algo.values()))) if per_algo else 0.0
@@ -162,4 +196,6 @@ def build_consensus(
         score=score,
         per_algorithm_ari=per_algo,
         min_support=need,
+        weights=weights,
+        degenerate=degenerate,
     )

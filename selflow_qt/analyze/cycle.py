@@ -35,6 +35,8 @@ class AlgorithmSummary:
     runtime_s: float
     params: dict[str, Any]
     error: str | None = None
+    note: str | None = None  # why the consensus down-weighted it (collapsed, mostly noise)
+    weight: float = 1.0  # its vote in the consensus
 
 
 @dataclass
@@ -150,6 +152,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
     from selflow_qt.analyze.semantics import describe_clusters
     from selflow_qt.analyze.specialize import decide_and_queue
     from selflow_qt.analyze.text import text_vectors
+    from selflow_qt.analyze.units import build_units
     from selflow_qt.store.state import reset_buffer
 
     settings = ctx.settings
@@ -184,10 +187,12 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         tv = text_vectors(fs.signature_tokens, ctx.data_dir)
         if tv is not None:
             fs = build_features(table, seed=SEED, text_vectors=tv)
+    units = build_units(table.ids, table.ts, fs.inverse, fs.signature_tokens, table.cmd, seed=SEED)
+    of_event = units.of_event
     timed("features")
     step("reduce", 0.15)
     red = reduce_features(
-        fs.X,
+        units.vectors,
         n_landmarks=settings.analysis_landmarks,
         seed=SEED,
         umap=settings.analysis_umap,
@@ -209,14 +214,16 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         timed("cluster")
         algos: dict[str, AlgorithmSummary] = {}
         land_labels: dict[str, np.ndarray] = {}
-        full_labels: dict[str, np.ndarray] = {}
+        unit_labels: dict[str, np.ndarray] = {}  # every unit
+        full_labels: dict[str, np.ndarray] = {}  # every event (its unit's label)
         for name, r in runs.items():
             if r.result is None:
                 algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
                 log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
                 continue
             lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
-            land_labels[name], full_labels[name] = r.result.labels, lab
+            land_labels[name], unit_labels[name] = r.result.labels, lab
+            full_labels[name] = lab[of_event]
             algos[name] = AlgorithmSummary(
                 clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
                 silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
@@ -232,18 +239,25 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         agree = agreement(full_labels)
         cons = build_consensus(
             land_labels,
-            full_labels,
+            unit_labels,
             red.knn_idx,
             red.knn_w,
             min_support=settings.analysis_min_support,
         )
+        for name, w in cons.weights.items():
+            algos[name].weight = w
+            algos[name].note = cons.degenerate.get(name)
+            if algos[name].note:
+                log.info("clusterer %s down-weighted: %s", name, algos[name].note)
+        cons_labels = cons.labels[of_event]  # events inherit their unit's pattern
+        cons_conf = cons.confidence[of_event]
         timed("consensus")
         step("semantics", 0.85)
         profiles = describe_clusters(
             table,
             fs,
-            cons.labels,
-            cons.confidence,
+            cons_labels,
+            cons_conf,
             support=cons.support,
             n_algorithms=len(land_labels),
         )
@@ -264,7 +278,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         decisions = decide_and_queue(
             ctx.db,
             table,
-            cons.labels,
+            cons_labels,
             fs,
             patterns,
             min_sequences=settings.specialize_min_sequences,
@@ -272,15 +286,16 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         )
         timed("patterns")
         step("store", 0.95)
-        xy, projection = red.xy, red.method
+        xy, projection = red.xy[of_event], red.method
         if scatter_job is not None:
             xy_l, err = scatter_job.result(SCATTER_TIMEOUT_S)
             if xy_l is not None:
-                xy, projection = place(xy_l, red.knn_idx, red.knn_w, red.landmarks), "umap"
+                xy_u = place(xy_l, red.knn_idx, red.knn_w, red.landmarks)
+                xy, projection = xy_u[of_event], "umap"
             else:
                 log.warning("2-D UMAP failed (%s); the scatter uses PCA", err)
         timed("scatter")
-        _store_assignments(ctx.db, run.id, table.ids, cons.labels, cons.confidence, xy, full_labels)
+        _store_assignments(ctx.db, run.id, table.ids, cons_labels, cons_conf, xy, full_labels)
         run.status = "completed"
         run.completed_at = time.time()
         run.consensus_score = round(cons.score, 4)
@@ -293,6 +308,8 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
                     "runtime_s": a.runtime_s,
                     "params": json.loads(json.dumps(a.params, default=str)),
                     "error": a.error,
+                    "note": a.note,
+                    "weight": a.weight,
                 }
                 for n, a in algos.items()
             },
@@ -302,6 +319,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             "projection": projection,
             "scatter_cpu_s": round(scatter_job.cpu_s, 3) if scatter_job is not None else 0.0,
             "landmarks": int(len(red.landmarks)),
+            "units": int(len(units)),
             "consensus": {
                 "method": "evidence accumulation (co-association, average link, cut 0.5)",
                 "per_algorithm_ari": {k: round(v, 4) for k, v in cons.per_algorithm_ari.items()},
@@ -333,7 +351,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             ),
             event_ids=table.ids,
             labels=full_labels,
-            consensus_labels=cons.labels,
+            consensus_labels=cons_labels,
             truth=table.workflow,
         )
     finally:

@@ -40,7 +40,11 @@ FIELD_WEIGHTS = {
     "cwd": 1.0,
 }
 SVD_DIMS = 32
-SVD_FIT = 5_000  # signatures the SVD is fitted on
+# signatures the SVD is fitted on: all of them up to this many, else a sample weighted by events.
+# (A uniform sample of 5,000 was the 1M-event quality drop: distinct signatures grow with the
+# data, mostly in the workflows with many distinct files, so the sample under-represented the
+# rest and the SVD had no directions left for their terms.)
+SVD_FIT = 100_000
 CONTEXT_WINDOWS = (8, 32)  # events either side, inside one session
 
 
@@ -228,7 +232,10 @@ def build_features(
     if weighted.shape[1] > 1 and weighted.shape[0] > 2:
         svd = TruncatedSVD(n_components=k, random_state=seed, n_iter=5)
         if weighted.shape[0] > SVD_FIT:  # fit on a sample of signatures, transform them all
-            rows = np.random.default_rng(seed).choice(weighted.shape[0], SVD_FIT, replace=False)
+            freq = np.bincount(inverse, minlength=weighted.shape[0]).astype(np.float64)
+            rows = np.random.default_rng(seed).choice(
+                weighted.shape[0], SVD_FIT, replace=False, p=freq / freq.sum()
+            )
             svd.fit(weighted[np.sort(rows)])
         else:
             svd.fit(weighted)

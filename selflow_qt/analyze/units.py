@@ -1,0 +1,207 @@
+"""Workflow units: runs of related events (a session: edit, test, commit), not single events.
+
+Units are cut in *arrival order* (event id: for live capture the same as time order; for an
+import, the source's own order, so two recordings that overlap in time stay apart):
+
+1. a new piece starts after a pause longer than ``GAP_FACTOR`` times the median gap (clamped
+   to ``MIN_GAP_S``..``MAX_GAP_S``), or where time jumps backwards (another recording);
+2. neighbouring pieces are joined again (a context that goes on) when the pause between them
+   is at most ``MAX_GAP_S`` and their term vectors agree (cosine >= ``JOIN_COSINE``); a change
+   of context (other folders, commands, apps) keeps them apart.
+
+Each unit is described by its events' terms plus their sequence (command bigrams) and argument
+words, weighted by TF-IDF over units and reduced with a truncated SVD. The clusterers and the
+consensus cluster these unit vectors; every event inherits its unit's label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+GAP_FACTOR = 10.0
+MIN_GAP_S = 1.0
+MAX_GAP_S = 900.0
+JOIN_COSINE = 0.3
+UNIT_DIMS = 16
+WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
+
+
+def split_units(ids: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Unit id of every event (same order as ``ids``/``ts``); ids number units 0..k-1."""
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    t = ts[order]
+    gaps = np.diff(t, prepend=t[0])
+    positive = gaps[gaps > 0]
+    median = float(np.median(positive)) if len(positive) else 0.0
+    threshold = min(max(GAP_FACTOR * median, MIN_GAP_S), MAX_GAP_S)
+    new = (gaps > threshold) | (gaps < 0)
+    new[0] = False
+    in_order = np.cumsum(new)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = in_order
+    return out
+
+
+def _verb(tokens: list[str]) -> str:
+    verbs = [t for t in tokens if t.startswith(("verb:", "sub:"))]
+    if verbs:
+        return verbs[-1].split(":", 1)[1]
+    return next((t.split(":", 1)[1] for t in tokens if t.startswith("act:")), "")
+
+
+@dataclass
+class SignatureTerms:
+    """Per distinct event signature: its terms (event terms + argument words) and its verb."""
+
+    matrix: object  # scipy.sparse.csr_matrix (signatures, terms), binary
+    verb: np.ndarray  # (signatures,) int: index into ``verbs``
+    verbs: list[str]
+
+    @classmethod
+    def build(
+        cls, inverse: np.ndarray, signature_tokens: list[list[str]], cmds: list[str | None]
+    ) -> SignatureTerms:
+        from scipy import sparse
+
+        _, first = np.unique(inverse, return_index=True)
+        docs = []
+        for s, toks in enumerate(signature_tokens):
+            cmd = cmds[int(first[s])] if s < len(first) else None
+            words = [f"word:{w.lower()}" for w in WORD_RE.findall(cmd)[1:6]] if cmd else []
+            docs.append(sorted(set(toks) | set(words)))
+        vocab = sorted({t for d in docs for t in d})
+        col = {t: j for j, t in enumerate(vocab)}
+        indptr, indices = [0], []
+        for d in docs:
+            indices.extend(col[t] for t in d)
+            indptr.append(len(indices))
+        m = sparse.csr_matrix(
+            (np.ones(len(indices), np.float32), indices, indptr),
+            shape=(len(docs), max(len(vocab), 1)),
+        )
+        names = [_verb(t) for t in signature_tokens]
+        verbs = sorted(set(names))
+        code = {v: i for i, v in enumerate(verbs)}
+        return cls(m, np.array([code[v] for v in names], dtype=np.int64), verbs)
+
+
+def unit_term_counts(units: np.ndarray, ids: np.ndarray, inverse: np.ndarray, sig: SignatureTerms):
+    """(units, terms + verb bigrams) sparse counts: what each unit did, and in which order."""
+    from scipy import sparse
+
+    k = int(units.max()) + 1 if len(units) else 0
+    n_sig = sig.matrix.shape[0]
+    per_sig = sparse.csr_matrix(
+        (np.ones(len(units), np.float32), (units, inverse)), shape=(k, n_sig)
+    )
+    terms = per_sig @ sig.matrix
+    order = np.argsort(ids, kind="stable")
+    u, v = units[order], sig.verb[inverse[order]]
+    same = u[1:] == u[:-1]
+    nv = max(len(sig.verbs), 1)
+    pairs = v[:-1][same] * nv + v[1:][same]
+    used, pair_col = np.unique(pairs, return_inverse=True)
+    bigrams = sparse.csr_matrix(
+        (np.ones(len(pairs), np.float32), (u[1:][same], pair_col)), shape=(k, max(len(used), 1))
+    )
+    return sparse.hstack([terms, bigrams]).tocsr()
+
+
+def unit_vectors(counts, *, seed: int = 0, dims: int = UNIT_DIMS) -> np.ndarray:
+    """(units, dims) float32: sublinear TF-IDF over units, truncated SVD, unit length."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    m = counts.tocsr().copy()
+    m.data = 1.0 + np.log(np.maximum(m.data, 1.0))
+    df = np.bincount(m.indices, minlength=m.shape[1])
+    # a term in a single unit tells nothing about which units belong together
+    idf = np.where(df > 1, np.log((1 + m.shape[0]) / (1 + df)) + 1.0, 0.0).astype(np.float32)
+    w = normalize(m.multiply(idf).tocsr())
+    k = int(min(dims, w.shape[1] - 1, w.shape[0] - 1))
+    if k < 2:
+        return np.asarray(w.todense(), dtype=np.float32)[:, :dims]
+    vecs = TruncatedSVD(n_components=k, random_state=seed, n_iter=5).fit_transform(w)
+    return normalize(vecs).astype(np.float32)
+
+
+def join_pieces(
+    pieces: np.ndarray, ids: np.ndarray, ts: np.ndarray, vectors: np.ndarray
+) -> np.ndarray:
+    """Join consecutive pieces (arrival order) that continue one context; returns unit ids."""
+    k = int(pieces.max()) + 1 if len(pieces) else 0
+    if k == 0:
+        return pieces.copy()
+    first = np.full(k, np.inf)
+    last = np.full(k, -np.inf)
+    np.minimum.at(first, pieces, ts)
+    np.maximum.at(last, pieces, ts)
+    order = np.argsort(ids, kind="stable")
+    seq = list(dict.fromkeys(pieces[order].tolist()))
+    unit = np.zeros(k, dtype=np.int64)
+    acc = vectors[seq[0]].astype(np.float64).copy()
+    u = 0
+    for a, b in zip(seq, seq[1:], strict=False):
+        gap = first[b] - last[a]
+        v = vectors[b].astype(np.float64)
+        cos = float(acc @ v) / (np.linalg.norm(acc) * np.linalg.norm(v) + 1e-12)
+        if 0.0 <= gap <= MAX_GAP_S and cos >= JOIN_COSINE:
+            acc += v
+        else:
+            u += 1
+            acc = v.copy()
+        unit[b] = u
+    return unit[pieces]
+
+
+@dataclass
+class WorkflowUnits:
+    """Each event's unit and one feature row per unit."""
+
+    of_event: np.ndarray  # (n,) int64 unit of each event (table order)
+    vectors: np.ndarray  # (units, d) float32
+    sizes: np.ndarray  # (units,) events per unit
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+
+def build_units(
+    ids: np.ndarray,
+    ts: np.ndarray,
+    inverse: np.ndarray,
+    signature_tokens: list[list[str]],
+    cmds: list[str | None],
+    *,
+    seed: int = 0,
+) -> WorkflowUnits:
+    """Split, describe, join and describe again (see the module docstring)."""
+    sig = SignatureTerms.build(inverse, signature_tokens, cmds)
+    pieces = split_units(ids, ts)
+    first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed)
+    units = join_pieces(pieces, ids, ts, first)
+    vectors = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
+    return WorkflowUnits(units, vectors, np.bincount(units, minlength=len(vectors)))
+
+
+def vote(labels: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Every event takes its unit's most common non-noise label (noise only if all are noise)."""
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return labels.copy()
+    kept = labels >= 0
+    if not kept.any():
+        return labels.copy()
+    n_lab = int(labels.max()) + 1
+    pairs = units[kept] * n_lab + labels[kept]
+    counts = np.bincount(pairs, minlength=(int(units.max()) + 1) * n_lab).reshape(-1, n_lab)
+    best = counts.argmax(axis=1)
+    has = counts.max(axis=1) > 0
+    out = np.where(has[units], best[units], labels).astype(labels.dtype)
+    return out
