@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
+from selflow_qt.core.format import human_bytes
 from selflow_qt.store.state import buffer_fill, kv_get
 
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS
@@ -133,19 +134,15 @@ def collect_status(ctx, sections: dict[str, Callable[[Any], Any]] | None = None)
     return report
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
-
-
 def format_status(report: dict[str, Any]) -> str:
     """The report as a few human-readable lines."""
     ev, buf, db = report["events"], report["buffer"], report["database"]
     by = ", ".join(f"{k} {v}" for k, v in ev["today_by_source"].items()) or "none"
     lines = [
         f"data folder  {report['data_dir']}",
-        f"database     {db['path']} ({_mb(db['bytes'])}, schema v{db['schema_version']})",
+        f"database     {db['path']} ({human_bytes(db['bytes'])}, schema v{db['schema_version']})",
         f"events       {ev['total']} in total; today {ev['today']} ({by})",
-        f"buffer       {_mb(buf['bytes'])} of {_mb(buf['budget_bytes'])} "
+        f"buffer       {human_bytes(buf['bytes'])} of {human_bytes(buf['budget_bytes'])} "
         f"({buf['percent']:.1f}%), {buf['events']} events this cycle",
     ]
     if report["collectors"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from selflow_qt.core.format import clock_duration
 from selflow_qt.store.queries import tray as q
 from selflow_qt.ui.docks.dashboard import DashboardDock
 
@@ -34,7 +35,7 @@ def test_dashboard_shows_todays_numbers_from_the_store(qtbot, shell_state, artif
         assert np.all(first.opts["y0"] == 0)
     ops = q.file_ops_today(db, day)
     assert dock.ops_label.text().startswith(f"{sum(ops.values()):,}")
-    assert dock.focus_label.text() == q.format_duration(q.focus_time_today(db, day))
+    assert dock.focus_label.text() == clock_duration(q.focus_time_today(db, day))
     assert dock.workflows.count() > 0
     dock.grab().save(str(artifacts_dir / "dashboard.png"))
 

@@ -326,8 +326,3 @@ def tray_snapshot(db: SqliteDatabase, budget_bytes: int, now: float | None = Non
     )
     snap.took_ms = (time.perf_counter() - t0) * 1000
     return snap
-
-
-def format_duration(seconds: float) -> str:
-    m = int(round(seconds / 60))
-    return f"{m // 60}h {m % 60:02d}m" if m >= 60 else f"{m}m"

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.agents import leaderboard
+from selflow_qt.core.format import pct
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import BackgroundLoader, fill_table, make_table, set_medals
-from selflow_qt.ui.docks.training_center import medal, pct
+from selflow_qt.ui.docks.training_center import medal
 from selflow_qt.ui.plots import IntervalBars, make_plot
 
 COMPARE_METRICS: tuple[tuple[str, str, bool | None], ...] = (

@@ -114,28 +114,6 @@ def make_table(headers: list[str], stretch_last: bool = True) -> QTableWidget:
     return t
 
 
-def human_duration(seconds: float | None) -> str:
-    """``3 h 20 min``, ``45 s``; ``—`` when unknown."""
-    if seconds is None:
-        return "—"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    if s < 86_400:
-        return f"{s // 3600} h {(s % 3600) // 60} min"
-    return f"{s // 86_400} d {(s % 86_400) // 3600} h"
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
 def set_medals(table: QTableWidget, column: int = 0, ranked: int | None = None) -> None:
     """Rank numbers with medal icons for the first three of the ``ranked`` top rows;
     rows past ``ranked`` (e.g. not scored yet) get no rank."""

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from selflow_qt.core.format import clock_duration
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
-    format_duration,
 )
 from selflow_qt.ui.state import AppState
 from selflow_qt.workers import jobs
@@ -117,7 +117,7 @@ class DashboardDock(QWidget):
         detail = ", ".join(f"{n:,} {a}" for a, n in list(data.file_ops.items())[:4])
         self.ops_label.setText(f"{ops:,}" + (f"  ({detail})" if detail else ""))
         self.ops_label.setToolTip(", ".join(f"{n:,} {a}" for a, n in data.file_ops.items()))
-        self.focus_label.setText(format_duration(data.focus_seconds))
+        self.focus_label.setText(clock_duration(data.focus_seconds))
         wf, eff = data.workflows, data.efficiency
         if eff.analysed:
             self.efficiency_label.setText(

@@ -18,13 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.agents import leaderboard
+from selflow_qt.core.format import human_bytes, human_duration, pct
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
     BackgroundLoader,
     fill_table,
-    human_bytes,
-    human_duration,
     make_table,
     set_medals,
 )
@@ -34,10 +33,6 @@ from selflow_qt.ui.docks.training_live import LiveTrainingPanel
 def medal(rank: int) -> str:
     """The rank as shown in the first column (medal icons come from ``set_medals``)."""
     return str(rank + 1)
-
-
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.0f}%"
 
 
 class TrainingCenterDock(QWidget):

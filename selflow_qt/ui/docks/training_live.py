@@ -8,7 +8,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
-from selflow_qt.ui.docks.base import human_duration
+from selflow_qt.core.format import human_duration
 from selflow_qt.ui.plots import FOREGROUND, PALETTE, LiveCurve, make_plot
 
 EMA_ALPHA = 0.3  # smoothing of the drawn loss trend (the raw per-step loss is drawn too)

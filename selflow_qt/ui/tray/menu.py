@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
+from selflow_qt.core.format import clock_duration, pct
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
     TraySnapshot,
-    format_duration,
 )
 from selflow_qt.ui.medals import medal_icon
 
@@ -64,10 +64,6 @@ KIND_ICONS = {
     "app": QStyle.StandardPixmap.SP_DesktopIcon,
     "command": QStyle.StandardPixmap.SP_CommandLink,
 }
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.0%}"
 
 
 def _hdbscan(d: MenuData) -> str:
@@ -149,13 +145,13 @@ MENU_SPEC: list = [
             ),
             Item(
                 "focus",
-                lambda d: f"Focus Time: {format_duration(d.snap.focus_seconds)}",
+                lambda d: f"Focus Time: {clock_duration(d.snap.focus_seconds)}",
                 "dock:dashboard",
                 FOCUS_TIME_DEFINITION,
             ),
             Item(
                 "efficiency",
-                lambda d: f"Workflow Efficiency: {_pct(d.snap.workflow_efficiency)}",
+                lambda d: f"Workflow Efficiency: {pct(d.snap.workflow_efficiency, 'n/a')}",
                 "dock:dashboard",
                 WORKFLOW_EFFICIENCY_DEFINITION,
             ),

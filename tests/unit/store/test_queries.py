@@ -153,8 +153,10 @@ def test_tray_snapshot_agrees_with_the_single_queries(store):
 
 
 def test_format_duration():
-    assert q.format_duration(59) == "1m"
-    assert q.format_duration(3 * 3600 + 5 * 60) == "3h 05m"
+    from selflow_qt.core.format import clock_duration
+
+    assert clock_duration(59) == "1m"
+    assert clock_duration(3 * 3600 + 5 * 60) == "3h 05m"
 
 
 def _analysed(store, labels: list[int], hours: list[float] | None = None) -> int:
