@@ -128,16 +128,21 @@ def gap_text(seconds: float) -> str:
 
 
 def render_prompt(context: list[tuple[Event, str]], lines: int = 5) -> str:
-    """The last ``lines`` actions before a prediction, with gaps and the local hour, for the LM."""
+    """The last ``lines`` actions before a prediction for the LM: the local day and hour and the
+    working folder, then each action's exact redacted line (arguments kept) with its gap."""
     ctx = context[-lines:]
     if not ctx:
         return "next:"
     last = ctx[-1][0]
     local = datetime.fromtimestamp(last.ts, tz=timezone.utc) + timedelta(minutes=last.tz_offset)
-    out = [f"{local.strftime('%a').lower()} {local.hour}h"]
+    head = f"{local.strftime('%a').lower()} {local.hour}h"
+    if last.cwd:
+        head += f" in {tilde(last.cwd)[-MAX_TARGET_CHARS:]}"
+    out = [head]
     prev_ts = ctx[0][0].ts
     for ev, key in ctx:
-        out.append(f"{gap_text(ev.ts - prev_ts)} {key}")
+        line = (full_key(ev) or key)[: MAX_TARGET_CHARS + 12]
+        out.append(f"{gap_text(ev.ts - prev_ts)} {line}")
         prev_ts = ev.ts
     out.append("next:")
     return "\n".join(out)

@@ -13,7 +13,7 @@ from selflow_qt.agents.actions import keyed, render_prompt, render_target
 from selflow_qt.core.event import Event
 
 CONTEXT_LINES = 4
-MAX_EXAMPLES = 2000
+MAX_EXAMPLES = 20_000  # the newest ones; a cap on memory and time, not a sample
 RECENT_EVENTS = 50_000
 
 
@@ -61,17 +61,15 @@ class DatasetSplit:
 
 
 def build_examples(events: list[Event], context_lines: int = CONTEXT_LINES) -> list[Example]:
-    """Every predictable event with the actions before it, in time order, deduplicated."""
+    """Every predictable event with the actions before it, in time order.
+
+    Repeats stay: how often a context led to an action is what the model must learn.
+    """
     stream = keyed(sorted(events, key=lambda e: e.ts))
     out: list[Example] = []
-    seen: set[tuple[str, str]] = set()
     for i in range(1, len(stream)):
         prompt = render_prompt(stream[max(0, i - context_lines) : i], context_lines)
-        key = stream[i][1]
-        if (prompt, key) in seen:
-            continue
-        seen.add((prompt, key))
-        out.append(Example(prompt=prompt, target=key, ts=stream[i][0].ts))
+        out.append(Example(prompt=prompt, target=stream[i][1], ts=stream[i][0].ts))
     return out
 
 

@@ -1,7 +1,9 @@
 """Offline evaluation: replay a held-out stream and score every predictor on the same positions.
 
 Each predictor sees only the context before a position (baselines are fitted on the earlier part
-of the stream only), so nothing leaks from the future. A hit is an exact action-key match.
+of the stream only), so nothing leaks from the future. Online (the default), every predictor that
+learns (``observe``, or a baseline's shared counts) is then told what really happened, as in
+serving. A hit is an exact action-key match; ``hit1_full`` asks for the exact redacted line.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from selflow_qt.agents.predictors import Context, Predictor
+from selflow_qt.agents.actions import Candidate, full_key
+from selflow_qt.agents.predictors import BASELINE_IDS, Context, Predictor
 
 CONTEXT_EVENTS = 20
 
@@ -22,6 +25,7 @@ class Metrics:
     p50_ms: float
     p95_ms: float
     n: int
+    hit1_full: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +52,32 @@ def positions(start: int, end: int, max_positions: int | None) -> list[int]:
     return sorted({start + int(i * step) for i in range(max_positions)})
 
 
+def candidate_full(c: Candidate) -> str:
+    """The exact line a candidate stands for (its own, else its display event's, else its key)."""
+    full = c.extra.get("full") if c.extra else None
+    if full:
+        return full
+    return (full_key(c.example) if c.example is not None else None) or c.key
+
+
+def _learners(predictors: dict[str, Predictor]) -> list:
+    """Each distinct thing that learns online: an ``observe`` method, or a baseline's counts."""
+    out: dict[int, object] = {}
+    for pred in predictors.values():
+        if hasattr(pred, "observe"):
+            out[id(pred)] = pred
+        elif hasattr(pred, "counts"):
+            out[id(pred.counts)] = pred.counts
+    return list(out.values())
+
+
+def _learn(learner, item) -> None:
+    if hasattr(learner, "observe"):
+        learner.observe([item])
+    else:
+        learner.update([item])
+
+
 def evaluate_offline(
     predictors: dict[str, Predictor],
     stream: Context,
@@ -56,37 +86,66 @@ def evaluate_offline(
     k: int = 5,
     max_positions: int | None = None,
     context_events: int = CONTEXT_EVENTS,
+    online: bool = True,
 ) -> dict[str, Metrics]:
-    """hit@1, hit@k, MRR (over the top k) and latency of each predictor on ``stream[start:]``."""
+    """hit@1, hit@k, MRR (over the top k), hit1_full and latency on ``stream[start:]``."""
     stream = list(stream)
-    pos = positions(max(1, start), len(stream), max_positions)
-    out: dict[str, Metrics] = {}
-    for name, pred in predictors.items():
-        hits1 = hits5 = 0
-        rr = 0.0
-        lat: list[float] = []
-        for i in pos:
+    first = max(1, start)
+    pos = set(positions(first, len(stream), max_positions))
+    learners = _learners(predictors) if online else []
+    acc = {name: {"h1": 0, "h5": 0, "rr": 0.0, "full": 0, "lat": []} for name in predictors}
+    for i in range(first, len(stream) if learners else (max(pos) + 1 if pos else 0)):
+        if i in pos:
             ctx = stream[max(0, i - context_events) : i]
-            t0 = time.perf_counter()
-            cands = pred.predict(ctx, k)
-            lat.append((time.perf_counter() - t0) * 1000)
-            keys = [c.key for c in cands[:k]]
             target = stream[i][1]
-            if target in keys:
-                r = keys.index(target) + 1
-                hits1 += r == 1
-                hits5 += 1
-                rr += 1.0 / r
-        n = len(pos)
-        out[name] = Metrics(
-            hit1=hits1 / n if n else 0.0,
-            hit5=hits5 / n if n else 0.0,
-            mrr=rr / n if n else 0.0,
-            p50_ms=percentile(lat, 0.5),
-            p95_ms=percentile(lat, 0.95),
+            target_full = full_key(stream[i][0]) or target
+            for name, pred in predictors.items():
+                a = acc[name]
+                t0 = time.perf_counter()
+                cands = pred.predict(ctx, k)
+                a["lat"].append((time.perf_counter() - t0) * 1000)
+                keys = [c.key for c in cands[:k]]
+                if cands and candidate_full(cands[0]) == target_full:
+                    a["full"] += 1
+                if target in keys:
+                    r = keys.index(target) + 1
+                    a["h1"] += r == 1
+                    a["h5"] += 1
+                    a["rr"] += 1.0 / r
+        for learner in learners:
+            _learn(learner, stream[i])
+    n = len(pos)
+    return {
+        name: Metrics(
+            hit1=a["h1"] / n if n else 0.0,
+            hit5=a["h5"] / n if n else 0.0,
+            mrr=a["rr"] / n if n else 0.0,
+            p50_ms=percentile(a["lat"], 0.5),
+            p95_ms=percentile(a["lat"], 0.95),
             n=n,
+            hit1_full=a["full"] / n if n else 0.0,
         )
-    return out
+        for name, a in acc.items()
+    }
+
+
+def margin_over_best_baseline(metrics: dict, agent: str, measure: str = "hit1") -> float | None:
+    """The agent's ``measure`` minus the best baseline's (metrics as Metrics or plain dicts).
+
+    This is the Micro-Agents dock's "margin" column and the bench's last column; None when the
+    agent or every baseline is missing.
+    """
+
+    def value(m) -> float | None:
+        if m is None:
+            return None
+        return float(m.get(measure, 0.0) if isinstance(m, dict) else getattr(m, measure))
+
+    own = value(metrics.get(agent))
+    base = [v for name in BASELINE_IDS if (v := value(metrics.get(name))) is not None]
+    if own is None or not base:
+        return None
+    return own - max(base)
 
 
 def format_table(metrics: dict[str, Metrics], title: str = "") -> str:
@@ -94,10 +153,12 @@ def format_table(metrics: dict[str, Metrics], title: str = "") -> str:
     rows = sorted(metrics.items(), key=lambda kv: -kv[1].mrr)
     lines = [title] if title else []
     lines.append(
-        f"{'predictor':<34} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}"
+        f"{'predictor':<34} {'hit@1':>6} {'hit@5':>6} {'MRR':>6} {'full@1':>6} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'n':>5}"
     )
     for name, m in rows:
         lines.append(
-            f"{name:<34} {m.hit1:>6.3f} {m.hit5:>6.3f} {m.mrr:>6.3f} {m.p50_ms:>8.2f} {m.p95_ms:>8.2f} {m.n:>5}"
+            f"{name:<34} {m.hit1:>6.3f} {m.hit5:>6.3f} {m.mrr:>6.3f} {m.hit1_full:>6.3f} "
+            f"{m.p50_ms:>8.2f} {m.p95_ms:>8.2f} {m.n:>5}"
         )
     return "\n".join(lines)

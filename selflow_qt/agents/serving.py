@@ -17,6 +17,7 @@ from selflow_qt.agents.actions import Candidate, action_key, keyed
 from selflow_qt.agents.bandit import Bandit
 from selflow_qt.agents.dataset import row_to_event
 from selflow_qt.agents.predictors import make_baselines
+from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
 from selflow_qt.store.models import MicroAgent, UserInteraction
@@ -73,6 +74,7 @@ class SuggestionService:
         self._last_id = 0
         self._context: list = []
         self._pool = None
+        self._rankers: dict = {}  # arm id -> RankingAgent, learning every new event
         self._cache: tuple[int, list[Suggestion]] | None = None
 
     # -- the stream ----------------------------------------------------------------------------
@@ -93,6 +95,8 @@ class SuggestionService:
         self._last_id = rows[-1][0]
         new = keyed([row_to_event(r[1:]) for r in rows])
         next(iter(self.baselines.values())).update(new)  # the baselines share one set of counts
+        for agent in self._rankers.values():
+            agent.observe(new)
         self._context = (self._context + new)[-CONTEXT_EVENTS:]
 
     def _predictor(self, arm: str):
@@ -101,11 +105,25 @@ class SuggestionService:
         row = MicroAgent.get_or_none(MicroAgent.model_id == arm)
         if row is None or not row.is_active:
             return None
+        if (Path(row.model_path) / STATE_FILE).exists():
+            return self._ranker(arm, Path(row.model_path))
         if self._pool is None:
             from selflow_qt.agents.adapters import AgentPool
 
             self._pool = AgentPool(self.data_dir, self.settings)
         return self._pool.load(arm, Path(row.model_path), self.baselines["markov-2"].predict)
+
+    def _ranker(self, arm: str, folder: Path):
+        """A ranking agent (no torch): its counts learn the same history as the baselines."""
+        if arm not in self._rankers:
+            rows = self.db.execute_sql(
+                f"SELECT {_COLS} FROM events WHERE source != 'system' AND id <= ? "
+                "ORDER BY id DESC LIMIT ?",
+                (self._last_id, HISTORY_EVENTS),
+            ).fetchall()[::-1]
+            history = keyed([row_to_event(r[1:]) for r in rows])
+            self._rankers[arm] = RankingAgent.load(arm, folder, history)
+        return self._rankers[arm]
 
     # -- suggesting ----------------------------------------------------------------------------
     def suggest(self, k: int = 5) -> list[Suggestion]:

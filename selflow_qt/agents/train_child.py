@@ -40,8 +40,9 @@ def run_job(job: dict) -> dict:
         offline_env,
         set_threads,
     )
-    from selflow_qt.agents.evaluation import evaluate_offline
+    from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
     from selflow_qt.agents.predictors import make_baselines
+    from selflow_qt.agents.ranking_agent import fit_ranking_agent
     from selflow_qt.agents.trainer import TrainConfig, train_adapter
 
     offline_env()
@@ -105,16 +106,24 @@ def run_job(job: dict) -> dict:
         "pattern_id": job.get("pattern_id"),
         "specialization": job.get("specialization", ""),
     }
-    # In memory the adapter is PEFT's "default"; it is scored under the agent's id.
-    agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
-    emit({"event": "evaluating", "positions": min(EVAL_POSITIONS, len(stream) - start)})
+    # The agent is the ranker over the count models (scored under the agent's id); the adapter
+    # alone, re-ranking the baselines' candidates, is scored beside it as "<id>-lm" (in memory
+    # the adapter is PEFT's "default").
+    t_fit = time.perf_counter()
+    ranker = fit_ranking_agent(job["model_id"], stream[:start])
+    ranker_s = time.perf_counter() - t_fit
+    lm_agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
+    n_pos = int(job.get("eval_positions", EVAL_POSITIONS))
+    emit({"event": "evaluating", "positions": min(n_pos, len(stream) - start)})
     metrics = evaluate_offline(
-        {**baselines, job["model_id"]: agent},
+        {**baselines, job["model_id"]: ranker, f"{job['model_id']}-lm": lm_agent},
         stream,
         start,
-        max_positions=int(job.get("eval_positions", EVAL_POSITIONS)),
+        max_positions=n_pos,
     )
     meta["metrics"] = {name: m.to_dict() for name, m in metrics.items()}
+    meta["margin_over_best_baseline"] = margin_over_best_baseline(metrics, job["model_id"])
+    meta["ranker"] = {**ranker.report, "uses_ranker": ranker.uses_ranker, "fit_seconds": ranker_s}
     meta["training"] = {
         "steps": result.steps,
         "total_steps": result.total_steps,
@@ -124,11 +133,13 @@ def run_job(job: dict) -> dict:
         "tokens": result.tokens,
         "seconds": result.seconds,
         "tokens_per_s": result.tokens_per_s,
+        "early_stopped": result.early_stopped,
         "load_seconds": load_s,
         "threads": threads,
         "bf16": bf16,
     }
     save_adapter(pmodel, Path(job["out_dir"]), meta)
+    ranker.save(Path(job["out_dir"]))
     emit({"event": "result", **meta})
     return meta
 

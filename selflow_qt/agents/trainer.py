@@ -24,11 +24,12 @@ class TrainConfig:
     target_modules: tuple[str, ...] = ("q_proj", "v_proj")
     learning_rate: float = 1e-3
     batch_size: int = 8
-    epochs: float = 2.0
-    max_steps: int = 100
-    max_len: int = 128
+    epochs: float = 1.0  # the step count follows the data: epochs * examples / batch_size,
+    max_steps: int = 400  # capped here (CPU time), and cut short by early stopping
+    max_len: int = 192
     warmup_fraction: float = 0.1
     eval_every: int = 50
+    patience: int = 2  # evaluations without a better validation loss before stopping
     max_val: int = 64
     seed: int = 0
     bf16: bool | None = None  # None: on where the hardware does it natively
@@ -67,6 +68,7 @@ class TrainResult:
     seconds: float
     cancelled: bool = False
     losses: list[float] = field(default_factory=list)
+    early_stopped: bool = False
 
     @property
     def tokens_per_s(self) -> float:
@@ -181,6 +183,7 @@ def train_adapter(
     params = [p for p in pmodel.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
     warm = max(1, int(total * config.warmup_fraction))
+    every = max(1, min(config.eval_every, max(10, total // 8)))  # about 8 checks per run
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
     )
@@ -189,7 +192,8 @@ def train_adapter(
     start = time.perf_counter()
     tokens, losses, val_loss, step = 0, [], val_before, 0
     batches = _batches(tr, config.batch_size, rng)
-    cancelled = False
+    cancelled = early = False
+    best_val, stale = val_before if val_before is not None else float("inf"), 0
     for step in range(1, total + 1):
         if should_stop is not None and should_stop():
             cancelled, step = True, step - 1
@@ -205,10 +209,14 @@ def train_adapter(
         tokens += int(mask.sum())
         losses.append(float(loss.detach()))
         report_val = None
-        if step % config.eval_every == 0 or step == total:
+        if step % every == 0 or step == total:
             val_loss = report_val = _val_loss(
                 pmodel, va, pad_id, config.batch_size * 2, device, bf16
             )
+            if val_loss is not None and val_loss < best_val - 1e-3:
+                best_val, stale = val_loss, 0
+            elif val_loss is not None:
+                stale += 1
         if progress is not None:
             elapsed = time.perf_counter() - start
             progress(
@@ -222,8 +230,12 @@ def train_adapter(
                     val_loss=report_val,
                 )
             )
+        if config.patience and stale >= config.patience:
+            early = True  # validation loss stopped falling
+            break
     pmodel.eval()
     result = TrainResult(
+        early_stopped=early,
         steps=step,
         total_steps=total,
         final_loss=sum(losses[-10:]) / len(losses[-10:]) if losses else None,

@@ -1,0 +1,123 @@
+"""How well do the micro-agents predict? Every stream of ../shared/data, every predictor.
+
+Per stream (each SEA user, each training game): the earlier 80% (by time) to learn, the rest to
+score, online (every predictor learns each event after it is scored, as in serving). Prints
+hit@1, hit@5, MRR, hit1_full, p50/p95 ms per predictor and the agent's margin over the best
+baseline, then the mean margin. ``--lm-stream NAME`` also trains the LoRA adapter on one stream
+and prints a learning curve (hit@1 vs training steps) with the LM as a ranker feature.
+
+    .venv/bin/python bench/learning.py [--data ../shared/data] [--users 30] [--positions 0]
+    .venv/bin/python bench/learning.py --only sql-injection --lm-stream sql-injection --lm-steps 0,20,60
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from selflow_qt.agents.actions import keyed  # noqa: E402
+from selflow_qt.agents.evaluation import (  # noqa: E402
+    evaluate_offline,
+    margin_over_best_baseline,
+)
+from selflow_qt.agents.predictors import BASELINE_IDS, make_baselines  # noqa: E402
+from selflow_qt.agents.ranking_agent import fit_ranking_agent  # noqa: E402
+from selflow_qt.core.event import event_from_json  # noqa: E402
+
+AGENT = "agent"
+
+
+def read_streams(data: Path, max_users: int) -> dict[str, list]:
+    """{stream name: events in time order}: one per SEA user, one per training game."""
+    out: dict[str, list] = defaultdict(list)
+    sea = data / "sea-users21-50.jsonl.gz"
+    games = data / "training-games-4.jsonl.gz"
+    for path, field in ((sea, "user"), (games, "game")):
+        if not path.exists():
+            continue
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                ev = event_from_json(line)
+                out[str(ev.meta.get(field))].append(ev)
+    users = sorted(k for k in out if k.startswith("sea"))[:max_users]
+    keep = users + sorted(k for k in out if not k.startswith("sea"))
+    return {k: sorted(out[k], key=lambda e: e.ts) for k in keep}
+
+
+def evaluate(events, positions: int | None, split: float = 0.8):
+    stream = keyed(events)
+    start = int(len(stream) * split)
+    t0 = time.perf_counter()
+    agent = fit_ranking_agent(AGENT, stream[:start])
+    fit_s = time.perf_counter() - t0
+    preds = {**make_baselines(stream[:start]), AGENT: agent}
+    metrics = evaluate_offline(preds, stream, start, max_positions=positions or None)
+    return metrics, agent, fit_s
+
+
+def row(name: str, metrics: dict, agent, fit_s: float) -> str:
+    best = max(BASELINE_IDS, key=lambda b: metrics[b].hit1)
+    a, b = metrics[AGENT], metrics[best]
+    margin = margin_over_best_baseline(metrics, AGENT)
+    mode = "ranker" if agent.uses_ranker else f"= {agent.fallback}"
+    return (
+        f"| {name} | {a.n} | {best} {b.hit1:.3f} | {b.hit1_full:.3f} | {a.hit1:.3f} | {a.hit5:.3f} "
+        f"| {a.mrr:.3f} | {a.hit1_full:.3f} | {margin:+.3f} | {a.p50_ms:.1f} / {a.p95_ms:.1f} "
+        f"| {mode} | {fit_s:.0f} |"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--users", type=int, default=30, help="how many SEA users (of 30)")
+    ap.add_argument("--positions", type=int, default=0, help="scored positions (0: all)")
+    ap.add_argument("--only", default="", help="comma-separated stream names")
+    ap.add_argument("--detail", action="store_true", help="also print every predictor per stream")
+    ap.add_argument("--json", default="", help="write all metrics to this file")
+    args = ap.parse_args()
+
+    from selflow_qt.agents.evaluation import format_table
+
+    streams = read_streams(Path(args.data), args.users)
+    if args.only:
+        wanted = set(args.only.split(","))
+        streams = {k: v for k, v in streams.items() if k in wanted}
+    print(
+        "| stream | scored | best baseline hit@1 | its hit1_full | agent hit@1 | hit@5 | MRR "
+        "| hit1_full | margin | agent p50 / p95 ms | agent mode | fit s |"
+    )
+    print("| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: |")
+    margins, wins, everything = [], 0, {}
+    for name, events in streams.items():
+        metrics, agent, fit_s = evaluate(events, args.positions)
+        print(row(name, metrics, agent, fit_s), flush=True)
+        if args.detail:
+            print(format_table(metrics, name))
+        m = margin_over_best_baseline(metrics, AGENT)
+        margins.append(m)
+        wins += m > 0
+        everything[name] = {k: v.to_dict() for k, v in metrics.items()}
+        everything[name]["_agent"] = agent.report
+    if margins:
+        print(
+            f"\nmean margin over the best baseline (hit@1): {sum(margins) / len(margins):+.4f}; "
+            f"agent better on {wins}/{len(margins)} streams, worse on "
+            f"{sum(m < 0 for m in margins)}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(everything, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

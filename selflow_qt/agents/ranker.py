@@ -1,0 +1,165 @@
+"""A small learned ranker over the count models' candidates: the heart of a micro-agent.
+
+Gradient-boosted trees score each candidate from its features (``candidates.FEATURES``) and its
+rank in every baseline's list; the top scores are the suggestions. Trees capture what a linear
+mix cannot (trust recency when the order-2 context is new, the last line's successor when it has
+one). The ranker is fitted on the last part of the training split, where the count models have
+seen everything before each position, and cross-validated there against every baseline; when it
+does not beat the best one, the agent answers exactly as that baseline does, so it is never
+worse than what it already knows.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from selflow_qt.agents.candidates import FEATURES, candidate_set
+from selflow_qt.agents.edits import EditModel
+from selflow_qt.agents.history import History
+from selflow_qt.agents.predictors import BASELINE_IDS
+
+PRIOR_DEPTH = 30  # ranks below this (or absent from a baseline's list) share the last rank
+# Another baseline replaces markov-2 as the fallback only when it is clearly better.
+PRIOR_MARGIN = 0.01
+DEFAULT_PRIOR = "markov-2"
+TREES = dict(
+    max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0
+)
+INPUTS = (*FEATURES, *(f"rank_{b}" for b in BASELINE_IDS))
+
+
+def prior_of(keys: list[str], baseline_keys: list[str]) -> np.ndarray:
+    """Each key's rank in a baseline's list as 0, -1, -2, ... (absent: -PRIOR_DEPTH)."""
+    rank = {k: i for i, k in enumerate(baseline_keys[:PRIOR_DEPTH])}
+    return -np.array([float(rank.get(k, PRIOR_DEPTH)) for k in keys])
+
+
+def first_guesses(lists: dict[str, list[str]], n: int = 5) -> list[str]:
+    """The first ``n`` keys of every baseline's list: always candidates."""
+    return [k for ranked in lists.values() for k in ranked[:n]]
+
+
+@dataclass
+class Group:
+    """One fitting position: candidate features, the true candidate's row (-1: absent), priors."""
+
+    X: np.ndarray
+    target: int
+    priors: dict[str, np.ndarray]
+
+    def inputs(self) -> np.ndarray:
+        return inputs(self.X, self.priors)
+
+
+def inputs(X: np.ndarray, priors: dict[str, np.ndarray]) -> np.ndarray:
+    return np.hstack([X, np.stack([priors[b] for b in BASELINE_IDS], 1)])
+
+
+@dataclass
+class BoostedRanker:
+    """P(this candidate is the next action | its inputs), by gradient-boosted trees."""
+
+    model: object
+
+    def scores(self, X: np.ndarray, priors: dict[str, np.ndarray]) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
+        return self.model.predict_proba(inputs(X, priors))[:, 1]
+
+    def to_bytes(self) -> bytes:
+        return pickle.dumps(self.model)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BoostedRanker:
+        return cls(pickle.loads(data))  # noqa: S301 - our own file, written by fit
+
+    @classmethod
+    def fit(cls, groups: list[Group], seed: int = 0) -> BoostedRanker:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        groups = [g for g in groups if g.target >= 0 and len(g.X) > 1]
+        A = np.vstack([g.inputs() for g in groups])
+        y = np.concatenate([(np.arange(len(g.X)) == g.target).astype(int) for g in groups])
+        model = HistGradientBoostingClassifier(**TREES, random_state=seed)
+        return cls(model.fit(A, y))
+
+
+@dataclass
+class FitWindow:
+    """The positions a ranker is fitted on, with whether each baseline's first guess was right."""
+
+    groups: list[Group] = field(default_factory=list)
+    baseline_top1: dict[str, list[bool]] = field(default_factory=dict)
+
+
+def walk(stream, start: int, end: int, hist: History, edits: EditModel, baselines: dict, ctx_n=20):
+    """Feed ``stream[:end]`` to the learners, recording candidate sets from ``start`` on."""
+    win = FitWindow(baseline_top1={name: [] for name in baselines})
+    learners = {id(b.counts): b for b in baselines.values()}
+    for i in range(end):
+        ev, key = stream[i]
+        if i >= start and i > 0:
+            ctx = stream[max(0, i - ctx_n) : i]
+            lists = {n: [c.key for c in b.predict(ctx, PRIOR_DEPTH)] for n, b in baselines.items()}
+            cs = candidate_set(hist, ctx, edits, first_guesses(lists))
+            priors = {}
+            for name, ranked in lists.items():
+                priors[name] = prior_of(cs.keys, ranked)
+                win.baseline_top1[name].append(bool(ranked) and ranked[0] == key)
+            win.groups.append(Group(cs.X, cs.keys.index(key) if key in cs.keys else -1, priors))
+        hist.observe(ev, key)
+        edits.observe(ev)
+        for b in learners.values():
+            b.update([(ev, key)])
+    return win
+
+
+def top1_hits(model: BoostedRanker, groups: list[Group]) -> list[bool]:
+    return [
+        g.target >= 0 and int(np.argmax(model.scores(g.X, g.priors))) == g.target for g in groups
+    ]
+
+
+def clearly_better(a: list[bool], b: list[bool]) -> bool:
+    """``a`` beats ``b`` on the same positions by more than one standard error of the difference."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if len(d) < 2:
+        return False
+    return float(d.mean()) > max(1e-9, float(d.std(ddof=1)) / np.sqrt(len(d)))
+
+
+def best_prior(top1: dict[str, list[bool]]) -> str:
+    """markov-2, unless another baseline is clearly better on the fit window."""
+    base = {name: float(np.mean(h)) if h else 0.0 for name, h in top1.items()}
+    best = max(base, key=lambda k: base[k])
+    if DEFAULT_PRIOR in top1 and not clearly_better(top1[best], top1[DEFAULT_PRIOR]):
+        return DEFAULT_PRIOR
+    return best
+
+
+def choose(win: FitWindow, val_fraction: float = 1 / 3) -> tuple[BoostedRanker | None, str, dict]:
+    """Fit on the window's older part, validate on its newest part against the baselines; keep
+    the ranker (refitted on the whole window) only when it is clearly better than the best one.
+
+    Returns (the model, or None: answer as the fallback baseline; that baseline; a report).
+    """
+    n = len(win.groups)
+    cut = int(n * (1 - val_fraction))
+    val_top1 = {name: h[cut:] for name, h in win.baseline_top1.items()}
+    prior = best_prior(val_top1) if val_top1 else DEFAULT_PRIOR
+    base = {name: float(np.mean(h)) if h else 0.0 for name, h in val_top1.items()}
+    report: dict = {"fit_positions": n, "val_positions": n - cut, "fallback": prior}
+    report["val_baselines"] = base
+    fit_groups = [g for g in win.groups[:cut] if g.target >= 0]
+    if n - cut < 20 or len(fit_groups) < 20:
+        report["fallback_reason"] = "too few positions to fit a ranker"
+        return None, prior, report
+    hits = top1_hits(BoostedRanker.fit(win.groups[:cut]), win.groups[cut:])
+    report["val_hit1"] = float(np.mean(hits))
+    if not clearly_better(hits, val_top1[prior]):
+        report["fallback_reason"] = f"not clearly better than {prior} on validation"
+        return None, prior, report
+    return BoostedRanker.fit(win.groups), prior, report

@@ -1,0 +1,145 @@
+"""The micro-agent predictor: count models + context features + edits, combined by a ranker.
+
+``fit_ranking_agent`` builds one from a keyed stream; ``predict`` ranks the candidate set at the
+current moment; ``observe`` learns every event that really happened (online), so its counts stay
+as fresh as the baselines'. A language model may add one more feature (``lm_weight``), learned
+the same way; without one nothing here imports torch and a suggestion costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from selflow_qt.agents.actions import Candidate
+from selflow_qt.agents.candidates import CandidateSet, candidate_set
+from selflow_qt.agents.edits import EditModel
+from selflow_qt.agents.history import History
+from selflow_qt.agents.predictors import BASELINE_IDS, BaselinePredictor, Context, make_baselines
+from selflow_qt.agents.ranker import (
+    PRIOR_DEPTH,
+    BoostedRanker,
+    choose,
+    first_guesses,
+    prior_of,
+    walk,
+)
+
+FIT_FRACTION = 0.5  # at least the last half of the training split fits the ranker,
+MIN_FIT_POSITIONS = 1500  # and at least this many positions (all of a short stream),
+MAX_FIT_POSITIONS = 3000  # but no more than this many
+CONTEXT_EVENTS = 20
+STATE_FILE = "ranker.json"
+MODEL_FILE = "ranker.pkl"
+
+
+@dataclass
+class RankingAgent:
+    """A next-action predictor (``predict``/``observe``) with the ranker's weights (``state``)."""
+
+    name: str
+    model: BoostedRanker | None  # None: answer as ``fallback`` does
+    fallback: str = "markov-2"  # the baseline the ranker starts from (its prior)
+    hist: History = field(default_factory=History)
+    edits: EditModel = field(default_factory=EditModel)
+    baselines: dict[str, BaselinePredictor] = field(default_factory=make_baselines)
+    report: dict = field(default_factory=dict)
+    lm_scorer: Callable[[Context, list[str]], list[float]] | None = None
+    lm_weight: float = 0.0  # added to the ranker's score per unit of normalised LM log-prob
+    lm_top: int = 8  # only the ranker's top candidates are scored by the LM
+
+    @property
+    def uses_ranker(self) -> bool:
+        return self.model is not None
+
+    def observe(self, stream: Context) -> None:
+        """Learn events that really happened, oldest first."""
+        learners = {id(b.counts): b for b in self.baselines.values()}
+        for ev, key in stream:
+            self.hist.observe(ev, key)
+            self.edits.observe(ev)
+            for b in learners.values():
+                b.update([(ev, key)])
+
+    def candidate_set(self, context: Context) -> tuple[CandidateSet, dict[str, np.ndarray]]:
+        """The candidates with their features, and their ranks in each baseline's list."""
+        lists = {
+            n: [c.key for c in b.predict(context, PRIOR_DEPTH)] for n, b in self.baselines.items()
+        }
+        cs = candidate_set(self.hist, context, self.edits, first_guesses(lists))
+        return cs, {n: prior_of(cs.keys, ranked) for n, ranked in lists.items()}
+
+    def predict(self, context: Context, k: int) -> list[Candidate]:
+        if self.model is None:
+            return self.baselines[self.fallback].predict(context, k)
+        cs, priors = self.candidate_set(context)
+        scores = self.model.scores(cs.X, priors)
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        if self.lm_scorer is not None and self.lm_weight and order:
+            head = order[: self.lm_top]
+            lm = self.lm_scorer(context, [cs.keys[i] for i in head])
+            scores = scores.copy()
+            for i, v in zip(head, lm, strict=True):
+                scores[i] += self.lm_weight * v
+            order = sorted(head, key=lambda i: -scores[i]) + order[self.lm_top :]
+        return [
+            Candidate(
+                key=cs.keys[i],
+                score=float(scores[i]),
+                example=cs.examples[i],
+                extra={"full": cs.fulls[i]},
+            )
+            for i in order[:k]
+        ]
+
+    def save(self, folder: Path) -> None:
+        """Write the ranker into an agent folder (the counts are rebuilt from the store's events)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.model is not None:
+            (folder / MODEL_FILE).write_bytes(self.model.to_bytes())
+        state = {"fallback": self.fallback, "lm_weight": self.lm_weight, "report": self.report}
+        (folder / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, name: str, folder: Path, history: Context = ()) -> RankingAgent:
+        """The agent saved in ``folder``, having learned ``history`` (oldest first)."""
+        folder = Path(folder)
+        try:
+            state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+            blob = folder / MODEL_FILE
+            model = BoostedRanker.from_bytes(blob.read_bytes()) if blob.exists() else None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{folder}: cannot read the agent's ranker: {exc}") from None
+        agent = cls(
+            name,
+            model,
+            fallback=state.get("fallback") or "markov-2",
+            report=state.get("report") or {},
+            lm_weight=float(state.get("lm_weight") or 0.0),
+        )
+        agent.observe(history)
+        return agent
+
+
+def fit_ranking_agent(
+    name: str,
+    stream: Context,
+    *,
+    fit_fraction: float = FIT_FRACTION,
+    max_fit_positions: int = MAX_FIT_POSITIONS,
+) -> RankingAgent:
+    """An agent that has learned all of ``stream``; its ranker is fitted on the last part."""
+    stream = list(stream)
+    n = len(stream)
+    size = min(max_fit_positions, max(int(n * fit_fraction), min(n - 1, MIN_FIT_POSITIONS)))
+    fit_start = max(1, n - size)
+    agent = RankingAgent(name, None)
+    win = walk(stream, fit_start, n, agent.hist, agent.edits, agent.baselines, CONTEXT_EVENTS)
+    agent.model, prior, agent.report = choose(win)
+    agent.fallback = prior if prior in BASELINE_IDS else "markov-2"
+    return agent

@@ -1,0 +1,110 @@
+"""The ranking agent: counts kept, context features, edits, never worse than markov-2 (no LM)."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from selflow_qt.agents.actions import full_key, keyed
+from selflow_qt.agents.dataset import build_examples
+from selflow_qt.agents.edits import EditModel
+from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
+from selflow_qt.agents.predictors import make_baselines
+from selflow_qt.agents.ranking_agent import RankingAgent, fit_ranking_agent
+from selflow_qt.core.event import Event
+
+
+def folder_stream(n_blocks: int, seed: int = 0) -> list[Event]:
+    """ls, git status, then make in ~/a or pytest in ~/b: only the working folder tells which."""
+    rng = random.Random(seed)
+    out, t = [], 1_700_000_000.0
+    for _ in range(n_blocks):
+        folder = rng.choice(["a", "b"])
+        for cmd in ("ls", "git status", "make" if folder == "a" else "pytest -q"):
+            t += rng.uniform(3, 30)
+            out.append(Event(ts=t, source="shell", action="command", cmd=cmd, cwd=f"/w/{folder}"))
+    return out
+
+
+def noise_stream(n: int, seed: int = 0) -> list[Event]:
+    rng = random.Random(seed)
+    return [
+        Event(ts=1e9 + i, source="shell", action="command", cmd=rng.choice("abcdefgh"))
+        for i in range(n)
+    ]
+
+
+def test_training_examples_keep_repeated_pairs():
+    evs = [
+        Event(ts=1e9 + 5 * i, source="shell", action="command", cmd="ab"[i % 2]) for i in range(50)
+    ]
+    examples = build_examples(evs)
+    pairs = [(e.prompt.split("\n", 1)[1], e.target) for e in examples]
+    assert len(examples) == 49  # every position, repeats included: counts are the signal
+    assert len(set(pairs)) <= 5
+
+
+def test_the_prompt_has_the_working_folder_and_the_arguments():
+    ev = Event(
+        ts=1e9, source="shell", action="command", cmd="cat /home/u/n 42.txt", cwd="/home/u/p"
+    )
+    from selflow_qt.agents.actions import render_prompt
+
+    text = render_prompt([(ev, "k")], 4)
+    assert "in ~/p" in text and "shell run cat ~/n 42.txt" in text
+
+
+def test_the_agent_learns_what_the_working_folder_decides():
+    stream = keyed(folder_stream(400))
+    start = int(len(stream) * 0.8)
+    agent = fit_ranking_agent("agent", stream[:start])
+    assert agent.uses_ranker, agent.report
+    preds = {**make_baselines(stream[:start]), "agent": agent}
+    metrics = evaluate_offline(preds, stream, start)
+    assert metrics["markov-2"].hit1 < 0.9
+    assert metrics["agent"].hit1 > metrics["markov-2"].hit1 + 0.1
+    assert margin_over_best_baseline(metrics, "agent") > 0.1
+    assert metrics["agent"].hit1_full == metrics["agent"].hit1
+
+
+def test_without_anything_to_learn_the_agent_answers_as_markov_2():
+    stream = keyed(noise_stream(1200))
+    start = 1000
+    agent = fit_ranking_agent("agent", stream[:start])
+    assert not agent.uses_ranker and agent.fallback == "markov-2"
+    base = make_baselines(stream[:start])["markov-2"]
+    ctx = stream[980:1000]
+    assert [c.key for c in agent.predict(ctx, 5)] == [c.key for c in base.predict(ctx, 5)]
+
+
+def test_a_saved_agent_predicts_the_same_after_loading(tmp_path):
+    stream = keyed(folder_stream(300, seed=2))
+    agent = fit_ranking_agent("agent", stream)
+    agent.save(tmp_path)
+    again = RankingAgent.load("agent", tmp_path, stream)
+    ctx = stream[-20:]
+    assert [c.key for c in again.predict(ctx, 3)] == [c.key for c in agent.predict(ctx, 3)]
+    assert "sklearn" in sys.modules  # loading the ranker needs scikit-learn, never torch
+
+
+def test_an_edit_seen_before_is_proposed_for_a_new_line():
+    edits = EditModel()
+    for a, b in [("x.zip", "y"), ("z.zip", "w")]:
+        edits.observe(Event(ts=1, source="shell", action="command", cmd=f"fcrackzip -v -p {b} {a}"))
+        edits.observe(
+            Event(ts=2, source="shell", action="command", cmd=f"fcrackzip -v -u -p {b} {a}")
+        )
+    lines = [line for line, _, _ in edits.propose(["fcrackzip -v -p list.txt new.zip"])]
+    assert "fcrackzip -v -u -p list.txt new.zip" in lines
+
+
+def test_full_lines_are_scored_separately_from_keys():
+    evs = [
+        Event(ts=1e9 + i, source="shell", action="command", cmd=f"ping -c {3 + i % 2}")
+        for i in range(40)
+    ]
+    stream = keyed(evs)
+    m = evaluate_offline(make_baselines(stream[:30]), stream, 30)["most-recent"]
+    assert m.hit1 == 1.0  # "ping -c N" is one key
+    assert m.hit1_full == 0.0  # but the latest line is never the next one
+    assert full_key(evs[0]) == "shell run ping -c 3"
