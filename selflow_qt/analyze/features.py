@@ -92,7 +92,7 @@ def command_tokens(cmd: str) -> list[str]:
             toks.append(f"flag:{a.split('=', 1)[0][:12]}")
         elif "/" in a or "." in a:
             ext = extension(a)
-            if ext:
+            if ext and not ext[1:].isdigit():  # 10.1.26.9 is an address, not a ".9" file
                 toks.append(f"argext:{ext}")
         elif a.isidentifier() and len(a) <= 20:
             toks.append(f"arg:{a}")

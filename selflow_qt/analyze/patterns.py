@@ -97,8 +97,8 @@ def save_patterns(
                     pattern_type="workflow",
                     confidence=prof.confidence,
                     event_count=prof.event_count,
-                    first_seen=now,
-                    last_seen=now,
+                    first_seen=prof.first_ts if prof.first_ts is not None else now,
+                    last_seen=prof.last_ts if prof.last_ts is not None else now,
                     clustering_method=method,
                     metadata={**meta, "runs": [run_id]},
                 )
@@ -115,7 +115,10 @@ def save_patterns(
                 pat.name = prof.name
                 pat.confidence = prof.confidence
                 pat.event_count = prof.event_count
-                pat.last_seen = now
+                # the pattern's span: from its earliest to its latest event over all cycles
+                if prof.first_ts is not None:
+                    pat.first_seen = min(pat.first_seen or prof.first_ts, prof.first_ts)
+                pat.last_seen = max(pat.last_seen or 0.0, prof.last_ts or now)
                 pat.clustering_method = method
                 pat.metadata = {**meta, "runs": runs}
                 pat.save()

@@ -59,6 +59,8 @@ class ClusterProfile:
     hour_profile: list[float]
     confidence: float
     supporters: list[str] = field(default_factory=list)
+    first_ts: float | None = None  # the time of the cluster's first event
+    last_ts: float | None = None  # ... and of its last
 
 
 def ctfidf(counts: np.ndarray) -> np.ndarray:
@@ -89,8 +91,40 @@ def _place(shares: dict[str, float]) -> str:
     return best
 
 
-def name_cluster(shares: dict[str, float]) -> tuple[str, str, str]:
-    """(name, kind, place) from the share of events that carry each term."""
+NAME_PREFIXES = ("sub:", "verb:", "arg:", "argext:", "ext:", "dir:", "cwd:", "app:")
+
+
+def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) -> list[str]:
+    """Up to ``n`` readable words from c-TF-IDF terms (best first), never a shell's host name.
+
+    A shell event's ``app`` is the machine it ran on, so ``app:`` terms only name clusters of
+    application events; ``sudo`` and a verb already covered by its sub-command are skipped.
+    """
+    shell = shares.get("act:shell/command", 0.0) > 0.5
+    words: list[str] = []
+    for term in terms:
+        if not term.startswith(NAME_PREFIXES) or term == "verb:sudo":
+            continue
+        if term.startswith("app:") and shell:
+            continue
+        word = term.split(":", 1)[1]
+        if term.startswith("verb:") and any(w.split(" ", 1)[0] == word for w in words):
+            continue
+        if word in ("~", "/") or word in words:
+            continue
+        words.append(word)
+        if len(words) == n:
+            break
+    return words
+
+
+def name_cluster(
+    shares: dict[str, float], distinctive: list[str] | None = None
+) -> tuple[str, str, str]:
+    """(name, kind, place) from the share of events that carry each term.
+
+    ``distinctive``: the cluster's terms by c-TF-IDF (best first), for clusters of no known kind.
+    """
 
     def total(prefix: str, keys) -> float:
         return sum(shares.get(f"{prefix}:{k}", 0.0) for k in keys)
@@ -113,8 +147,14 @@ def name_cluster(shares: dict[str, float]) -> tuple[str, str, str]:
     }
     kind, score = max(scores.items(), key=lambda kv: kv[1])
     if score < 0.2:
-        top = next((t.split(":", 1)[1] for t in shares if t.startswith(("app:", "verb:"))), "")
-        return (f"{top or 'Activity'}{where}", "other", place)
+        words = distinctive_words(distinctive or list(shares), shares)
+        shell = shares.get("act:shell/command", 0.0) > 0.5
+        label = ", ".join(words) if words else "Activity"
+        if shell:
+            label = f"Shell work: {label}"
+        elif len(words) < 2:
+            label = f"{label} activity"
+        return (f"{label}{where}", "other", place)
     if kind == "downloads":
         tidy = shares.get("act:fs/move", 0.0) + shares.get("act:fs/delete", 0.0)
         return ("Downloads tidy-up" if tidy > 0.05 else "Downloads", kind, place)
@@ -166,7 +206,7 @@ def describe_clusters(
             for j in np.argsort(-counts[row])[:60]
             if counts[row, j] > 0
         }
-        name, kind, place = name_cluster(shares)
+        name, kind, place = name_cluster(shares, [features.vocab[j] for j in visible[:30]])
         hp = np.bincount(hours[idx], minlength=24).astype(float)
         sup = (support or {}).get(c, [])
         conf = float(confidence[idx].mean()) * (
@@ -185,6 +225,8 @@ def describe_clusters(
             hour_profile=(hp / max(hp.sum(), 1.0)).round(4).tolist(),
             confidence=round(conf, 4),
             supporters=sup,
+            first_ts=float(table.ts[idx].min()),
+            last_ts=float(table.ts[idx].max()),
         )
     _dedupe_names(out)
     return out
@@ -200,7 +242,10 @@ def _dedupe_names(profiles: dict[int, ClusterProfile]) -> None:
             continue
         for c in cs[1:]:
             p = profiles[c]
-            term = next(
-                (t for t, _ in p.top_terms if t.startswith(("app:", "ext:", "dir:", "sub:"))), ""
-            )
-            p.name = f"{name} ({term.split(':', 1)[1] if term else f'#{c}'})"
+            shares = {"act:shell/command": p.sources.get("shell", 0.0)}
+            words = [
+                w
+                for w in distinctive_words([t for t, _ in p.top_terms], shares, n=6)
+                if w not in name
+            ]
+            p.name = f"{name} ({words[0] if words else f'#{c}'})"

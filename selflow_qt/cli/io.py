@@ -42,6 +42,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     j.add_argument("-o", "--output", default=None, help="file to write (default or '-': stdout)")
     j.add_argument("--since", default=None, help="first time to include (seconds, date or ISO)")
     j.add_argument("--until", default=None, help="time to stop before (seconds, date or ISO)")
+    j.add_argument(
+        "--with-patterns",
+        action="store_true",
+        help="put each event's pattern of the latest analysis (id and name) in meta.pattern",
+    )
     _data_dir_option(j)
     j.set_defaults(func=run_export)
 
@@ -125,7 +130,7 @@ def run_export(args: argparse.Namespace) -> int:
     if ctx is None:
         return 2
     try:
-        n = export_to(ctx.db, args.output, since, until)
+        n = export_to(ctx.db, args.output, since, until, with_patterns=args.with_patterns)
     except OSError as exc:
         print(f"selflow: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 2

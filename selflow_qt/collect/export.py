@@ -17,9 +17,41 @@ if TYPE_CHECKING:
     from peewee import SqliteDatabase
 
 SELECT_SQL = (
-    "SELECT ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta "
+    "SELECT ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta, id "
     "FROM events WHERE ts >= ? AND ts < ? ORDER BY ts, id"
 )
+LATEST_RUN_SQL = (
+    "SELECT id FROM analysis_runs WHERE status = 'completed' ORDER BY completed_at DESC, id DESC "
+    "LIMIT 1"
+)
+RUN_PATTERNS_SQL = (
+    "SELECT id, name, json_extract(metadata, '$.cluster_label') FROM patterns "
+    "WHERE json_extract(metadata, '$.last_run_id') = ?"
+)
+RUN_LABELS_SQL = "SELECT event_id, consensus FROM cluster_assignments WHERE run = ?"
+
+
+def latest_patterns(db: SqliteDatabase) -> dict[int, dict]:
+    """event id -> {"id", "name"} of its pattern in the latest completed analysis cycle.
+
+    Events the cycle left in noise, in an unstable cluster or did not see are absent.
+    """
+    row = db.execute_sql(LATEST_RUN_SQL).fetchone()
+    if row is None:
+        return {}
+    run = int(row[0])
+    by_label = {
+        int(label): {"id": int(pid), "name": name}
+        for pid, name, label in db.execute_sql(RUN_PATTERNS_SQL, (run,)).fetchall()
+        if label is not None
+    }
+    if not by_label:
+        return {}
+    return {
+        int(eid): by_label[int(lab)]
+        for eid, lab in db.execute_sql(RUN_LABELS_SQL, (run,)).fetchall()
+        if lab is not None and int(lab) in by_label
+    }
 
 
 def parse_when(text: str) -> float:
@@ -48,8 +80,14 @@ def export_jsonl(
     since: float | None = None,
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
+    with_patterns: bool = False,
 ) -> int:
-    """Write events with ``since <= ts < until`` to ``out``, one JSON object a line; the count."""
+    """Write events with ``since <= ts < until`` to ``out``, one JSON object a line; the count.
+
+    ``with_patterns``: each event's pattern of the latest analysis cycle goes into
+    ``meta["pattern"]`` as ``{"id": ..., "name": ...}`` (absent for events without one).
+    """
+    patterns = latest_patterns(db) if with_patterns else {}
     cursor = db.connection().execute(
         SELECT_SQL,
         (-1.0 if since is None else since, float("inf") if until is None else until),
@@ -60,7 +98,10 @@ def export_jsonl(
         if not rows:
             break
         lines = []
-        for ts, tz, source, action, path, dest, app, cmd, cwd, duration, meta in rows:
+        for ts, tz, source, action, path, dest, app, cmd, cwd, duration, meta, eid in rows:
+            meta = json.loads(meta) if meta else {}
+            if eid in patterns:
+                meta["pattern"] = patterns[eid]
             ev = Event(
                 ts=ts,
                 tz_offset=tz,
@@ -72,7 +113,7 @@ def export_jsonl(
                 cmd=cmd,
                 cwd=cwd,
                 duration=duration,
-                meta=json.loads(meta) if meta else {},
+                meta=meta,
             )
             lines.append(ev.to_json())
         out.write("\n".join(lines))
@@ -88,17 +129,19 @@ def export_to(
     output: str | Path | None,
     since: float | None = None,
     until: float | None = None,
+    *,
+    with_patterns: bool = False,
 ) -> int:
     """Export to a file (written whole or not at all, mode 0600) or to stdout for None or '-'."""
     if output is None or str(output) == "-":
-        n = export_jsonl(db, sys.stdout, since, until)
+        n = export_jsonl(db, sys.stdout, since, until, with_patterns=with_patterns)
         sys.stdout.flush()
         return n
     target = Path(output).expanduser()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            n = export_jsonl(db, f, since, until)
+            n = export_jsonl(db, f, since, until, with_patterns=with_patterns)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

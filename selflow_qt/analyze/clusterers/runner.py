@@ -20,8 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from selflow_qt.analyze import clusterers
 from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
 
+# third-party libraries the children use, then our registry package by its real import (a
+# rename breaks this import, not a string the forkserver would silently skip)
 PRELOAD = [
     "numpy",
     "scipy.sparse",
@@ -29,7 +32,7 @@ PRELOAD = [
     "sklearn.mixture",
     "sklearn.neighbors",
     "hdbscan",
-    "selflow_qt.analyze.clusterers",
+    clusterers.__name__,
 ]
 
 

@@ -187,3 +187,53 @@ def test_export_streams_in_bounded_memory(store: StoreContext) -> None:
     assert n == 20_000
     assert sink.chars > 10_000_000
     assert peak < min(4_000_000, sink.chars // 4), f"export held {peak} bytes"
+
+
+def _cycle(db, completed_at: float, labels: dict[int, int], names: dict[int, str]) -> int:
+    """A completed analysis run: each event id's consensus label and each label's pattern."""
+    from selflow_qt.store.models import AnalysisRun, ClusterAssignment, Pattern
+
+    run = AnalysisRun.create(status="completed", completed_at=completed_at)
+    for eid, lab in labels.items():
+        ClusterAssignment.create(run=run.id, event_id=eid, consensus=lab)
+    for lab, name in names.items():
+        Pattern.create(
+            name=name,
+            pattern_type="workflow",
+            metadata={"last_run_id": run.id, "cluster_label": lab},
+        )
+    return run.id
+
+
+def test_with_patterns_writes_each_events_pattern_of_the_latest_cycle(
+    filled: StoreContext, capsys
+) -> None:
+    ids = [r[0] for r in filled.db.execute_sql("SELECT id FROM events ORDER BY ts, id")]
+    _cycle(filled.db, 100.0, dict.fromkeys(ids, 0), {0: "Old pattern"})
+    # the latest cycle: the first three events in cluster 0, the next in 1, one in noise
+    _cycle(
+        filled.db,
+        200.0,
+        {ids[0]: 0, ids[1]: 0, ids[2]: 0, ids[3]: 1, ids[4]: -1},
+        {0: "Python coding in ~/proj", 1: "Writing notes"},
+    )
+    filled.close()
+    assert main(["export", "jsonl", "--with-patterns"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    got = [r.get("meta", {}).get("pattern", {}).get("name") for r in records]
+    assert got[:5] == ["Python coding in ~/proj"] * 3 + ["Writing notes", None]
+    assert all(g is None for g in got[5:])
+    first = records[0]["meta"]["pattern"]
+    assert set(first) == {"id", "name"} and isinstance(first["id"], int)
+    # other meta survives next to the pattern
+    shell = next(r for r in records if (r.get("cmd") or "").startswith("pytest"))
+    assert shell["meta"]["shell"] == "zsh" and "pattern" in shell["meta"]
+
+
+def test_without_the_flag_no_pattern_is_written(filled: StoreContext, capsys) -> None:
+    ids = [r[0] for r in filled.db.execute_sql("SELECT id FROM events")]
+    _cycle(filled.db, 100.0, dict.fromkeys(ids, 0), {0: "Coding"})
+    filled.close()
+    assert main(["export", "jsonl"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all("pattern" not in r.get("meta", {}) for r in records)
