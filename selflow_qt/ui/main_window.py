@@ -199,12 +199,10 @@ class MainWindow(QMainWindow):
         self.collection_label.setToolTip("\n".join(f"{n}: {s} {d}" for n, s, d in cs.collectors))
 
     def _update_buffer(self) -> None:
-        from selflow_qt.store.state import buffer_fill
+        """Read the buffer's fill on a worker; a busy database is tried again on the next tick."""
+        self.state.run(_buffer_fill_job, self.state.job_context(), on_result=self._show_buffer)
 
-        try:
-            fill = buffer_fill(self.state.read_db(), self.state.settings.budget_bytes)
-        except Exception:  # a busy database: try again on the next tick
-            return
+    def _show_buffer(self, fill) -> None:
         self.buffer_bar.setValue(int(min(1000, fill.ratio * 1000)))
         self.buffer_bar.setFormat(f"Buffer: {fill.percent:.1f}% of {fill.budget_bytes >> 20} MB")
 
@@ -282,3 +280,9 @@ class LazyMainWindow:
 
     def __getattr__(self, name: str):
         return getattr(self.get(), name)
+
+
+def _buffer_fill_job(ctx):
+    from selflow_qt.store.state import buffer_fill
+
+    return buffer_fill(ctx.db, ctx.settings.budget_bytes)

@@ -54,5 +54,6 @@ def test_status_bar_shows_the_buffer_fill(qtbot, shell_state):
     win = MainWindow(shell_state)
     qtbot.addWidget(win)
     fill = buffer_fill(shell_state.read_db(), shell_state.settings.budget_bytes)
+    qtbot.waitUntil(lambda: " of " in win.buffer_bar.format(), timeout=10_000)
     assert win.buffer_bar.format() == f"Buffer: {fill.percent:.1f}% of 64 MB"
     assert win.collection_label.text() == "Collection: off"

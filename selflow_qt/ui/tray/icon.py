@@ -152,12 +152,14 @@ class TrayController(QObject):
         elif name == "choose" and payload is not None:
             self.choose(payload)
         elif name == "notification" and payload is not None:
-            mark_notifications_read(self.state.read_db(), [int(payload)])
             self.window.show_dock("insights")
-            self.refresh()
+            self._mark_read([int(payload)])
         elif name == "mark-read":
-            mark_notifications_read(self.state.read_db())
-            self.refresh()
+            self._mark_read(None)
+
+    def _mark_read(self, ids: list[int] | None) -> None:
+        """Mark notifications read on a worker (the GUI thread does no database I/O)."""
+        self.state.run(_mark_read_job, self.state.job_context(), ids, on_finished=self.refresh)
 
     def choose(self, s: Any) -> str:
         """Act on a suggestion: open the file or app, or copy the command; record the choice."""
@@ -189,3 +191,7 @@ def _plain(obj: Any) -> Any:
 
 def tray_available() -> bool:
     return QApplication.instance() is not None and QSystemTrayIcon.isSystemTrayAvailable()
+
+
+def _mark_read_job(ctx, ids: list[int] | None) -> None:
+    mark_notifications_read(ctx.db, ids)
