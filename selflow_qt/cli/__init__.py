@@ -11,12 +11,13 @@ from selflow_qt import __version__
 from selflow_qt.cli import agents as cli_agents
 from selflow_qt.cli import analyze as cli_analyze
 from selflow_qt.cli import collect as cli_collect
+from selflow_qt.cli import db as cli_db
 from selflow_qt.cli import demo as cli_demo
 from selflow_qt.cli import io as cli_io
 
 # Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
-COMMAND_MODULES = (cli_collect, cli_demo, cli_io, cli_analyze, cli_agents)
+COMMAND_MODULES = (cli_collect, cli_db, cli_demo, cli_io, cli_analyze, cli_agents)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,7 +63,16 @@ def run_collect(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    service.start()
+    from selflow_qt.store.errors import DB_ERRORS, DatabaseDamaged, describe
+
+    try:
+        service.start()
+    except DatabaseDamaged as exc:
+        print(f"selflow: {exc}", file=sys.stderr)
+        return 2
+    except DB_ERRORS as exc:
+        print(f"selflow: {describe(exc, service.db_path).message}", file=sys.stderr)
+        return 2
     try:
         seconds = getattr(args, "seconds", None)
         service.wait(seconds)
@@ -96,7 +105,10 @@ def _running_collector(data_dir) -> int | None:
     path = db_path_for(data_dir)
     if not path.exists():
         return None
-    db = connect(path)
+    try:
+        db = connect(path)
+    except Exception:  # a damaged file: the service's open reports it with the way out
+        return None
     try:
         rows = db.execute_sql("SELECT pid FROM collector_status WHERE state = 'running'").fetchall()
         if not rows:
@@ -118,8 +130,16 @@ def run_status(args: argparse.Namespace) -> int:
     from selflow_qt.cli.analyze import trigger_section
     from selflow_qt.collect.status import collect_status, format_status
     from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.errors import DB_ERRORS, DatabaseDamaged, describe
 
-    ctx = StoreContext.open(args.data_dir)
+    try:
+        ctx = StoreContext.open(args.data_dir)
+    except DatabaseDamaged as exc:
+        print(f"selflow: {exc}", file=sys.stderr)
+        return 2
+    except DB_ERRORS as exc:
+        print(f"selflow: {describe(exc).message}", file=sys.stderr)
+        return 2
     try:
         report = collect_status(ctx, {"trigger": trigger_section})
     finally:

@@ -83,6 +83,7 @@ def _open_store(args: argparse.Namespace):
 
 def run_import(args: argparse.Namespace) -> int:
     from selflow_qt.collect.importers import ImportFormatError, import_file
+    from selflow_qt.store.errors import DB_ERRORS, describe, is_disk_full
 
     ctx = _open_store(args)
     if ctx is None:
@@ -99,8 +100,14 @@ def run_import(args: argparse.Namespace) -> int:
     except ValueError as exc:  # e.g. an invalid redaction pattern in settings.json
         print(f"selflow: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"selflow: cannot read {args.source}: {exc.strerror or exc}", file=sys.stderr)
+    except DB_ERRORS as exc:  # a full disk, a damaged database: the transaction rolled back
+        if progress is not None:
+            print(file=sys.stderr)
+        if isinstance(exc, OSError) and not is_disk_full(exc):
+            print(f"selflow: cannot read {args.source}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"selflow: {describe(exc, ctx.db_path).message}", file=sys.stderr)
+        print("selflow: nothing was imported", file=sys.stderr)
         return 2
     finally:
         ctx.close()

@@ -15,6 +15,8 @@ class JsonlSource:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.name = str(path)
+        if self.path.is_dir():
+            raise ImportFormatError(self.name, None, "is a folder; give one .jsonl file")
         if not self.path.is_file():
             raise ImportFormatError(self.name, None, "no such file")
 

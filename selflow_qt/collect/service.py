@@ -18,6 +18,7 @@ from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, Collector, Collecto
 from selflow_qt.core.event import Event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.core.settings import Settings, resolve_data_dir
+from selflow_qt.store.backup import backup_if_due
 from selflow_qt.store.db import connect, db_path_for, open_database
 from selflow_qt.store.state import kv_get, kv_set
 from selflow_qt.store.writer import EventWriter, WriterHealth, WriterStats
@@ -234,6 +235,10 @@ class CollectionService:
     def _beat(self) -> None:
         last: list[tuple[str, str]] = []
         next_beat = 0.0
+        try:  # the rolling daily backup, off the collectors' threads
+            backup_if_due(self.db_path)
+        except Exception as exc:  # a full disk or a damaged file must not stop collection
+            log.warning("no backup taken: %s", exc)
         while True:
             stopping = self._stopping.wait(1.0)
             now_states = [c.status() for c in self.collectors]

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from peewee import SqliteDatabase
 
 from selflow_qt.store import models
+from selflow_qt.store.backup import (
+    CHECK_KEY,
+    FULL_CHECK_MAX_BYTES,
+    check_on_open,
+    damaged_error,
+)
 from selflow_qt.store.models import ALL_MODELS, FEATURE_MODELS, database_proxy
 
 DB_FILENAME = "selflow.db"
@@ -76,6 +84,26 @@ def _secure(path: Path) -> None:
             pass
 
 
+def _record_check(path: Path) -> None:
+    """Remember when the whole file was last checked (big files are then checked daily)."""
+    try:
+        conn = sqlite3.connect(path, timeout=5)
+        try:
+            with conn:
+                conn.execute(
+                    "UPDATE kv_state SET value = ?, updated_at = ? WHERE key = ?",
+                    (str(time.time()), time.time(), CHECK_KEY),
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO kv_state (key, value, updated_at) VALUES (?, ?, ?)",
+                    (CHECK_KEY, str(time.time()), time.time()),
+                )
+        finally:
+            conn.close()
+    except sqlite3.Error:  # no kv_state yet (a new or old database): checked again next time
+        pass
+
+
 def connect(path: Path) -> SqliteDatabase:
     """A Peewee database on ``path`` with SelFlow's pragmas (connections are per thread)."""
     path = Path(path)
@@ -105,9 +133,31 @@ def migrate(db: SqliteDatabase) -> int:
     return before
 
 
-def open_database(data_dir: Path) -> SqliteDatabase:
-    """Open (creating or upgrading) the database in ``data_dir`` and bind the models to it."""
+def _last_full_check(path: Path) -> float | None:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT value FROM kv_state WHERE key = ?", (CHECK_KEY,)).fetchone()
+        finally:
+            conn.close()
+        return float(row[0]) if row else None
+    except (sqlite3.Error, ValueError, TypeError):
+        return None
+
+
+def open_database(data_dir: Path, check: bool = True) -> SqliteDatabase:
+    """Open (creating or upgrading) the database in ``data_dir`` and bind the models to it.
+
+    A damaged file raises :class:`~selflow_qt.store.errors.DatabaseDamaged` (whose message
+    says how to restore or recover) before anything is written to it.
+    """
     path = db_path_for(data_dir)
+    if check and path.exists():
+        result = check_on_open(path, _last_full_check(path))
+        if not result.ok:
+            raise damaged_error(result)
+        if result.full and path.stat().st_size > FULL_CHECK_MAX_BYTES:
+            _record_check(path)
     db = connect(path)
     database_proxy.initialize(db)
     migrate(db)
