@@ -113,32 +113,6 @@ class LiveCurve:
         self.item.setData(self._x[: self._n], self._y[: self._n])
 
 
-class LabelledBars:
-    """A bar chart with text labels on the x axis; ``set`` replaces all bars in place."""
-
-    def __init__(self, plot: pg.PlotWidget, width: float = 0.6) -> None:
-        self.plot = plot
-        self.width = width
-        self.item = pg.BarGraphItem(x=[], height=[], width=width)
-        plot.addItem(self.item)
-        self.labels: list[str] = []
-        self.values = np.empty(0)
-
-    def set(
-        self, labels: Sequence[str], values: Sequence[float], colors: Sequence[str] | None = None
-    ) -> None:
-        self.labels = list(labels)
-        self.values = np.asarray(values, dtype=float)
-        x = np.arange(len(self.labels), dtype=float)
-        colors = list(colors) if colors else [PALETTE[i % len(PALETTE)] for i in range(len(x))]
-        brushes = [pg.mkBrush(c) for c in colors]
-        self.item.setOpts(x=x, height=self.values, width=self.width, brushes=brushes, pen=None)
-        axis = self.plot.getPlotItem().getAxis("bottom")
-        axis.setTicks([[(float(i), _ellipsize(t, 14)) for i, t in enumerate(self.labels)]])
-        if len(x):
-            self.plot.setXRange(-0.6, len(x) - 0.4, padding=0)
-
-
 class IntervalBars:
     """Points with asymmetric error bars, e.g. success rates with 95 % Beta intervals."""
 

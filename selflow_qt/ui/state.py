@@ -33,6 +33,7 @@ class AppState(QObject):
     analysisProgress = Signal(str, float)
     analysisFinished = Signal(object)
     analysisFailed = Signal(str)
+    analysisCancelled = Signal()
     trainingStarted = Signal(int)
     trainingProgress = Signal(object)
     trainingFinished = Signal(object)
@@ -168,6 +169,7 @@ class AppState(QObject):
             on_progress=lambda p: self.analysisProgress.emit(str(p[0]), float(p[1])),
             on_result=self._on_analysis,
             on_error=self._on_analysis_failed,
+            on_cancelled=self._on_analysis_cancelled,
         )
         self.analysisStarted.emit()
         self.message.emit("Analysis started.")
@@ -185,6 +187,10 @@ class AppState(QObject):
         self.refresh()
         self.refresh_suggestions(force=True)
         self.run_training_queue()
+
+    def _on_analysis_cancelled(self) -> None:
+        self.analysisCancelled.emit()
+        self.message.emit("Analysis cancelled.")
 
     def _on_analysis_failed(self, message: str) -> None:
         self.analysisFailed.emit(message)

@@ -127,12 +127,6 @@ def queue_training_job(ctx: StoreContext, pattern_id: int | None = None) -> int:
     return int(runner_mod.queue_training(ctx, pattern_id=pattern_id))
 
 
-def next_queued_job(ctx: StoreContext) -> int | None:
-    from selflow_qt.agents import runner as runner_mod
-
-    return runner_mod.next_queued_session(ctx.db)
-
-
 def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
     """Mark a micro-agent inactive (its adapter stays on disk)."""
     from selflow_qt.agents import registry

@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
+from selflow_qt.core.cancel import Cancelled
+
 log = logging.getLogger(__name__)
 
 _HOOKS = ("progress", "partial", "should_stop")
@@ -24,6 +26,7 @@ class WorkerSignals(QObject):
     partial = Signal(object)
     result = Signal(object)
     error = Signal(str)
+    cancelled = Signal()  # the job stopped at a should_stop() checkpoint (core.cancel.Cancelled)
     finished = Signal()
 
 
@@ -79,6 +82,11 @@ class Worker(QRunnable):
         try:
             sig.started.emit()
             value = self.fn(*self.args, **kwargs)
+        except Cancelled:
+            try:
+                sig.cancelled.emit()
+            except RuntimeError:
+                pass
         except BaseException as exc:  # a job must report, never vanish
             if getattr(exc, "expected", False):  # e.g. a feature not installed: no traceback
                 log.info("worker %s: %s", self.name, exc)
@@ -104,11 +112,6 @@ class Worker(QRunnable):
     def running(cls) -> list[Worker]:
         with cls._lock:
             return list(cls._running)
-
-    @classmethod
-    def cancel_all(cls) -> None:
-        for w in cls.running():
-            w.cancel()
 
     @classmethod
     def wait_all(cls, timeout_ms: int = 30_000) -> bool:
@@ -166,6 +169,7 @@ def run_in_worker(
     on_progress: Callable[[Any], None] | None = None,
     on_partial: Callable[[Any], None] | None = None,
     on_finished: Callable[[], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
     pool: QThreadPool | None = None,
     **kwargs: Any,
 ) -> Worker:
@@ -181,4 +185,6 @@ def run_in_worker(
         w.signals.partial.connect(on_partial)
     if on_finished is not None:
         w.signals.finished.connect(on_finished)
+    if on_cancelled is not None:
+        w.signals.cancelled.connect(on_cancelled)
     return start_worker(w, pool)

@@ -22,6 +22,7 @@ import numpy as np
 
 from selflow_qt.analyze import clusterers
 from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
+from selflow_qt.core.cancel import Cancelled
 
 # third-party libraries the children use, then our registry package by its real import (a
 # rename breaks this import, not a string the forkserver would silently skip)
@@ -36,7 +37,7 @@ PRELOAD = [
 ]
 
 
-class CycleCancelled(Exception):
+class CycleCancelled(Cancelled):
     """The caller asked the cycle to stop."""
 
 

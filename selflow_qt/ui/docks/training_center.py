@@ -165,6 +165,7 @@ class TrainingCenterDock(QWidget):
         s.analysisProgress.connect(self.on_analysis_progress)
         s.analysisFinished.connect(self.on_analysis_finished)
         s.analysisFailed.connect(self.on_analysis_failed)
+        s.analysisCancelled.connect(self.on_analysis_cancelled)
 
     # -- data --------------------------------------------------------------------------------
     @Slot()
@@ -349,6 +350,10 @@ class TrainingCenterDock(QWidget):
         self.refresh()
 
     @Slot(str)
+    def on_analysis_cancelled(self) -> None:
+        self.analysis_button.setEnabled(True)
+        self.analysis_status.setText("Analysis cancelled.")
+
     def on_analysis_failed(self, message: str) -> None:
         self.analysis_button.setEnabled(True)
         self.analysis_status.setText(f"Analysis failed: {message}")
