@@ -8,6 +8,8 @@ from pathlib import Path
 from selflow_qt.collect.importers import ImportFormatError, Record
 from selflow_qt.core.event import event_from_json
 
+MAX_LINE_BYTES = 1024 * 1024  # one event; longer lines are reported, not read into memory
+
 
 class JsonlSource:
     """A JSONL file of events (``ts`` as Unix seconds or ISO 8601); blank lines are skipped."""
@@ -26,7 +28,19 @@ class JsonlSource:
         except OSError as exc:
             raise ImportFormatError(self.name, None, exc.strerror or str(exc)) from None
         with f:
-            for lineno, raw in enumerate(f, 1):
+            lineno = 0
+            while True:
+                raw = f.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                lineno += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while raw and not raw.endswith(b"\n"):  # skip the rest, never hold it whole
+                        raw = f.readline(MAX_LINE_BYTES)
+                    yield ImportFormatError(
+                        self.name, lineno, f"line longer than {MAX_LINE_BYTES} bytes"
+                    )
+                    continue
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:

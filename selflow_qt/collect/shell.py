@@ -40,6 +40,7 @@ class HistoryTail:
         self.line_no = 1
         self.fmt = "bash"
         self.last_error = ""
+        self.skipped = 0
         self.mtime_ns = 0
         self.tail_bytes = b""  # the last bytes before offset: a rewrite changes them
         try:
@@ -89,12 +90,14 @@ class HistoryTail:
         lines = [self._decode(b) for b in raw_lines]
         start = self.line_no
         self.line_no += len(lines)
-        try:
-            return list(parse_history(lines, self.fmt, start))
-        except HistoryFormatError as exc:
-            self.last_error = f"{self.path}: {exc}"
-            log.warning("skipping unreadable history lines: %s", self.last_error)
-            return []
+        # A malformed entry is skipped alone (and reported by its line number, never its text);
+        # the commands around it in the same poll are kept.
+        return list(parse_history(lines, self.fmt, start, on_error=self._skipped))
+
+    def _skipped(self, exc: HistoryFormatError) -> None:
+        self.skipped += 1
+        self.last_error = f"{self.path}: {exc} (skipped; {self.skipped} so far)"
+        log.warning("skipping an unreadable history entry: %s", self.last_error)
 
     @staticmethod
     def _bytes_before(f, offset: int, n: int = 64) -> bytes:
@@ -155,6 +158,7 @@ class ShellCollector(Collector):
     def poll(self, emit: Emit) -> int:
         n = 0
         now = time.time()
+        errors_before = [t.skipped for t in self.tails.values()]
         for tail in self.tails.values():
             for entry in tail.read_new():
                 ts = entry.ts if entry.ts is not None else now
@@ -170,6 +174,8 @@ class ShellCollector(Collector):
                     )
                 )
                 n += 1
+        if [t.skipped for t in self.tails.values()] != errors_before:
+            self._report()  # a skipped entry shows in the status at once
         return n
 
     def _report(self) -> None:

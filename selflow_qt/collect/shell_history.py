@@ -114,9 +114,8 @@ def _parse_zsh(lines: Iterable[str], start: int, report: OnError) -> Iterator[Hi
         elif line.startswith(":") and _ZSH_EXT_LOOSE.match(line):
             m = _ZSH_EXT.match(line)
             if not m:
-                report(
-                    HistoryFormatError(i, f"malformed zsh extended-history header: {line[:60]!r}")
-                )
+                # The line itself may hold a secret: the message names only its place.
+                report(HistoryFormatError(i, "malformed zsh extended-history header"))
                 continue
             pending_start, pending_ts, pending_dur = i, float(m.group(1)), float(m.group(2))
             pending = [m.group(3)]
@@ -165,14 +164,14 @@ def _parse_fish(lines: Iterable[str], start: int, report: OnError) -> Iterator[H
             value = line[len("  when:") :].strip()
             if not value.isdigit():
                 # The entry has no usable time: report it and drop the whole entry.
-                report(HistoryFormatError(i, f"'when:' must be Unix seconds, got {value!r}"))
+                report(HistoryFormatError(i, "'when:' must be Unix seconds"))
                 cmd = None
                 continue
             ts = float(value)
         elif line.startswith("  paths:") or line.startswith("    - "):
             continue
         else:
-            report(HistoryFormatError(i, f"not fish history syntax: {line[:60]!r}"))
+            report(HistoryFormatError(i, "not fish history syntax"))
     if cmd is not None:
         yield HistoryEntry(cmd_line, cmd, ts, shell="fish")
 

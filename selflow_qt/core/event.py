@@ -6,7 +6,7 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,6 +27,10 @@ FIELDS = (
 _STR_FIELDS = ("path", "dest", "app", "cmd", "cwd")
 _FRACTION = re.compile(r"\.(\d+)")
 MAX_TS = 253402300800.0  # 10000-01-01: beyond it local-time conversions overflow
+# Input limits: a longer text field is cut (meta "truncated" names it), deeper meta is refused.
+MAX_FIELD_CHARS = 64 * 1024
+MAX_META_CHARS = 256 * 1024
+MAX_DEPTH = 16
 
 
 class EventFormatError(ValueError):
@@ -131,24 +135,76 @@ def event_from_dict(d: Any) -> Event:
     meta = d.get("meta") or {}
     if not isinstance(meta, dict):
         raise EventFormatError("meta must be a JSON object")
-    return Event(
-        ts=ts,
-        tz_offset=int(tz),
-        source=source,
-        action=action,
-        path=d.get("path"),
-        dest=d.get("dest"),
-        app=d.get("app"),
-        cmd=d.get("cmd"),
-        cwd=d.get("cwd"),
-        duration=None if dur is None else float(dur),
-        meta=meta,
+    _check_meta(meta)
+    return clip_event(
+        Event(
+            ts=ts,
+            tz_offset=int(tz),
+            source=source,
+            action=action,
+            path=d.get("path"),
+            dest=d.get("dest"),
+            app=d.get("app"),
+            cmd=d.get("cmd"),
+            cwd=d.get("cwd"),
+            duration=None if dur is None else float(dur),
+            meta=meta,
+        )
     )
+
+
+def _check_meta(meta: dict) -> None:
+    """Refuse meta nested deeper than MAX_DEPTH or holding NaN/Infinity (SQLite's JSON
+    functions call such text malformed, which would break every later analysis)."""
+    stack: list[tuple[Any, int]] = [(meta, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            items = value.values()
+        elif isinstance(value, list):
+            items = value
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise EventFormatError("meta holds NaN or Infinity, which JSON does not allow")
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise EventFormatError(f"meta is nested deeper than {MAX_DEPTH} levels")
+        stack.extend((v, depth + 1) for v in items)
+
+
+def clip_event(ev: Event) -> Event:
+    """``ev`` with every text field cut to MAX_FIELD_CHARS; the cut fields are listed in meta
+    ``truncated`` (with their original lengths), so nothing is silently shortened."""
+    cut: dict[str, int] = {}
+    changes: dict[str, Any] = {}
+    for name in _STR_FIELDS:
+        text = getattr(ev, name)
+        if text is not None and len(text) > MAX_FIELD_CHARS:
+            cut[name] = len(text)
+            changes[name] = text[:MAX_FIELD_CHARS]
+    meta = ev.meta
+    if meta and len(meta) < 4096:
+        big = [k for k, v in meta.items() if isinstance(v, str) and len(v) > MAX_FIELD_CHARS]
+        if big:
+            meta = dict(meta)
+            for k in big:
+                cut[f"meta.{k}"] = len(meta[k])
+                meta[k] = meta[k][:MAX_FIELD_CHARS]
+    if not cut:
+        return ev
+    changes["meta"] = {**meta, "truncated": cut}
+    return replace(ev, **changes)
+
+
+def _no_constants(name: str) -> Any:
+    raise EventFormatError(f"{name} is not allowed in JSON (numbers must be finite)")
 
 
 def event_from_json(line: str) -> Event:
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise EventFormatError(f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise EventFormatError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     return event_from_dict(obj)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from selflow_qt.core.event import Event, local_tz_offset
+from selflow_qt.core.event import Event, clip_event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.db import connect
 from selflow_qt.store.errors import DbProblem, describe
@@ -36,6 +37,17 @@ def _clean(text: str | None) -> str | None:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _finite(value):
+    """``value`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _unserializable(o):
@@ -76,6 +88,8 @@ def event_row(ev: Event, _encode=_encode_meta, _clean=_clean) -> tuple:
     """The INSERT_SQL parameters of one event; the last one is its size in bytes (the budget's)."""
     meta = ev.meta
     meta = _encode(meta) if meta else "{}"
+    if "NaN" in meta or "Infinity" in meta:  # not JSON: SQLite's json functions would fail
+        meta = _encode(_finite(ev.meta))
     if not meta.isascii():
         meta = _clean(meta)
     # The common case (ASCII text) costs one isascii() per field and no function call.
@@ -232,6 +246,7 @@ class EventWriter:
 
     def submit(self, event: Event) -> bool:
         """Queue one event (after privacy rules); False if it was filtered or had to be dropped."""
+        event = clip_event(event)  # a 50 MB field is cut (and marked) before anything reads it
         if self.privacy is not None:
             filtered = self.privacy.apply(event)
             if filtered is None:
