@@ -25,21 +25,28 @@ GAP_FACTOR = 10.0
 MIN_GAP_S = 1.0
 MAX_GAP_S = 900.0
 JOIN_COSINE = 0.3
+SESSION_WEIGHT = 1.0
+COHERENCE_LOW, COHERENCE_HIGH = 0.15, 0.45
 UNIT_DIMS = 16
-WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
+WORD_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
 
 
-def split_units(ids: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """Unit id of every event (same order as ``ids``/``ts``); ids number units 0..k-1."""
+def split_units(ids: np.ndarray, ts: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Piece id of every event (same order as ``ids``/``ts``), numbered 0..k-1 in arrival order.
+
+    A piece ends at a pause longer than ``threshold`` (default: from the median gap, see the
+    module docstring) or where time jumps backwards.
+    """
     n = len(ids)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.argsort(ids, kind="stable")
     t = ts[order]
     gaps = np.diff(t, prepend=t[0])
-    positive = gaps[gaps > 0]
-    median = float(np.median(positive)) if len(positive) else 0.0
-    threshold = min(max(GAP_FACTOR * median, MIN_GAP_S), MAX_GAP_S)
+    if threshold is None:
+        positive = gaps[gaps > 0]
+        median = float(np.median(positive)) if len(positive) else 0.0
+        threshold = min(max(GAP_FACTOR * median, MIN_GAP_S), MAX_GAP_S)
     new = (gaps > threshold) | (gaps < 0)
     new[0] = False
     in_order = np.cumsum(new)
@@ -113,11 +120,12 @@ def unit_term_counts(units: np.ndarray, ids: np.ndarray, inverse: np.ndarray, si
     return sparse.hstack([terms, bigrams]).tocsr()
 
 
-def unit_vectors(counts, *, seed: int = 0, dims: int = UNIT_DIMS) -> np.ndarray:
+def unit_vectors(counts, *, seed: int = 0, dims: int | None = None) -> np.ndarray:
     """(units, dims) float32: sublinear TF-IDF over units, truncated SVD, unit length."""
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
+    dims = UNIT_DIMS if dims is None else dims
     m = counts.tocsr().copy()
     m.data = 1.0 + np.log(np.maximum(m.data, 1.0))
     df = np.bincount(m.indices, minlength=m.shape[1])
@@ -172,6 +180,29 @@ class WorkflowUnits:
         return len(self.vectors)
 
 
+def session_coherence(vectors: np.ndarray, session_of_unit: np.ndarray) -> np.ndarray:
+    """Per unit, how much its session is one workflow, in [0, 1].
+
+    The length of the mean of a session's unit vectors (1 when they all point one way) above
+    the length for all units together (what a random mix of the data's units would give).
+    A session that mixes the data's workflows scores ~0, one that keeps to one ~1.
+    """
+    k = int(session_of_unit.max()) + 1 if len(session_of_unit) else 0
+    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, session_of_unit, vectors)
+    counts = np.bincount(session_of_unit, minlength=k)
+    r = np.linalg.norm(sums, axis=1) / np.maximum(counts, 1)
+    r0 = float(np.linalg.norm(vectors.mean(axis=0))) if len(vectors) else 0.0
+    gain = np.clip((r - r0) / max(1.0 - r0, 1e-9), 0.0, 1.0)
+    return gain[session_of_unit].astype(np.float32)
+
+
+def session_weight(coherence: np.ndarray) -> np.ndarray:
+    """Weight of the session context: 0 up to ``COHERENCE_LOW``, 1 from ``COHERENCE_HIGH``."""
+    x = np.clip((coherence - COHERENCE_LOW) / (COHERENCE_HIGH - COHERENCE_LOW), 0.0, 1.0)
+    return (x * x * (3.0 - 2.0 * x)).astype(np.float32)  # smoothstep
+
+
 def build_units(
     ids: np.ndarray,
     ts: np.ndarray,
@@ -187,6 +218,14 @@ def build_units(
     first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed)
     units = join_pieces(pieces, ids, ts, first)
     vectors = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
+    if SESSION_WEIGHT > 0:
+        # the session around a unit (no pause over MAX_GAP_S): what else was done there
+        sessions = split_units(ids, ts, MAX_GAP_S)
+        session_vecs = unit_vectors(unit_term_counts(sessions, ids, inverse, sig), seed=seed)
+        of_unit = np.zeros(len(vectors), dtype=np.int64)
+        of_unit[units] = sessions
+        w = SESSION_WEIGHT * session_weight(session_coherence(vectors, of_unit))
+        vectors = np.hstack([vectors, w[:, None] * session_vecs[of_unit]]).astype(np.float32)
     return WorkflowUnits(units, vectors, np.bincount(units, minlength=len(vectors)))
 
 
