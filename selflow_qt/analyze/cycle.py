@@ -182,12 +182,12 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
     run.n_events = len(table)
     run.save()
     step("features", 0.05)
-    fs = build_features(table, seed=SEED)
+    fs = build_features(table, seed=SEED, matrix=False)
+    units = build_units(table.ids, table.ts, fs.inverse, fs.signature_tokens, table.cmd, seed=SEED)
     if settings.analysis_text_embeddings:
         tv = text_vectors(fs.signature_tokens, ctx.data_dir)
-        if tv is not None:
-            fs = build_features(table, seed=SEED, text_vectors=tv)
-    units = build_units(table.ids, table.ts, fs.inverse, fs.signature_tokens, table.cmd, seed=SEED)
+        if tv is not None:  # each unit also gets the mean text vector of its events
+            units = units.with_text(tv[fs.inverse])
     of_event = units.of_event
     timed("features")
     step("reduce", 0.15)

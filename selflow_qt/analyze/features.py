@@ -215,8 +215,13 @@ def build_features(
     context_weight: float = 3.0,
     time_weight: float = 0.25,
     text_vectors: np.ndarray | None = None,
+    matrix: bool = True,
 ) -> FeatureSet:
-    """The feature matrix of an event table (see the module docstring for what goes in)."""
+    """The feature matrix of an event table (see the module docstring for what goes in).
+
+    ``matrix=False``: only the terms (signatures, vocabulary, sessions); ``X`` has no columns.
+    The analysis cycle clusters workflow units (``analyze.units``) and needs no event matrix.
+    """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
@@ -227,6 +232,15 @@ def build_features(
     # IDF over events (not signatures), so frequent terms count less
     df = np.asarray(terms.T @ np.bincount(inverse, minlength=len(sigs))).ravel()
     idf = np.log((1 + len(t)) / (1 + df)) + 1.0
+    if not matrix:
+        return FeatureSet(
+            X=np.zeros((len(t), 0), dtype=np.float32),
+            inverse=inverse,
+            terms=terms,
+            vocab=vocab,
+            segments=session_segments(t.ts),
+            signature_tokens=sig_tokens,
+        )
     weighted = normalize(terms.multiply(weights * idf).tocsr())
     k = max(1, min(svd_dims, weighted.shape[1] - 1, weighted.shape[0] - 1))
     if weighted.shape[1] > 1 and weighted.shape[0] > 2:
