@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from selflow_qt.core.event import Event, event_from_json
+from selflow_qt.core.privacy import PrivacyFilter
+from selflow_qt.store.files import open_private
 
 
 def write_job_inputs(
@@ -22,9 +24,12 @@ def write_job_inputs(
 ) -> tuple[Path, dict]:
     """Write the child's events file into ``folder``; returns (its path, the LoRA/train config)."""
     events_path = folder / "events.jsonl"
-    with open(events_path, "w", encoding="utf-8") as fh:
+    privacy = PrivacyFilter()  # a database written before today's rules may still hold secrets
+    with open_private(events_path) as fh:
         for ev in events:
-            fh.write(ev.to_json() + "\n")
+            clean = privacy.apply(ev)
+            if clean is not None:
+                fh.write(clean.to_json() + "\n")
     config = {
         "lora_r": settings.lora_r,
         "lora_alpha": settings.lora_alpha,
@@ -100,13 +105,14 @@ def run_training_child(
     cancelled = threading.Event()
     from selflow_qt.agents import train_child  # here: it imports this module
 
-    with open(stderr_path, "w", encoding="utf-8") as err:
+    with open_private(stderr_path) as err:
         proc = subprocess.Popen(
             [python or sys.executable, "-m", train_child.__name__, str(job_path)],
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
             env=child_env,
+            umask=0o077,  # the adapter and everything else it writes are private
         )
         if on_start is not None:
             on_start(proc)

@@ -8,6 +8,7 @@ out-of-memory in the child never reaches the caller as an exception.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,10 @@ from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.adapters import agents_dir
 from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.dataset import build_examples, data_hash, load_events
+from selflow_qt.core.privacy import redact_text
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
+from selflow_qt.store.files import open_private, private_mkdir, secure_tree
 from selflow_qt.store.models import Pattern, TrainingSession
 
 SPLIT_FRACTION = 0.9
@@ -93,6 +96,38 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
     return row.id
 
 
+def _alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
+
+
+def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:
+    """Sessions left "training" by a runner that is gone (killed, crashed, power cut) become
+    failed ("interrupted"), so their pattern can be queued again; their job folders go.
+
+    Call at start (the runner does before each run). Returns the ids it reset.
+    """
+    reset = []
+    for row in TrainingSession.select().where(TrainingSession.status == "training"):
+        meta = dict(row.metadata or {})
+        if _alive(meta.get("runner_pid")):
+            continue
+        meta["error"] = "interrupted: the training process ended before the session finished"
+        row.status, row.completed_at, row.metadata = "failed", time.time(), meta
+        row.save()
+        reset.append(row.id)
+        if data_dir is not None:
+            shutil.rmtree(agents_dir(data_dir) / ".jobs" / str(row.id), ignore_errors=True)
+    return reset
+
+
 def next_queued_session(db) -> int | None:
     row = (
         TrainingSession.select(TrainingSession.id)
@@ -136,7 +171,14 @@ class TrainingRunner:
         meta = dict(row.metadata or {})
         job_dir = agents_dir(self.data_dir) / ".jobs" / str(session_id)
         out_dir = agents_dir(self.data_dir) / model_id
-        self._set(session_id, status="training", started_at=time.time(), completed_at=None)
+        reset_stale_sessions(self.data_dir)
+        self._set(
+            session_id,
+            status="training",
+            started_at=time.time(),
+            completed_at=None,
+            meta={"runner_pid": os.getpid()},
+        )
         try:
             job = self._prepare(
                 db, settings, session_id, model_id, meta, job_dir, out_dir, max_steps
@@ -160,7 +202,9 @@ class TrainingRunner:
             )
         split_ts = stream[int(len(stream) * SPLIT_FRACTION)][0].ts
         shutil.rmtree(job_dir, ignore_errors=True)
-        job_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(agents_dir(self.data_dir))
+        private_mkdir(job_dir.parent)
+        private_mkdir(job_dir)
         events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
         job = {
             "session_id": session_id,
@@ -178,7 +222,8 @@ class TrainingRunner:
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
         }
-        (job_dir / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        with open_private(job_dir / "job.json") as fh:
+            fh.write(json.dumps(job))
         self._set(
             session_id,
             training_data_size=len(events),
@@ -244,7 +289,7 @@ class TrainingRunner:
             status=status,
             completed_at=time.time(),
             final_loss=loss,
-            meta={"error": error, "stderr_tail": tail[-1500:]},
+            meta={"error": redact_text(error), "stderr_tail": redact_text(tail[-1500:])},
         )
         registry.notify(
             "training",
@@ -252,8 +297,9 @@ class TrainingRunner:
             error,
             {"session_id": session_id, "model_id": model_id, "status": status},
         )
-        if status == "failed":
-            shutil.rmtree(job_dir / "events.jsonl", ignore_errors=True)
+        # Nothing of a job stays behind (its events file may hold old, unredacted text).
+        shutil.rmtree(job_dir, ignore_errors=True)
+        secure_tree(agents_dir(self.data_dir))
         return TrainingOutcome(session_id, status, model_id, loss, error)
 
     def _finish_completed(self, session_id, model_id, meta, result, out_dir, job_dir, settings):
@@ -283,6 +329,8 @@ class TrainingRunner:
             {"session_id": session_id, "model_id": model_id, "status": "completed"},
         )
         shutil.rmtree(job_dir, ignore_errors=True)
+        secure_tree(agents_dir(self.data_dir))
+        secure_tree(self.data_dir / "models")
         return TrainingOutcome(
             session_id, "completed", model_id, training.get("final_loss"), None, metrics
         )
