@@ -82,13 +82,17 @@ class AgentPredictor:
             add(key)
         return keys
 
-    def predict(self, context: Context, k: int) -> list[Candidate]:
+    def score(self, context: Context, keys: list[str]) -> list[float]:
+        """Mean log-probability per token of each key after the context (the ranker's LM signal)."""
         from selflow_qt.agents.scoring import score_keys
 
         self.activate()
-        keys = self.candidates(context)
         prompt = render_prompt(list(context), self.context_lines)
-        scores = score_keys(self.model, self.tok, prompt, keys, self.bf16)
+        return score_keys(self.model, self.tok, prompt, keys, self.bf16)
+
+    def predict(self, context: Context, k: int) -> list[Candidate]:
+        keys = self.candidates(context)
+        scores = self.score(context, keys)
         examples = {key: ev for ev, key in context}
         ranked = sorted(zip(keys, scores, strict=True), key=lambda kv: -kv[1])[:k]
         return [Candidate(key=key, score=s, example=examples.get(key)) for key, s in ranked]

@@ -22,8 +22,7 @@ from selflow_qt.agents.history import History
 from selflow_qt.agents.predictors import BASELINE_IDS
 
 PRIOR_DEPTH = 30  # ranks below this (or absent from a baseline's list) share the last rank
-# Another baseline replaces markov-2 as the fallback only when it is clearly better.
-PRIOR_MARGIN = 0.01
+# Another baseline replaces markov-2 as the fallback only when it is better by 2 standard errors.
 DEFAULT_PRIOR = "markov-2"
 TREES = dict(
     max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0
@@ -123,19 +122,20 @@ def top1_hits(model: BoostedRanker, groups: list[Group]) -> list[bool]:
     ]
 
 
-def clearly_better(a: list[bool], b: list[bool]) -> bool:
-    """``a`` beats ``b`` on the same positions by more than one standard error of the difference."""
+def clearly_better(a: list[bool], b: list[bool], z: float = 1.0) -> bool:
+    """``a`` beats ``b`` on the same positions by more than ``z`` standard errors of the
+    difference."""
     d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if len(d) < 2:
         return False
-    return float(d.mean()) > max(1e-9, float(d.std(ddof=1)) / np.sqrt(len(d)))
+    return float(d.mean()) > max(1e-9, z * float(d.std(ddof=1)) / np.sqrt(len(d)))
 
 
 def best_prior(top1: dict[str, list[bool]]) -> str:
     """markov-2, unless another baseline is clearly better on the fit window."""
     base = {name: float(np.mean(h)) if h else 0.0 for name, h in top1.items()}
     best = max(base, key=lambda k: base[k])
-    if DEFAULT_PRIOR in top1 and not clearly_better(top1[best], top1[DEFAULT_PRIOR]):
+    if DEFAULT_PRIOR in top1 and not clearly_better(top1[best], top1[DEFAULT_PRIOR], z=2.0):
         return DEFAULT_PRIOR
     return best
 

@@ -9,6 +9,7 @@ the same way; without one nothing here imports torch and a suggestion costs a fe
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ FIT_FRACTION = 0.5  # at least the last half of the training split fits the rank
 MIN_FIT_POSITIONS = 1500  # and at least this many positions (all of a short stream),
 MAX_FIT_POSITIONS = 3000  # but no more than this many
 CONTEXT_EVENTS = 20
+RECORD_HALF_LIFE = 100.0  # events
+JUDGED_REPLAY = 300  # a loaded agent rebuilds its online record from this many latest events
 STATE_FILE = "ranker.json"
 MODEL_FILE = "ranker.pkl"
 
@@ -50,16 +53,33 @@ class RankingAgent:
     report: dict = field(default_factory=dict)
     lm_scorer: Callable[[Context, list[str]], list[float]] | None = None
     lm_weight: float = 0.0  # added to the ranker's score per unit of normalised LM log-prob
-    lm_top: int = 8  # only the ranker's top candidates are scored by the LM
+    lm_top: int = 5  # only the ranker's top candidates are scored by the LM
+    # Online record of first guesses, each hit weighted by its age (half-life RECORD_HALF_LIFE):
+    # the ranker answers only while its record is at least the fallback's.
+    record: dict[str, float] = field(default_factory=lambda: {"ranker": 0.0, "fallback": 0.0})
 
     @property
     def uses_ranker(self) -> bool:
         return self.model is not None
 
-    def observe(self, stream: Context) -> None:
-        """Learn events that really happened, oldest first."""
+    @property
+    def ranker_active(self) -> bool:
+        return self.model is not None and self.record["ranker"] >= self.record["fallback"]
+
+    def observe(self, stream: Context, judge: bool = True) -> None:
+        """Learn events that really happened, oldest first; with ``judge``, first score what the
+        ranker and the fallback would have guessed for each (the online record)."""
         learners = {id(b.counts): b for b in self.baselines.values()}
+        decay = 0.5 ** (1.0 / RECORD_HALF_LIFE)
         for ev, key in stream:
+            if judge and self.model is not None and self.hist.tail:
+                ctx = self.hist.tail[-CONTEXT_EVENTS:]
+                mine = self._ranked(ctx, 1)
+                theirs = self.baselines[self.fallback].predict(ctx, 1)
+                for name, top in (("ranker", mine), ("fallback", theirs)):
+                    self.record[name] = self.record[name] * decay + (
+                        bool(top) and top[0].key == key
+                    )
             self.hist.observe(ev, key)
             self.edits.observe(ev)
             for b in learners.values():
@@ -73,19 +93,19 @@ class RankingAgent:
         cs = candidate_set(self.hist, context, self.edits, first_guesses(lists))
         return cs, {n: prior_of(cs.keys, ranked) for n, ranked in lists.items()}
 
-    def predict(self, context: Context, k: int) -> list[Candidate]:
-        if self.model is None:
-            return self.baselines[self.fallback].predict(context, k)
+    def base_ranking(self, context: Context, k: int) -> list[Candidate]:
+        """The ranker's (or the fallback's) best ``k``, scored as log-probabilities."""
+        if not self.ranker_active:
+            cands = self.baselines[self.fallback].predict(context, k)
+            for r, c in enumerate(cands):
+                c.score = -math.log(r + 1.0)  # a rank as a log-probability-like score
+            return cands
+        return self._ranked(context, k)
+
+    def _ranked(self, context: Context, k: int) -> list[Candidate]:
         cs, priors = self.candidate_set(context)
-        scores = self.model.scores(cs.X, priors)
-        order = [int(i) for i in np.argsort(-scores, kind="stable")]
-        if self.lm_scorer is not None and self.lm_weight and order:
-            head = order[: self.lm_top]
-            lm = self.lm_scorer(context, [cs.keys[i] for i in head])
-            scores = scores.copy()
-            for i, v in zip(head, lm, strict=True):
-                scores[i] += self.lm_weight * v
-            order = sorted(head, key=lambda i: -scores[i]) + order[self.lm_top :]
+        scores = np.log(np.clip(self.model.scores(cs.X, priors), 1e-9, None))
+        order = [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
         return [
             Candidate(
                 key=cs.keys[i],
@@ -93,8 +113,19 @@ class RankingAgent:
                 example=cs.examples[i],
                 extra={"full": cs.fulls[i]},
             )
-            for i in order[:k]
+            for i in order
         ]
+
+    def predict(self, context: Context, k: int) -> list[Candidate]:
+        use_lm = self.lm_scorer is not None and self.lm_weight > 0
+        cands = self.base_ranking(context, max(k, self.lm_top) if use_lm else k)
+        if use_lm and cands:
+            head = cands[: self.lm_top]
+            lm = self.lm_scorer(context, [c.key for c in head])
+            for c, v in zip(head, lm, strict=True):
+                c.score += self.lm_weight * v
+            cands = sorted(head, key=lambda c: -c.score) + cands[self.lm_top :]
+        return cands[:k]
 
     def save(self, folder: Path) -> None:
         """Write the ranker into an agent folder (the counts are rebuilt from the store's events)."""
@@ -122,7 +153,9 @@ class RankingAgent:
             report=state.get("report") or {},
             lm_weight=float(state.get("lm_weight") or 0.0),
         )
-        agent.observe(history)
+        history = list(history)
+        agent.observe(history[:-JUDGED_REPLAY], judge=False)
+        agent.observe(history[-JUDGED_REPLAY:])
         return agent
 
 

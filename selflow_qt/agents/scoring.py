@@ -1,18 +1,22 @@
 """Ranking candidate actions by their log-likelihood under a (LoRA-adapted) language model.
 
 The prompt runs once; its key/value cache is shared by every candidate, which run together in
-one batched forward pass; the LM head is applied only at the candidate tokens.
+one batched forward pass; the LM head is applied only at the candidate tokens. Scores are the
+mean log-probability per token, so a long candidate is not beaten by a short one for its length.
 """
 
 from __future__ import annotations
 
 from selflow_qt.agents.actions import render_target
 
-MAX_PROMPT_TOKENS = 112
+MAX_PROMPT_TOKENS = 176
 
 
-def score_keys(model, tok, prompt: str, keys: list[str], bf16: bool = False) -> list[float]:
-    """Sum of log-probabilities of each key's target text after ``prompt`` (higher is likelier)."""
+def score_keys(
+    model, tok, prompt: str, keys: list[str], bf16: bool = False, normalise: bool = True
+) -> list[float]:
+    """Mean (``normalise``) or sum of the log-probabilities of each key's target text after
+    ``prompt`` (higher is likelier)."""
     import torch
 
     if not keys:
@@ -29,7 +33,7 @@ def score_keys(model, tok, prompt: str, keys: list[str], bf16: bool = False) -> 
     for i, t in enumerate(t_ids):
         cand[i, : len(t)] = torch.tensor(t)
         cmask[i, : len(t)] = 1
-    with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         prompt_t = torch.tensor([p_ids], device=device)
         out = body(input_ids=prompt_t, use_cache=True)
         first = torch.log_softmax(head(out.last_hidden_state[0, -1]).float(), -1)
@@ -46,12 +50,15 @@ def score_keys(model, tok, prompt: str, keys: list[str], bf16: bool = False) -> 
     scores, pos = [], 0
     for t in t_ids:
         m = len(t) - 1
-        scores.append(float(first[t[0]]) + float(tok_lp[pos : pos + m].sum()))
+        total = float(first[t[0]]) + float(tok_lp[pos : pos + m].sum())
+        scores.append(total / len(t) if normalise else total)
         pos += m
     return scores
 
 
-def full_pass_scores(model, tok, prompt: str, keys: list[str]) -> list[float]:
+def full_pass_scores(
+    model, tok, prompt: str, keys: list[str], normalise: bool = True
+) -> list[float]:
     """The same quantity from one plain full forward pass per candidate (a reference for tests)."""
     import torch
 
@@ -62,5 +69,6 @@ def full_pass_scores(model, tok, prompt: str, keys: list[str]) -> list[float]:
         ids = torch.tensor([p_ids + t])
         with torch.no_grad():
             logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), -1)
-        out.append(sum(float(logp[len(p_ids) - 1 + j, t[j]]) for j in range(len(t))))
+        total = sum(float(logp[len(p_ids) - 1 + j, t[j]]) for j in range(len(t)))
+        out.append(total / len(t) if normalise else total)
     return out

@@ -23,6 +23,9 @@ from selflow_qt.agents.dataset import CONTEXT_LINES, MAX_EXAMPLES, build_example
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
 EVAL_POSITIONS = 100
+LM_POSITIONS = 60  # positions that choose the LM's weight (each costs one LM scoring)
+LM_SLICE_FRACTION = 0.15
+LM_SLICE_MIN = 30
 EXIT_CANCELLED = 3
 
 
@@ -41,6 +44,7 @@ def run_job(job: dict) -> dict:
         set_threads,
     )
     from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
+    from selflow_qt.agents.lm_feature import fit_lm_weight, with_lm
     from selflow_qt.agents.predictors import make_baselines
     from selflow_qt.agents.ranking_agent import fit_ranking_agent
     from selflow_qt.agents.trainer import TrainConfig, train_adapter
@@ -54,8 +58,14 @@ def run_job(job: dict) -> dict:
     split_ts = float(job["split_ts"])
     context_lines = int(job.get("context_lines", CONTEXT_LINES))
     examples = build_examples(events, context_lines)
-    train = [e for e in examples if e.ts < split_ts][-int(job.get("max_examples", MAX_EXAMPLES)) :]
-    val = [e for e in examples if e.ts >= split_ts]
+    stream = keyed(events)
+    start = next((i for i, (ev, _) in enumerate(stream) if ev.ts >= split_ts), len(stream))
+    # The newest slice before the split chooses the LM's weight in the ranker (and stops the
+    # adapter's training early), so the adapter trains on what came before it.
+    lm_lo = max(1, start // 2, start - max(LM_SLICE_MIN, int(start * LM_SLICE_FRACTION)))
+    lm_ts = stream[lm_lo][0].ts if lm_lo < len(stream) else split_ts
+    train = [e for e in examples if e.ts < lm_ts][-int(job.get("max_examples", MAX_EXAMPLES)) :]
+    val = [e for e in examples if lm_ts <= e.ts < split_ts]
     if len(train) < 8:
         raise ValueError(
             f"only {len(train)} training examples in {len(events)} events; at least 8 are needed"
@@ -83,8 +93,6 @@ def run_job(job: dict) -> dict:
         emit({"event": "cancelled", "step": result.steps})
         sys.exit(EXIT_CANCELLED)
 
-    stream = keyed(events)
-    start = next((i for i, (ev, _) in enumerate(stream) if ev.ts >= split_ts), len(stream))
     baselines = make_baselines(stream[:start])
     bf16 = str(next(pmodel.parameters()).device) == "cpu" and cpu_bf16_ok()
     top = [k for k, _ in Counter(e.target for e in train).most_common(8)]
@@ -113,17 +121,29 @@ def run_job(job: dict) -> dict:
     ranker = fit_ranking_agent(job["model_id"], stream[:start])
     ranker_s = time.perf_counter() - t_fit
     lm_agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
+    lm_n = int(job.get("lm_positions", LM_POSITIONS))
+    emit({"event": "weighing-lm", "positions": min(lm_n, start - lm_lo)})
+    weight, lm_report = fit_lm_weight(
+        ranker, stream, lm_lo, start, lm_agent.score, max_positions=lm_n
+    )
+    ranker.lm_weight = weight
+    agent = with_lm(ranker, lm_agent.score, weight)
     n_pos = int(job.get("eval_positions", EVAL_POSITIONS))
     emit({"event": "evaluating", "positions": min(n_pos, len(stream) - start)})
     metrics = evaluate_offline(
-        {**baselines, job["model_id"]: ranker, f"{job['model_id']}-lm": lm_agent},
+        {**baselines, job["model_id"]: agent, f"{job['model_id']}-lm": lm_agent},
         stream,
         start,
         max_positions=n_pos,
     )
     meta["metrics"] = {name: m.to_dict() for name, m in metrics.items()}
     meta["margin_over_best_baseline"] = margin_over_best_baseline(metrics, job["model_id"])
-    meta["ranker"] = {**ranker.report, "uses_ranker": ranker.uses_ranker, "fit_seconds": ranker_s}
+    meta["ranker"] = {
+        **ranker.report,
+        **lm_report,
+        "uses_ranker": ranker.uses_ranker,
+        "fit_seconds": ranker_s,
+    }
     meta["training"] = {
         "steps": result.steps,
         "total_steps": result.total_steps,

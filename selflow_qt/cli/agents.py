@@ -247,6 +247,12 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
             print(
                 f"evaluating on {msg['positions']} held-out positions", file=sys.stderr, flush=True
             )
+        elif msg.get("event") == "weighing-lm":
+            print(
+                f"weighing the language model on {msg['positions']} positions",
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
         metrics, result = evaluate_stream(
@@ -266,6 +272,8 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
             "events": len(events),
             "split": args.split,
             "training": result.get("training", {}),
+            "agent": result.get("ranker", {}),
+            "margin_over_best_baseline": result.get("margin_over_best_baseline"),
             "predictors": {k: m.to_dict() for k, m in metrics.items()},
         }
         print(json.dumps(out, indent=2))
@@ -275,4 +283,8 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
             metrics, f"next-event prediction on the last {1 - args.split:.0%} of {args.events}:"
         )
     )
+    margin = result.get("margin_over_best_baseline")
+    if margin is not None:
+        lm = (result.get("ranker") or {}).get("lm_weight", 0.0)
+        print(f"agent's hit@1 margin over the best baseline: {margin:+.3f} (LM weight {lm})")
     return 0

@@ -108,3 +108,64 @@ def test_full_lines_are_scored_separately_from_keys():
     assert m.hit1 == 1.0  # "ping -c N" is one key
     assert m.hit1_full == 0.0  # but the latest line is never the next one
     assert full_key(evs[0]) == "shell run ping -c 3"
+
+
+def test_the_lm_weight_is_positive_only_where_the_lm_knows_more():
+    from selflow_qt.agents.lm_feature import fit_lm_weight
+
+    stream = keyed(noise_stream(600, seed=3))
+    agent = fit_ranking_agent("agent", stream[:400])
+    truth = {i: stream[i][1] for i in range(len(stream))}
+    where = {id(stream[i - 1][0]): i for i in range(1, len(stream))}
+
+    def oracle(ctx, keys):  # knows the next action (a stand-in for a strong adapter)
+        nxt = truth[where[id(ctx[-1][0])]]
+        return [0.0 if k == nxt else -3.0 for k in keys]
+
+    def useless(ctx, keys):
+        return [-1.0 for _ in keys]
+
+    w, report = fit_lm_weight(agent, stream, 400, 600, oracle, max_positions=80)
+    assert w > 0 and report["lm_positions"] == 80
+    assert fit_lm_weight(agent, stream, 400, 600, useless, max_positions=80)[0] == 0.0
+
+
+def test_an_agent_losing_online_answers_as_its_fallback_until_it_wins_again():
+    stream = keyed(folder_stream(400))
+    agent = fit_ranking_agent("agent", stream[:900])
+    assert agent.ranker_active
+    agent.record.update(ranker=0.0, fallback=5.0)  # as if markov-2 had been right lately
+    ctx = stream[880:900]
+    base = agent.baselines["markov-2"].predict(ctx, 3)
+    assert [c.key for c in agent.predict(ctx, 3)] == [c.key for c in base]
+    agent.observe(stream[900:1100])  # the folder pattern holds: the ranker wins it back
+    assert agent.ranker_active
+
+
+def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
+    from selflow_qt.store.models import MicroAgent
+
+    events = folder_stream(200)
+    add_events(store, events)
+    agent = fit_ranking_agent("agent-r", keyed(events))
+    agent.save(tmp_path / "agent-r")
+    MicroAgent.create(
+        model_id="agent-r",
+        specialization="",
+        training_data_hash="",
+        model_path=str(tmp_path / "agent-r"),
+        created_at=0.0,
+        performance_score=0.0,
+        avg_latency_ms=0.0,
+        is_active=True,
+    )
+    code = (
+        "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
+        f"s = S({str(store.data_dir)!r}); s._refresh(); p = s._predictor('agent-r'); "
+        "print(type(p).__name__, len(p.predict(s._context, 3)), 'torch' in sys.modules)"
+    )
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["RankingAgent", "3", "False"]

@@ -64,3 +64,17 @@ def test_adapter_round_trip_gives_identical_predictions(trained, base_model_dir,
         b = reloaded.predict(stream[:i], 5)
         assert [c.key for c in a] == [c.key for c in b]
         assert [round(c.score, 4) for c in a] == [round(c.score, 4) for c in b]
+
+
+def test_batched_cached_scores_equal_full_passes_and_are_per_token(loaded_model):
+    from selflow_qt.agents.scoring import full_pass_scores, score_keys
+
+    model, tok = loaded_model
+    prompt = "mon 9h in ~/p\n+0s shell run ls\nnext:"
+    keys = ["shell run ls", "shell run git status --short --branch ~/p/a.py"]
+    fast = score_keys(model, tok, prompt, keys)
+    slow = full_pass_scores(model, tok, prompt, keys)
+    assert fast == pytest.approx(slow, abs=2e-3)
+    sums = score_keys(model, tok, prompt, keys, normalise=False)
+    n_tokens = [len(tok(f" {k}\n", add_special_tokens=False)["input_ids"]) for k in keys]
+    assert fast == pytest.approx([s / n for s, n in zip(sums, n_tokens, strict=True)], abs=1e-4)
