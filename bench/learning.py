@@ -76,6 +76,42 @@ def row(name: str, metrics: dict, agent, fit_s: float) -> str:
     )
 
 
+def learning_curve(events, steps: list[int], positions: int, lm_positions: int) -> None:
+    """hit@1 vs LoRA training steps on one stream: the adapter alone and the agent with it."""
+    import tempfile
+
+    from selflow_qt.agents.eval_stream import evaluate_stream
+    from selflow_qt.core.settings import Settings
+
+    data_dir = Path(tempfile.mkdtemp(prefix="selflow-bench-learning-"))
+    settings = Settings.load(data_dir)
+    print(
+        "\n| LoRA steps | val loss | adapter alone hit@1 | its p50 ms | agent hit@1 | agent p50 ms "
+        "| LM weight | best baseline hit@1 | run s |"
+    )
+    print("| --: | --: | --: | --: | --: | --: | --: | --: | --: |")
+    for n in steps:
+        # Up to 4 epochs, no early stop: the curve shows what more steps buy.
+        settings.extra["train_config"] = {"epochs": 4.0, "patience": 0, "max_steps": n}
+        settings.extra["lm_positions"] = lm_positions
+        t0 = time.perf_counter()
+        metrics, result = evaluate_stream(
+            events, data_dir, settings, max_steps=n, max_positions=positions
+        )
+        tr = result.get("training", {})
+        agent = next(k for k in metrics if k not in BASELINE_IDS and not k.endswith("-lm"))
+        lm, a = metrics[f"{agent}-lm"], metrics[agent]
+        best = max(metrics[b].hit1 for b in BASELINE_IDS)
+        val = tr.get("val_loss_after")
+        print(
+            f"| {tr.get('steps')} | {val if val is None else round(val, 3)} | {lm.hit1:.3f} "
+            f"| {lm.p50_ms:.0f} | {a.hit1:.3f} | {a.p50_ms:.1f} "
+            f"| {(result.get('ranker') or {}).get('lm_weight')} | {best:.3f} "
+            f"| {time.perf_counter() - t0:.0f} |",
+            flush=True,
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -84,6 +120,9 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated stream names")
     ap.add_argument("--detail", action="store_true", help="also print every predictor per stream")
     ap.add_argument("--json", default="", help="write all metrics to this file")
+    ap.add_argument("--lm-stream", default="", help="a stream for the LoRA learning curve")
+    ap.add_argument("--lm-steps", default="0,15,60", help="LoRA step counts for the curve")
+    ap.add_argument("--lm-positions", type=int, default=40, help="positions scored with the LM")
     args = ap.parse_args()
 
     from selflow_qt.agents.evaluation import format_table
@@ -116,6 +155,11 @@ def main() -> int:
         )
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
+    if args.lm_stream:
+        every = read_streams(Path(args.data), 30)
+        steps = [int(x) for x in args.lm_steps.split(",")]
+        print(f"\nlearning curve on {args.lm_stream} (LM scored on {args.lm_positions} positions):")
+        learning_curve(every[args.lm_stream], steps, args.lm_positions, args.lm_positions)
     return 0
 
 

@@ -56,6 +56,7 @@ def evaluate_stream(
             "out_dir": str(out_dir),
             "base_model": asdict(spec),
             "eval_positions": max_positions,
+            "lm_positions": int(settings.extra.get("lm_positions", 60)),
             "specialization": "eval",
         }
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")

@@ -11,7 +11,6 @@ worse than what it already knows.
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,21 +58,50 @@ def inputs(X: np.ndarray, priors: dict[str, np.ndarray]) -> np.ndarray:
 
 @dataclass
 class BoostedRanker:
-    """P(this candidate is the next action | its inputs), by gradient-boosted trees."""
+    """Gradient-boosted trees scoring each candidate (higher: likelier the next action).
 
-    model: object
+    Fitted with scikit-learn, then kept as plain arrays (every tree's nodes end to end) and
+    evaluated with numpy, so serving needs neither scikit-learn nor pickle.
+    """
+
+    feature: np.ndarray  # per node: the input it splits on
+    threshold: np.ndarray  # per node: go left when the input is <= this
+    left: np.ndarray  # per node: absolute index of the left child
+    right: np.ndarray
+    is_leaf: np.ndarray
+    value: np.ndarray  # per node: the leaf's contribution
+    roots: np.ndarray  # the root node of each tree
+    bias: float
+
+    def raw(self, A: np.ndarray) -> np.ndarray:
+        """The sum of every tree's leaf value for each row of inputs ``A``."""
+        if len(A) == 0:
+            return np.zeros(0)
+        rows = np.arange(len(A))
+        node = np.repeat(self.roots[None, :], len(A), 0)  # (rows, trees)
+        for _ in range(64):  # deeper than any tree grown with max_leaf_nodes=15
+            leaf = self.is_leaf[node]
+            if leaf.all():
+                break
+            go_left = A[rows[:, None], self.feature[node]] <= self.threshold[node]
+            step = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(leaf, node, step)
+        return self.bias + self.value[node].sum(1)
 
     def scores(self, X: np.ndarray, priors: dict[str, np.ndarray]) -> np.ndarray:
+        """P(next action) of each candidate (a logistic of the trees' sum)."""
         if len(X) == 0:
             return np.zeros(0)
-        return self.model.predict_proba(inputs(X, priors))[:, 1]
+        return 1.0 / (1.0 + np.exp(-self.raw(inputs(X, priors))))
 
-    def to_bytes(self) -> bytes:
-        return pickle.dumps(self.model)
+    def save(self, path) -> None:
+        arrays = {k: getattr(self, k) for k in ARRAYS}
+        np.savez(path, bias=np.array([self.bias]), **arrays)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> BoostedRanker:
-        return cls(pickle.loads(data))  # noqa: S301 - our own file, written by fit
+    def load(cls, path) -> BoostedRanker:
+        with np.load(path, allow_pickle=False) as z:
+            return cls(**{k: z[k] for k in ARRAYS}, bias=float(z["bias"][0]))
 
     @classmethod
     def fit(cls, groups: list[Group], seed: int = 0) -> BoostedRanker:
@@ -82,8 +110,32 @@ class BoostedRanker:
         groups = [g for g in groups if g.target >= 0 and len(g.X) > 1]
         A = np.vstack([g.inputs() for g in groups])
         y = np.concatenate([(np.arange(len(g.X)) == g.target).astype(int) for g in groups])
-        model = HistGradientBoostingClassifier(**TREES, random_state=seed)
-        return cls(model.fit(A, y))
+        model = HistGradientBoostingClassifier(**TREES, random_state=seed).fit(A, y)
+        parts, roots, offset = [], [], 0
+        for (tree,) in model._predictors:  # one tree per iteration for a binary task
+            nodes = tree.nodes
+            parts.append((nodes, offset))
+            roots.append(offset)
+            offset += len(nodes)
+
+        def cat(field: str, shift: bool = False) -> np.ndarray:
+            return np.concatenate(
+                [n[field].astype(np.int64) + o if shift else n[field] for n, o in parts]
+            )
+
+        return cls(
+            feature=cat("feature_idx").astype(np.int64),
+            threshold=cat("num_threshold").astype(np.float64),
+            left=cat("left", shift=True),
+            right=cat("right", shift=True),
+            is_leaf=cat("is_leaf").astype(bool),
+            value=cat("value").astype(np.float64),
+            roots=np.array(roots, dtype=np.int64),
+            bias=float(np.ravel(model._baseline_prediction)[0]),
+        )
+
+
+ARRAYS = ("feature", "threshold", "left", "right", "is_leaf", "value", "roots")
 
 
 @dataclass

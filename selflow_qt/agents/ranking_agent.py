@@ -37,7 +37,7 @@ CONTEXT_EVENTS = 20
 RECORD_HALF_LIFE = 100.0  # events
 JUDGED_REPLAY = 300  # a loaded agent rebuilds its online record from this many latest events
 STATE_FILE = "ranker.json"
-MODEL_FILE = "ranker.pkl"
+MODEL_FILE = "ranker.npz"
 
 
 @dataclass
@@ -132,7 +132,7 @@ class RankingAgent:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if self.model is not None:
-            (folder / MODEL_FILE).write_bytes(self.model.to_bytes())
+            self.model.save(folder / MODEL_FILE)
         state = {"fallback": self.fallback, "lm_weight": self.lm_weight, "report": self.report}
         (folder / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
 
@@ -143,7 +143,7 @@ class RankingAgent:
         try:
             state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
             blob = folder / MODEL_FILE
-            model = BoostedRanker.from_bytes(blob.read_bytes()) if blob.exists() else None
+            model = BoostedRanker.load(blob) if blob.exists() else None
         except (OSError, ValueError) as exc:
             raise ValueError(f"{folder}: cannot read the agent's ranker: {exc}") from None
         agent = cls(

@@ -84,7 +84,28 @@ def test_a_saved_agent_predicts_the_same_after_loading(tmp_path):
     again = RankingAgent.load("agent", tmp_path, stream)
     ctx = stream[-20:]
     assert [c.key for c in again.predict(ctx, 3)] == [c.key for c in agent.predict(ctx, 3)]
-    assert "sklearn" in sys.modules  # loading the ranker needs scikit-learn, never torch
+    assert (tmp_path / "ranker.npz").exists()  # plain arrays: no pickle
+
+
+def test_the_numpy_trees_score_as_scikit_learn_does():
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from selflow_qt.agents.predictors import BASELINE_IDS
+    from selflow_qt.agents.ranker import TREES, BoostedRanker, Group
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(300):
+        X = rng.random((6, 21))
+        priors = {b: -rng.integers(0, 30, 6).astype(float) for b in BASELINE_IDS}
+        groups.append(Group(X, int(np.argmax(X[:, 0] + 0.3 * rng.random(6))), priors))
+    ours = BoostedRanker.fit(groups)
+    A = np.vstack([g.inputs() for g in groups])
+    y = np.concatenate([(np.arange(6) == g.target).astype(int) for g in groups])
+    ref = HistGradientBoostingClassifier(**TREES, random_state=0).fit(A, y)
+    g = groups[7]
+    assert np.allclose(ours.scores(g.X, g.priors), ref.predict_proba(g.inputs())[:, 1])
 
 
 def test_an_edit_seen_before_is_proposed_for_a_new_line():
@@ -162,10 +183,11 @@ def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
     code = (
         "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
         f"s = S({str(store.data_dir)!r}); s._refresh(); p = s._predictor('agent-r'); "
-        "print(type(p).__name__, len(p.predict(s._context, 3)), 'torch' in sys.modules)"
+        "print(type(p).__name__, len(p.predict(s._context, 3)), 'torch' in sys.modules, "
+        "'sklearn' in sys.modules)"
     )
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["RankingAgent", "3", "False"]
+    assert out.stdout.split() == ["RankingAgent", "3", "False", "False"]
