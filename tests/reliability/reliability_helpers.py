@@ -1,0 +1,54 @@
+"""Helpers of the reliability battery (imported by its tests; conftest puts this folder first)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_selflow(
+    data_dir: Path, *args: str, timeout: float = 120, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """`python -m selflow_qt --data-dir DATA ARGS...` in a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "selflow_qt", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def start_selflow(data_dir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "selflow_qt", "--data-dir", str(data_dir), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess, *words: str) -> None:
+    """A non-zero exit with a one-line reason on stderr, never a traceback."""
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for w in words:
+        assert w in proc.stderr.lower(), proc.stderr
+
+
+def fill_disk(folder: Path, leave: int = 0) -> Path:
+    """Write a filler file until the disk holding ``folder`` has ``leave`` bytes free."""
+    filler = folder / "filler.bin"
+    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    with open(filler, "wb") as f:
+        try:
+            f.write(b"\0" * max(0, free - leave))
+        except OSError:
+            pass
+    return filler
