@@ -100,6 +100,7 @@ class FilesystemCollector(Collector):
                 self.ready.set()
                 return
             self._report()
+            self.save_snapshots()  # a crash from here on can be reconciled at the next start
             self.ready.set()
             next_poll = time.monotonic() + self.poll_seconds
             next_save = time.monotonic() + self.snapshot_seconds
