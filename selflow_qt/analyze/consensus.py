@@ -159,7 +159,7 @@ def build_consensus(
         n = len(knn_idx)
         return Consensus(np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(0, np.int32))
     m = len(landmark_labels[names[0]])
-    min_size = min_size or max(5, m // 200)
+    min_size = min_size or max(min(5, max(2, m // 10)), m // 200)
     judged = {n: algorithm_weight(landmark_labels[n]) for n in names}
     weights = {n: w for n, (w, _) in judged.items()}
     if sum(weights.values()) <= 0:  # every algorithm collapsed: count them all the same

@@ -95,12 +95,15 @@ NAME_PREFIXES = ("sub:", "verb:", "arg:", "argext:", "ext:", "dir:", "cwd:", "ap
 
 
 def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) -> list[str]:
-    """Up to ``n`` readable words from c-TF-IDF terms (best first), never a shell's host name.
+    """Up to ``n`` readable words from c-TF-IDF terms, never a shell's host name.
 
-    A shell event's ``app`` is the machine it ran on, so ``app:`` terms only name clusters of
-    application events; ``sudo`` and a verb already covered by its sub-command are skipped.
+    The ``n`` most distinctive usable terms, the most common in the cluster first (so the name
+    keeps its order from one cycle to the next). A shell event's ``app`` is the
+    machine it ran on, so ``app:`` terms only name clusters of application events; ``sudo`` and
+    a verb already covered by its sub-command are skipped.
     """
     shell = shares.get("act:shell/command", 0.0) > 0.5
+    picked: list[str] = []
     words: list[str] = []
     for term in terms:
         if not term.startswith(NAME_PREFIXES) or term == "verb:sudo":
@@ -113,9 +116,11 @@ def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) ->
         if word in ("~", "/") or word in words:
             continue
         words.append(word)
+        picked.append(term)
         if len(words) == n:
             break
-    return words
+    order = sorted(range(len(words)), key=lambda i: -shares.get(picked[i], 0.0))
+    return [words[i] for i in order]
 
 
 def name_cluster(

@@ -11,8 +11,9 @@ def fit_hdbscan(X: np.ndarray, seed: int) -> LandmarkClusters:
     import hdbscan
 
     n = len(X)
-    min_cluster_size = int(max(10, min(500, n // 60)))
-    min_samples = int(max(5, min(50, min_cluster_size // 4)))
+    # a tenth of the points for small data (few workflow units), 1/60 for large, within 3..500
+    min_cluster_size = int(max(min(10, max(3, n // 10)), min(500, n // 60)))
+    min_samples = int(max(min(5, min_cluster_size), min(50, min_cluster_size // 4)))
     model = hdbscan.HDBSCAN(
         min_cluster_size=min_cluster_size,
         min_samples=min_samples,
