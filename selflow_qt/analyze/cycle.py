@@ -24,6 +24,7 @@ from selflow_qt.analyze.specialize import Decision
 
 log = logging.getLogger(__name__)
 MIN_EVENTS = 30
+MIN_UNITS = 4  # runs of related events (analyze.units) the clusterers need at the least
 SCATTER_TIMEOUT_S = 30.0  # the 2-D UMAP view (from its start); past it the view falls back to PCA
 SEED = 0
 
@@ -189,6 +190,11 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         if tv is not None:  # each unit also gets the mean text vector of its events
             units = units.with_text(tv[fs.inverse])
     of_event = units.of_event
+    if len(units) < MIN_UNITS:
+        raise ValueError(
+            f"only {len(units)} workflow unit{'s' if len(units) != 1 else ''} in {len(table)} "
+            f"events (at least {MIN_UNITS} needed: more sessions, not more events)"
+        )
     timed("features")
     step("reduce", 0.15)
     red = reduce_features(

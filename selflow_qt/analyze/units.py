@@ -28,6 +28,7 @@ JOIN_COSINE = 0.3
 SESSION_WEIGHT = 1.0
 COHERENCE_LOW, COHERENCE_HIGH = 0.15, 0.45
 UNIT_DIMS = 16
+FEW_UNITS = 10
 WORD_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
 
 
@@ -129,12 +130,13 @@ def unit_vectors(counts, *, seed: int = 0, dims: int | None = None) -> np.ndarra
     m = counts.tocsr().copy()
     m.data = 1.0 + np.log(np.maximum(m.data, 1.0))
     df = np.bincount(m.indices, minlength=m.shape[1])
-    # a term in a single unit tells nothing about which units belong together
-    idf = np.where(df > 1, np.log((1 + m.shape[0]) / (1 + df)) + 1.0, 0.0).astype(np.float32)
-    w = normalize(m.multiply(idf).tocsr())
+    idf = np.log((1 + m.shape[0]) / (1 + df)) + 1.0
+    if m.shape[0] > FEW_UNITS:  # a term of one unit alone tells nothing about which go together
+        idf = np.where(df > 1, idf, 0.0)
+    w = normalize(m.multiply(idf.astype(np.float32)).tocsr())
     k = int(min(dims, w.shape[1] - 1, w.shape[0] - 1))
-    if k < 2:
-        return np.asarray(w.todense(), dtype=np.float32)[:, :dims]
+    if k < 2:  # too few units for an SVD: their TF-IDF vectors as they are
+        return np.asarray(w.todense(), dtype=np.float32)
     vecs = TruncatedSVD(n_components=k, random_state=seed, n_iter=5).fit_transform(w)
     return normalize(vecs).astype(np.float32)
 
