@@ -50,6 +50,7 @@ class HistoryTail:
             with path.open("rb") as f:
                 head = f.read(8192).decode("utf-8", "replace").splitlines()
                 self.tail_bytes = self._bytes_before(f, self.offset)
+                self.line_no = 1 + self._lines_before(f, self.offset)  # real line numbers
             self.fmt = detect_format(path, head)
         except OSError:
             self.ino = None
@@ -98,6 +99,18 @@ class HistoryTail:
         self.skipped += 1
         self.last_error = f"{self.path}: {exc} (skipped; {self.skipped} so far)"
         log.warning("skipping an unreadable history entry: %s", self.last_error)
+
+    @staticmethod
+    def _lines_before(f, offset: int) -> int:
+        f.seek(0)
+        n, left = 0, offset
+        while left > 0:
+            chunk = f.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            left -= len(chunk)
+        return n
 
     @staticmethod
     def _bytes_before(f, offset: int, n: int = 64) -> bytes:
