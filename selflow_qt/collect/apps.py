@@ -2,8 +2,11 @@
 
 Processes are grouped by name, so a browser's thirty helpers are one app: ``launch`` when its first
 process has lived ``min_age`` seconds, ``close`` (with ``duration``) when its last one exits.
-Processes of other users, kernel threads and anything shorter-lived than ``min_age`` are ignored.
-Each poll lists pids (one directory read) and inspects only new ones, so idling is cheap.
+Processes of other users, kernel threads and anything shorter-lived than ``min_age`` are ignored,
+and so are command-line tools, interpreters and package-maintenance scripts (:func:`is_tool`:
+the shell collector records what a person types) and SelFlow itself (its own process and
+any process whose command line names SelFlow). SelFlow's own window never counts
+as focus. Each poll lists pids (one directory read) and inspects only new ones, so idling is cheap.
 A ``focus`` event is written when a focus span ends: ``ts`` its start, ``duration`` its length.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,10 +27,25 @@ from selflow_qt.core.event import Event, local_tz_offset
 
 log = logging.getLogger(__name__)
 
-# Helpers that scripts and shells start by the hundred; never a user's "app".
+# Helpers that scripts, shells and package managers start by the hundred; never a user's "app".
 NOISE = frozenset(
-    {"sleep", "cat", "grep", "sed", "awk", "ls", "ps", "head", "tail", "tr", "cut", "sort"}
+    """sleep cat grep sed awk ls ps head tail tr cut sort uniq wc xargs find tee time timeout
+    env nice nohup ionice sh dash bash zsh fish sudo su pkexec dpkg dpkg-deb dpkg-query
+    dpkg-split dpkg-trigger apt apt-get apt-cache apt-check apt-config aptd unattended-upgr
+    man-db mandb man run-parts update-alternatives ldconfig install-info gzip xz tar cp mv rm
+    ln mkdir chmod chown stat readlink dirname basename which id uname date true false test
+    perl python python3 ruby""".split()
 )
+# python3.12, man-db.postinst, dpkg's maintainer scripts (foo.preinst, foo.postrm, ...)
+NOISE_RE = re.compile(
+    r"^(python|pypy|perl|ruby)[\d.]*$|\.(pre|post)(inst|rm)$|\.(config|triggers)$"
+)
+OWN_RE = re.compile(r"selflow", re.IGNORECASE)
+
+
+def is_tool(name: str) -> bool:
+    """A command-line tool, interpreter or package script rather than an app a person uses."""
+    return name in NOISE or bool(NOISE_RE.search(name))
 
 
 @dataclass
@@ -50,6 +69,7 @@ class AppCollector(Collector):
         self.uid = os.getuid() if hasattr(os, "getuid") else None
         self.user = None if self.uid is not None else psutil.Process().username()
         self.own_pid = os.getpid()
+        self._own: set[int] = {self.own_pid}  # SelFlow's processes seen so far
         self.apps: dict[str, _App] = {}
         self._pid_app: dict[int, str] = {}
         self._ignored: set[int] = set()
@@ -98,6 +118,7 @@ class AppCollector(Collector):
             if pid not in pids:
                 self._gone(pid, now)
         self._ignored &= pids
+        self._own &= pids | {self.own_pid}
         for pid in pids:
             if pid in self._pid_app or pid in self._ignored:
                 continue
@@ -108,7 +129,7 @@ class AppCollector(Collector):
         try:
             p = psutil.Process(pid)
             with p.oneshot():
-                if self._is_noise(p):
+                if self._is_noise(p) or self._is_own(p):
                     self._ignored.add(pid)
                     return
                 created = p.create_time()
@@ -122,7 +143,7 @@ class AppCollector(Collector):
         except (psutil.Error, OSError):
             self._ignored.add(pid)
             return
-        if name in NOISE:
+        if is_tool(name):
             self._ignored.add(pid)
             return
         self._pid_app[pid] = name
@@ -151,6 +172,23 @@ class AppCollector(Collector):
         elif p.username() != self.user:  # Windows: no uids
             return True
         return p.ppid() == 2  # kernel threads (children of kthreadd)
+
+    def _is_own(self, p: psutil.Process) -> bool:
+        """SelFlow itself: this process, or one whose command line names SelFlow.
+
+        Not every child: a file "Up next" opens starts the user's app as SelFlow's child.
+        (SelFlow's own workers are interpreters, which :func:`is_tool` already leaves out.)
+        """
+        if p.pid in self._own:
+            return True
+        try:
+            cmdline = p.cmdline()
+        except (psutil.Error, OSError):
+            return False
+        if any(OWN_RE.search(part) for part in cmdline[:4]):
+            self._own.add(p.pid)
+            return True
+        return False
 
     def _gone(self, pid: int, now: float) -> None:
         name = self._pid_app.pop(pid)
@@ -183,6 +221,8 @@ class AppCollector(Collector):
             self.focus_detail = f"focus unavailable: {exc}"
             self._focus_reader = None
             return
+        if focus is not None and (focus.pid in self._own or OWN_RE.search(focus.app)):
+            focus = None  # SelFlow's own window is not the user's work
         if focus == self._focus:
             return
         now = time.time()

@@ -89,6 +89,37 @@ def test_processes_of_one_app_are_one_app(program):
     assert len(_mine(out, "close")) == 1
 
 
+def _copy_of_sleep(folder, name: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    exe = folder / name
+    shutil.copy(shutil.which("sleep"), exe)
+    exe.chmod(0o755)
+    return exe
+
+
+def test_tools_package_scripts_interpreters_and_selflow_are_not_apps(tmp_path, program):
+    """dpkg, man-db.postinst, time, timeout, tee, find, python3 and SelFlow were day-one "apps"."""
+    c = AppCollector(poll_seconds=0.2, min_age=0.3, focus=False)
+    out: list = []
+    c._emit = out.append
+    c.poll(emit_launches=False)
+    names = ["dpkg", "man-db.postinst", "time", "timeout", "tee", "find", "python3", "python3.12"]
+    exes = [_copy_of_sleep(tmp_path / "bin", n) for n in names]
+    exes.append(_copy_of_sleep(tmp_path / "selflow-1.0" / "bin", "sftray"))  # names SelFlow
+    procs = [subprocess.Popen([str(exe), "60"]) for exe in exes]
+    try:
+        program(60)  # a real app alongside them
+        time.sleep(0.6)
+        c.poll()
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    launched = {e.app for e in out if e.action == "launch"}
+    assert "sfdemoapp" in launched
+    assert not launched & set(names + ["sftray"]), launched
+
+
 def test_other_users_and_kernel_threads_are_ignored():
     c = AppCollector(focus=False)
     out: list = []
