@@ -1,25 +1,32 @@
-"""`selflow demo`: write a simulated week of work into the database."""
+"""`selflow demo`: write a simulated week of work (ending today) into a demo data folder."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
+from selflow_qt.demo.folder import default_demo_dir, mark_demo
 from selflow_qt.demo.generator import DEFAULT_EVENTS_PER_DAY, write_demo
 
 
 def run_demo(args: argparse.Namespace) -> int:
     from selflow_qt.store.context import StoreContext
 
-    ctx = StoreContext.open(args.data_dir)
+    # the demo never writes into the user's real data: its own folder unless one is named
+    data_dir = args.data_dir or os.environ.get("SELFLOW_DATA_DIR") or default_demo_dir()
+    ctx = StoreContext.open(data_dir)
     try:
+        mark_demo(ctx.data_dir, days=args.days, seed=args.seed)
         t = time.perf_counter()
         n = write_demo(
             ctx, days=args.days, seed=args.seed, events_per_day=args.events_per_day, home=args.home
         )
         print(
-            f"wrote {n:,} demo events ({args.days} days, seed {args.seed}) to {ctx.db_path} "
-            f"in {time.perf_counter() - t:.1f} s"
+            f"wrote {n:,} demo events ({args.days} days ending today, seed {args.seed}) to "
+            f"{ctx.db_path} in {time.perf_counter() - t:.1f} s\n"
+            f"open it with: selflow --data-dir {ctx.data_dir}  (a demo folder: nothing is "
+            "captured live there)"
         )
     finally:
         ctx.close()
@@ -28,7 +35,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "demo", help="write a simulated week of work (five workflows + noise) into the database"
+        "demo",
+        help="write a simulated week of work (five workflows + noise, ending today) into a demo "
+        "data folder (its own unless --data-dir names one; live capture stays off there)",
     )
     p.add_argument("--days", type=int, default=7, help="days to simulate (default 7)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same events)")

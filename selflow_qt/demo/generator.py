@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -133,13 +134,9 @@ def _choose(rng: random.Random, weights: list[float]) -> int:
 
 
 def _default_start(days: int) -> float:
-    """Local midnight of the Monday on or before ``days`` days ago.
-
-    Starting on a Monday makes the default demo the same week (weekdays, then the weekend) on
-    every day it is generated, so a seed always gives the same workload.
-    """
-    first = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days)
-    return (first - timedelta(days=first.weekday())).timestamp()
+    """Local midnight ``days - 1`` days before today: the demo's last day is today."""
+    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today - timedelta(days=days - 1)).timestamp()
 
 
 def generate_demo(
@@ -174,13 +171,19 @@ def write_demo(
     home: str = "/home/demo",
     events_per_day: int | None = None,
 ) -> int:
-    """Write the demo through the privacy filter in one transaction; returns events written."""
+    """Write the demo through the privacy filter in one transaction; returns events written.
+
+    Without ``start`` the demo ends now: its last day is today, and nothing lies in the future.
+    """
     from selflow_qt.core.privacy import PrivacyFilter
     from selflow_qt.store.writer import insert_events
 
     privacy = PrivacyFilter.from_settings(ctx.settings)
+    until = time.time() if start is None else float("inf")
     kept = []
     for ev in generate_demo(days, seed, start=start, home=home, events_per_day=events_per_day):
+        if ev.ts > until:
+            break
         out = privacy.apply(ev)
         if out is not None:
             kept.append(out)

@@ -69,3 +69,31 @@ def test_cli_demo_writes_events(data_dir, capsys):
         main(["--data-dir", str(data_dir), "demo", "--days", "1", "--events-per-day", "300"]) == 0
     )
     assert "wrote 300 demo events" in capsys.readouterr().out
+
+
+def test_the_default_demo_week_ends_today_and_nothing_lies_in_the_future(store):
+    import time
+    from datetime import timedelta
+
+    from selflow_qt.demo.generator import _default_start
+
+    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert _default_start(7) == (today - timedelta(days=6)).timestamp()
+    assert _default_start(1) == today.timestamp()
+    write_demo(store, days=2, seed=0, events_per_day=3000)
+    first, last = store.db.execute_sql("SELECT min(ts), max(ts) FROM events").fetchone()
+    assert first >= (today - timedelta(days=1)).timestamp()
+    assert last <= time.time()
+
+
+def test_cli_demo_uses_its_own_marked_folder(tmp_path, monkeypatch, capsys):
+    from selflow_qt.demo.folder import is_demo_dir
+
+    monkeypatch.delenv("SELFLOW_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert main(["demo", "--days", "1", "--events-per-day", "200"]) == 0
+    out = capsys.readouterr().out
+    demo_dir = tmp_path / "selflow-demo"
+    assert (demo_dir / "selflow.db").exists() and is_demo_dir(demo_dir)
+    assert not (tmp_path / "selflow").exists()  # the real data folder was never touched
+    assert f"selflow --data-dir {demo_dir}" in out
