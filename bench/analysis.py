@@ -1,21 +1,27 @@
-"""Analysis benchmark: one SelFlow cycle vs a naive pipeline on the same 130,000 demo events.
+"""Analysis benchmark: the cycle on demo weeks of several sizes, on real shell sessions, and naive.
 
-    .venv/bin/python bench/analysis.py [--events 130000] [--naive-timeout 120] [--skip-naive]
+    .venv/bin/python bench/analysis.py [--events 130000 1000000] [--games FILE|none]
+                                       [--naive] [--naive-timeout 120] [--umap off]
 
-SelFlow: ``run_cycle`` (features, PCA on a sample, 4,000 landmarks, five clusterers in child
-processes, kNN out-of-sample, evidence-accumulation consensus, patterns, storage), with the
-2-D UMAP view computed alongside. Per-stage times come from the cycle itself.
+Demo (``--events``, each a fresh 7-day demo): one ``run_cycle`` (features, workflow units,
+PCA, landmarks, five clusterers in child processes, kNN out-of-sample, evidence-accumulation
+consensus, patterns, storage). Reported: time, peak RSS of the process tree, units, each
+algorithm's clusters and ARI, and the consensus: ARI against the generator's true workflows on
+the non-noise events, and *workflows found of 5* (a true workflow is found when the stable
+patterns whose events are mostly that workflow hold at least half of its events).
 
-Naive: the same feature matrix, each algorithm fitted on ALL events (hdbscan; spectral with
-kNN affinity and the true k=5; GMM with components by BIC over 2..12; DBSCAN with eps at the
-k-distance knee; Ward agglomerative with k=5), each in a child process time-boxed at
-``--naive-timeout`` seconds and limited to 8 GiB of address space (a MemoryError is
-recorded rather than swapping the machine); naive time = features + the sum of its algorithms' times (a
-time-out counts its full box). Both are scored by ARI against the demo's true workflows, on the
-non-noise events (noise has no workflow) and on all events.
+Games (``--games``, default ../shared/data/training-games-4.jsonl.gz): real shell commands of
+students in hands-on training games, imported as ``selflow import jsonl`` would, analysed with
+defaults; ARI and NMI of each clusterer and of the consensus against ``meta.game``; the patterns
+with their names and first/last seen.
+
+Naive (``--naive``, on the first demo size): the same event feature matrix, each algorithm fitted
+on ALL events (hdbscan; spectral with kNN affinity and the true k=5; GMM with components by BIC
+over 2..12; DBSCAN with eps at the k-distance knee; Ward agglomerative with k=5), each in a child
+process time-boxed at ``--naive-timeout`` seconds and limited to 8 GiB of address space.
 
 Peak memory: RSS of this process and all its children, sampled every 50 ms (numpy and C
-allocations included, unlike tracemalloc); reported per phase as the peak of the tree's sum.
+allocations included, unlike tracemalloc).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -178,128 +184,211 @@ def run_naive(name: str, X: np.ndarray, timeout: float) -> tuple[np.ndarray | No
     return None, timeout, f"timed out at {timeout:g} s"
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=130_000)
-    ap.add_argument("--naive-timeout", type=float, default=120.0)
-    ap.add_argument("--skip-naive", action="store_true")
-    ap.add_argument(
-        "--umap", choices=("off", "scatter", "cluster"), help="analysis_umap (default: the setting)"
-    )
-    args = ap.parse_args()
+GAMES = HERE.parent.parent / "shared" / "data" / "training-games-4.jsonl.gz"
+WORKFLOWS = ("coding", "writing", "downloads", "design", "admin")
 
+
+def workflows_found(res, truth: np.ndarray) -> list[str]:
+    """True workflows whose stable patterns (mostly that workflow) hold half its events or more."""
+    cons = res.consensus_labels
+    held = dict.fromkeys(WORKFLOWS, 0)
+    for p in res.patterns:
+        members = truth[cons == p.cluster_label]
+        if len(members) == 0:
+            continue
+        names, counts = np.unique(members, return_counts=True)
+        top = names[np.argmax(counts)]
+        if top in held:
+            held[top] += int(np.count_nonzero(members == top))
+    return [w for w in WORKFLOWS if held[w] >= 0.5 * np.count_nonzero(truth == w)]
+
+
+def timed_cycle(ctx):
     from selflow_qt.analyze.cycle import run_cycle
+
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        res = run_cycle(ctx)
+        seconds = time.perf_counter() - t0
+    return res, seconds, mem.peak
+
+
+def bench_demo(n_events: int, umap: str | None) -> tuple[dict, object]:
     from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
     tmp = tempfile.mkdtemp(prefix="selflow-bench-")
     ctx = StoreContext.open(tmp)
-    if args.umap:
-        ctx.settings.analysis_umap = args.umap
-    per_day = -(-args.events // 7)
+    if umap:
+        ctx.settings.analysis_umap = umap
     t0 = time.perf_counter()
     n = write_demo(
-        ctx, days=7, seed=0, start=datetime(2026, 11, 16).timestamp(), events_per_day=per_day
+        ctx,
+        days=7,
+        seed=0,
+        start=datetime(2026, 11, 16).timestamp(),
+        events_per_day=-(-n_events // 7),
     )
-    print(f"demo: {n:,} events written in {time.perf_counter() - t0:.1f} s ({os.cpu_count()} CPUs)")
-
-    # -- SelFlow cycle --------------------------------------------------------------------------
-    load_before = os.getloadavg()[0]
-    with PeakRSS() as mem:
-        t0, c0 = time.perf_counter(), time.process_time()
-        res = run_cycle(ctx)
-        cycle_s = time.perf_counter() - t0
-        parent_cpu = time.process_time() - c0
-    import psutil
-
-    live = 0.0  # processes still alive: the forkserver (imports, UMAP compile), its tracker
-    for p in psutil.Process().children(recursive=True):
-        try:
-            t = p.cpu_times()
-            live += t.user + t.system
-        except psutil.Error:
-            pass
-    child_cpu = res.cpu_children_s + live
+    print(f"\ndemo: {n:,} events written in {time.perf_counter() - t0:.1f} s")
+    res, seconds, peak = timed_cycle(ctx)
     truth = np.array([w or "" for w in res.truth])
-    cyc_real, cyc_all = scores(truth, res.consensus_labels)
-    print(
-        f"\nSelFlow cycle on {res.n_events:,} events (analysis_umap={ctx.settings.analysis_umap})"
-    )
-    print(f"{'stage':<12} {'seconds':>8}")
-    for stage, sec in res.stages.items():
-        print(f"{stage:<12} {sec:>8.2f}")
-    print(f"{'total':<12} {cycle_s:>8.2f}   peak RSS (process tree) {mem.peak / 2**20:,.0f} MiB")
-    print(
-        f"CPU: {parent_cpu:.1f} s in the cycle's process + {child_cpu:.1f} s in its children "
-        f"(clusterers, 2-D UMAP, forkserver) = {parent_cpu + child_cpu:.1f} s; "
-        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (2 cores)"
-    )
-    print(f"{'algorithm':<13} {'clusters':>8} {'ARI':>6} {'runtime':>8}")
+    real, _ = scores(truth, res.consensus_labels)
+    found = workflows_found(res, truth)
+    run_metrics = ctx.db.execute_sql(
+        "SELECT json_extract(metrics, '$.units') FROM analysis_runs WHERE id = ?", (res.run_id,)
+    ).fetchone()
+    print(f"{'algorithm':<13} {'clusters':>8} {'ARI':>6} {'weight':>6} {'runtime':>8}")
     for name, a in res.algorithms.items():
         ari = scores(truth, res.labels[name])[0] if name in res.labels else float("nan")
-        print(f"{name:<13} {a.clusters:>8} {ari:>6.3f} {a.runtime_s:>7.2f}s {a.error or ''}")
-    print(f"{'consensus':<13} {len(res.patterns):>8} {cyc_real:>6.3f}  (all events {cyc_all:.3f})")
+        note = a.error or a.note or ""
+        print(
+            f"{name:<13} {a.clusters:>8} {ari:>6.3f} {a.weight:>6.2f} {a.runtime_s:>7.2f}s {note}"
+        )
+    print(f"{'consensus':<13} {len(res.patterns):>8} {real:>6.3f}")
+    print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res.stages.items()))
     print("patterns: " + "; ".join(p.name for p in res.patterns))
+    row = {
+        "events": res.n_events,
+        "units": int(run_metrics[0]) if run_metrics and run_metrics[0] is not None else 0,
+        "found": len(found),
+        "missed": [w for w in WORKFLOWS if w not in found],
+        "ari": real,
+        "seconds": seconds,
+        "peak": peak,
+    }
+    return row, (ctx, res, truth)
 
-    if args.skip_naive:
-        return 0
-    # -- naive pipeline -------------------------------------------------------------------------
+
+def bench_games(path: Path) -> None:
+    import gzip
+
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from selflow_qt.collect.importers import import_file
+    from selflow_qt.store.context import StoreContext
+
+    tmp = Path(tempfile.mkdtemp(prefix="selflow-bench-games-"))
+    plain = tmp / "games.jsonl"
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as src, plain.open("w", encoding="utf-8") as dst:
+        dst.write(src.read())
+    ctx = StoreContext.open(tmp / "data")
+    report = import_file(ctx, "jsonl", plain)
+    print(f"\ngames: {report.summary()}")
+    res, seconds, peak = timed_cycle(ctx)
+    games = dict(ctx.db.execute_sql("SELECT id, json_extract(meta, '$.game') FROM events"))
+    truth = np.array([str(games[int(i)]) for i in res.event_ids])
+    n_games = len(set(truth.tolist()))
+
+    def row(name: str, labels: np.ndarray, clusters: int, note: str = "") -> str:
+        ari = adjusted_rand_score(truth, labels)
+        nmi = normalized_mutual_info_score(truth, labels)
+        return f"{name:<13} {clusters:>8} {ari:>6.3f} {nmi:>6.3f}  {note}"
+
+    print(
+        f"\nReal sessions: {res.n_events:,} shell commands of {n_games} training games "
+        f"({path.name}), scored against meta.game; {seconds:.1f} s, "
+        f"peak RSS {peak / 2**20:,.0f} MiB"
+    )
+    print(f"{'algorithm':<13} {'clusters':>8} {'ARI':>6} {'NMI':>6}")
+    for name, a in res.algorithms.items():
+        if name in res.labels:
+            print(row(name, res.labels[name], a.clusters, a.note or ""))
+        else:
+            print(f"{name:<13} {'-':>8} {'-':>6} {'-':>6}  {a.error}")
+    print(row("consensus", res.consensus_labels, len(res.patterns)))
+    print("\npatterns (first seen .. last seen, events' own times, UTC)")
+    from selflow_qt.store.models import Pattern
+
+    for p in res.patterns:
+        pat = Pattern.get_by_id(p.pattern_id)
+        members = truth[res.consensus_labels == p.cluster_label]
+        names, counts = np.unique(members, return_counts=True)
+        first = datetime.fromtimestamp(pat.first_seen, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        last = datetime.fromtimestamp(pat.last_seen, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        print(
+            f"  {p.name:<46} {p.event_count:>5}  {first} .. {last}  "
+            f"mostly {names[np.argmax(counts)]} ({counts.max() / counts.sum():.0%})"
+        )
+    ctx.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, nargs="+", default=[130_000, 1_000_000])
+    ap.add_argument("--games", default=str(GAMES), help="games JSONL(.gz), or 'none'")
+    ap.add_argument("--naive", action="store_true", help="also the naive pipeline (slow)")
+    ap.add_argument("--naive-timeout", type=float, default=120.0)
+    ap.add_argument(
+        "--umap", choices=("off", "scatter", "cluster"), help="analysis_umap (default: the setting)"
+    )
+    args = ap.parse_args()
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+
+    if args.games != "none":
+        if Path(args.games).exists():
+            bench_games(Path(args.games))
+        else:
+            print(f"\ngames: {args.games} not found; skipped")
+
+    rows, first = [], None
+    for n in args.events:
+        row, kept = bench_demo(n, args.umap)
+        rows.append(row)
+        if first is None:
+            first = kept
+        else:
+            kept[0].close()
+    print("\nDemo weeks (5 true workflows; ARI on non-noise events)")
+    print(
+        f"{'events':>10} {'units':>6} {'found':>6} {'ARI':>6} {'time (s)':>9} "
+        f"{'peak RSS (MiB)':>15}  missed"
+    )
+    for r in rows:
+        print(
+            f"{r['events']:>10,} {r['units']:>6} {r['found']:>4}/5 {r['ari']:>6.3f} "
+            f"{r['seconds']:>9.1f} {r['peak'] / 2**20:>15,.0f}  {', '.join(r['missed']) or '-'}"
+        )
+    if args.naive and first is not None:
+        ctx, res, truth = first
+        bench_naive(ctx, res, truth, rows[0], args.naive_timeout)
+    if first is not None:
+        first[0].close()
+    return 0
+
+
+def bench_naive(ctx, res, truth, cycle_row: dict, timeout: float) -> None:
     from selflow_qt.analyze.dataset import load_events
     from selflow_qt.analyze.features import build_features
 
     rows = []
     with PeakRSS() as naive_mem:
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0 = time.perf_counter()
         X = build_features(load_events(ctx.db)).X
         feat_s = time.perf_counter() - t0
-        naive_cpu = time.process_time() - c0
         naive_total = feat_s
-        best = (-1.0, -1.0, "")
+        best = (-1.0, "")
         for name in NAIVE:
             cc = children_cpu()
-            labels, sec, status = run_naive(name, X, args.naive_timeout)
+            labels, sec, status = run_naive(name, X, timeout)
             cpu = children_cpu() - cc
-            naive_cpu += cpu
             naive_total += sec
             if labels is not None:
                 r, a = scores(truth, labels)
-                if r > best[0]:
-                    best = (r, a, name)
+                best = max(best, (r, name))
                 rows.append((name, sec, cpu, f"{r:.3f}", f"{a:.3f}", status))
             else:
                 rows.append((name, sec, cpu, "-", "-", status))
-    ctx.close()
     print(f"\nNaive pipeline: each algorithm on the full {X.shape[0]:,} x {X.shape[1]} matrix")
     print(f"{'algorithm':<13} {'seconds':>8} {'CPU s':>7} {'ARI':>6} {'ARI all':>8}  status")
     print(f"{'features':<13} {feat_s:>8.2f}")
     for name, sec, cpu, r, a, status in rows:
         print(f"{name:<13} {sec:>8.2f} {cpu:>7.1f} {r:>6} {a:>8}  {status}")
+    print(f"{'total':<13} {naive_total:>8.2f}   peak RSS {naive_mem.peak / 2**20:,.0f} MiB")
     print(
-        f"{'total':<13} {naive_total:>8.2f}   peak RSS (process tree) {naive_mem.peak / 2**20:,.0f} MiB"
+        f"SelFlow {cycle_row['seconds']:.1f} s, ARI {cycle_row['ari']:.3f}; naive "
+        f"{naive_total:.1f} s, best single ARI {best[0]:.3f} ({best[1] or 'none finished'})"
     )
-
-    print(f"load average after the naive pipeline: {os.getloadavg()[0]:.1f}")
-    print("\nSide by side")
-    print(f"{'':<22} {'SelFlow':>10} {'naive':>10}")
-    print(
-        f"{'time (s)':<22} {cycle_s:>10.1f} {naive_total:>10.1f}   speed-up {naive_total / cycle_s:.1f}x"
-    )
-    cyc_cpu = parent_cpu + child_cpu
-    print(
-        f"{'CPU time (s)':<22} {cyc_cpu:>10.1f} {naive_cpu:>10.1f}   ratio {naive_cpu / cyc_cpu:.1f}x"
-    )
-    if best[2]:
-        naive_r, naive_a, note = (
-            f"{best[0]:.3f}",
-            f"{best[1]:.3f}",
-            f"naive: best single ({best[2]})",
-        )
-    else:
-        naive_r, naive_a, note = "n/a", "n/a", "naive: no algorithm finished"
-    print(f"{'ARI (non-noise)':<22} {cyc_real:>10.3f} {naive_r:>10}   {note}")
-    print(f"{'ARI (all events)':<22} {cyc_all:>10.3f} {naive_a:>10}")
-    print(f"{'peak RSS (MiB)':<22} {mem.peak / 2**20:>10,.0f} {naive_mem.peak / 2**20:>10,.0f}")
-    return 0
 
 
 if __name__ == "__main__":

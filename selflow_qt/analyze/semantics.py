@@ -171,7 +171,8 @@ def name_cluster(
     if kind == "writing":
         return (f"Writing documents{where}", kind, place)
     verbs = [t.split(":", 1)[1] for t in shares if t.startswith("verb:") and t != "verb:sudo"]
-    return (f"System administration ({', '.join(verbs[:3])})", kind, place)
+    detail = f" ({', '.join(verbs[:3])})" if verbs else where
+    return (f"System administration{detail}", kind, place)
 
 
 def describe_clusters(
