@@ -1,4 +1,8 @@
-"""One analysis cycle: features -> reduce -> five clusterers -> consensus -> patterns -> queue.
+"""One analysis cycle: terms -> workflow units -> reduce -> five clusterers -> consensus -> patterns.
+
+The clusterers and the consensus see workflow units (``analyze.units``: runs of related events
+cut on pauses and context changes, described by what was done in them), not single events;
+every event inherits its unit's labels. Patterns are named from their events' terms.
 
 A plain function with progress and cancel callbacks, callable from the CLI, a worker or a test.
 Every stage is timed; the run, its metrics and each event's assignment are stored; the buffer is

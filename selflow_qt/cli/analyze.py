@@ -36,6 +36,8 @@ def format_result(res) -> str:
             detail = ", ".join(
                 f"{k}={v}" for k, v in a.params.items() if not isinstance(v, (dict, list))
             )
+        if a.note:
+            detail += f"; down-weighted ({a.note})"
         sil = "-" if a.silhouette is None else f"{a.silhouette:.3f}"
         rows.append([name, str(a.clusters), sil, f"{a.runtime_s:.2f} s", detail])
     lines += _table(rows)
