@@ -23,6 +23,7 @@ from selflow_qt.agents.predictors import BASELINE_IDS
 PRIOR_DEPTH = 30  # ranks below this (or absent from a baseline's list) share the last rank
 # Another baseline replaces markov-2 as the fallback only when it is better by 2 standard errors.
 DEFAULT_PRIOR = "markov-2"
+MIN_SWITCH_POSITIONS = 100
 TREES = dict(
     max_iter=100, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0
 )
@@ -184,10 +185,13 @@ def clearly_better(a: list[bool], b: list[bool], z: float = 1.0) -> bool:
 
 
 def best_prior(top1: dict[str, list[bool]]) -> str:
-    """markov-2, unless another baseline is clearly better on the fit window."""
+    """markov-2, unless another baseline is clearly better on enough validation positions."""
     base = {name: float(np.mean(h)) if h else 0.0 for name, h in top1.items()}
     best = max(base, key=lambda k: base[k])
-    if DEFAULT_PRIOR in top1 and not clearly_better(top1[best], top1[DEFAULT_PRIOR], z=2.0):
+    if DEFAULT_PRIOR in top1 and (
+        len(top1[best]) < MIN_SWITCH_POSITIONS
+        or not clearly_better(top1[best], top1[DEFAULT_PRIOR], z=2.0)
+    ):
         return DEFAULT_PRIOR
     return best
 

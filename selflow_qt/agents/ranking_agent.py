@@ -35,6 +35,7 @@ MIN_FIT_POSITIONS = 1500  # and at least this many positions (all of a short str
 MAX_FIT_POSITIONS = 3000  # but no more than this many
 CONTEXT_EVENTS = 20
 RECORD_HALF_LIFE = 100.0  # events
+SWITCH_MARGIN = 2.0  # recent hits by which another baseline must lead to take over
 JUDGED_REPLAY = 300  # a loaded agent rebuilds its online record from this many latest events
 STATE_FILE = "ranker.json"
 MODEL_FILE = "ranker.npz"
@@ -54,17 +55,33 @@ class RankingAgent:
     lm_scorer: Callable[[Context, list[str]], list[float]] | None = None
     lm_weight: float = 0.0  # added to the ranker's score per unit of normalised LM log-prob
     lm_top: int = 5  # only the ranker's top candidates are scored by the LM
-    # Online record of first guesses, each hit weighted by its age (half-life RECORD_HALF_LIFE):
-    # the ranker answers only while its record is at least the fallback's.
-    record: dict[str, float] = field(default_factory=lambda: {"ranker": 0.0, "fallback": 0.0})
+    # Online record of first guesses (the ranker's and every baseline's), each hit weighted by
+    # its age (half-life RECORD_HALF_LIFE); see ``leader``.
+    record: dict[str, float] = field(default_factory=dict)
 
     @property
     def uses_ranker(self) -> bool:
         return self.model is not None
 
     @property
+    def leader(self) -> str:
+        """Who answers now: the ranker while its record is at least the fallback's; another
+        baseline only while its record leads both by SWITCH_MARGIN (so noise does not flip it)."""
+        rec = self.record.get
+        mine = (
+            "ranker" if self.model is not None and rec("ranker", 0) >= rec(self.fallback, 0) else ""
+        )
+        best = mine or self.fallback
+        others = [b for b in self.baselines if b != self.fallback]
+        if others:
+            other = max(others, key=lambda n: rec(n, 0.0))
+            if rec(other, 0.0) > rec(best, 0.0) + SWITCH_MARGIN:
+                return other
+        return best
+
+    @property
     def ranker_active(self) -> bool:
-        return self.model is not None and self.record["ranker"] >= self.record["fallback"]
+        return self.leader == "ranker"
 
     def observe(self, stream: Context, judge: bool = True) -> None:
         """Learn events that really happened, oldest first; with ``judge``, first score what the
@@ -72,14 +89,14 @@ class RankingAgent:
         learners = {id(b.counts): b for b in self.baselines.values()}
         decay = 0.5 ** (1.0 / RECORD_HALF_LIFE)
         for ev, key in stream:
-            if judge and self.model is not None and self.hist.tail:
+            if judge and self.hist.tail:
                 ctx = self.hist.tail[-CONTEXT_EVENTS:]
-                mine = self._ranked(ctx, 1)
-                theirs = self.baselines[self.fallback].predict(ctx, 1)
-                for name, top in (("ranker", mine), ("fallback", theirs)):
-                    self.record[name] = self.record[name] * decay + (
-                        bool(top) and top[0].key == key
-                    )
+                tops = {n: b.predict(ctx, 1) for n, b in self.baselines.items()}
+                if self.model is not None:
+                    tops["ranker"] = self._ranked(ctx, 1)
+                for name, top in tops.items():
+                    hit = bool(top) and top[0].key == key
+                    self.record[name] = self.record.get(name, 0.0) * decay + hit
             self.hist.observe(ev, key)
             self.edits.observe(ev)
             for b in learners.values():
@@ -95,8 +112,9 @@ class RankingAgent:
 
     def base_ranking(self, context: Context, k: int) -> list[Candidate]:
         """The ranker's (or the fallback's) best ``k``, scored as log-probabilities."""
-        if not self.ranker_active:
-            cands = self.baselines[self.fallback].predict(context, k)
+        leader = self.leader
+        if leader != "ranker":
+            cands = self.baselines[leader].predict(context, k)
             for r, c in enumerate(cands):
                 c.score = -math.log(r + 1.0)  # a rank as a log-probability-like score
             return cands

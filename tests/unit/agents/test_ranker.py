@@ -155,7 +155,7 @@ def test_an_agent_losing_online_answers_as_its_fallback_until_it_wins_again():
     stream = keyed(folder_stream(400))
     agent = fit_ranking_agent("agent", stream[:900])
     assert agent.ranker_active
-    agent.record.update(ranker=0.0, fallback=5.0)  # as if markov-2 had been right lately
+    agent.record.update({"ranker": 0.0, "markov-2": 5.0})  # as if markov-2 had been right lately
     ctx = stream[880:900]
     base = agent.baselines["markov-2"].predict(ctx, 3)
     assert [c.key for c in agent.predict(ctx, 3)] == [c.key for c in base]
