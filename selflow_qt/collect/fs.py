@@ -166,6 +166,10 @@ class FilesystemCollector(Collector):
         key = hashlib.sha256(os.fsencode(root)).hexdigest()[:20]
         return self.snapshot_dir / f"{key}.json.gz"
 
+    def _storable(self, text: str) -> bool:
+        """Whether a name may be written to the snapshot as it is (no secret in it)."""
+        return not self.privacy.needs_redaction(text) or self.privacy.redact(text) == text
+
     def save_snapshots(self) -> None:
         """Persist what was reported under every root (so a restart can reconcile)."""
         if self.snapshot_dir is None:
@@ -175,7 +179,7 @@ class FilesystemCollector(Collector):
             for root, model in self.models.items():
                 path = self._snapshot_path(root)
                 try:
-                    model.save(path)
+                    model.save(path, keep=self._storable)
                 except OSError as exc:  # a full disk: the next save tries again
                     self._dirty = True
                     log.warning("could not save the file snapshot of %s: %s", root, exc)

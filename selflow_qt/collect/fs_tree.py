@@ -250,14 +250,26 @@ class TreeModel:
                         yield os.path.join(folder, name)
 
     # -- persistence: what was reported survives a restart ---------------------------------------
-    def save(self, path: Path) -> None:
-        """Write the model to ``path`` (gzipped JSON, 0600, replaced atomically)."""
+    def save(self, path: Path, keep: Callable[[str], bool] | None = None) -> None:
+        """Write the model to ``path`` (gzipped JSON, 0600, replaced atomically).
+
+        ``keep(text)`` False leaves a name (or a folder and what is in it) out of the file: the
+        privacy rules' test, so a name holding a secret never reaches the disk. Such an entry is
+        reported again as created after a restart, and its deletion while stopped is not seen.
+        """
+        folders = self.folders if self.complete else {}
+        if keep is not None and folders:
+            folders = {
+                f: {n: v for n, v in entries.items() if keep(n)}
+                for f, entries in folders.items()
+                if keep(f)
+            }
         doc = {
             "version": 1,
             "root": self.root,
             "complete": self.complete,
             "synced_ns": self.synced_ns,
-            "folders": self.folders if self.complete else {},
+            "folders": folders,
         }
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(path.name + ".tmp")

@@ -232,7 +232,7 @@ SHAPE_RULES: tuple[SecretRule, ...] = (
     SecretRule(r"(?<![A-Za-z0-9])AP[0-9ABCDEF][a-zA-Z0-9]{8,255}(?![A-Za-z0-9])", REDACTED),
     SecretRule(r"[MNO][a-zA-Z0-9_-]{23,25}\.[a-zA-Z0-9_-]{6}\.[a-zA-Z0-9_-]{27}", REDACTED),
     SecretRule(r"\b[0-9a-z]{32}-us[0-9]{1,2}\b", REDACTED),  # Mailchimp
-    SecretRule(r"\b[0-9]{8,10}:[0-9A-Za-z_-]{35}", REDACTED),  # Telegram bot
+    SecretRule(r"(?<![0-9])[0-9]{8,10}:[0-9A-Za-z_-]{35}", REDACTED),  # Telegram bot
     SecretRule(r"\b(?:AC|SK)[a-z0-9]{32}\b", REDACTED),  # Twilio
     SecretRule(r"([\"'])([A-Za-z0-9+/=_-]{20,1024})\1", _high_entropy),
 )
