@@ -94,7 +94,9 @@ def _place(shares: dict[str, float]) -> str:
 NAME_PREFIXES = ("sub:", "verb:", "arg:", "argext:", "ext:", "dir:", "cwd:", "app:")
 
 
-def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) -> list[str]:
+def distinctive_words(
+    terms: list[str], shares: dict[str, float], n: int = 3, hosts: frozenset[str] = frozenset()
+) -> list[str]:
     """Up to ``n`` readable words from c-TF-IDF terms, never a shell's host name.
 
     The ``n`` most distinctive usable terms, the most common in the cluster first (so the name
@@ -113,8 +115,8 @@ def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) ->
         word = term.split(":", 1)[1]
         if term.startswith("verb:") and any(w.split(" ", 1)[0] == word for w in words):
             continue
-        if word in ("~", "/") or word in words:
-            continue
+        if word in ("~", "/") or word in words or word.lower() in hosts:
+            continue  # (a host's name typed as an argument is still the host's name)
         words.append(word)
         picked.append(term)
         if len(words) == n:
@@ -124,7 +126,9 @@ def distinctive_words(terms: list[str], shares: dict[str, float], n: int = 3) ->
 
 
 def name_cluster(
-    shares: dict[str, float], distinctive: list[str] | None = None
+    shares: dict[str, float],
+    distinctive: list[str] | None = None,
+    hosts: frozenset[str] = frozenset(),
 ) -> tuple[str, str, str]:
     """(name, kind, place) from the share of events that carry each term.
 
@@ -152,7 +156,7 @@ def name_cluster(
     }
     kind, score = max(scores.items(), key=lambda kv: kv[1])
     if score < 0.2:
-        words = distinctive_words(distinctive or list(shares), shares)
+        words = distinctive_words(distinctive or list(shares), shares, hosts=hosts)
         shell = shares.get("act:shell/command", 0.0) > 0.5
         label = ", ".join(words) if words else "Activity"
         if shell:
@@ -196,6 +200,12 @@ def describe_clusters(
     counts = np.asarray((features.terms.T @ per_cluster.T).T)  # (k, V): events carrying each term
     weights = ctfidf(counts)
     hours = table.local_hours().astype(int) % 24
+    # a shell command's app is the machine it ran on: never a name
+    hosts = frozenset(
+        a.lower()[:40]
+        for a, src in zip(table.app, table.source, strict=True)
+        if src == "shell" and a
+    )
     src_act = np.array([f"{s}/{a}" for s, a in zip(table.source, table.action, strict=True)])
     out: dict[int, ClusterProfile] = {}
     for row, c in enumerate(clusters):
@@ -212,7 +222,7 @@ def describe_clusters(
             for j in np.argsort(-counts[row])[:60]
             if counts[row, j] > 0
         }
-        name, kind, place = name_cluster(shares, [features.vocab[j] for j in visible[:30]])
+        name, kind, place = name_cluster(shares, [features.vocab[j] for j in visible[:30]], hosts)
         hp = np.bincount(hours[idx], minlength=24).astype(float)
         sup = (support or {}).get(c, [])
         conf = float(confidence[idx].mean()) * (
@@ -234,11 +244,11 @@ def describe_clusters(
             first_ts=float(table.ts[idx].min()),
             last_ts=float(table.ts[idx].max()),
         )
-    _dedupe_names(out)
+    _dedupe_names(out, hosts)
     return out
 
 
-def _dedupe_names(profiles: dict[int, ClusterProfile]) -> None:
+def _dedupe_names(profiles: dict[int, ClusterProfile], hosts: frozenset[str]) -> None:
     """Two clusters with one name get their most distinctive term appended."""
     seen: dict[str, list[int]] = {}
     for c, p in profiles.items():
@@ -251,7 +261,7 @@ def _dedupe_names(profiles: dict[int, ClusterProfile]) -> None:
             shares = {"act:shell/command": p.sources.get("shell", 0.0)}
             words = [
                 w
-                for w in distinctive_words([t for t, _ in p.top_terms], shares, n=6)
+                for w in distinctive_words([t for t, _ in p.top_terms], shares, n=6, hosts=hosts)
                 if w not in name
             ]
             p.name = f"{name} ({words[0] if words else f'#{c}'})"
