@@ -4,8 +4,10 @@ Features are scaled by construction (unit-norm term vectors, bounded time column
 centres them without whitening (whitening would blow up near-empty directions).
 
 Cost grows gently with data: PCA is fitted on at most ``PCA_FIT`` rows and applied to all; the
-quadratic steps (UMAP, the clusterers) see only the landmarks; every other event is placed by
-its k nearest landmarks in PCA space (inverse-distance weights), which also carries labels.
+quadratic steps (UMAP, the clusterers) see only the landmarks (a sample stratified over k-means
+cells, so a small workflow keeps enough of them); every other row is placed by its k nearest
+landmarks in PCA space (inverse-distance weights), which also carries labels. The cycle's rows
+are workflow units (``analyze.units``), far fewer than events (2,176 for 1M demo events).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 PCA_DIMS = 16
 PCA_FIT = 20_000
 KNN = 8
+STRATA = 32  # cells the landmark sample is stratified over
 UMAP_NEIGHBORS = 15
 
 
@@ -32,11 +35,42 @@ class Reduced:
     method: str
 
 
-def pick_landmarks(n: int, m: int, seed: int) -> np.ndarray:
-    """A uniform random sample of ``m`` event indices (sorted); all when n <= m."""
+def pick_landmarks(n: int, m: int, seed: int, Z: np.ndarray | None = None) -> np.ndarray:
+    """``m`` row indices (sorted); all when n <= m.
+
+    Without ``Z`` a uniform sample. With ``Z``, a stratified one: the rows are split into
+    ``STRATA`` cells (k-means on ``Z``), each cell keeps at least ``max(10, m // 60)`` rows
+    (what HDBSCAN needs for a cluster of ``m`` landmarks) or all it has, and the rest of the
+    budget goes to cells by size. A workflow of a few units keeps enough landmarks to be found.
+    """
     if n <= m:
         return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=m, replace=False))
+    rng = np.random.default_rng(seed)
+    if Z is None or m < 2 * STRATA:
+        return np.sort(rng.choice(n, size=m, replace=False))
+    from sklearn.cluster import MiniBatchKMeans
+
+    fit = Z if n <= 20 * m else Z[rng.choice(n, size=20 * m, replace=False)]
+    km = MiniBatchKMeans(n_clusters=STRATA, random_state=seed, n_init=3, batch_size=2048)
+    cells = km.fit(fit).predict(Z)
+    sizes = np.bincount(cells, minlength=STRATA)
+    quota = np.minimum(sizes, max(10, m // 60))
+    if quota.sum() > m:  # more cells than budget: proportional to the floors
+        quota = np.floor(quota * m / quota.sum()).astype(np.int64)
+    rest = m - int(quota.sum())
+    room = sizes - quota
+    if rest > 0 and room.sum() > 0:
+        share = rest * room / room.sum()
+        extra = np.floor(share).astype(np.int64)
+        order = np.argsort(-(share - extra), kind="stable")
+        extra[order[: rest - int(extra.sum())]] += 1
+        quota += np.minimum(extra, room)
+    picked = [
+        rng.choice(np.flatnonzero(cells == c), size=int(q), replace=False)
+        for c, q in enumerate(quota)
+        if q > 0
+    ]
+    return np.sort(np.concatenate(picked))
 
 
 def _umap(space: np.ndarray, n_components: int, knn: tuple, seed: int) -> np.ndarray:
@@ -105,7 +139,7 @@ def reduce_features(
     dims = int(max(1, min(PCA_DIMS, X.shape[1], len(fit_rows) - 1)))
     pca = PCA(n_components=dims, random_state=seed).fit(fit_rows)
     Z = pca.transform(X).astype(np.float32)
-    landmarks = pick_landmarks(n, n_landmarks, seed)
+    landmarks = pick_landmarks(n, n_landmarks, seed, Z)
     L = Z[landmarks]
     k = int(min(KNN, len(L)))
     nn = NearestNeighbors(n_neighbors=k).fit(L)

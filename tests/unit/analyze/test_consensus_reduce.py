@@ -104,3 +104,15 @@ def test_propagate_lets_noise_votes_count():
     w = np.array([[0.5, 0.25, 0.25]], np.float32)
     labels, conf = propagate(np.array([-1, 4, 4]), np.ones(3, np.float32), idx, w)
     assert labels.tolist() == [-1] and conf[0] == pytest.approx(0.5)
+
+
+def test_stratified_landmarks_keep_a_small_workflow():
+    rng = np.random.default_rng(0)
+    big = rng.normal(0.0, 1.0, size=(20_000, 4))
+    small = rng.normal(12.0, 0.3, size=(60, 4))  # 0.3% of the rows
+    Z = np.vstack([big, small]).astype(np.float32)
+    uniform = pick_landmarks(len(Z), 600, 0)
+    stratified = pick_landmarks(len(Z), 600, 0, Z)
+    assert len(stratified) == 600 and len(np.unique(stratified)) == 600
+    assert np.count_nonzero(uniform >= 20_000) < 10
+    assert np.count_nonzero(stratified >= 20_000) >= 10  # enough for a cluster of its own
