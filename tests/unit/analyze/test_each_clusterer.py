@@ -79,6 +79,9 @@ def test_density_finds_the_blobs_and_leaves_far_points_as_noise():
     assert (res.labels[len(y) :] == -1).all()
     assert res.confidence[len(y) :].max() == 0.0
     assert res.params["eps"] > 0 and res.params["min_samples"] >= 5
+    # eps is the candidate (knee, k-distance quantiles) that scored best on this data
+    scores = res.params["scores"]
+    assert len(scores) >= 3 and scores[res.params["eps"]] == max(scores.values())
 
 
 def test_gmm_chooses_the_number_of_components_at_the_bic_knee():
