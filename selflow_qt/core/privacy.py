@@ -120,19 +120,30 @@ class _GlobSet:
                 rest.append(g)
         self._names = frozenset(names)
         self._contains = tuple(contains)
+        self._longest_contains = max(map(len, contains), default=0)
         self._endswith = tuple(endswith)
         self._star_suffix = tuple(star_suffix)
         self._prefixes = tuple(prefixes)
         self._regex = re.compile("|".join(fnmatch.translate(g) for g in rest)) if rest else None
 
-    def matches(self, p: str) -> bool:
-        """Whether ``p`` or ``p + "/"`` (the folder itself) matches a glob."""
+    def matches(self, p: str, folder: str | None = None) -> bool:
+        """Whether ``p`` or ``p + "/"`` (the folder itself) matches a glob.
+
+        ``folder``: ``p``'s parent, already known not to match; then only the part of ``p``
+        after it needs the segment and substring tests (the answer is the same).
+        """
         q = p + "/"
-        # "/NAME/" occurs in q exactly when NAME is a segment of p other than the first.
-        if self._names and not self._names.isdisjoint(p.split("/")[1:]):
-            return True
+        if folder is None:
+            # "/NAME/" occurs in q exactly when NAME is a segment of p other than the first.
+            if self._names and not self._names.isdisjoint(p.split("/")[1:]):
+                return True
+            window = q
+        else:
+            if p[len(folder) + 1 :] in self._names:
+                return True
+            window = q[max(0, len(folder) + 1 - self._longest_contains) :]
         for c in self._contains:
-            if c in q:
+            if c in window:
                 return True
         if self._endswith and (p.endswith(self._endswith) or q.endswith(self._endswith)):
             return True
@@ -160,6 +171,8 @@ class PrivacyFilter:
         self._globs = [self._normalise_glob(g) for g in globs]
         self._glob_set = _GlobSet(self._globs) if self._globs else None
         self._excluded_cache: dict[str, bool] = {}
+        self._folder_dirty: dict[str, bool] = {}  # folder -> needs_redaction(folder)
+        self._clean_keys: set = set()  # meta keys seen holding no secret
         self._defaults = use_defaults
         rules = list(TRIGGERED_RULES if use_defaults else ())
         self._secrets = [self._compile(r) for r in rules]
@@ -167,7 +180,7 @@ class PrivacyFilter:
         self._user = [self._compile(SecretRule(p, _REDACTED)) for p in secret_patterns]
         # Text with none of the rules' triggers skips straight past every triggered rule.
         triggers = sorted({t for r in rules for t in r.triggers}, key=len, reverse=True)
-        self._any_trigger = re.compile("|".join(map(re.escape, triggers))) if triggers else None
+        self._any_trigger = re.compile(_trie_pattern(triggers)) if triggers else None
 
     @staticmethod
     def _compile(rule: SecretRule) -> tuple[re.Pattern[str], Any, tuple[str, ...]]:
@@ -195,12 +208,40 @@ class PrivacyFilter:
         hit = cache.get(path)
         if hit is not None:
             return hit
-        # "**/x/**" also matches the folder x itself.
-        out = self._glob_set.matches(path.replace("\\", "/"))
+        p = path.replace("\\", "/") if "\\" in path else path
+        folder = p.rpartition("/")[0]
+        # Paths share folders: a folder's own answer is cached, and when it does not match
+        # only the name after it is tested. "**/x/**" also matches the folder x itself.
+        clean_folder = False
+        if folder:
+            clean_folder = cache.get(folder)
+            if clean_folder is None:
+                clean_folder = not self._glob_set.matches(folder)
+                cache[folder] = not clean_folder
+            else:
+                clean_folder = not clean_folder
+        out = self._glob_set.matches(p, folder if clean_folder else None)
         if len(cache) >= _EXCLUDED_CACHE_MAX:
             cache.clear()
         cache[path] = out
         return out
+
+    def _path_needs_redaction(self, path: str | None) -> bool:
+        """needs_redaction for a path, its folder's answer cached (paths share folders)."""
+        if not path:
+            return False
+        folder, _, name = path.rpartition("/")
+        if not folder or "'" in path or '"' in path:
+            return self.needs_redaction(path)
+        cache = self._folder_dirty
+        hit = cache.get(folder)
+        if hit is None:
+            hit = self.needs_redaction(folder)
+            if len(cache) >= _EXCLUDED_CACHE_MAX:
+                cache.clear()
+            cache[folder] = hit
+        # Two characters of the folder go with the name: "://" is the one trigger with a '/'.
+        return hit or self.needs_redaction(path[max(0, len(folder) - 2) :])
 
     def needs_redaction(self, text: str) -> bool:
         """Whether any rule could change ``text`` (a cheap scan; False means redact is a no-op)."""
@@ -254,20 +295,10 @@ class PrivacyFilter:
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
 
-    def _meta_needs_redaction(self, meta: dict) -> bool:
-        parts: list[str] = []
-        for k, v in meta.items():
-            if isinstance(v, (dict, list)):
-                return True
-            parts.append(str(k))
-            if isinstance(v, str):
-                parts.append(v)
-        blob = "\n".join(parts)
-        return self.needs_redaction(blob) or bool(SECRET_NAME.search(blob))
-
     def apply(self, event: Event) -> Event | None:
         """The event as it may be stored, or None if it must not be stored at all."""
-        if self.is_excluded(event.path) or self.is_excluded(event.cwd):
+        path, cwd = event.path, event.cwd
+        if (path and self.is_excluded(path)) or (cwd and self.is_excluded(cwd)):
             return None
         meta = event.meta
         if meta and meta.get("incognito") is True:  # private browsing stays private
@@ -278,18 +309,38 @@ class PrivacyFilter:
             if event.action == "move":
                 return self.apply(replace(event, action="delete", dest=None))
             dest = None
-        meta_dirty = bool(meta) and self._meta_needs_redaction(meta)
-        if not meta_dirty:
-            # One scan over every text field: most events carry no secret at all.
-            blob = "\n".join(t for t in (event.cmd, event.path, dest, event.cwd, event.app) if t)
-            if not blob or not self.needs_redaction(blob):
+        # One scan over every text field, meta keys and meta text: most events carry no secret.
+        # (Every secret-naming meta key holds a trigger, so the scan covers those too.)
+        dirty = (
+            (path is not None and self._path_needs_redaction(path))
+            or (dest is not None and self._path_needs_redaction(dest))
+            or (cwd is not None and self._path_needs_redaction(cwd))
+        )
+        if not dirty:
+            cmd, app = event.cmd, event.app
+            parts = [cmd, app] if cmd and app else [cmd] if cmd else [app] if app else []
+            if meta:
+                known = self._clean_keys
+                for k, v in meta.items():
+                    if v.__class__ is str:
+                        parts.append(v)
+                    elif isinstance(v, (dict, list)):
+                        dirty = True
+                        break
+                    if k not in known:
+                        if self.needs_redaction(str(k)):
+                            dirty = True
+                            break
+                        if len(known) < _EXCLUDED_CACHE_MAX:
+                            known.add(k)
+            if not dirty and (not parts or not self.needs_redaction("\n".join(parts))):
                 return event if dest is event.dest else replace(event, dest=dest)
         cmd = self.redact(event.cmd)
         path = self.redact(event.path)
         dest = self.redact(dest)
         cwd = self.redact(event.cwd)
         app = self.redact(event.app)
-        meta = self._redact_value(meta) if meta_dirty else meta
+        meta = self._redact_value(meta) if meta else meta
         if (
             cmd is event.cmd
             and path is event.path
@@ -306,6 +357,25 @@ class PrivacyFilter:
         """The user's rules; ``data_dir`` (SelFlow's own files) is excluded too when given."""
         extra = [os.path.abspath(os.fspath(data_dir)) + "/"] if data_dir is not None else []
         return cls([*settings.exclude_globs, *extra], settings.redact_patterns)
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex for "any of these literals", factored as a trie ("pass|pwd" -> "p(?:ass|wd)"),
+    so the engine rejects most positions on their first character."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        if "" in node:  # a whole trigger ends here: longer ones add nothing to "any of"
+            return ""
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(trie)
 
 
 _DEFAULT_FILTER: PrivacyFilter | None = None

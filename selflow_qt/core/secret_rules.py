@@ -119,7 +119,19 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
         r"|x-amz-signature|x-amz-credential|x-amz-security-token|private_token|_authtoken)=)"
         r"[^&\s#\"']{1,1024}",
         r"\1" + REDACTED,
-        ("pass", "pwd", "token", "auth", "key", "secret", "sig", "code", "sid", "session", "x-amz"),
+        (
+            "pass",
+            "pwd",
+            "token",
+            "auth",
+            "key",
+            "secret",
+            "sig",
+            "code=",
+            "sid=",
+            "session",
+            "x-amz",
+        ),
     ),
     # AWS access key ids and secret keys (also `aws configure set aws_secret_access_key X`)
     SecretRule(
@@ -134,12 +146,17 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
         ("aws_s", "secret_access"),
     ),
     # GitHub, GitLab, Slack, npm, PyPI, OpenAI/Anthropic-style, Google, Stripe, SendGrid, Square
-    SecretRule(r"\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,255}", REDACTED, ("gh",)),
+    SecretRule(
+        r"\b(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,255}",
+        REDACTED,
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
     SecretRule(
         r"\b(?:glpat|gldt|glft|glsoat|glrt|glcbt|glimt|glptt|glagent|gloas)-[A-Za-z0-9_-]{20,1024}"
         r"|\bGR1348941[A-Za-z0-9_-]{20,50}",
         REDACTED,
-        ("gl", "gr1348941"),
+        ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "glcbt-", "glimt-", "glptt-", "glagent-")
+        + ("gloas-", "gr1348941"),
     ),
     SecretRule(r"\bxox[abposre]-[A-Za-z0-9-]{10,255}", REDACTED, ("xox",)),
     SecretRule(
@@ -221,12 +238,12 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
         r"(?i)(\b(?:password|passwd|passphrase|pin|token)\s+(?:is\s+)?)(?!\[REDACTED\])"
         r"([^\s\"':=]{3,512})",
         r"\1" + REDACTED,
-        ("passw", "passph", "pin", "token"),
+        ("passw", "passph", "pin ", "token"),
     ),
 )
 
 # Long runs of token characters: only text holding one is checked against SHAPE_RULES.
-LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=-]{20}")
+LONG_TOKEN = re.compile(r"[A-Za-z0-9_+=-]{20}|[\"'][A-Za-z0-9+/=_-]{20}")
 SHAPE_RULES: tuple[SecretRule, ...] = (
     SecretRule(r"(?<![A-Za-z0-9])AKC[a-zA-Z0-9]{10,255}", REDACTED),  # Artifactory token
     SecretRule(r"(?<![A-Za-z0-9])AP[0-9ABCDEF][a-zA-Z0-9]{8,255}(?![A-Za-z0-9])", REDACTED),
