@@ -86,6 +86,15 @@ def silhouette_sample(X: np.ndarray, labels: np.ndarray, seed: int = 0, n: int =
     return float(silhouette_score(X[keep], labels[keep]))
 
 
+def partition_score(X: np.ndarray, labels: np.ndarray, seed: int = 0) -> float:
+    """Silhouette of the non-noise points times the share kept (-1 with under two clusters).
+
+    How the density clusterers pick their scale per run: "all noise" and "one cluster" lose.
+    """
+    sil = silhouette_sample(X, labels, seed)
+    return (sil if np.isfinite(sil) else -1.0) * float(np.mean(np.asarray(labels) >= 0))
+
+
 def knee_index(values: list[float]) -> int:
     """Index of the knee of a decreasing curve: farthest point below its chord (kneedle)."""
     y = np.asarray(values, dtype=np.float64)

@@ -12,9 +12,9 @@ import numpy as np
 
 from selflow_qt.analyze.clusterers.base import (
     LandmarkClusters,
+    partition_score,
     register,
     relabel_by_size,
-    silhouette_sample,
 )
 
 EPS_QUANTILES = (0.2, 0.35, 0.5, 0.65, 0.8)
@@ -42,9 +42,7 @@ def fit_density(X: np.ndarray, seed: int) -> LandmarkClusters:
     best, scores = None, {}
     for eps in sorted({round(max(e, 1e-6), 6) for e in candidates}):
         model = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
-        sil = silhouette_sample(X, model.labels_, seed)
-        kept = float(np.mean(model.labels_ >= 0))
-        score = (sil if np.isfinite(sil) else -1.0) * kept
+        score = partition_score(X, model.labels_, seed)
         scores[round(eps, 4)] = round(score, 4)
         if best is None or score > best[0] + 1e-9:
             best = (score, eps, model)
