@@ -92,7 +92,7 @@ def damaged_error(result: CheckResult) -> DatabaseDamaged:
     return DatabaseDamaged(
         f"the database {result.path} is damaged ({'; '.join(result.problems[:3])}). "
         f"Nothing was changed. Run {way_out}`selflow db recover` (saves every readable row); "
-        "both keep the damaged file aside"
+        "the damaged file is kept aside"
     )
 
 

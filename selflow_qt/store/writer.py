@@ -415,6 +415,8 @@ class EventWriter:
             self._write_retrying(batch)
             for w in waiters:
                 w.done.set()
+        if self._dropped_pending:  # a last try to record the loss before the thread ends
+            self._write_retrying([], tries=2)
 
     def _write_retrying(self, batch: list[tuple], tries: int = 8) -> None:
         """Write a batch; any database error is retried, then the batch is counted as a gap.

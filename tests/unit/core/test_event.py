@@ -127,3 +127,30 @@ def test_bad_records_say_what_is_wrong(case: str) -> None:
 def test_invalid_json_names_the_column() -> None:
     with pytest.raises(EventFormatError, match="invalid JSON: .* at column 13"):
         event_from_json('{"ts": 1.0, source}')
+
+
+def test_nesting_nan_and_infinity_are_refused_with_a_reason() -> None:
+    from selflow_qt.core.event import MAX_DEPTH
+
+    deep = '{"ts": 1, "source": "fs", "action": "x", "meta": ' + "[" * 5000 + "]" * 5000 + "}"
+    with pytest.raises(EventFormatError, match="nested deeper"):
+        event_from_json(deep)
+    nested = {"a": 1}
+    for _ in range(MAX_DEPTH):
+        nested = {"n": nested}
+    with pytest.raises(EventFormatError, match="nested deeper"):
+        event_from_dict({"ts": 1, "source": "fs", "action": "x", "meta": nested})
+    for bad in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(EventFormatError, match="not allowed|NaN"):
+            event_from_json('{"ts": 1, "source": "fs", "action": "x", "meta": {"v": ' + bad + "}}")
+
+
+def test_long_fields_are_cut_and_marked() -> None:
+    from selflow_qt.core.event import MAX_FIELD_CHARS, clip_event
+
+    ev = Event(ts=1.0, source="shell", action="command", cmd="x" * (MAX_FIELD_CHARS + 5))
+    out = clip_event(ev)
+    assert len(out.cmd) == MAX_FIELD_CHARS and out.meta["truncated"] == {"cmd": MAX_FIELD_CHARS + 5}
+    assert len(ev.cmd) == MAX_FIELD_CHARS + 5  # the caller's event is not changed
+    short = Event(ts=1.0, source="shell", action="command", cmd="ls")
+    assert clip_event(short) is short

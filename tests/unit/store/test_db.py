@@ -191,3 +191,43 @@ def test_default_is_the_platform_user_data_folder(tmp_path: Path, monkeypatch) -
     monkeypatch.delenv("SELFLOW_DATA_DIR", raising=False)
     monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / "platform" / app))
     assert resolve_data_dir() == (tmp_path / "platform" / "selflow").resolve()
+
+
+def test_a_damaged_file_is_refused_before_anything_is_written(data_dir: Path) -> None:
+    import hashlib
+
+    from selflow_qt.store.errors import DatabaseDamaged
+
+    db = open_database(data_dir)
+    db.execute_sql("CREATE TABLE filler (x TEXT)")
+    with db.atomic():
+        for i in range(2_000):
+            db.execute_sql("INSERT INTO filler VALUES (?)", (f"row {i} " * 8,))
+    db.close()
+    path = data_dir / "selflow.db"
+    with path.open("r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        f.write(b"\xff" * 8192)
+    before = hashlib.sha256(path.read_bytes()).digest()
+    with pytest.raises(DatabaseDamaged, match="selflow db recover"):
+        open_database(data_dir)
+    assert hashlib.sha256(path.read_bytes()).digest() == before
+
+
+def test_backup_then_restore_puts_the_rows_back(data_dir: Path) -> None:
+    from selflow_qt.store.backup import backup_database, list_backups, restore_database
+
+    db = open_database(data_dir)
+    db.execute_sql("CREATE TABLE notes (x TEXT)")
+    db.execute_sql("INSERT INTO notes VALUES ('kept')")
+    db.close()
+    path = data_dir / "selflow.db"
+    for _ in range(4):
+        backup_database(path, keep=3)
+    assert len(list_backups(data_dir)) == 3  # rolling: the oldest went
+    path.write_bytes(b"not a database")
+    used, aside = restore_database(path)
+    assert used == list_backups(data_dir)[0] and aside is not None and aside.exists()
+    db = open_database(data_dir)
+    assert db.execute_sql("SELECT x FROM notes").fetchall() == [("kept",)]
+    db.close()

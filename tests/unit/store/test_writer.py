@@ -155,3 +155,52 @@ def test_meta_is_stored_as_compact_json_and_bad_meta_is_refused(db_path):
     w.submit(Event(ts=2.0, source="fs", action="create", path="/y", meta={"ok": [1]}))
     w.close()
     assert _rows(db_path, "SELECT path, meta FROM events") == [("/y", '{"ok":[1]}')]
+
+
+def _failing_inserts(monkeypatch, failures: list[BaseException]) -> None:
+    """The first len(failures) batch inserts raise those errors (a fake of SQLite's failures)."""
+    from selflow_qt.store import writer as writer_module
+
+    real = writer_module.insert_rows
+
+    def insert(db, rows):
+        if failures:
+            raise failures.pop(0)
+        return real(db, rows)
+
+    monkeypatch.setattr(writer_module, "insert_rows", insert)
+
+
+def test_errors_of_any_class_are_retried_and_reported(db_path, monkeypatch):
+    import peewee
+
+    _failing_inserts(
+        monkeypatch,
+        [peewee.OperationalError("cannot rollback - no transaction is active"), OSError(28, "x")],
+    )
+    w = EventWriter(db_path, flush_interval=0.1).start()
+    for i in range(5):
+        w.submit(_ev(i))
+    deadline = time.monotonic() + 10
+    while w.health().state != "error" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.health().state == "error" and w.health().problem
+    assert w.flush(timeout=30)
+    health = w.health()
+    w.close()
+    assert health.state == "running" and "full" in health.last_problem  # errno 28: ENOSPC
+    assert len(_rows(db_path)) == 5 and w.stats.dropped == 0
+
+
+def test_a_batch_given_up_on_becomes_a_gap_with_its_reason(db_path, monkeypatch):
+    import json
+
+    _failing_inserts(monkeypatch, [sqlite3.OperationalError("database or disk is full")] * 2)
+    w = EventWriter(db_path, flush_interval=5).start()
+    for i in range(4):
+        w.submit(_ev(i))
+    w.close(timeout=30)  # closing: a failing batch is retried briefly, then counted
+    assert w.stats.dropped == 4 and w.health().dropped == 4
+    gaps = _rows(db_path, "SELECT meta FROM events WHERE action = 'gap'")
+    assert [json.loads(m)["count"] for (m,) in gaps] == [4]
+    assert "full" in json.loads(gaps[0][0])["reason"]
