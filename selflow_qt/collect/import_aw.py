@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from selflow_qt.collect.importers import ImportFormatError, Record
-from selflow_qt.core.event import Event, EventFormatError, local_tz_offset, parse_ts
+from selflow_qt.core.event import (
+    Event,
+    EventFormatError,
+    check_meta,
+    clip_event,
+    local_tz_offset,
+    parse_ts,
+)
 
 FETCH_TIMEOUT_S = 10.0
 EXPORT_PATH = "/api/0/export"
@@ -72,14 +79,20 @@ def _event_from_aw(bucket_id: str, bucket_type: str, raw: Any) -> Event:
         action = bucket_type
         meta.update(data)
     meta["bucket"] = bucket_id
-    return Event(
-        ts=ts,
-        tz_offset=local_tz_offset(ts),
-        source="aw",
-        action=action,
-        duration=None if dur is None else float(dur),
-        meta=meta,
-        **kw,
+    try:
+        check_meta(meta)  # no NaN, no nesting past the limit
+    except EventFormatError as exc:
+        raise _BadRecord(f"data: {exc}") from None
+    return clip_event(
+        Event(
+            ts=ts,
+            tz_offset=local_tz_offset(ts),
+            source="aw",
+            action=action,
+            duration=None if dur is None else float(dur),
+            meta=meta,
+            **kw,
+        )
     )
 
 
@@ -136,6 +149,8 @@ class ActivityWatchSource:
             raise ImportFormatError(
                 self.name, exc.lineno, f"invalid JSON: {exc.msg} at column {exc.colno}"
             ) from None
+        except RecursionError:
+            raise ImportFormatError(self.name, None, "JSON nested too deeply") from None
         self._locator = _Locator(self.text)
         self.buckets, self.prefix = self._find_buckets(doc)
 

@@ -135,7 +135,7 @@ def event_from_dict(d: Any) -> Event:
     meta = d.get("meta") or {}
     if not isinstance(meta, dict):
         raise EventFormatError("meta must be a JSON object")
-    _check_meta(meta)
+    check_meta(meta)
     return clip_event(
         Event(
             ts=ts,
@@ -153,7 +153,7 @@ def event_from_dict(d: Any) -> Event:
     )
 
 
-def _check_meta(meta: dict) -> None:
+def check_meta(meta: dict) -> None:
     """Refuse meta nested deeper than MAX_DEPTH or holding NaN/Infinity (SQLite's JSON
     functions call such text malformed, which would break every later analysis)."""
     stack: list[tuple[Any, int]] = [(meta, 1)]

@@ -113,3 +113,12 @@ def test_a_malformed_history_line_is_skipped_alone_and_not_echoed(tmp_path: Path
 def test_a_folder_given_to_import_says_so(tmp_path: Path) -> None:
     proc = run_selflow(tmp_path / "data", "import", "jsonl", str(tmp_path))
     assert proc.returncode == 2 and "is a folder" in proc.stderr, proc.stderr
+
+
+def test_a_deeply_nested_activitywatch_export_is_a_clear_error(tmp_path: Path) -> None:
+    src = tmp_path / "aw.json"
+    event = '{"timestamp": "2024-01-01T00:00:00Z", "data": ' + "[" * 100_000 + "]" * 100_000
+    src.write_text('{"buckets": {"b": {"type": "x", "events": [' + event + "}]}}}")
+    proc = run_selflow(tmp_path / "data", "import", "activitywatch", str(src))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "nested" in proc.stderr
