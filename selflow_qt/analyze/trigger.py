@@ -58,9 +58,36 @@ class TriggerReport:
             "eta_s": self.eta_s,
         }
 
+    def first_analysis_text(self) -> str:
+        """Before the first analysis: what it waits for, and when it is expected."""
+        from selflow_qt.core.format import human_duration
+
+        fill = next((c for c in self.criteria if c.name == "fill"), None)
+        waiting = [c.name for c in self.criteria if not c.passed and c.name != "fill"]
+        if fill is not None and fill.passed:
+            if self.ready:
+                return "first analysis: starting"
+            return f"first analysis: enough activity; waiting for {', '.join(waiting)}"
+        when = "" if self.eta_s is None else f" (expected in ~{human_duration(self.eta_s)})"
+        return (fill.detail if fill is not None else "first analysis: gathering activity") + when
+
     def summary(self) -> str:
         parts = [f"{c.name} {'ok' if c.passed else 'no'} ({c.detail})" for c in self.criteria]
         return ("ready: " if self.ready else "waiting: ") + "; ".join(parts)
+
+
+def budget_text(nbytes: int, events: int, target_bytes: float, settings) -> str:
+    """What the byte budget means in events, and what happens between full analyses."""
+    from selflow_qt.core.format import human_bytes
+
+    per_event = nbytes / events if events else 160.0  # a typical event's stored size
+    minutes = max(1, round(settings.incremental_every_s / 60))
+    return (
+        f"Budget: a full re-analysis after {human_bytes(target_bytes)} of new activity "
+        f"(~{int(target_bytes / per_event):,} events of ~{per_event:.0f} B). Between analyses, "
+        f"new events join your patterns every {minutes} min and a new workflow is announced "
+        "within minutes."
+    )
 
 
 def activity_kind(

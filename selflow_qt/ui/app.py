@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from selflow_qt.core.settings import resolve_data_dir
+from selflow_qt.workers import jobs
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,32 @@ class DesktopApp:
         if self.test_hooks and _test_hooks is not None:
             self.recorder = _test_hooks.HookRecorder(self.state)
         app.aboutToQuit.connect(self.shutdown)
+        self.welcome = None
+        self.state.run(  # on a worker: counting events is database I/O
+            jobs.first_run_job,
+            self.state.job_context(),
+            on_result=self.show_welcome,
+            on_error=lambda m: log.warning("first-start check failed: %s", m),
+        )
         if self.has_tray:
             log.info("tray icon shown; SelFlow runs in the tray")
         else:
             log.warning(NO_TRAY_MESSAGE)
             self.window.show()
             self.window.statusBar().showMessage(NO_TRAY_MESSAGE, 0)
+
+    def show_welcome(self, info: jobs.FirstRun) -> None:
+        """On a first start: the welcome window (what is watched, where data lives, imports)."""
+        from selflow_qt.ui.welcome import WelcomeDialog, mark_welcome_done, start_welcome_import
+
+        if not info.needed or self.quitting:
+            return
+        self.welcome = WelcomeDialog(self.state, info)
+        self.welcome.importChosen.connect(lambda src: start_welcome_import(self.state, src))
+        self.welcome.finished.connect(lambda _r: mark_welcome_done(self.state))
+        self.welcome.show()
+        self.welcome.raise_()
+        self.welcome.activateWindow()
 
     def handle_command(self, line: str) -> str:
         cmd = line.split()[0] if line.split() else ""
@@ -120,7 +141,15 @@ def run_app(args: argparse.Namespace) -> int:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(stylesheet())
 
-    lock = acquire_lock(data_dir)
+    try:
+        lock = acquire_lock(data_dir)
+    except PermissionError:
+        print(
+            f"selflow: cannot write in the data folder {data_dir} (is it read-only?). "
+            "Make it writable, or choose another with --data-dir or SELFLOW_DATA_DIR.",
+            file=sys.stderr,
+        )
+        return 1
     if lock is None:
         answer = send_command(data_dir, "show")
         print(

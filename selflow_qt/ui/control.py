@@ -27,11 +27,17 @@ def server_name(data_dir: Path) -> str:
 
 
 def acquire_lock(data_dir: Path) -> QLockFile | None:
-    """The instance lock in the data folder, or None if another SelFlow holds it."""
+    """The instance lock in the data folder, or None if another SelFlow holds it.
+
+    Raises PermissionError when the folder cannot be written (read-only): that is not "already
+    running", and must not be reported as such.
+    """
     lock = QLockFile(str(Path(data_dir) / "selflow.lock"))
     lock.setStaleLockTime(0)  # a lock whose process is gone is stale regardless of age
     if lock.tryLock(200):
         return lock
+    if lock.error() == QLockFile.LockError.PermissionError:
+        raise PermissionError(f"cannot write in the data folder {data_dir}")
     lock.removeStaleLockFile()
     return lock if lock.tryLock(200) else None
 

@@ -8,12 +8,15 @@ carry plain data. Widgets never run pipeline work themselves; they call the meth
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from selflow_qt.core.settings import Settings
+from selflow_qt.core.training_policy import TrainingGate, may_start_training
+from selflow_qt.demo.folder import is_demo_dir
 from selflow_qt.store.context import StoreContext
 from selflow_qt.workers import jobs
 from selflow_qt.workers.worker import Worker, run_in_worker
@@ -21,6 +24,7 @@ from selflow_qt.workers.worker import Worker, run_in_worker
 log = logging.getLogger(__name__)
 
 TRIGGER_EVERY_MS = 60_000
+DEMO_FOLDER_MESSAGE = "Demo data folder: live capture is off here (your activity is not mixed in)."
 SUGGEST_EVERY_MS = 60_000
 QUEUE_EVERY_MS = 30_000
 
@@ -72,6 +76,14 @@ class AppState(QObject):
         self._training: Worker | None = None
         self._trigger: Worker | None = None
         self._suggest: Worker | None = None
+        self._incremental: Worker | None = None
+        self.live_capture = not is_demo_dir(self.data_dir)  # a demo folder gets no live events
+        self._written = -1
+        self._active_at = time.monotonic()  # when collection last wrote an event
+        self._training_ended_at: float | None = None  # monotonic, of the last training
+        self._session_started = False
+        self._paused = False
+        self.training_gate = TrainingGate(False, "nothing queued")
         self._suggestions_job = jobs.SuggestionsJob(self.data_dir)
         self._timers: list[QTimer] = []
         self._stopping = False
@@ -97,8 +109,15 @@ class AppState(QObject):
         if self.services_started:
             return
         self.services_started = True
-        self.start_collection()
+        if self.live_capture:
+            self.start_collection()
+        else:
+            QTimer.singleShot(0, lambda: self.message.emit(DEMO_FOLDER_MESSAGE))
+        if self.settings.warnings:  # a broken settings.json: say what was ignored, carry on
+            QTimer.singleShot(3_000, self._warn_settings)
         self._every(TRIGGER_EVERY_MS, self.check_trigger)
+        self._every(int(self.settings.incremental_every_s * 1000), self.check_incremental)
+        QTimer.singleShot(20_000, self.check_incremental)
         self._every(QUEUE_EVERY_MS, self.run_training_queue)
         self._every(SUGGEST_EVERY_MS, self.refresh_suggestions)
         QTimer.singleShot(2_000, self.refresh_suggestions)
@@ -113,7 +132,7 @@ class AppState(QObject):
         return t
 
     def start_collection(self) -> None:
-        if self._collector is not None and not self._collector.is_done:
+        if self._paused or (self._collector is not None and not self._collector.is_done):
             return
         self._collector = self.run(
             jobs.collection_job,
@@ -126,7 +145,31 @@ class AppState(QObject):
         if self._collector is not None:
             self._collector.cancel()
 
+    @property
+    def collection_paused(self) -> bool:
+        return self._paused
+
+    def pause_collection(self) -> None:
+        """Stop recording until resumed (the tray's Pause collection)."""
+        self._paused = True
+        self.stop_collection()
+        self.message.emit("Collection paused: nothing is recorded until you resume.")
+
+    def resume_collection(self) -> None:
+        self._paused = False
+        if self.live_capture:
+            self.start_collection()
+            self.message.emit("Collection resumed.")
+
+    def _warn_settings(self) -> None:
+        body = "\n".join(self.settings.warnings)
+        self.message.emit("Settings: " + self.settings.warnings[0])
+        self.notify.emit("Some settings were ignored", body)
+
     def _on_collection(self, state: jobs.CollectionState) -> None:
+        if state.written != self._written:  # new events: the user is active
+            self._written = state.written
+            self._active_at = time.monotonic()
         self.collection = state
         self.collectionChanged.emit(state)
 
@@ -146,6 +189,25 @@ class AppState(QObject):
             on_result=self._on_trigger,
             on_error=lambda m: log.info("trigger check: %s", m),
         )
+
+    def check_incremental(self) -> None:
+        """Assign new events to known patterns; an emerging group becomes a named pattern."""
+        if self._stopping or self._busy(self._incremental) or self._busy(self._analysis):
+            return
+        self._incremental = self.run(
+            jobs.incremental_job,
+            self.job_context(),
+            on_result=self._on_incremental,
+            on_error=lambda m: log.info("incremental detection: %s", m),
+        )
+
+    def _on_incremental(self, result) -> None:
+        new = getattr(result, "new_patterns", None) or []
+        if new:
+            names = ", ".join(p.name for p in new)
+            self.message.emit(f"New pattern{'s' if len(new) > 1 else ''}: {names}")
+            self.notificationsChanged.emit()  # the tray turns the new notifications into messages
+            self.refresh()
 
     def _on_trigger(self, report) -> None:
         self.last_trigger = report
@@ -216,28 +278,46 @@ class AppState(QObject):
             on_progress=self._on_training_progress,
             on_result=self._on_training_finished,
             on_error=self._on_training_error,
+            on_finished=self._on_training_done,
         )
         return True
+
+    def _on_training_done(self) -> None:
+        """Finished, failed or cancelled: an automatic next one waits (no back-to-back runs)."""
+        if self._session_started:
+            self._training_ended_at = time.monotonic()
+        self._session_started = False
 
     def cancel_training(self) -> None:
         if self._training is not None:
             self._training.cancel()
 
     def run_training_queue(self) -> None:
-        """The queue runner: start the next queued session when nothing is training.
+        """The queue runner: the next queued session may start on the user's training policy.
 
-        ``settings.extra["auto_train"] = False`` leaves queued sessions for the Train button.
+        One at a time, never back to back (see core.training_policy); ``training_gate`` says why
+        it waits. The old ``settings.extra["auto_train"] = False`` reads as the policy "ask".
         """
         if not self.services_started or self._stopping:
             return
-        if not self.settings.extra.get("auto_train", True):
-            return
-        if self.training_running or self.analysis_running:
-            return
-        self.start_training()
+        policy = self.settings.training_policy
+        if self.settings.extra.get("auto_train", True) is False:
+            policy = "ask"
+        ended = self._training_ended_at
+        self.training_gate = may_start_training(
+            policy,
+            queued=True,  # the job itself finds the queue empty (cheaply) and returns None
+            busy=self.training_running or self.analysis_running,
+            idle_s=time.monotonic() - self._active_at if self.live_capture else float("inf"),
+            idle_minutes=self.settings.training_idle_minutes,
+            since_last_s=None if ended is None else time.monotonic() - ended,
+        )
+        if self.training_gate.allowed:
+            self.start_training()
 
     def _on_training_started(self, start) -> None:
         if isinstance(start, jobs.TrainingStart):
+            self._session_started = True
             self.training_session_id = start.session_id
             self.trainingStarted.emit(start.session_id)
             self.message.emit(f"Training session {start.session_id} started.")
@@ -254,7 +334,6 @@ class AppState(QObject):
         self.trainingFinished.emit(outcome)
         self.refresh()
         self.refresh_suggestions(force=True)  # a new agent may now answer
-        QTimer.singleShot(1_000, self.run_training_queue)  # the next queued session, if any
 
     def _on_training_error(self, message: str) -> None:
         sid = self.training_session_id
@@ -388,7 +467,8 @@ class AppState(QObject):
         self._stopping = True
         for t in self._timers:
             t.stop()
-        for w in (self._collector, self._analysis, self._training, self._trigger, self._suggest):
+        workers = (self._collector, self._analysis, self._training, self._trigger, self._suggest)
+        for w in (*workers, self._incremental):
             if w is not None:
                 w.cancel()
         ok = Worker.wait_all(timeout_ms)

@@ -75,6 +75,66 @@ def trigger_job(ctx: StoreContext):
     return trigger.evaluate_trigger(ctx)
 
 
+def incremental_job(ctx: StoreContext, should_stop: ShouldStop | None = None):
+    """Between cycles: assign the newest events to known patterns, name an emerging group."""
+    from selflow_qt.analyze.incremental import run_incremental
+
+    return run_incremental(ctx, should_stop=should_stop)
+
+
+@dataclass
+class FirstRun:
+    """What the welcome window shows: whether this is a first start, and what it may import."""
+
+    needed: bool
+    histories: list[tuple[str, int]] = field(default_factory=list)  # path, commands (about)
+    activitywatch: str | None = None  # the URL of a running aw-server
+    events: int = 0
+
+
+AW_URL = "http://localhost:5600"
+
+
+def first_run_job(ctx: StoreContext, probe_aw: bool = True) -> FirstRun:
+    """A first start is a data folder with no events whose welcome was never done."""
+    from selflow_qt.collect.shell_history import default_history_files
+
+    events = ctx.db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    needed = not ctx.settings.extra.get("welcome_done") and events == 0
+    if not needed:
+        return FirstRun(False, events=int(events))
+    histories = []
+    for path in default_history_files():
+        try:
+            with open(path, "rb") as fh:
+                commands = _count_commands(fh, fish="fish" in path.name)
+        except OSError:
+            continue
+        histories.append((str(path), commands))
+    return FirstRun(True, histories, activitywatch_url() if probe_aw else None, events=int(events))
+
+
+def _count_commands(lines, fish: bool) -> int:
+    """About how many commands a history holds (bash time stamps and fish metadata not counted)."""
+    if fish:
+        return sum(1 for ln in lines if ln.startswith(b"- cmd:"))
+    return sum(
+        1 for ln in lines if ln.strip() and not (ln[:1] == b"#" and ln[1:].strip().isdigit())
+    )
+
+
+def activitywatch_url(url: str = AW_URL, timeout_s: float = 0.5) -> str | None:
+    """``url`` when an aw-server answers there (no proxy, a short timeout), else None."""
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url.rstrip("/") + "/api/0/info", timeout=timeout_s) as resp:
+            return url if resp.status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
 def analysis_job(
     ctx: StoreContext,
     trigger: str = "manual",
@@ -214,7 +274,7 @@ class ImportReport:
 
     imported: dict[str, int] = field(default_factory=dict)  # path -> events written
     details: dict[str, str] = field(default_factory=dict)  # path -> the importer's summary
-    watched: list[str] = field(default_factory=list)  # folders/files added as watch roots
+    watched: list[str] = field(default_factory=list)  # folders added as watch roots
     errors: dict[str, str] = field(default_factory=dict)  # path -> message
     took_s: float = 0.0
 
@@ -229,18 +289,31 @@ def import_job(
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
 ) -> ImportReport:
-    """Import each path by what its content is; other files and folders become watched roots."""
-    from selflow_qt.workers.importing import import_one, sniff_kind
+    """Import each path by what its content is; folders become watched roots.
+
+    An aw-server URL is imported as ActivityWatch. A file that is none of the importable kinds
+    (a picture, a PDF) is reported as such, never turned into a watched folder.
+    """
+    from selflow_qt.workers.importing import ACTIVITYWATCH, import_one, sniff_kind
 
     t0 = time.perf_counter()
     report = ImportReport()
     for raw in paths:
         if should_stop is not None and should_stop():
             break
-        path = Path(raw).expanduser()
-        kind = sniff_kind(path)
+        if raw.startswith(("http://", "https://")):
+            path, kind = raw, ACTIVITYWATCH
+        else:
+            path = Path(raw).expanduser()
+            kind = sniff_kind(path)
         if kind is None:
-            report.watched.append(str(path))
+            if path.is_dir():
+                report.watched.append(str(path))
+            else:
+                report.errors[str(path)] = (
+                    "not an importable file (JSON Lines events, an ActivityWatch export or a "
+                    "shell history)"
+                )
             continue
 
         def step(done: int, total: int, _p: str = str(path)) -> None:

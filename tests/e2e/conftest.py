@@ -150,10 +150,17 @@ class RunningApp:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_app(x: XDisplay, data_dir: Path, watched: Path, artifacts: Path) -> RunningApp:
+def start_app(
+    x: XDisplay,
+    data_dir: Path,
+    watched: Path,
+    artifacts: Path,
+    env_extra: dict | None = None,
+    log_name: str = "e2e-app.log",
+) -> RunningApp:
     dump = data_dir.parent / "tray-dump.json"
-    log = artifacts / "e2e-app.log"
-    env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), SELFLOW_TEST_HOOKS="1")
+    log = artifacts / log_name
+    env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), SELFLOW_TEST_HOOKS="1", **(env_extra or {}))
     cmd = [sys.executable, str(RUN_APP)]
     fh = open(log, "w")  # noqa: SIM115 - closed when the process ends
     proc = subprocess.Popen(
@@ -203,6 +210,9 @@ def demo_app(x_display, tmp_path_factory):
         check=True,
         timeout=120,
     )
+    # `selflow demo` marks its folder so live capture stays out of it; these tests check live
+    # capture on top of a week of history, so the folder is made an ordinary one again
+    (data_dir / "DEMO.json").unlink()
     app = start_app(x_display, data_dir, watched, artifacts_dir)
     try:
         wait_for(
@@ -215,3 +225,9 @@ def demo_app(x_display, tmp_path_factory):
     finally:
         code = stop_app(app)
         assert code == 0, app.log_text()[-3000:]
+
+
+@pytest.fixture
+def app_launcher():
+    """(start_app, stop_app, wait_for) for tests that start the app their own way."""
+    return start_app, stop_app, wait_for

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.agents import leaderboard
-from selflow_qt.core.format import human_bytes, human_duration, pct
+from selflow_qt.analyze.trigger import budget_text
+from selflow_qt.core.format import count, human_bytes, human_duration, pct
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
@@ -28,6 +29,21 @@ from selflow_qt.ui.docks.base import (
     set_medals,
 )
 from selflow_qt.ui.docks.training_live import LiveTrainingPanel
+
+LIVE_REFRESH_S = 10.0  # new events re-read a visible dock at most this often
+
+
+def next_cycle_text(b: Any) -> str:
+    """After the first analysis: when the byte budget will call for the next one."""
+    target = f"{100 * b.target_ratio:.0f}%"
+    if b.eta_s is None:
+        return f"next full analysis at {target}: no recent data to estimate when"
+    if b.eta_s == 0:
+        return f"past {target}: the next full analysis runs when the other checks pass"
+    rate = f"{human_bytes(b.rate_bytes_per_s * 3600)}/h"
+    if b.eta_s > 365 * 86_400:
+        return f"next full analysis: over a year away at {rate} (at {target})"
+    return f"next full analysis in ~{human_duration(b.eta_s)} at {rate} (at {target})"
 
 
 def medal(rank: int) -> str:
@@ -42,6 +58,8 @@ class TrainingCenterDock(QWidget):
         super().__init__(parent)
         self.state = state
         self.data: leaderboard.TrainingCenterData | None = None
+        self._refreshed_at = 0.0
+        self._seen_written: int | None = None
         self._loader = BackgroundLoader(
             self, self._apply, self._load_failed, getattr(state, "pool", None)
         )
@@ -82,6 +100,9 @@ class TrainingCenterDock(QWidget):
         self.trigger_label = QLabel("")
         self.trigger_label.setWordWrap(True)
         self.trigger_label.setStyleSheet("color: #505050;")
+        self.budget_label = QLabel("")  # what the budget means, and what happens meanwhile
+        self.budget_label.setWordWrap(True)
+        self.budget_label.setStyleSheet("color: #505050;")
         row = QHBoxLayout()
         self.analysis_button = QPushButton("Run analysis now")
         self.analysis_button.clicked.connect(self._run_analysis)
@@ -91,6 +112,7 @@ class TrainingCenterDock(QWidget):
         lay.addWidget(self.buffer_bar)
         lay.addWidget(self.buffer_label)
         lay.addWidget(self.trigger_label)
+        lay.addWidget(self.budget_label)
         lay.addLayout(row)
         return box
 
@@ -106,12 +128,16 @@ class TrainingCenterDock(QWidget):
         self.recent_label = QLabel("")
         self.recent_label.setWordWrap(True)
         self.recent_label.setStyleSheet("color: #505050;")
+        self.policy_label = QLabel("")  # the training policy, and what the queue waits for
+        self.policy_label.setWordWrap(True)
+        self.policy_label.setStyleSheet("color: #505050;")
         self.train_button = QPushButton("Train now")
         self.train_button.setToolTip("Train the selected queued session (or the next one)")
         self.train_button.clicked.connect(self._train_now)
         lay.addWidget(self.queue_table)
         lay.addWidget(self.queue_empty)
         lay.addWidget(self.recent_label)
+        lay.addWidget(self.policy_label)
         lay.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignLeft)
         return box
 
@@ -157,7 +183,9 @@ class TrainingCenterDock(QWidget):
         s = self.state
         s.dataChanged.connect(self.refresh)
         if hasattr(s, "triggerChecked"):  # the app's minutely check (see AppState)
-            s.triggerChecked.connect(lambda r: self.show_trigger(leaderboard.criteria_of(r)))
+            s.triggerChecked.connect(self.on_trigger)
+        if hasattr(s, "collectionChanged"):  # live: new events re-read the dock (throttled)
+            s.collectionChanged.connect(self._on_collection)
         s.trainingStarted.connect(self.on_training_started)
         s.trainingProgress.connect(self.on_training_progress)
         s.trainingFinished.connect(self.on_training_finished)
@@ -180,11 +208,27 @@ class TrainingCenterDock(QWidget):
             getattr(self.state, "last_trigger", None) is None,  # else the app's check reports it
         )
 
+    def _on_collection(self, c: Any) -> None:
+        written = getattr(c, "written", None)
+        if written == self._seen_written or not self.isVisible():
+            return
+        if time.monotonic() - self._refreshed_at >= LIVE_REFRESH_S:
+            self._seen_written = written
+            self.refresh()
+
+    @Slot(object)
+    def on_trigger(self, report: Any) -> None:
+        """The app's trigger check: criteria, and a truthful "when" for the next analysis."""
+        self.show_trigger(leaderboard.criteria_of(report))
+        if self.data is not None:
+            self._show_buffer(self.data.buffer, [])
+
     def _load_failed(self, message: str) -> None:
         self.buffer_label.setText(f"Could not read the store: {message}")
 
     def _apply(self, data: leaderboard.TrainingCenterData) -> None:
         self.data = data
+        self._refreshed_at = time.monotonic()
         self._show_buffer(data.buffer, data.trigger)
         self._show_queue(data)
         self._show_ranking(data)
@@ -193,25 +237,21 @@ class TrainingCenterDock(QWidget):
     def _show_buffer(self, b: dock_reads.BufferView, trigger: list) -> None:
         self.buffer_bar.setValue(int(min(1.0, b.percent / 100) * 1000))
         self.buffer_bar.setFormat(f"{b.percent:.1f}% of {human_bytes(b.budget_bytes)}")
-        target = f"{100 * b.target_ratio:.0f}%"
-        if b.eta_s is None:
-            when = f"next cycle at {target}: no recent data to estimate when"
-        elif b.eta_s == 0:
-            when = f"buffer past {target}: the next cycle runs when the trigger's other checks pass"
-        elif b.eta_s > 365 * 86_400:
-            when = f"next cycle: over a year away at {human_bytes(b.rate_bytes_per_s * 3600)}/h (cycle at {target})"
+        report = getattr(self.state, "last_trigger", None)
+        if getattr(report, "cold_start", False):
+            when = report.first_analysis_text()
         else:
-            when = (
-                f"next cycle in ~{human_duration(b.eta_s)} (at {human_bytes(b.rate_bytes_per_s * 3600)}/h"
-                f" over the last {b.rate_window}, cycle at {target})"
-            )
+            when = next_cycle_text(b)
         self.buffer_label.setText(
-            f"{b.events:,} events, {human_bytes(b.bytes)} this cycle · {when}"
+            f"{count(b.events, 'event')}, {human_bytes(b.bytes)} this cycle · {when}"
+        )
+        self.budget_label.setText(
+            budget_text(b.bytes, b.events, b.target_ratio * b.budget_bytes, self.state.settings)
         )
         if trigger:
             self.show_trigger(trigger)
-        elif getattr(self.state, "last_trigger", None) is not None:
-            self.show_trigger(leaderboard.criteria_of(self.state.last_trigger))
+        elif report is not None:
+            self.show_trigger(leaderboard.criteria_of(report))
 
     def show_trigger(self, criteria: list[tuple[str, bool, str]]) -> None:
         """The trigger policy's checks, passed or not, with their details as a tooltip."""
@@ -226,6 +266,12 @@ class TrainingCenterDock(QWidget):
             self.queue_table.item(r, 4).setToolTip(sess.reason)
         self.queue_empty.setVisible(not rows)
         self.train_button.setEnabled(bool(rows) and self.session_id is None)
+        policy = self.state.settings.training_policy.replace("_", " ")
+        gate = getattr(self.state, "training_gate", None)
+        waiting = f" · {gate.reason}" if rows and gate is not None and not gate.allowed else ""
+        self.policy_label.setText(
+            f"Training policy: {policy} (one at a time, a rest between runs; Settings){waiting}"
+        )
         if data.recent:
             recent = [f"#{s.session_id} {s.pattern_name}: {s.status}" for s in data.recent[:3]]
             self.recent_label.setText("Recently: " + " · ".join(recent))
@@ -251,7 +297,7 @@ class TrainingCenterDock(QWidget):
             self.bandit_label.setText("Bandit not available yet (the agents module is missing).")
             return
         if b.exploitation is None:
-            explore = f"{b.suggestions:,} suggestions logged, none scored yet"
+            explore = f"{count(b.suggestions, 'suggestion')} logged, none scored yet"
         else:
             explore = (
                 f"of {b.suggestions:,} suggestions, {pct(b.exploitation)} came from the current best"

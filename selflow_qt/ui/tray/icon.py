@@ -149,6 +149,12 @@ class TrayController(QObject):
             self.state.refresh_suggestions(force=True)
         elif name == "quit":
             self.quitRequested.emit()
+        elif name == "import":
+            self.import_files()
+        elif name == "analyze":
+            self.state.start_analysis("manual")
+        elif name == "pause":
+            self.toggle_collection()
         elif name == "choose" and payload is not None:
             self.choose(payload)
         elif name == "notification" and payload is not None:
@@ -156,6 +162,28 @@ class TrayController(QObject):
             self._mark_read([int(payload)])
         elif name == "mark-read":
             self._mark_read(None)
+
+    def import_files(self) -> None:
+        """A file dialog for histories, ActivityWatch exports and JSONL; imported on a worker."""
+        from PySide6.QtWidgets import QFileDialog
+
+        paths, _ = QFileDialog.getOpenFileNames(
+            None,
+            "Import into SelFlow",
+            str(Path.home()),
+            "Activity files (*.jsonl *.json *history* *.txt);;All files (*)",
+        )
+        if paths:
+            self.state.import_paths(paths)
+
+    def toggle_collection(self) -> None:
+        action = self.menu.actions["pause"]
+        if self.state.collection_paused:
+            self.state.resume_collection()
+            action.setText("Pause collection")
+        else:
+            self.state.pause_collection()
+            action.setText("Resume collection")
 
     def _mark_read(self, ids: list[int] | None) -> None:
         """Mark notifications read on a worker (the GUI thread does no database I/O)."""

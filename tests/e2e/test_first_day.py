@@ -1,0 +1,151 @@
+"""End to end, a new user's first start: welcome -> history import -> named patterns.
+
+The real app on Xvfb with trayer, an empty data folder and a home folder whose bash history holds
+real commands (the training-games stream in /work/shared/data, or a built-in sample where that
+file is absent). The welcome window is found with xdotool and answered with the keyboard (Return
+on its default button, "Import and analyse"); no test hook is involved until the results are read.
+Screenshots of the welcome window and of the live Training Center go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+GAMES = Path("/work/shared/data/training-games-4.jsonl.gz")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SAMPLE = [  # used when the real stream is not on this machine
+    "cd ~/src/app",
+    "git status",
+    "vim app/main.py",
+    "pytest -q",
+    "git add -A",
+    "git commit -m wip",
+    "git push",
+    "ssh build01",
+    "sudo systemctl restart nginx",
+    "journalctl -u nginx -n 50",
+    "df -h",
+    "ls ~/Downloads",
+    "mv ~/Downloads/*.pdf ~/Documents/papers/",
+]
+
+
+def write_bash_history(home: Path, limit: int = 900) -> int:
+    """~/.bash_history with timestamps (HISTTIMEFORMAT style), from real commands."""
+    lines: list[str] = []
+    if GAMES.exists():
+        with gzip.open(GAMES, "rt", encoding="utf-8") as f:
+            for line in f:
+                e = json.loads(line)
+                lines += [f"#{int(e['ts'])}", e["cmd"].replace("\n", " ")]
+                if len(lines) >= 2 * limit:
+                    break
+    else:
+        t = int(time.time()) - 86_400
+        for i in range(limit):
+            lines += [f"#{t + 20 * i}", SAMPLE[(i * 7 + i // 13) % len(SAMPLE)]]
+    (home / ".bash_history").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines) // 2
+
+
+def sql(db: Path, query: str) -> list:
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def find_window(x, name: str) -> str | None:
+    out = x.run("xdotool", "search", "--name", name, check=False).split()
+    return out[-1] if out else None
+
+
+def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def first_start(x_display, tmp_path, artifacts_dir, app_launcher):
+    start_app, stop_app, _ = app_launcher
+    home, data_dir = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    n = write_bash_history(home)
+    app = start_app(
+        x_display,
+        data_dir,
+        home,
+        artifacts_dir,
+        env_extra={"HOME": str(home), "XDG_DATA_HOME": str(home / ".local/share")},
+        log_name="e2e-first-day.log",
+    )
+    try:
+        wait_for(
+            lambda: app.proc.poll() is not None or "tray icon shown" in app.log_text(),
+            90,
+            "the tray icon",
+        )
+        assert app.proc.poll() is None, app.log_text()
+        yield app, n
+    finally:
+        code = stop_app(app)
+        assert code == 0, app.log_text()[-3000:]
+
+
+def test_first_start_welcome_history_import_names_patterns(first_start, x_display):
+    app, n_history = first_start
+    db = app.data_dir / "selflow.db"
+    assert not (app.data_dir / "settings.json").exists()  # a real first start
+    win = wait_for(lambda: find_window(x_display, "Welcome to SelFlow"), 60, "the welcome window")
+    time.sleep(1.0)  # let it paint
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    x_display.run("import", "-window", win, str(SCREENSHOTS / "welcome.png"))
+    # the keyboard answers it: Return presses the default button, "Import and analyse"
+    x_display.run("xdotool", "windowfocus", "--sync", win)
+    x_display.run("xdotool", "key", "Return")
+    wait_for(lambda: app.state()["imports"], 60, "the history import")
+    imported = app.state()["imports"][0]
+    assert imported["total"] >= 0.9 * n_history, imported
+    wait_for(lambda: not find_window(x_display, "Welcome to SelFlow"), 10, "the welcome to close")
+    settings = json.loads((app.data_dir / "settings.json").read_text())
+    assert settings["extra"]["welcome_done"] is True  # it never comes back
+    # the import is analysed at once: named patterns on day one, each announced
+    wait_for(lambda: app.state()["analyses"] or app.state()["errors"], 240, "the first analysis")
+    assert not app.state()["errors"], app.state()["errors"]
+    names = [r[0] for r in sql(db, "SELECT name FROM patterns ORDER BY id")]
+    assert names and all(name.strip() for name in names), names
+    notes = [r[0] for r in sql(db, "SELECT title FROM notifications WHERE kind = 'pattern'")]
+    assert {f"New pattern: {name}" for name in names} <= set(notes)
+    run = sql(db, "SELECT trigger, status FROM analysis_runs ORDER BY id DESC LIMIT 1")[0]
+    assert run == ("import", "completed")
+    # the tray shows them, and offers Import... and Run analysis now
+    wait_for(
+        lambda: (
+            app.dump.exists()
+            and any("New pattern" in json.dumps(m) for m in app.menu_dump()["menu"])
+        ),
+        60,
+        "the new patterns in the tray's notifications",
+    )
+    menu = json.dumps(app.menu_dump()["menu"], ensure_ascii=False)
+    assert "Import…" in menu and "Run analysis now" in menu and "Pause collection" in menu
+    # the live Training Center after the first analysis
+    assert app.command("dock training") == "ok"
+    time.sleep(2.0)  # its read runs on a worker; let the answer paint
+    shot = SCREENSHOTS / "first_day_training_center.png"
+    assert app.command(f"grab dock:training {shot}") == "ok"
+    assert shot.stat().st_size > 10_000
