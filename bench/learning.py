@@ -112,6 +112,26 @@ def learning_curve(events, steps: list[int], positions: int, lm_positions: int) 
         )
 
 
+def novel_targets(events, split: float = 0.8) -> str:
+    """How the agent does on next actions never seen before (only edits can propose those)."""
+    stream = keyed(events)
+    start = int(len(stream) * split)
+    agent = fit_ranking_agent(AGENT, stream[:start])
+    seen = {k for _, k in stream[:start]}
+    n = h1 = h5 = 0
+    for i in range(start, len(stream)):
+        key = stream[i][1]
+        if key not in seen:
+            keys = [c.key for c in agent.predict(stream[max(0, i - 20) : i], 5)]
+            n += 1
+            h1 += bool(keys) and keys[0] == key
+            h5 += key in keys
+        agent.observe([stream[i]])
+        seen.add(key)
+    share = n / max(1, len(stream) - start)
+    return f"{share:.0%} of targets never seen before; agent hit@1 {h1 / max(1, n):.3f}, hit@5 {h5 / max(1, n):.3f} on them"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -120,6 +140,7 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated stream names")
     ap.add_argument("--detail", action="store_true", help="also print every predictor per stream")
     ap.add_argument("--json", default="", help="write all metrics to this file")
+    ap.add_argument("--novel", action="store_true", help="scores on never-seen next actions")
     ap.add_argument("--lm-stream", default="", help="a stream for the LoRA learning curve")
     ap.add_argument("--lm-steps", default="0,15,60", help="LoRA step counts for the curve")
     ap.add_argument("--lm-positions", type=int, default=40, help="positions scored with the LM")
@@ -142,6 +163,8 @@ def main() -> int:
         print(row(name, metrics, agent, fit_s), flush=True)
         if args.detail:
             print(format_table(metrics, name))
+        if args.novel:
+            print(f"  {name}: {novel_targets(events)}")
         m = margin_over_best_baseline(metrics, AGENT)
         margins.append(m)
         wins += m > 0
