@@ -104,7 +104,3 @@ class History:
         if v is None:
             return 0.0
         return v[0] * math.exp(-_LN2 * (self.n - v[1]) / DECAY_HALF_LIFE)
-
-
-def top(counter: Counter, n: int) -> list[tuple[str, int]]:
-    return counter.most_common(n) if counter else []
