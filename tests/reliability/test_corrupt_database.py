@@ -40,8 +40,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     events = root / "events.jsonl"
     events.write_text(
         "".join(
-            Event(ts=1.7e9 + i, source="shell", action="command", cmd=f"make t{i}").to_json()
-            + "\n"
+            Event(ts=1.7e9 + i, source="shell", action="command", cmd=f"make t{i}").to_json() + "\n"
             for i in range(3_000)
         )
     )
