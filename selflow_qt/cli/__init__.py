@@ -66,8 +66,8 @@ def run_desktop(args: argparse.Namespace) -> int:
         from selflow_qt.cli.collect import run_collect
 
         return run_collect(args)
-    try:
-        from selflow_qt.ui.app import run_app
+    try:  # a third-party check: Qt may be missing or broken on this machine (no libEGL, ...)
+        import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:
         print(
             f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr
@@ -75,6 +75,8 @@ def run_desktop(args: argparse.Namespace) -> int:
         from selflow_qt.cli.collect import run_collect
 
         return run_collect(args)
+    from selflow_qt.ui.app import run_app
+
     return run_app(args)
 
 
