@@ -118,6 +118,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--aw-repeat", type=int, default=1, help="aw-core is slow: runs to take")
+    ap.add_argument("--no-aw", action="store_true", help="skip aw-core (no venv, no network)")
     args = ap.parse_args()
     n = args.events
     events = [
@@ -148,7 +149,8 @@ def main() -> int:
                 ("SelFlow EventWriter + privacy filter", lambda: bench_writer(events, tmp, True)),
             ):
                 _keep_best(results, label, fn())
-    results.update(bench_aw(n, args.aw_repeat))
+    if not args.no_aw:
+        results.update(bench_aw(n, args.aw_repeat))
     rates = {k: n / v[0] for k, v in results.items()}
     cpu_rates = {k: n / v[1] for k, v in results.items()}
     aw = [k for k in rates if k.startswith("aw-core")]

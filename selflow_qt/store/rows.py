@@ -1,0 +1,138 @@
+"""Events as SQLite rows: the one encoding every writer uses (the event writer, imports)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+
+from peewee import SqliteDatabase
+
+from selflow_qt.core.event import Event
+from selflow_qt.store.state import add_to_buffer
+
+INSERT_SQL = (
+    "INSERT INTO events (ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta, size) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _clean(text: str | None) -> str | None:
+    # Undecodable file names arrive as surrogate escapes; store them losslessly as \udcXX-free text.
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _finite(value):
+    """``value`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _unserializable(o):
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+def _make_meta_encoder() -> Callable[[dict], str]:
+    """Compact, non-ASCII-preserving JSON, built once.
+
+    json.dumps (and JSONEncoder.encode) build a new C encoder on every call, which costs more
+    than encoding a small dict; the writer encodes one per event, so it keeps one C encoder.
+    It has no circular-reference bookkeeping: a meta that contains itself raises RecursionError.
+    """
+    slow = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    try:
+        from json.encoder import c_make_encoder, encode_basestring
+
+        if c_make_encoder is None:
+            return slow
+        enc = c_make_encoder(
+            None, _unserializable, encode_basestring, None, ":", ",", False, False, True
+        )
+        join = "".join
+
+        def encode(obj: dict) -> str:
+            return join(enc(obj, 0))
+
+        probe = {"a": [1, 2.5, None, True, "é", {"b": float("inf")}]}
+        return encode if encode(probe) == slow(probe) else slow
+    except (ImportError, TypeError):
+        return slow
+
+
+_encode_meta = _make_meta_encoder()
+
+
+def event_row(ev: Event, _encode=_encode_meta, _clean=_clean) -> tuple:
+    """The INSERT_SQL parameters of one event; the last one is its size in bytes (the budget's)."""
+    meta = ev.meta
+    meta = _encode(meta) if meta else "{}"
+    if "NaN" in meta or "Infinity" in meta:  # not JSON: SQLite's json functions would fail
+        meta = _encode(_finite(ev.meta))
+    if not meta.isascii():
+        meta = _clean(meta)
+    # The common case (ASCII text) costs one isascii() per field and no function call.
+    path, dest, app, cmd, cwd = ev.path, ev.dest, ev.app, ev.cmd, ev.cwd
+    size = 96 + len(ev.source) + len(ev.action) + len(meta)
+    if path is not None:
+        if not path.isascii():
+            path = _clean(path)
+        size += len(path)
+    if dest is not None:
+        if not dest.isascii():
+            dest = _clean(dest)
+        size += len(dest)
+    if app is not None:
+        if not app.isascii():
+            app = _clean(app)
+        size += len(app)
+    if cmd is not None:
+        if not cmd.isascii():
+            cmd = _clean(cmd)
+        size += len(cmd)
+    if cwd is not None:
+        if not cwd.isascii():
+            cwd = _clean(cwd)
+        size += len(cwd)
+    return (
+        ev.ts,
+        ev.tz_offset,
+        ev.source,
+        ev.action,
+        path,
+        dest,
+        app,
+        cmd,
+        cwd,
+        ev.duration,
+        meta,
+        size,
+    )
+
+
+def insert_events(db: SqliteDatabase, events: Iterable[Event]) -> tuple[int, int]:
+    """Insert events with the raw executemany fast path; call inside a transaction.
+
+    Returns (count, bytes) and accounts the bytes in the buffer budget.
+    """
+    return insert_rows(db, [event_row(ev) for ev in events])
+
+
+def insert_rows(db: SqliteDatabase, rows: list[tuple]) -> tuple[int, int]:
+    """Insert rows made by :func:`event_row`; call inside a transaction. Returns (count, bytes)."""
+    if not rows:
+        return 0, 0
+    db.connection().executemany(INSERT_SQL, rows)
+    nbytes = sum(r[-1] for r in rows)
+    add_to_buffer(db, nbytes, len(rows))
+    return len(rows), nbytes
