@@ -167,9 +167,13 @@ def backup_database(db_path: Path, keep: int = BACKUP_KEEP) -> Path:
 
 def backup_if_due(db_path: Path, every_s: float = BACKUP_EVERY_S) -> Path | None:
     """Back up when the newest backup is older than ``every_s`` (or there is none)."""
-    newest = newest_backup(Path(db_path).parent)
+    db_path = Path(db_path)
+    newest = newest_backup(db_path.parent)
     if newest is not None and time.time() - newest.stat().st_mtime < every_s:
         return None
+    # A backup must never be what fills the disk the events are written to.
+    if shutil.disk_usage(db_path.parent).free < 2 * db_path.stat().st_size + (64 << 20):
+        raise OSError(28, "not enough free space for a backup (kept the previous ones)")
     return backup_database(db_path)
 
 
