@@ -129,6 +129,9 @@ def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:
 
 
 def next_queued_session(db) -> int | None:
+    """The oldest queued session. Sessions a dead runner left "training" are reset first, so
+    the queue (and the specialization step) never waits on them."""
+    reset_stale_sessions()
     row = (
         TrainingSession.select(TrainingSession.id)
         .where(TrainingSession.status == "queued")

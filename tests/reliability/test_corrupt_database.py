@@ -93,3 +93,13 @@ def test_backup_restore_and_recover_get_the_user_going_again(filled) -> None:
     status = run_selflow(data, "status", "--json")
     assert json.loads(status.stdout)["events"]["total"] == 3_000
     assert run_selflow(data, "db", "check").returncode == 0
+
+
+def test_a_truncated_database_is_salvaged_up_to_where_it_ends(filled) -> None:
+    data, _ = filled
+    _damage(data / "selflow.db", "truncated")
+    recovered = run_selflow(data, "db", "recover")
+    assert recovered.returncode == 0, recovered.stderr
+    status = run_selflow(data, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert 500 < json.loads(status.stdout)["events"]["total"] < 3_000
