@@ -111,6 +111,7 @@ class DayResult:
     purity: float = 0.0
     other_notices_after_cycle: int = 0
     incremental_s: list[float] = field(default_factory=list)
+    failed_cycles: list[str] = field(default_factory=list)
 
 
 def new_workflow(start: float, session: tuple[str, int]) -> list[Event]:
@@ -173,7 +174,8 @@ def simulate(events_per_day: int, hours: float, new_at_min: float, session) -> D
             while clock.now < t0 + hours * 3600:
                 collector.caught_up.clear()
                 clock.advance(TICK_S)
-                collector.caught_up.wait(10)
+                if thread.is_alive():  # the collector emits what is due (it ends with the stream)
+                    collector.caught_up.wait(10)
                 now = clock.now + extra_s
                 minute = (now - t0) / 60
                 if clock.now >= next_trigger:
@@ -182,11 +184,17 @@ def simulate(events_per_day: int, hours: float, new_at_min: float, session) -> D
                     report = evaluate_trigger(ctx)
                     if report.ready and res.first_cycle_min is None:
                         w = time.perf_counter()
-                        cycle = run_cycle(ctx, trigger="budget")
-                        res.cycle_s = time.perf_counter() - w
-                        extra_s += res.cycle_s
-                        res.first_cycle_min = minute + res.cycle_s / 60
-                        res.events_at_cycle = cycle.n_events
+                        try:
+                            cycle = run_cycle(ctx, trigger="budget")
+                        except ValueError as exc:  # e.g. too few sessions yet: retried later
+                            res.failed_cycles.append(f"{minute:.0f} min: {exc}")
+                            cycle = None
+                        took = time.perf_counter() - w
+                        extra_s += took
+                        if cycle is not None:
+                            res.cycle_s = took
+                            res.first_cycle_min = minute + took / 60
+                            res.events_at_cycle = cycle.n_events
                 if clock.now >= next_inc:
                     next_inc += ctx.settings.incremental_every_s
                     writer.flush()
@@ -270,6 +278,9 @@ def main() -> int:
             f"| {r.noticed_name or '-'} | {r.purity:.2f} | {r.other_notices_after_cycle} "
             f"| {statistics.median(inc):.2f} / {max(inc):.2f} | {wall:.0f} |"
         )
+    for r, _ in rows:
+        for f in r.failed_cycles:
+            print(f"rate {r.rate_per_h:.0f}/h: an automatic analysis failed at {f}")
     return 0
 
 

@@ -1,13 +1,14 @@
 """Between cycles: assign new events to known patterns, and name an emerging group that fits none.
 
-Every few minutes (``incremental_every_s``) the newest events (at most ``WINDOW_EVENTS``) are
+Every minute or so (``incremental_every_s``) the newest events (at most ``WINDOW_EVENTS``) are
 described by the same terms the cycle's features are made of (``features.event_tokens``: source
-and action, folders, extension, app, command verb and arguments, working folder), each event with
-the terms of its neighbours in the same session, weighted like the cycle's features. An event
-belongs to the known pattern whose c-TF-IDF term vector is nearest by cosine (at least
-``ASSIGN_COSINE``); the rest are novel. Novel events are grouped greedily by cosine to a group's
-centroid; a group with ``incremental_min_events`` events and enough variety (not one repeated
-event) becomes a named pattern with a "New pattern" notification, through
+and action, folders, extension, app, command verb and arguments, working folder), IDF-weighted,
+each event with the terms of its neighbours in the same session. An event belongs to the known
+pattern whose c-TF-IDF term vector is nearest by cosine (at least ``ASSIGN_COSINE``, and the
+pattern must know at least one of the event's own folders, app or command verb); the rest are
+novel. Novel events are grouped by average-link cosine (``GROUP_COSINE``); a group with
+``incremental_min_events`` events, variety (not one repeated event) and coming in runs (not
+scattered one-offs) becomes a named pattern with a "New pattern" notification through
 ``patterns.save_patterns``, so the next full cycle continues it under the same identity.
 """
 
@@ -41,9 +42,10 @@ CONTEXT = 4  # neighbours either side (same session) whose terms join an event's
 CONTEXT_WEIGHT = 0.5
 GROUP_CONTEXT, GROUP_CONTEXT_WEIGHT = 4, 1.0  # novel events are grouped with more context
 ASSIGN_COSINE = 0.25  # nearest known pattern at least this close: the event belongs to it
-GROUP_COSINE = 0.3  # novel events group when their average cosine is at least this
+GROUP_COSINE = 0.25  # novel events group when their average cosine is at least this
 MIN_SIGNATURES = 3  # distinct events an emerging group needs (one repeated event is no workflow)
 MAX_SIGNATURE_SHARE = 0.8  # ... and no single event may make up more than this share of it
+MIN_RUN_SHARE = 0.5  # a workflow comes in runs: this share of its events sit next to another
 INCREMENTAL_METHOD = "incremental"
 NO_RUN = 0  # run id of a pattern found between cycles
 
@@ -148,6 +150,17 @@ def group_novel(V) -> np.ndarray:
     return fcluster(tree, t=1.0 - GROUP_COSINE, criterion="distance").astype(np.int64) - 1
 
 
+def run_share(members: np.ndarray, n: int) -> float:
+    """Share of ``members`` (indices into a stream of ``n`` events) next to another member.
+
+    A workflow's steps follow each other; scattered one-offs (a calculator opened now and then)
+    that merely resemble each other do not.
+    """
+    inside = np.zeros(n + 2, dtype=bool)
+    inside[members + 1] = True
+    return float((inside[members] | inside[members + 2]).mean()) if len(members) else 0.0
+
+
 def _has_variety(inverse: np.ndarray) -> bool:
     counts = Counter(inverse.tolist())
     return len(counts) >= MIN_SIGNATURES and max(counts.values()) <= MAX_SIGNATURE_SHARE * len(
@@ -187,7 +200,11 @@ def run_incremental(
         ready, pending = [], []
         for g in np.unique(groups):
             members = novel[groups == g]
-            if len(members) >= min_events and _has_variety(inverse[members]):
+            if (
+                len(members) >= min_events
+                and _has_variety(inverse[members])
+                and run_share(members, len(table)) >= MIN_RUN_SHARE
+            ):
                 ready.append(members)
             elif len(members) >= max(5, min_events // 4):
                 pending.append(len(members))

@@ -30,6 +30,7 @@ PILOT_SAMPLE = 2000
 PILOT_KEY = "trigger_pilot"
 PILOT_REFRESH = 0.05  # re-run the pilot when the buffer has grown by this share of the budget
 PILOT_REFRESH_EVENTS = 0.2  # ... or by this share of its events (cold start: a small buffer)
+RETRY_GROWTH = 1.25  # after a failed automatic cycle, wait for this much more data
 ACTIVE_GAP_S = 300.0  # gaps longer than this count as 5 minutes of activity, not more
 
 
@@ -147,6 +148,7 @@ def evaluate_trigger(ctx) -> TriggerReport:
     table = load_events(ctx.db, last_n=n) if n else None
     cold = not AnalysisRun.select().where(AnalysisRun.status == "completed").exists()
     crit = [_cold_fill(s, fill, table) if cold else _budget_fill(s, fill)]
+    crit[0] = _after_failure(crit[0], fill)
     sources = len(set(table.source)) if table is not None else 0
     crit.append(
         Criterion(
@@ -253,6 +255,29 @@ def _cold_fill(s, fill: BufferFill, table) -> Criterion:
         f"{minutes:.0f} of {s.cold_start_minutes:.0f} active minutes with "
         f"{s.cold_start_min_events} events",
     )
+
+
+def _after_failure(fill_crit: Criterion, fill: BufferFill) -> Criterion:
+    """An automatic cycle that failed on this buffer is retried only with a quarter more events.
+
+    Otherwise a cycle that cannot run on this data (too few sessions, say) would start again
+    every minute, at full CPU.
+    """
+    last = (
+        AnalysisRun.select()
+        .where(AnalysisRun.trigger == "budget", AnalysisRun.started_at >= fill.cycle_started)
+        .order_by(AnalysisRun.id.desc())
+        .first()
+    )
+    if last is None or last.status != "failed" or not fill_crit.passed:
+        return fill_crit
+    need = int(RETRY_GROWTH * (last.n_events or 0)) + 1
+    if fill.events >= need:
+        return fill_crit
+    error = str((last.metrics or {}).get("error", "")).split(": ", 1)[-1][:120]
+    fill_crit.passed = False
+    fill_crit.detail = f"the last automatic analysis failed ({error}); retrying at {need:,} events"
+    return fill_crit
 
 
 def fill_eta_s(s, fill: BufferFill, table=None, cold: bool = False) -> float | None:

@@ -55,10 +55,10 @@ class Settings:
     # cold start: before the first cycle, "enough structure" replaces the byte budget's fill
     cold_start_events: int = 2000  # buffer events that count as enough on their own
     cold_start_minutes: float = 45.0  # or this much active time (gaps capped at 5 min) ...
-    cold_start_min_events: int = 150  # ... with at least this many events
+    cold_start_min_events: int = 80  # ... with at least this many events
     # incremental detection between cycles
-    incremental_every_s: float = 120.0  # how often new events are assigned to known patterns
-    incremental_min_events: int = 40  # events an emerging group needs to become a pattern
+    incremental_every_s: float = 60.0  # how often new events are assigned to known patterns
+    incremental_min_events: int = 30  # events an emerging group needs to become a pattern
     # analysis cycle
     analysis_landmarks: int = 3000  # events the quadratic steps fit on; the rest are assigned
     analysis_algorithm_timeout_s: float = 60.0  # per clusterer; a clusterer past it is recorded

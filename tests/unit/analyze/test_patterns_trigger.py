@@ -124,12 +124,14 @@ def test_first_cycle_starts_on_an_hour_of_activity_not_the_budget(tmp_path):
     ctx = StoreContext.open(tmp_path)
     assert ctx.settings.budget_bytes == 64 * 1024 * 1024
     with ctx.db.atomic():
-        insert_events(ctx.db, _stream(100, 30.0))  # 50 minutes, 100 events: not yet
+        insert_events(ctx.db, _stream(60, 30.0))  # 30 minutes, 60 events: not yet
     early = evaluate_trigger(ctx)
     assert early.cold_start
+    text = early.first_analysis_text()  # what the Training Center says before the first cycle
+    assert text.startswith("first analysis: 60 of 2,000 events") and "expected in ~" in text
     assert not _by_name(early)["fill"].passed and early.eta_s is not None and early.eta_s > 0
     with ctx.db.atomic():
-        insert_events(ctx.db, _stream(100, 30.0, START + 3000))  # 100 minutes, 200 events
+        insert_events(ctx.db, _stream(100, 30.0, START + 1800))  # 80 minutes, 160 events
     report = evaluate_trigger(ctx)
     fill = _by_name(report)["fill"]
     assert report.cold_start and fill.passed and fill.value == 1.0, report.summary()
@@ -138,6 +140,10 @@ def test_first_cycle_starts_on_an_hour_of_activity_not_the_budget(tmp_path):
     later = evaluate_trigger(ctx)
     assert not later.cold_start and not _by_name(later)["fill"].passed
     assert later.eta_s is not None and later.eta_s > 86_400  # truthful: days away at this rate
+    from selflow_qt.analyze.trigger import budget_text
+
+    said = budget_text(160 * 1000, 1000, 0.9 * 64 * 2**20, ctx.settings)
+    assert "~377,487 events of ~160 B" in said and "every 1 min" in said
     ctx.close()
 
 
@@ -220,3 +226,22 @@ def test_cli_analyze_json_and_status_trigger(tmp_path, capsys):
     names = {c["name"] for c in status["trigger"]["criteria"]}
     assert names == {"fill", "sources", "entropy", "pilot"}
     assert status["buffer"]["events"] == 0  # the cycle reset it
+
+
+def test_a_failed_automatic_cycle_is_not_restarted_every_minute(tmp_path):
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.models import AnalysisRun
+
+    ctx = StoreContext.open(tmp_path)
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(160, 30.0))
+    assert _by_name(evaluate_trigger(ctx))["fill"].passed
+    AnalysisRun.create(
+        status="failed", trigger="budget", n_events=160, metrics={"error": "ValueError: too few"}
+    )
+    fill = _by_name(evaluate_trigger(ctx))["fill"]
+    assert not fill.passed and "failed (too few); retrying at 201 events" in fill.detail
+    with ctx.db.atomic():
+        insert_events(ctx.db, _stream(41, 30.0, START + 160 * 30))
+    assert _by_name(evaluate_trigger(ctx))["fill"].passed
+    ctx.close()

@@ -1,0 +1,98 @@
+"""First start: the welcome window and what it imports; the training policy; demo folders."""
+
+from __future__ import annotations
+
+from selflow_qt.core.settings import Settings
+from selflow_qt.workers import jobs
+
+
+def _home_with_history(tmp_path, monkeypatch, n: int = 40):
+    home = tmp_path / "home"
+    home.mkdir()
+    lines = []
+    for i in range(n):
+        lines += [f"#{1_700_000_000 + 30 * i}", ["git status", "make", "pytest -q"][i % 3]]
+    (home / ".bash_history").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("HISTFILE", raising=False)
+    return home
+
+
+def test_first_start_offers_the_history_and_never_comes_back(
+    qtbot, data_dir, tmp_path, monkeypatch
+):
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.ui.welcome import WelcomeDialog, mark_welcome_done
+
+    home = _home_with_history(tmp_path, monkeypatch)
+    state = AppState(data_dir, start_services=False)
+    try:
+        info = jobs.first_run_job(state.job_context(), probe_aw=False)
+        assert info.needed and info.histories == [(str(home / ".bash_history"), 40)]
+        dialog = WelcomeDialog(state, info)
+        qtbot.addWidget(dialog)
+        text = " ".join(w.text() for w in dialog.findChildren(type(dialog.import_button)))
+        assert "Import and analyse" in text and dialog.import_button.isEnabled()
+        assert dialog.chosen() == [str(home / ".bash_history")]
+        with qtbot.waitSignal(dialog.importChosen, timeout=2000) as blocker:
+            dialog.import_button.click()
+        assert blocker.args[0] == [str(home / ".bash_history")]
+        mark_welcome_done(state)
+        assert Settings.load(data_dir).extra["welcome_done"] is True
+        assert not jobs.first_run_job(state.job_context(), probe_aw=False).needed
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()
+
+
+def test_nothing_to_import_disables_the_import_button(qtbot, data_dir, tmp_path, monkeypatch):
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.ui.welcome import WelcomeDialog
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("HISTFILE", raising=False)
+    state = AppState(data_dir, start_services=False)
+    try:
+        info = jobs.first_run_job(state.job_context(), probe_aw=False)
+        dialog = WelcomeDialog(state, info)
+        qtbot.addWidget(dialog)
+        assert info.needed and not info.histories and not dialog.import_button.isEnabled()
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()
+
+
+def test_a_dropped_picture_is_not_a_watched_folder(qtbot, shell_state, tmp_path):
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    with qtbot.waitSignal(shell_state.importFinished, timeout=20_000) as blocker:
+        shell_state.import_paths([str(picture)])
+    report = blocker.args[0]
+    assert report.watched == [] and "not an importable file" in report.errors[str(picture)]
+    assert str(tmp_path) not in Settings.load(shell_state.data_dir).watch_roots
+
+
+def test_policy_ask_leaves_the_queue_to_the_user(qtbot, shell_state):
+    shell_state.settings.training_policy = "ask"
+    shell_state.services_started = True  # the queue runner runs only with services
+    try:
+        shell_state.run_training_queue()
+        assert not shell_state.training_running and "ask" in shell_state.training_gate.reason
+    finally:
+        shell_state.services_started = False
+
+
+def test_a_demo_folder_gets_no_live_capture(qtbot, data_dir):
+    from selflow_qt.demo.folder import mark_demo
+    from selflow_qt.ui.state import DEMO_FOLDER_MESSAGE, AppState
+
+    mark_demo(data_dir)
+    state = AppState(data_dir, start_services=False)
+    try:
+        with qtbot.waitSignal(state.message, timeout=5000) as blocker:
+            state.start_services()
+        assert blocker.args[0] == DEMO_FOLDER_MESSAGE
+        assert state._collector is None and not state.live_capture
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()
