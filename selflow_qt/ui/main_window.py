@@ -181,9 +181,19 @@ class MainWindow(QMainWindow):
         return dock.widget()
 
     def open_settings(self) -> None:
+        """One Settings dialog at a time: a second request brings the open one to the front
+        (two could be open, and OK on the older one silently undid the newer change)."""
         from selflow_qt.ui.settings_dialog import SettingsDialog
 
+        dlg = getattr(self, "_settings_dialog", None)
+        if dlg is not None and dlg.isVisible():
+            dlg.raise_()
+            dlg.activateWindow()
+            return
         dlg = SettingsDialog(self.state, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.destroyed.connect(lambda *_: setattr(self, "_settings_dialog", None))
+        self._settings_dialog = dlg
         dlg.open()
 
     # -- status bar ----------------------------------------------------------------------------------

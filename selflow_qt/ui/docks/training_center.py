@@ -205,8 +205,12 @@ class TrainingCenterDock(QWidget):
             leaderboard.training_center_data,
             self.state.data_dir,
             self.state.settings,
-            getattr(self.state, "last_trigger", None) is None,  # else the app's check reports it
+            False,  # the trigger's pilot clustering never runs inside this read (slow first paint)
         )
+        if getattr(self.state, "last_trigger", None) is None and getattr(
+            self.state, "services_started", False
+        ):
+            self.state.check_trigger()  # on its own worker; triggerChecked updates this dock
 
     def _on_collection(self, c: Any) -> None:
         written = getattr(c, "written", None)

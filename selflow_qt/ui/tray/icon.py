@@ -190,7 +190,21 @@ class TrayController(QObject):
         self.state.run(_mark_read_job, self.state.job_context(), ids, on_finished=self.refresh)
 
     def choose(self, s: Any) -> str:
-        """Act on a suggestion: open the file or app, or copy the command; record the choice."""
+        """Act on a suggestion: open the file or app, or copy the command; record the choice.
+
+        A file that is gone is not "opened" (nor recorded as taken); an app the guess expects
+        to be closed (``close find``) is not started.
+        """
+        key = getattr(s, "key", "") or ""
+        action = key.split(" ")[1] if key.count(" ") >= 2 else ""
+        if s.kind == "file" and s.path and not os.path.exists(s.path):
+            done = f"{s.path} no longer exists"
+            self.state.message.emit(done)
+            return done
+        if s.kind == "app" and action in ("close", "quit", "exit", "kill"):
+            done = f"Up next was closing {s.app or s.text}: nothing to start"
+            self.state.message.emit(done)
+            return done
         if s.kind == "file" and s.path:
             QDesktopServices.openUrl(QUrl.fromLocalFile(s.path))
             done = f"Opened {s.path}"

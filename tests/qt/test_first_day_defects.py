@@ -1,0 +1,55 @@
+"""First-day defects: Up next on a missing file or a 'close' guess; one Settings dialog at a time."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from PySide6.QtWidgets import QDialog
+
+from selflow_qt.ui.main_window import MainWindow
+from selflow_qt.ui.resources import app_icon
+from selflow_qt.ui.tray.icon import TrayController
+
+
+def _controller(qtbot, state):
+    window = MainWindow(state)
+    qtbot.addWidget(window)
+    ctl = TrayController(state, window, app_icon(), show_icon=False)
+    return ctl, window
+
+
+def _suggestion(**kw):
+    base = dict(kind="file", text="", path=None, cmd=None, app=None, score=1.0,
+                predictor="markov-1", interaction_id=7, key="")  # fmt: skip
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_choosing_a_missing_file_is_not_opened_nor_recorded(qtbot, shell_state, tmp_path):
+    ctl, _ = _controller(qtbot, shell_state)
+    recorded: list = []
+    shell_state.record_choice = recorded.append
+    gone = tmp_path / "gone.md"
+    done = ctl.choose(_suggestion(path=str(gone), text="gone.md", key=f"fs modify {gone}"))
+    assert done == f"{gone} no longer exists" and recorded == []
+    ctl.timer.stop()
+
+
+def test_a_close_guess_never_launches_the_program(qtbot, shell_state, monkeypatch):
+    from PySide6.QtCore import QProcess
+
+    ctl, _ = _controller(qtbot, shell_state)
+    started: list = []
+    monkeypatch.setattr(QProcess, "startDetached", lambda *a: started.append(a) or True)
+    done = ctl.choose(_suggestion(kind="app", app="find", text="close find", key="app close find"))
+    assert started == [] and "nothing to start" in done
+    ctl.timer.stop()
+
+
+def test_only_one_settings_dialog_is_open(qtbot, shell_state):
+    window = MainWindow(shell_state)
+    qtbot.addWidget(window)
+    window.open_settings()
+    window.open_settings()
+    open_dialogs = [d for d in window.findChildren(QDialog) if d.isVisible()]
+    assert len(open_dialogs) == 1
+    open_dialogs[0].reject()
