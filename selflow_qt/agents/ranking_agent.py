@@ -30,7 +30,7 @@ from selflow_qt.agents.ranker import (
     walk,
 )
 
-FIT_FRACTION = 0.5  # at least the last half of the training split fits the ranker,
+FIT_FRACTION = 0.75  # at least the last three quarters of the training split fit the ranker,
 MIN_FIT_POSITIONS = 1500  # and at least this many positions (all of a short stream),
 MAX_FIT_POSITIONS = 3000  # but no more than this many
 CONTEXT_EVENTS = 20
