@@ -241,7 +241,8 @@ class CollectionService:
             log.warning("no backup taken: %s", exc)
         while True:
             stopping = self._stopping.wait(1.0)
-            now_states = [c.status() for c in self.collectors]
+            w = self.writer.health()  # a writer that starts or stops failing is news too
+            now_states = [c.status() for c in self.collectors] + [(w.state, w.problem)]
             if stopping:
                 return
             if now_states != last or time.monotonic() >= next_beat:

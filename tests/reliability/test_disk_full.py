@@ -102,3 +102,7 @@ def test_collect_on_a_full_disk_says_so_and_exits_non_zero(
     assert proc.returncode == 3, err
     assert "Traceback" not in err
     assert "full" in err and "could not be saved" in err
+    status = run_selflow(data, "status", "--json")  # what the tray and `selflow status` show
+    assert status.returncode == 0, status.stderr
+    writer = json.loads(status.stdout)["writer"]
+    assert writer["disk_full"] or "full" in writer["last_problem"], writer
