@@ -248,6 +248,7 @@ class AppState(QObject):
         self.notificationsChanged.emit()
         self.refresh()
         self.refresh_suggestions(force=True)
+        self.check_trigger()  # the trigger's report (cold start, ETA) changed with the cycle
         self.run_training_queue()
 
     def _on_analysis_cancelled(self) -> None:

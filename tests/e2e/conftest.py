@@ -118,7 +118,7 @@ def x_display():
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(lambda: '"panel": ("panel" "trayer")' in disp.tree(), 20, "trayer's panel")
+        wait_for(lambda: '"panel": ("panel" "trayer")' in disp.tree(), 45, "trayer's panel")
         yield disp
     finally:
         _stop(tray)

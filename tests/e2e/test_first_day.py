@@ -114,6 +114,11 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     time.sleep(1.0)  # let it paint
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     x_display.run("import", "-window", win, str(SCREENSHOTS / "welcome.png"))
+    # the live Training Center before anything is learned: what the first analysis waits for
+    assert app.command("dock training") == "ok"
+    time.sleep(4.0)  # the app's trigger check answers on a worker; let it paint
+    before = SCREENSHOTS / "first_day_training_center.png"
+    assert app.command(f"grab dock:training {before}") == "ok"
     # the keyboard answers it: Return presses the default button, "Import and analyse"
     x_display.run("xdotool", "windowfocus", "--sync", win)
     x_display.run("xdotool", "key", "Return")
@@ -146,6 +151,6 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     # the live Training Center after the first analysis
     assert app.command("dock training") == "ok"
     time.sleep(2.0)  # its read runs on a worker; let the answer paint
-    shot = SCREENSHOTS / "first_day_training_center.png"
+    shot = SCREENSHOTS / "first_day_training_center_after_import.png"
     assert app.command(f"grab dock:training {shot}") == "ok"
     assert shot.stat().st_size > 10_000
