@@ -4,9 +4,9 @@ Gradient-boosted trees score each candidate from its features (``candidates.FEAT
 rank in every baseline's list; the top scores are the suggestions. Trees capture what a linear
 mix cannot (trust recency when the order-2 context is new, the last line's successor when it has
 one). The ranker is fitted on the last part of the training split, where the count models have
-seen everything before each position, and cross-validated there against every baseline; when it
-does not beat the best one, the agent answers exactly as that baseline does, so it is never
-worse than what it already knows.
+seen everything before each position, and validated on that part's newest third against every
+baseline; unless it is clearly better than the best one, the agent answers exactly as that
+baseline does, so it is not worse than what it already knows.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ``fit_ranking_agent`` builds one from a keyed stream; ``predict`` ranks the candidate set at the
 current moment; ``observe`` learns every event that really happened (online), so its counts stay
-as fresh as the baselines'. A language model may add one more feature (``lm_weight``), learned
-the same way; without one nothing here imports torch and a suggestion costs a few milliseconds.
+as fresh as the baselines' and it keeps an online record of who guessed right lately (see
+``leader``). A language model may add one more signal (``lm_weight``, see ``lm_feature``); with
+weight 0 nothing here imports torch or scikit-learn and a suggestion costs about a millisecond.
 """
 
 from __future__ import annotations
