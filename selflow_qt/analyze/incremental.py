@@ -45,7 +45,8 @@ ASSIGN_COSINE = 0.25  # nearest known pattern at least this close: the event bel
 GROUP_COSINE = 0.25  # novel events group when their average cosine is at least this
 MIN_SIGNATURES = 3  # distinct events an emerging group needs (one repeated event is no workflow)
 MAX_SIGNATURE_SHARE = 0.8  # ... and no single event may make up more than this share of it
-MIN_RUN_SHARE = 0.5  # a workflow comes in runs: this share of its events sit next to another
+MIN_RUN_SHARE = 0.5  # a workflow comes in runs: this share of its events sit near another
+RUN_REACH = 2  # "near": at most this many events apart
 INCREMENTAL_METHOD = "incremental"
 NO_RUN = 0  # run id of a pattern found between cycles
 
@@ -150,15 +151,21 @@ def group_novel(V) -> np.ndarray:
     return fcluster(tree, t=1.0 - GROUP_COSINE, criterion="distance").astype(np.int64) - 1
 
 
-def run_share(members: np.ndarray, n: int) -> float:
-    """Share of ``members`` (indices into a stream of ``n`` events) next to another member.
+def run_share(members: np.ndarray, n: int, reach: int = RUN_REACH) -> float:
+    """Share of ``members`` (indices into a stream of ``n`` events) with another member at most
+    ``reach`` events away.
 
-    A workflow's steps follow each other; scattered one-offs (a calculator opened now and then)
-    that merely resemble each other do not.
+    A workflow's steps follow each other (other activity may slip in between); scattered
+    one-offs (a calculator opened now and then) that merely resemble each other do not.
     """
-    inside = np.zeros(n + 2, dtype=bool)
-    inside[members + 1] = True
-    return float((inside[members] | inside[members + 2]).mean()) if len(members) else 0.0
+    if not len(members):
+        return 0.0
+    inside = np.zeros(n + 2 * reach, dtype=bool)
+    inside[members + reach] = True
+    near = np.zeros(len(members), dtype=bool)
+    for d in range(1, reach + 1):
+        near |= inside[members + reach - d] | inside[members + reach + d]
+    return float(near.mean())
 
 
 def _has_variety(inverse: np.ndarray) -> bool:
