@@ -80,6 +80,20 @@ class RankingAgent:
                 return other
         return best
 
+    def live_rates(self) -> dict[str, float]:
+        """Recent hit@1 of the ranker and of each baseline (age-weighted, half-life 100 events)."""
+        judged = self.record.get("_weight", 0.0)
+        return {n: v / judged for n, v in self.record.items() if n != "_weight" and judged > 0}
+
+    def live_margin(self) -> float | None:
+        """What this agent answers, recently, minus the best baseline's recent hit@1 (None before
+        any event was judged). The Micro-Agents dock's live margin."""
+        rates = self.live_rates()
+        base = [v for n, v in rates.items() if n in self.baselines]
+        if not base:
+            return None
+        return rates.get(self.leader, 0.0) - max(base)
+
     @property
     def ranker_active(self) -> bool:
         return self.leader == "ranker"
@@ -98,6 +112,7 @@ class RankingAgent:
                 for name, top in tops.items():
                     hit = bool(top) and top[0].key == key
                     self.record[name] = self.record.get(name, 0.0) * decay + hit
+                self.record["_weight"] = self.record.get("_weight", 0.0) * decay + 1.0
             self.hist.observe(ev, key)
             self.edits.observe(ev)
             for b in learners.values():

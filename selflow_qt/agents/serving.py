@@ -125,6 +125,12 @@ class SuggestionService:
             self._rankers[arm] = RankingAgent.load(arm, folder, history)
         return self._rankers[arm]
 
+    def live_margins(self) -> dict[str, float | None]:
+        """Each loaded ranking agent's recent hit@1 margin over the best baseline (see
+        ``RankingAgent.live_margin``), for the Micro-Agents dock."""
+        self._refresh()
+        return {arm: agent.live_margin() for arm, agent in self._rankers.items()}
+
     # -- suggesting ----------------------------------------------------------------------------
     def suggest(self, k: int = 5) -> list[Suggestion]:
         """Up to ``k`` next actions from the predictor the bandit picks; logged for resolution."""

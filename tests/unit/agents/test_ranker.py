@@ -161,6 +161,9 @@ def test_an_agent_losing_online_answers_as_its_fallback_until_it_wins_again():
     assert [c.key for c in agent.predict(ctx, 3)] == [c.key for c in base]
     agent.observe(stream[900:1100])  # the folder pattern holds: the ranker wins it back
     assert agent.ranker_active
+    rates = agent.live_rates()
+    assert rates["ranker"] > 0.9 and rates["markov-2"] < 0.9
+    assert agent.live_margin() == rates["ranker"] - max(rates[b] for b in agent.baselines)
 
 
 def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
@@ -184,10 +187,10 @@ def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
         "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
         f"s = S({str(store.data_dir)!r}); s._refresh(); p = s._predictor('agent-r'); "
         "print(type(p).__name__, len(p.predict(s._context, 3)), 'torch' in sys.modules, "
-        "'sklearn' in sys.modules)"
+        "'sklearn' in sys.modules, 'agent-r' in s.live_margins())"
     )
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["RankingAgent", "3", "False", "False"]
+    assert out.stdout.split() == ["RankingAgent", "3", "False", "False", "True"]
