@@ -88,7 +88,7 @@ def test_collect_on_a_full_disk_says_so_and_exits_non_zero(
     history = tmp_path / ".bash_history"
     history.write_text("ls\n")
     (data / "settings.json").write_text(json.dumps({"shell_history_files": [str(history)]}))
-    proc = start_selflow(data, "collect", "--no-fs", "--no-apps", "--seconds", "10")
+    proc = start_selflow(data, "collect", "--no-fs", "--no-apps", "--seconds", "6")
     try:
         assert "collecting" in proc.stderr.readline()
         time.sleep(2)  # the collector has taken the file's size as its start
