@@ -53,3 +53,17 @@ def test_only_one_settings_dialog_is_open(qtbot, shell_state):
     open_dialogs = [d for d in window.findChildren(QDialog) if d.isVisible()]
     assert len(open_dialogs) == 1
     open_dialogs[0].reject()
+
+
+def test_the_agents_dock_shows_each_agents_margin_over_the_best_baseline():
+    from selflow_qt.agents.leaderboard import AgentRow
+    from selflow_qt.ui.docks.agents import agent_margins
+
+    def row(arm, kind, hit1):
+        return AgentRow(arm, kind, "", 0.0, 0.0, 0.0, 0.0, 0, 0, hit1=hit1)
+
+    rows = [row("agent-1", "agent", 0.62), row("markov-1", "baseline", 0.55),
+            row("most-recent", "baseline", 0.41), row("agent-2", "agent", None)]  # fmt: skip
+    margins = agent_margins(rows)
+    assert round(margins["agent-1"], 2) == 0.07 and margins["agent-2"] is None
+    assert "markov-1" not in margins

@@ -34,6 +34,16 @@ COMPARE_METRICS: tuple[tuple[str, str, bool | None], ...] = (
 )
 
 
+def agent_margins(rows: list[leaderboard.AgentRow]) -> dict[str, float | None]:
+    """Each agent's offline hit@1 margin over the best baseline (agents.evaluation's measure)."""
+    from selflow_qt.agents.evaluation import margin_over_best_baseline
+
+    metrics = {r.arm_id: {"hit1": r.hit1} for r in rows if r.hit1 is not None}
+    return {
+        r.arm_id: margin_over_best_baseline(metrics, r.arm_id) for r in rows if r.kind == "agent"
+    }
+
+
 def _fmt(attr: str, value: Any) -> str:
     if value is None:
         return "—"
@@ -79,7 +89,7 @@ class AgentsDock(QWidget):
     def _build(self) -> None:
         self.table = make_table(
             ["", "Predictor", "Kind", "Specialization", "Success", "95% interval", "Latency",
-             "Queries", "hit@1", "MRR", "Active"],
+             "Queries", "hit@1", "vs best baseline", "MRR", "Active"],
             stretch_last=False,
         )  # fmt: skip
         self.table.horizontalHeader().setSectionResizeMode(
@@ -155,6 +165,7 @@ class AgentsDock(QWidget):
 
     def _apply(self, data: tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool]) -> None:
         self.rows, self.bandit, have_bandit = data
+        margins = agent_margins(self.rows)
         fill_table(
             self.table,
             [
@@ -168,12 +179,13 @@ class AgentsDock(QWidget):
                     f"{r.mean_latency_ms:.0f} ms" if r.queries else "—",
                     r.queries,
                     _fmt("hit1", r.hit1),
+                    "—" if margins.get(r.arm_id) is None else f"{100 * margins[r.arm_id]:+.0f} pts",
                     _fmt("mrr", r.mrr),
                     "yes" if r.active else "retired",
                 ]  # fmt: skip
                 for i, r in enumerate(self.rows)
             ],
-            align_right={4, 6, 7, 8, 9},
+            align_right={4, 6, 7, 8, 9, 10},
         )
         set_medals(self.table, ranked=sum(1 for r in self.rows if r.queries))
         self.empty.setVisible(not self.rows)
