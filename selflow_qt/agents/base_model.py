@@ -183,6 +183,31 @@ def model_folder(spec: BaseModelSpec, data_dir: Path) -> str:
     return spec.location
 
 
+def load_kwargs(device: str) -> dict[str, Any]:
+    """``from_pretrained`` arguments: on CUDA 4-bit NF4 (double-quantised, bf16 compute) when
+    bitsandbytes is installed, else bf16; float32 on the CPU."""
+    import torch
+
+    kwargs: dict[str, Any] = {"local_files_only": True}
+    if not device.startswith("cuda"):
+        kwargs["dtype"] = torch.float32
+        return kwargs
+    try:
+        import bitsandbytes  # noqa: F401
+        from transformers import BitsAndBytesConfig
+    except ImportError:
+        kwargs["dtype"] = torch.bfloat16
+        return kwargs
+    kwargs["quantization_config"] = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
+    kwargs["device_map"] = {"": device}
+    return kwargs
+
+
 def load_base_model(spec: BaseModelSpec, data_dir: Path, device: str | None = None):
     """(model, tokenizer) for a spec; on CUDA with bitsandbytes the model is loaded in 4-bit NF4."""
     offline_env()
@@ -192,23 +217,7 @@ def load_base_model(spec: BaseModelSpec, data_dir: Path, device: str | None = No
     _quiet_transformers()
     folder = model_folder(spec, data_dir)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    kwargs: dict[str, Any] = {"local_files_only": True}
-    if device.startswith("cuda"):
-        try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
-
-            kwargs["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True,
-                bnb_4bit_quant_type="nf4",
-                bnb_4bit_use_double_quant=True,
-                bnb_4bit_compute_dtype=torch.bfloat16,
-            )
-            kwargs["device_map"] = {"": device}
-        except ImportError:
-            kwargs["dtype"] = torch.bfloat16
-    else:
-        kwargs["dtype"] = torch.float32
+    kwargs = load_kwargs(device)
     tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token

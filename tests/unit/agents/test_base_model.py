@@ -37,3 +37,21 @@ def test_conversion_happens_once(base_model_dir):
     assert again == base_model_dir
     assert weights.stat().st_mtime_ns == before
     assert not list(base_model_dir.parent.glob(".*.tmp-*"))
+
+
+def test_on_cuda_the_model_is_asked_for_in_4_bit_nf4_and_on_cpu_in_float32():
+    """The SmolLM-1.7B 4-bit path's arguments (loading it needs a CUDA GPU: not run here)."""
+    import importlib.util
+
+    import torch
+
+    from selflow_qt.agents.base_model import load_kwargs
+
+    assert load_kwargs("cpu")["dtype"] == torch.float32
+    cuda = load_kwargs("cuda:0")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        assert cuda["dtype"] == torch.bfloat16
+        return
+    q = cuda["quantization_config"]
+    assert q.load_in_4bit and q.bnb_4bit_quant_type == "nf4" and q.bnb_4bit_use_double_quant
+    assert q.bnb_4bit_compute_dtype == torch.bfloat16 and cuda["device_map"] == {"": "cuda:0"}
