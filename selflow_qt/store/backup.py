@@ -21,7 +21,6 @@ BACKUP_EVERY_S = 24 * 3600.0
 # quick_check reads every page (about 5 ms per MB); above this size it runs once a day.
 FULL_CHECK_MAX_BYTES = 128 * 1024 * 1024
 CHECK_KEY = "db.checked"
-_HEADER = b"SQLite format 3\x00"
 
 
 @dataclass
@@ -40,21 +39,26 @@ class CheckResult:
 
 
 def _header_problems(path: Path) -> list[str]:
+    """The header and size, read through SQLite: opening the file any other way and closing it
+    would drop the POSIX locks this process's SQLite connections hold on it (a classic way to
+    corrupt a database; seen here as "disk I/O error" on the next write)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         return [f"cannot read: {exc.strerror or exc}"]
     if size == 0:
         return []  # a new, empty database
-    with path.open("rb") as f:
-        head = f.read(100)
-    if len(head) < 100 or not head.startswith(_HEADER):
-        return ["the file does not start with an SQLite header"]
-    page = int.from_bytes(head[16:18], "big")
-    page = 65536 if page == 1 else page
-    if page < 512 or page & (page - 1):
-        return [f"invalid page size {page}"]
-    pages = int.from_bytes(head[28:32], "big")
+    if size < 100:
+        return ["the file is too short to hold an SQLite header"]
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return [f"the file is not a readable SQLite database ({exc})"]
     wal = Path(str(path) + "-wal")
     if size % page:
         return [f"the file size {size} is not a whole number of {page}-byte pages (truncated?)"]

@@ -23,6 +23,62 @@ def _garbage_collected_on_the_gui_thread():
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def _no_leaks(request, qapp, monkeypatch):
+    """Fail a test that leaves visible windows, running timers or busy threads behind (as
+    napari's fixtures do). Set up before qtbot, so this runs after qtbot closed its widgets."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from selflow_qt.workers.worker import Worker
+
+    before_widgets = {id(w) for w in QApplication.topLevelWidgets()}
+    before_threads = set(threading.enumerate())
+    timers: list[QTimer] = []
+    real_start = QTimer.start
+
+    def tracked_start(self, *args):
+        timers.append(self)
+        return real_start(self, *args)
+
+    monkeypatch.setattr(QTimer, "start", tracked_start)
+    yield
+    monkeypatch.undo()
+    Worker.wait_all(30_000)
+    QThreadPool.globalInstance().waitForDone(30_000)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    problems = []
+    windows = [
+        w.objectName() or type(w).__name__
+        for w in QApplication.topLevelWidgets()
+        if id(w) not in before_widgets and w.isVisible()
+    ]
+    if windows:
+        problems.append(f"windows left open: {windows}")
+    running = []
+    for t in timers:
+        try:
+            if t.isActive():
+                running.append(t.objectName() or repr(t.parent()))
+                t.stop()
+        except RuntimeError:  # already deleted with its owner: not a leak
+            pass
+    if running:
+        problems.append(f"timers left running: {running}")
+    threads = [
+        t.name
+        for t in threading.enumerate()
+        if t not in before_threads and t.is_alive() and not t.daemon
+    ]
+    if threads:
+        problems.append(f"threads left running: {threads}")
+    if problems and not request.node.get_closest_marker("allow_leaks"):
+        pytest.fail("; ".join(problems), pytrace=False)
+
+
 # -- UI-docks fixtures ---------------------------------------------------------------------------
 def _fill_with_demo(ctx, days: int = 14, seed: int = 3, per_day: int = 800) -> int:
     """Two weeks of the demo generator's events in the store (so trends have a last week)."""

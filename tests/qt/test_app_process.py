@@ -99,7 +99,7 @@ def test_second_start_defers_to_the_first_and_quit_is_clean(running_app):
     assert "stopped cleanly" in out
     con = sqlite3.connect(db)
     states = dict(con.execute("SELECT name, state FROM collector_status").fetchall())
-    assert states.get("fs") == "stopped"
+    assert states.get("fs") == "stopped", out
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
     # the lock is released: a new instance can start

@@ -163,7 +163,9 @@ def test_dropping_a_jsonl_file_imports_it(qtbot, explorer, tmp_path):
         Qt.KeyboardModifier.NoModifier,
     )
     # What a real drag delivers: enter, move, then the drop (Qt drops a Drop that was never entered).
-    enter, move = QDragEnterEvent(where, *args), QDragMoveEvent(where, *args)
+    # PySide6 < 6.12 builds drag enter/move events from an integer QPoint.
+    at = where.toPoint()
+    enter, move = QDragEnterEvent(at, *args), QDragMoveEvent(at, *args)
     QApplication.sendEvent(explorer, enter)
     QApplication.sendEvent(explorer, move)
     assert enter.isAccepted() and move.isAccepted()
