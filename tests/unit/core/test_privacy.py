@@ -285,3 +285,26 @@ def test_the_check_itself_sees_an_unfiltered_secret(data_dir: Path) -> None:
         ctx.close()
     data = db_bytes(data_dir)
     assert b"PlantedMysql2" in data and b"markerpkg" in data
+
+
+def test_redact_text_applies_the_default_rules_for_writers_outside_the_pipeline() -> None:
+    from selflow_qt.core.privacy import redact_text
+
+    assert redact_text("curl -u admin:hunter2xyz https://x") == "curl -u admin:[REDACTED] https://x"
+    assert redact_text("git status") == "git status"
+    assert redact_text(None) is None
+
+
+def test_meta_keys_app_and_secret_named_values_are_redacted() -> None:
+    ev = Event(
+        ts=1.0,
+        source="aw",
+        action="focus",
+        app="deploy --token AppFieldTok9",
+        meta={"ghp_MetaKeyTokenValue0123456789abcdef01": 1, "password": "plainvalue", "n": 3},
+    )
+    out = PrivacyFilter().apply(ev)
+    assert out is not None and "AppFieldTok9" not in out.app
+    text = json.dumps(out.meta)
+    assert "MetaKeyTokenValue" not in text and "plainvalue" not in text
+    assert out.meta["n"] == 3
