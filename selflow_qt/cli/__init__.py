@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
+
+import peewee
 
 from selflow_qt import __version__
 from selflow_qt.cli import agents as cli_agents
@@ -14,6 +17,7 @@ from selflow_qt.cli import collect as cli_collect
 from selflow_qt.cli import db as cli_db
 from selflow_qt.cli import demo as cli_demo
 from selflow_qt.cli import io as cli_io
+from selflow_qt.store.errors import DatabaseDamaged, describe, is_disk_full
 
 # Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
@@ -100,6 +104,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except DatabaseDamaged as exc:  # the message says how to get out
+        print(f"selflow: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, peewee.PeeweeException) as exc:  # full, locked or unreadable: one line
+        logging.getLogger(__name__).debug("database error", exc_info=True)
+        print(f"selflow: {describe(exc).message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a folder that cannot be written: one line
+        logging.getLogger(__name__).debug("system error", exc_info=True)
+        print(f"selflow: {describe(exc).message if is_disk_full(exc) else exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

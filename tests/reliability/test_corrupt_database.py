@@ -65,6 +65,8 @@ def test_every_command_refuses_a_damaged_database(filled, how: str) -> None:
         ("status",),
         ("import", "jsonl", str(events)),
         ("collect", "--no-fs", "--no-apps", "--no-shell", "--seconds", "1"),
+        ("analyze",),
+        ("agents",),
     ):
         proc = run_selflow(data, *args)
         assert_clean_failure(proc, "damaged", "selflow db")
