@@ -20,6 +20,7 @@ from pathlib import Path
 from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.child_process import read_jsonl as read_events
 from selflow_qt.agents.dataset import CONTEXT_LINES, MAX_EXAMPLES, build_examples, data_hash
+from selflow_qt.core.privacy import redact_text
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
 EVAL_POSITIONS = 100
@@ -95,7 +96,8 @@ def run_job(job: dict) -> dict:
 
     baselines = make_baselines(stream[:start])
     bf16 = str(next(pmodel.parameters()).device) == "cpu" and cpu_bf16_ok()
-    top = [k for k, _ in Counter(e.target for e in train).most_common(8)]
+    # Redacted again: a database written before a rule existed may still hold the secret.
+    top = [redact_text(k) for k, _ in Counter(e.target for e in train).most_common(8)]
     meta = {
         "model_id": job["model_id"],
         "base_model": job["base_model"],
