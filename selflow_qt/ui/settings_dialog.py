@@ -36,6 +36,11 @@ POLICIES = (
     ("thompson", "Thompson sampling"),
     ("ucb1", "UCB1 (optimism under uncertainty)"),
 )
+TRAINING_POLICY_LABELS = (  # core.settings.TRAINING_POLICIES, in words
+    ("when_idle", "when I am idle (one at a time)"),
+    ("ask", "only when I ask (Train now)"),
+    ("always", "as soon as one is queued (one at a time)"),
+)
 MB = 1024 * 1024
 
 
@@ -91,6 +96,10 @@ class SettingsDialog(QDialog):
         self.policy.setObjectName("bandit-policy")
         for key, label in POLICIES:
             self.policy.addItem(label, key)
+        self.training = QComboBox()
+        self.training.setObjectName("training-policy")
+        for key, label in TRAINING_POLICY_LABELS:
+            self.training.addItem(label, key)
         self.exploration = QDoubleSpinBox()
         self.exploration.setObjectName("exploration-rate")
         self.exploration.setRange(0.0, 1.0)
@@ -123,6 +132,7 @@ class SettingsDialog(QDialog):
         form.addRow("Bandit policy:", self.policy)
         form.addRow("Exploration rate:", self.exploration)
         form.addRow("Max micro-agents:", self.max_models)
+        form.addRow("Train agents:", self.training)
         form.addRow("Base model:", model_box)
         form.addRow("", self.start_at_login)
         box = QDialogButtonBox(
@@ -146,6 +156,7 @@ class SettingsDialog(QDialog):
         self.policy.setCurrentIndex(max(0, i))
         self.exploration.setValue(float(s.exploration_rate))
         self.max_models.setValue(int(s.max_models))
+        self.training.setCurrentIndex(max(0, self.training.findData(s.training_policy)))
         self.base_model.setText(s.base_model)
         try:
             enabled = self.autostart.is_enabled()
@@ -161,6 +172,7 @@ class SettingsDialog(QDialog):
         s.bandit_policy = str(self.policy.currentData())
         s.exploration_rate = float(self.exploration.value())
         s.max_models = int(self.max_models.value())
+        s.training_policy = str(self.training.currentData())
         s.base_model = self.base_model.text().strip()
         s.start_at_login = self.start_at_login.isChecked()
         return s

@@ -96,3 +96,15 @@ def test_a_demo_folder_gets_no_live_capture(qtbot, data_dir):
     finally:
         state.shutdown(10_000)
         state.ctx.close()
+
+
+def test_the_training_policy_is_set_in_settings(qtbot, shell_state):
+    from selflow_qt.ui.settings_dialog import SettingsDialog
+
+    dlg = SettingsDialog(shell_state)
+    qtbot.addWidget(dlg)
+    assert dlg.training.currentData() == "when_idle"
+    dlg.training.setCurrentIndex(dlg.training.findData("ask"))
+    dlg.accept()
+    assert Settings.load(shell_state.data_dir).training_policy == "ask"
+    assert shell_state.settings.training_policy == "ask"
