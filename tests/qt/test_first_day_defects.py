@@ -67,3 +67,19 @@ def test_the_agents_dock_shows_each_agents_margin_over_the_best_baseline():
     margins = agent_margins(rows)
     assert round(margins["agent-1"], 2) == 0.07 and margins["agent-2"] is None
     assert "markov-1" not in margins
+
+
+def test_train_next_queued_is_enabled_only_with_a_queue(qtbot, docks_state):
+    from selflow_qt.store.models import TrainingSession
+    from selflow_qt.ui.docks.agents import AgentsDock
+
+    dock = AgentsDock(docks_state)
+    qtbot.addWidget(dock)
+    qtbot.waitUntil(lambda: bool(dock.rows), timeout=20_000)
+    assert not dock.train_button.isEnabled()  # the queue is empty
+    TrainingSession.create(model_id="agent-p1", status="queued", metadata={"pattern_id": 1})
+    loaded = len(dock.rows)
+    dock.rows = []
+    dock.refresh()
+    qtbot.waitUntil(lambda: len(dock.rows) == loaded, timeout=20_000)
+    assert dock.train_button.isEnabled()

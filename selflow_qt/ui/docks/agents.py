@@ -163,8 +163,10 @@ class AgentsDock(QWidget):
     def _failed(self, message: str) -> None:
         self.summary.setText(f"Could not read the agents: {message}")
 
-    def _apply(self, data: tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool]) -> None:
-        self.rows, self.bandit, have_bandit = data
+    def _apply(self, data: tuple) -> None:
+        self.rows, self.bandit, have_bandit, queued = data
+        # "Train next queued" only when something is queued and nothing trains
+        self.train_button.setEnabled(queued > 0 and not self.state.training_running)
         margins = agent_margins(self.rows)
         fill_table(
             self.table,
@@ -237,6 +239,10 @@ class AgentsDock(QWidget):
         self.compare_box.show()
 
 
-def _agents_data(db, settings) -> tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool]:
+def _agents_data(
+    db, settings
+) -> tuple[list[leaderboard.AgentRow], leaderboard.BanditView, bool, int]:
+    """The ranking, the bandit, and how many sessions wait in the training queue."""
     rows, bandit = leaderboard.agent_ranking(db, settings)
-    return rows, bandit, True
+    queued = sum(1 for s in dock_reads.training_queue(db)[0] if s.status == "queued")
+    return rows, bandit, True, queued
