@@ -83,3 +83,15 @@ def test_train_next_queued_is_enabled_only_with_a_queue(qtbot, docks_state):
     dock.refresh()
     qtbot.waitUntil(lambda: len(dock.rows) == loaded, timeout=20_000)
     assert dock.train_button.isEnabled()
+
+
+def test_the_dashboard_axis_counts_whole_events(qtbot, shell_state):
+    from selflow_qt.ui.docks.dashboard import DashboardDock, whole_ticks
+
+    assert whole_ticks(3.3) == [0, 1, 2, 3] and whole_ticks(110) == [0, 20, 40, 60, 80, 100]
+    dock = DashboardDock(shell_state)
+    qtbot.addWidget(dock)
+    axis = dock.plot.getAxis("left")
+    qtbot.waitUntil(lambda: axis._tickLevels is not None, timeout=20_000)
+    labels = [text for _v, text in axis._tickLevels[0]]
+    assert labels and all("." not in t for t in labels)

@@ -33,6 +33,14 @@ SOURCE_COLOURS = {
 REFRESH_MS = 30_000
 
 
+def whole_ticks(top: float, most: int = 6) -> list[int]:
+    """Whole-number ticks from 0 to ``top``: steps of 1, 2 or 5 times a power of ten."""
+    step = 1
+    while top / step > most:
+        step = next(step * m for m in (2, 5, 10) if top / (step * m) <= most or m == 10)
+    return list(range(0, int(top) + 1, step))
+
+
 class DashboardDock(QWidget):
     """Reads its numbers on a worker every 30 s (and on dataChanged) and draws them."""
 
@@ -168,4 +176,7 @@ class DashboardDock(QWidget):
         for source, bar in self.bars.items():
             if source not in seen:
                 bar.setOpts(height=np.zeros(24))
-        self.plot.setYRange(0, max(1.0, float(base.max()) * 1.1), padding=0)
+        top = max(1.0, float(base.max()) * 1.1)
+        self.plot.setYRange(0, top, padding=0)
+        # counts are whole numbers: no "0.5 events" ticks on a quiet day
+        self.plot.getAxis("left").setTicks([[(v, f"{v:,}") for v in whole_ticks(top)]])
