@@ -4,13 +4,15 @@ The real app on Xvfb with trayer, an empty data folder and a home folder whose b
 real commands (the training-games stream in /work/shared/data, or a built-in sample where that
 file is absent). The welcome window is found with xdotool and answered with the keyboard (Return
 on its default button, "Import and analyse"); no test hook is involved until the results are read.
-Screenshots of the welcome window and of the live Training Center go to docs/screenshots/.
+Screenshots of the welcome window and of the live Training Center go to tests/artifacts/ (to
+docs/screenshots/ with SELFLOW_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -20,7 +22,11 @@ import pytest
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 GAMES = Path("/work/shared/data/training-games-4.jsonl.gz")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# SELFLOW_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to tests/artifacts
+UPDATE_DOCS = bool(os.environ.get("SELFLOW_UPDATE_SCREENSHOTS"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / (
+    "docs/screenshots" if UPDATE_DOCS else "tests/artifacts"
+)
 SAMPLE = [  # used when the real stream is not on this machine
     "cd ~/src/app",
     "git status",
