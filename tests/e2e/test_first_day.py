@@ -1,7 +1,7 @@
 """End to end, a new user's first start: welcome -> history import -> named patterns.
 
 The real app on Xvfb with trayer, an empty data folder and a home folder whose bash history holds
-real commands (the training-games stream in /work/shared/data, or a built-in sample where that
+real commands (the training-games stream in ../shared/data, or a built-in sample where that
 file is absent). The welcome window is found with xdotool and answered with the keyboard (Return
 on its default button, "Import and analyse"); no test hook is involved until the results are read.
 Screenshots of the welcome window and of the live Training Center go to tests/artifacts/ (to
@@ -21,7 +21,7 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
-GAMES = Path("/work/shared/data/training-games-4.jsonl.gz")
+GAMES = Path(__file__).resolve().parents[3] / "shared" / "data" / "training-games-4.jsonl.gz"
 # SELFLOW_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to tests/artifacts
 UPDATE_DOCS = bool(os.environ.get("SELFLOW_UPDATE_SCREENSHOTS"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / (

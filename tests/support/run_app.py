@@ -17,4 +17,6 @@ from selflow_qt.ui import app  # noqa: E402
 
 if __name__ == "__main__":
     app.install_test_hooks(app_hooks)
+    # Qt names the X window class after argv[0]: look like the installed `selflow` command.
+    sys.argv = ["selflow", *sys.argv[1:]]
     sys.exit(main(sys.argv[1:]))
