@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from doc_screenshots import update_doc_screenshot
 
 from selflow_qt.store.models import MicroAgent
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -113,5 +109,4 @@ def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
     assert means == sorted(means, reverse=True)  # medal order: posterior mean
     assert dock.table.item(0, 1).text() == scored[0].arm_id
     dock.grab().save(str(artifacts_dir / "agents.png"))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(artifacts_dir / "agents.png", SHOTS / "agents.png")
+    update_doc_screenshot(artifacts_dir / "agents.png", "agents.png")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from doc_screenshots import update_doc_screenshot
 
 
 def test_empty_progress_says_what_to_do(qtbot, docks_state):
@@ -54,8 +51,7 @@ def test_insights_show_progress_trends_and_suggestions(qtbot, analysed_copy, rep
         assert dock.tips_list.item(0).text().endswith(expected.tips[0].text)
         qtbot.wait(100)
         dock.grab().save(str(artifacts_dir / "insights.png"))
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(artifacts_dir / "insights.png", SHOTS / "insights.png")
+        update_doc_screenshot(artifacts_dir / "insights.png", "insights.png")
     finally:
         state.shutdown(10_000)
         state.ctx.close()

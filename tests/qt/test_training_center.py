@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from doc_screenshots import update_doc_screenshot
 
 from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.state import buffer_fill
@@ -123,8 +124,6 @@ def test_loss_curve_gets_every_emitted_progress_value(qtbot, center, docks_state
 def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifacts_dir):
     """Train a session queued by a real analysis, in the real child process, from the dock."""
     runner = pytest.importorskip("selflow_qt.agents.runner")
-    import shutil
-    from pathlib import Path
 
     from selflow_qt.ui.docks.training_center import TrainingCenterDock
     from selflow_qt.ui.state import AppState
@@ -166,9 +165,7 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
         )
         assert "completed" in dock.training_title.text()
         assert shot.exists()
-        docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-        docs.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, docs / "training_center.png")
+        update_doc_screenshot(shot, "training_center.png")
     finally:
         state.shutdown(30_000)
         state.ctx.close()
