@@ -27,37 +27,20 @@ UPDATE_DOCS = bool(os.environ.get("SELFLOW_UPDATE_SCREENSHOTS"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / (
     "docs/screenshots" if UPDATE_DOCS else "tests/artifacts"
 )
-SAMPLE = [  # used when the real stream is not on this machine
-    "cd ~/src/app",
-    "git status",
-    "vim app/main.py",
-    "pytest -q",
-    "git add -A",
-    "git commit -m wip",
-    "git push",
-    "ssh build01",
-    "sudo systemctl restart nginx",
-    "journalctl -u nginx -n 50",
-    "df -h",
-    "ls ~/Downloads",
-    "mv ~/Downloads/*.pdf ~/Documents/papers/",
-]
+# Used when ../shared/data is not beside the checkout: 453 real commands of the same games.
+SAMPLE = Path(__file__).resolve().parents[1] / "unit" / "analyze" / "data" / "games-sample.jsonl"
 
 
 def write_bash_history(home: Path, limit: int = 900) -> int:
     """~/.bash_history with timestamps (HISTTIMEFORMAT style), from real commands."""
     lines: list[str] = []
-    if GAMES.exists():
-        with gzip.open(GAMES, "rt", encoding="utf-8") as f:
-            for line in f:
-                e = json.loads(line)
-                lines += [f"#{int(e['ts'])}", e["cmd"].replace("\n", " ")]
-                if len(lines) >= 2 * limit:
-                    break
-    else:
-        t = int(time.time()) - 86_400
-        for i in range(limit):
-            lines += [f"#{t + 20 * i}", SAMPLE[(i * 7 + i // 13) % len(SAMPLE)]]
+    source = gzip.open(GAMES, "rt", encoding="utf-8") if GAMES.exists() else SAMPLE.open()
+    with source as f:
+        for line in f:
+            e = json.loads(line)
+            lines += [f"#{int(e['ts'])}", e["cmd"].replace("\n", " ")]
+            if len(lines) >= 2 * limit:
+                break
     (home / ".bash_history").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return len(lines) // 2
 
