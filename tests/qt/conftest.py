@@ -80,8 +80,9 @@ def _no_leaks(request, qapp, monkeypatch):
 
 
 # -- UI-docks fixtures ---------------------------------------------------------------------------
-def _fill_with_demo(ctx, days: int = 14, seed: int = 3, per_day: int = 800) -> int:
-    """Two weeks of the demo generator's events in the store (so trends have a last week)."""
+def _fill_with_demo(ctx, days: int = 15, seed: int = 3, per_day: int = 800) -> int:
+    """Two weeks and a day of demo events ending now (so trends have a whole last week at any
+    hour: the demo's first day starts in the morning)."""
     from selflow_qt.demo.generator import write_demo
 
     return write_demo(ctx, days, seed, events_per_day=per_day)
@@ -134,7 +135,7 @@ def analysed_dir(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("analysed")
     ctx = StoreContext.open(d)
-    _fill_with_demo(ctx, days=14, seed=5, per_day=400)
+    _fill_with_demo(ctx, days=15, seed=5, per_day=400)
     first, last = ctx.db.execute_sql("SELECT min(ts), max(ts) FROM events").fetchone()
     cycle.run_cycle(ctx, until=(first + last) / 2)
     cycle.run_cycle(ctx)

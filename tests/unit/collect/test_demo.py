@@ -65,10 +65,24 @@ def test_write_demo_stores_events_with_workflow(store):
 
 
 def test_cli_demo_writes_events(data_dir, capsys):
+    import re
+    import time
+
+    from selflow_qt.demo.generator import generate_demo
+
+    def due() -> int:  # the demo ends now: events later today are not written (yet)
+        now = time.time()
+        return sum(1 for e in generate_demo(2, 0, events_per_day=300) if e.ts <= now)
+
+    before = due()
     assert (
-        main(["--data-dir", str(data_dir), "demo", "--days", "1", "--events-per-day", "300"]) == 0
+        main(["--data-dir", str(data_dir), "demo", "--days", "2", "--events-per-day", "300"]) == 0
     )
-    assert "wrote 300 demo events" in capsys.readouterr().out
+    after = due()
+    written = int(
+        re.search(r"wrote ([\d,]+) demo events", capsys.readouterr().out)[1].replace(",", "")
+    )
+    assert 0 < before <= written <= after
 
 
 def test_the_default_demo_week_ends_today_and_nothing_lies_in_the_future(store):
