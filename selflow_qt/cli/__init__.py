@@ -70,11 +70,12 @@ def run_desktop(args: argparse.Namespace) -> int:
         from selflow_qt.cli.collect import run_collect
 
         return run_collect(args)
-    try:  # a third-party check: Qt may be missing or broken on this machine (no libEGL, ...)
-        import PySide6.QtWidgets  # noqa: F401
-    except ImportError as exc:
+    from selflow_qt.ui.probe import qt_unavailable
+
+    why = qt_unavailable()
+    if why is not None:
         print(
-            f"selflow: the desktop app is unavailable ({exc}); running headless.", file=sys.stderr
+            f"selflow: the desktop app is unavailable ({why}); running headless.", file=sys.stderr
         )
         from selflow_qt.cli.collect import run_collect
 
