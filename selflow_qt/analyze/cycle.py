@@ -23,13 +23,12 @@ import numpy as np
 
 from selflow_qt.analyze.clusterers.runner import CycleCancelled
 from selflow_qt.analyze.consensus import Agreement
+from selflow_qt.analyze.few_units import MIN_EVENTS, MIN_UNITS
 from selflow_qt.analyze.patterns import PatternSummary
 from selflow_qt.analyze.specialize import Decision
 
 log = logging.getLogger(__name__)
-MIN_EVENTS = 30
 AGREEMENT_SAMPLE = 100_000
-MIN_UNITS = 4  # runs of related events (analyze.units) the clusterers need at the least
 SCATTER_TIMEOUT_S = 30.0  # the 2-D UMAP view (from its start); past it the view falls back to PCA
 SEED = 0
 
@@ -115,6 +114,87 @@ def _cluster(red, names, settings, should_stop, on_done):
     )
 
 
+def _clusters_and_consensus(red, names, table, of_event, settings, should_stop, step, timed):
+    """The five clusterers on the units' landmarks, their agreement and their consensus."""
+    from selflow_qt.analyze.clusterers.base import silhouette_sample
+    from selflow_qt.analyze.consensus import agreement, build_consensus
+    from selflow_qt.analyze.reduce import propagate
+
+    step("cluster", 0.3)
+    done = [0]
+
+    def on_done(_run) -> None:
+        done[0] += 1
+        step(f"cluster:{_run.name}", 0.3 + 0.4 * done[0] / max(len(names), 1))
+
+    runs = _cluster(red, names, settings, should_stop, on_done)
+    timed("cluster")
+    algos: dict[str, AlgorithmSummary] = {}
+    land_labels: dict[str, np.ndarray] = {}
+    unit_labels: dict[str, np.ndarray] = {}  # every unit
+    full_labels: dict[str, np.ndarray] = {}  # every event (its unit's label)
+    for name, r in runs.items():
+        if r.result is None:
+            algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
+            log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
+            continue
+        lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
+        land_labels[name], unit_labels[name] = r.result.labels, lab
+        full_labels[name] = lab[of_event]
+        algos[name] = AlgorithmSummary(
+            clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
+            silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
+            runtime_s=round(r.runtime_s, 3),
+            params=r.result.params,
+        )
+    if not land_labels:
+        raise RuntimeError(
+            "every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items())
+        )
+    timed("propagate")
+    step("consensus", 0.75)
+    # pairwise ARI/NMI of the algorithms: on a fixed sample of events past AGREEMENT_SAMPLE
+    # (ten pairs of ARI and NMI over 1M events took ~10 s; a 100K sample estimates them)
+    picked = (
+        np.sort(np.random.default_rng(SEED).choice(len(table), AGREEMENT_SAMPLE, replace=False))
+        if len(table) > AGREEMENT_SAMPLE
+        else slice(None)
+    )
+    agree = agreement({n: lab[picked] for n, lab in full_labels.items()})
+    cons = build_consensus(
+        land_labels,
+        unit_labels,
+        red.knn_idx,
+        red.knn_w,
+        min_support=settings.analysis_min_support,
+    )
+    return algos, full_labels, cons, agree
+
+
+def _few(units, inverse, settings):
+    """Few units: grouped by similarity (``analyze.few_units``), in the clusterers' shapes."""
+    from selflow_qt.analyze.consensus import agreement
+    from selflow_qt.analyze.few_units import METHOD, as_consensus, few_unit_groups, unit_xy
+
+    t0 = time.perf_counter()
+    groups = few_unit_groups(units, inverse, settings.incremental_min_events)
+    cons = as_consensus(groups, units.of_event)
+    labels = groups.unit_labels[units.of_event]
+    algos = {
+        METHOD: AlgorithmSummary(
+            clusters=len(groups.patterns),
+            silhouette=None,
+            runtime_s=round(time.perf_counter() - t0, 3),
+            params={"units": len(units), "groups": groups.groups, "min_units": MIN_UNITS},
+            note=f"{len(units)} workflow units: too few for the clusterers (at least "
+            f"{MIN_UNITS}); units grouped by similarity, a group with "
+            f"{settings.incremental_min_events} varied events is a pattern",
+        )
+    }
+    full = {METHOD: labels}
+    return algos, full, cons, agreement(full), unit_xy(units.vectors), "few units"
+
+
 def run_cycle(
     ctx,
     *,
@@ -142,15 +222,13 @@ def run_cycle(
 
 def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResult:
     from selflow_qt.analyze import clusterers as registry
-    from selflow_qt.analyze.clusterers.base import silhouette_sample
     from selflow_qt.analyze.clusterers.runner import BackgroundJob, warm_up
-    from selflow_qt.analyze.consensus import agreement, build_consensus
     from selflow_qt.analyze.dataset import load_events
     from selflow_qt.analyze.features import build_features
+    from selflow_qt.analyze.few_units import units_readiness
     from selflow_qt.analyze.patterns import save_patterns
     from selflow_qt.analyze.reduce import (
         place,
-        propagate,
         reduce_features,
         umap_available,
         umap_embedding,
@@ -195,78 +273,40 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         if tv is not None:  # each unit also gets the mean text vector of its events
             units = units.with_text(tv[fs.inverse])
     of_event = units.of_event
-    if len(units) < MIN_UNITS:
-        raise ValueError(
-            f"only {len(units)} workflow unit{'s' if len(units) != 1 else ''} in {len(table)} "
-            f"events (at least {MIN_UNITS} needed: more sessions, not more events)"
-        )
+    few = len(units) < MIN_UNITS
+    if few:  # too few units to split: group them by similarity (analyze.few_units)
+        ready = units_readiness(units, fs.inverse, settings.incremental_min_events)
+        if not ready.ok:
+            raise ValueError(f"{ready.reason} in {len(table)} events")
     timed("features")
-    step("reduce", 0.15)
-    red = reduce_features(
-        units.vectors,
-        n_landmarks=settings.analysis_landmarks,
-        seed=SEED,
-        umap=settings.analysis_umap,
-    )
-    timed("reduce")
     scatter_job = None
-    if settings.analysis_umap in ("scatter", "cluster") and umap_available():
-        # the 2-D view does not change the clusters: compute it while the clusterers run
-        scatter_job = BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED)
     try:
-        step("cluster", 0.3)
-        done = [0]
-
-        def on_done(_run) -> None:
-            done[0] += 1
-            step(f"cluster:{_run.name}", 0.3 + 0.4 * done[0] / max(len(names), 1))
-
-        runs = _cluster(red, names, settings, should_stop, on_done)
-        timed("cluster")
-        algos: dict[str, AlgorithmSummary] = {}
-        land_labels: dict[str, np.ndarray] = {}
-        unit_labels: dict[str, np.ndarray] = {}  # every unit
-        full_labels: dict[str, np.ndarray] = {}  # every event (its unit's label)
-        for name, r in runs.items():
-            if r.result is None:
-                algos[name] = AlgorithmSummary(0, None, round(r.runtime_s, 3), {}, r.error)
-                log.warning("clusterer %s failed: %s", name, (r.error or "").splitlines()[0])
-                continue
-            lab, conf = propagate(r.result.labels, r.result.confidence, red.knn_idx, red.knn_w)
-            land_labels[name], unit_labels[name] = r.result.labels, lab
-            full_labels[name] = lab[of_event]
-            algos[name] = AlgorithmSummary(
-                clusters=int(len(np.unique(r.result.labels[r.result.labels >= 0]))),
-                silhouette=_finite(silhouette_sample(red.space, r.result.labels, SEED)),
-                runtime_s=round(r.runtime_s, 3),
-                params=r.result.params,
+        if few:
+            step("cluster", 0.3)
+            algos, full_labels, cons, agree, xy_units, reduction = _few(units, fs.inverse, settings)
+            land_count = len(units)
+            timed("cluster")
+        else:
+            step("reduce", 0.15)
+            red = reduce_features(
+                units.vectors,
+                n_landmarks=settings.analysis_landmarks,
+                seed=SEED,
+                umap=settings.analysis_umap,
             )
-        if not land_labels:
-            raise RuntimeError(
-                "every clusterer failed: " + "; ".join(f"{n}: {a.error}" for n, a in algos.items())
+            timed("reduce")
+            if settings.analysis_umap in ("scatter", "cluster") and umap_available():
+                # the 2-D view does not change the clusters: compute it while the clusterers run
+                scatter_job = BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED)
+            algos, full_labels, cons, agree = _clusters_and_consensus(
+                red, names, table, of_event, settings, should_stop, step, timed
             )
-        timed("propagate")
-        step("consensus", 0.75)
-        # pairwise ARI/NMI of the algorithms: on a fixed sample of events past AGREEMENT_SAMPLE
-        # (ten pairs of ARI and NMI over 1M events took ~10 s; a 100K sample estimates them)
-        picked = (
-            np.sort(np.random.default_rng(SEED).choice(len(table), AGREEMENT_SAMPLE, replace=False))
-            if len(table) > AGREEMENT_SAMPLE
-            else slice(None)
-        )
-        agree = agreement({n: lab[picked] for n, lab in full_labels.items()})
-        cons = build_consensus(
-            land_labels,
-            unit_labels,
-            red.knn_idx,
-            red.knn_w,
-            min_support=settings.analysis_min_support,
-        )
+            xy_units, reduction, land_count = red.xy, red.method, len(red.landmarks)
         for name, w in cons.weights.items():
             algos[name].weight = w
-            algos[name].note = cons.degenerate.get(name)
+            algos[name].note = algos[name].note or cons.degenerate.get(name)
             if algos[name].note:
-                log.info("clusterer %s down-weighted: %s", name, algos[name].note)
+                log.info("clusterer %s: %s", name, algos[name].note)
         cons_labels = cons.labels[of_event]  # events inherit their unit's pattern
         cons_conf = cons.confidence[of_event]
         timed("consensus")
@@ -277,7 +317,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             cons_labels,
             cons_conf,
             support=cons.support,
-            n_algorithms=len(land_labels),
+            n_algorithms=len(full_labels),
         )
         stable = [profiles[c] for c in cons.stable if c in profiles]
         unstable = [
@@ -304,7 +344,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
         )
         timed("patterns")
         step("store", 0.95)
-        xy, projection = red.xy[of_event], red.method
+        xy, projection = xy_units[of_event], reduction
         if scatter_job is not None:
             xy_l, err = scatter_job.result(SCATTER_TIMEOUT_S)
             if xy_l is not None:
@@ -333,10 +373,10 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             },
             "agreement": agree.as_dict(),
             "stages": stages,
-            "reduction": red.method,
+            "reduction": reduction,
             "projection": projection,
             "scatter_cpu_s": round(scatter_job.cpu_s, 3) if scatter_job is not None else 0.0,
-            "landmarks": int(len(red.landmarks)),
+            "landmarks": int(land_count),
             "units": int(len(units)),
             "consensus": {
                 "method": "evidence accumulation (co-association, average link, cut 0.5)",
@@ -361,7 +401,7 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             decisions=decisions,
             unstable=unstable,
             stages=stages,
-            reduction=red.method,
+            reduction=reduction,
             cpu_children_s=round(
                 sum(float(a.params.get("cpu_s", 0.0)) for a in algos.values())
                 + (scatter_job.cpu_s if scatter_job is not None else 0.0),

@@ -30,7 +30,7 @@ from selflow_qt.analyze.features import (
     event_tokens,
     session_segments,
 )
-from selflow_qt.analyze.patterns import PatternSummary, match_patterns, save_patterns
+from selflow_qt.analyze.patterns import HOME_TERMS, PatternSummary, match_patterns, save_patterns
 from selflow_qt.store.models import Pattern
 from selflow_qt.store.state import kv_get, kv_set
 
@@ -40,7 +40,9 @@ STATE_KEY = "incremental"
 WINDOW_EVENTS = 3000  # newest events looked at on each check
 CONTEXT = 4  # neighbours either side (same session) whose terms join an event's own
 CONTEXT_WEIGHT = 0.5
-GROUP_CONTEXT, GROUP_CONTEXT_WEIGHT = 4, 1.0  # novel events are grouped with more context
+# grouping novel events: an event's own terms weigh as much as all its neighbours' together, so
+# two workflows interleaved in time (design work between exploit commands) stay apart
+GROUP_CONTEXT, GROUP_CONTEXT_WEIGHT = 4, 0.5
 ASSIGN_COSINE = 0.25  # nearest known pattern at least this close: the event belongs to it
 GROUP_COSINE = 0.25  # novel events group when their average cosine is at least this
 MIN_SIGNATURES = 3  # distinct events an emerging group needs (one repeated event is no workflow)
@@ -87,7 +89,8 @@ def window_vectors(
     df = np.asarray(terms.T @ np.bincount(inverse, minlength=len(sigs))).ravel()
     idf = (np.log((1 + len(table)) / (1 + df)) + 1.0).astype(np.float32)
     own = terms[inverse].multiply(weights * idf).tocsr()
-    specific = np.array([v.startswith(SPECIFIC) for v in vocab], np.float32)
+    # "in ~" is where every shell starts: it tells nothing about which pattern an event is
+    specific = np.array([v.startswith(SPECIFIC) and v not in HOME_TERMS for v in vocab], np.float32)
     n = len(table)
     segments = session_segments(table.ts)
     rows, cols, vals = [np.arange(n)], [np.arange(n)], [np.ones(n, np.float32)]
@@ -168,7 +171,10 @@ def run_share(members: np.ndarray, n: int, reach: int = RUN_REACH) -> float:
     return float(near.mean())
 
 
-def _has_variety(inverse: np.ndarray) -> bool:
+def has_evidence(inverse: np.ndarray, min_events: int) -> bool:
+    """Enough events (``min_events``), and varied: not one repeated event (signatures)."""
+    if len(inverse) < max(min_events, 1):
+        return False
     counts = Counter(inverse.tolist())
     return len(counts) >= MIN_SIGNATURES and max(counts.values()) <= MAX_SIGNATURE_SHARE * len(
         inverse
@@ -208,8 +214,7 @@ def run_incremental(
         for g in np.unique(groups):
             members = novel[groups == g]
             if (
-                len(members) >= min_events
-                and _has_variety(inverse[members])
+                has_evidence(inverse[members], min_events)
                 and run_share(members, len(table)) >= MIN_RUN_SHARE
             ):
                 ready.append(members)
@@ -242,12 +247,15 @@ def _name_groups(
     fs = build_features(table, svd_dims=8)
     described = describe_clusters(table, fs, labels, np.ones(len(table)))
     profiles = {g: described[g] for g in range(len(groups)) if g in described}
-    matches = match_patterns(list(profiles.values()), known)
-    # a group that a known pattern's terms already describe is that pattern, not a new one
+    # a group that a known pattern's terms already describe is that pattern, not a new one;
+    # "describe" on what they are about: sharing only "a shell command in ~" is no match
+    matches = match_patterns(list(profiles.values()), known, about=True)
     fresh = [p for label, p in profiles.items() if matches.get(label) is None]
     if not fresh:
         return [], {}
-    saved = save_patterns(ctx.db, fresh, run_id=NO_RUN, method=INCREMENTAL_METHOD, now=now)
+    saved = save_patterns(
+        ctx.db, fresh, run_id=NO_RUN, method=INCREMENTAL_METHOD, now=now, about=True
+    )
     for s in saved:
         log.info("new pattern between cycles: %s (%d events)", s.name, s.event_count)
     members = {s.pattern_id: table.ids[groups[s.cluster_label]].tolist() for s in saved if s.is_new}

@@ -38,19 +38,41 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
+GENERIC_PREFIXES = ("act:", "depth:", "nargs:", "flag:")  # how, not what: every pattern has them
+HOME_TERMS = frozenset({"cwd:~", "dir:~"})  # "somewhere in the home folder" says nothing either
+
+
+def about_terms(vector: dict[str, float]) -> dict[str, float]:
+    """The terms that say what a pattern is about: folders, apps, commands, their arguments."""
+    return {
+        t: v
+        for t, v in vector.items()
+        if not t.startswith(GENERIC_PREFIXES) and t not in HOME_TERMS
+    }
+
+
 def match_patterns(
-    profiles: list[ClusterProfile], known: list[Pattern]
+    profiles: list[ClusterProfile], known: list[Pattern], *, about: bool = False
 ) -> dict[int, Pattern | None]:
-    """cluster label -> the known pattern it continues (None: a new pattern)."""
+    """cluster label -> the known pattern it continues (None: a new pattern).
+
+    ``about``: compare only what the patterns are about (``about_terms``). Incremental detection
+    asks this of a group whose events matched no known pattern one by one: two kinds of shell
+    work share "a command, one argument, in ~" and nothing else, and are not the same pattern.
+    """
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
     out: dict[int, Pattern | None] = {p.label: None for p in profiles}
     if not profiles or not known:
         return out
+    pick = about_terms if about else dict
     sim = np.array(
         [
-            [cosine(p.term_vector, (k.metadata or {}).get("term_vector", {})) for k in known]
+            [
+                cosine(pick(p.term_vector), pick((k.metadata or {}).get("term_vector", {})))
+                for k in known
+            ]
             for p in profiles
         ]
     )
@@ -68,11 +90,15 @@ def save_patterns(
     run_id: int,
     method: str = "consensus",
     now: float | None = None,
+    about: bool = False,
 ) -> list[PatternSummary]:
-    """Update matched patterns, create new ones (each with a notification); returns summaries."""
+    """Update matched patterns, create new ones (each with a notification); returns summaries.
+
+    ``about``: match as ``match_patterns(..., about=True)`` does.
+    """
     now = time.time() if now is None else now
     known = list(Pattern.select().where(Pattern.pattern_type == "workflow"))
-    matches = match_patterns(profiles, known)
+    matches = match_patterns(profiles, known, about=about)
     out = []
     with db.atomic():
         for prof in profiles:

@@ -11,6 +11,10 @@ Criteria (all must pass; each threshold is a setting):
   >= ``trigger_min_entropy``.
 - ``pilot``: on a sample of at most ``PILOT_SAMPLE`` buffer events, features + k-means for
   k in 2..8; the best silhouette >= ``trigger_min_silhouette``.
+- ``units``: the cycle can name something on these events (``few_units.readiness``, the same
+  check the cycle refuses by): enough workflow units for the clusterers, or, with fewer, a group
+  of units with ``incremental_min_events`` varied events. So a cycle that would refuse is never
+  started, and a first hour of one kind of work still gets its analysis.
 The diversity and pilot checks read the newest events of the buffer (at most ``PILOT_SAMPLE``);
 the pilot's result is reused until the buffer grows by 5% of the budget or by a fifth of its
 events, so calling this every minute is cheap. ``eta_s`` estimates when the fill will pass at the
@@ -208,12 +212,22 @@ def evaluate_trigger(ctx) -> TriggerReport:
             f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events",
         )  # fmt: skip
     )
+    crit.append(_units(s, table))
     return TriggerReport(
         ready=all(c.passed for c in crit),
         criteria=crit,
         cold_start=cold,
         eta_s=fill_eta_s(s, fill, table, cold),
     )
+
+
+def _units(s, table) -> Criterion:
+    from selflow_qt.analyze.few_units import MIN_UNITS, readiness
+
+    if table is None:
+        return Criterion("units", 0, MIN_UNITS, False, "no events yet")
+    r = readiness(table, int(s.incremental_min_events))
+    return Criterion("units", r.units, MIN_UNITS, r.ok, r.reason)
 
 
 def active_seconds(ts) -> float:

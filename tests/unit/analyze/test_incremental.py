@@ -147,3 +147,50 @@ def test_first_day_groups_become_patterns_before_any_cycle(tmp_path):
         [Pattern.get_by_id(p.id).clustering_method == "incremental" for p in Pattern.select()]
     )
     ctx.close()
+
+
+def test_new_shell_work_in_home_is_not_taken_for_a_known_pattern(tmp_path):
+    """A known admin pattern and a new kind of shell work share only "a command with one
+    argument, run in ~": the new work is novel event by event and announced as new."""
+    from selflow_qt.store.context import StoreContext
+
+    ctx = StoreContext.open(tmp_path)
+    Pattern.create(
+        name="System administration (systemctl, sudo)",
+        pattern_type="workflow",
+        confidence=1.0,
+        event_count=80,
+        first_seen=START,
+        last_seen=START + 3600,
+        clustering_method="consensus",
+        metadata={
+            "term_vector": {
+                "act:shell/command": 0.3,
+                "cwd:~": 0.3,
+                "nargs:1": 0.23,
+                "act:app/focus": 0.16,
+                "verb:sudo": 0.12,
+                "verb:systemctl": 0.1,
+                "arg:cron": 0.1,
+            }
+        },
+    )
+    verbs = ["nmap", "scp", "john", "hydra", "nc", "gobuster", "searchsploit", "msfconsole"]
+    new = [
+        Event(
+            ts=START + 7200 + i * 30.0,
+            source="shell",
+            action="command",
+            cmd=f"{verbs[i % len(verbs)]} 10.1.26.{i % 5}",
+            cwd="/home/u",
+        )
+        for i in range(40)
+    ]
+    with ctx.db.atomic():
+        insert_events(ctx.db, new)
+    res = run_incremental(ctx, now=new[-1].ts)
+    assert res.novel == 40 and not res.assigned
+    assert len(res.new_patterns) == 1
+    assert Pattern.select().count() == 2  # the known pattern kept its name and terms
+    assert Pattern.get_by_id(1).name.startswith("System administration")
+    ctx.close()

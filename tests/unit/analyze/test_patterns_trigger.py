@@ -74,7 +74,7 @@ def _by_name(report):
 def test_trigger_ready_when_every_criterion_passes(buffer_store):
     report = evaluate_trigger(buffer_store)
     assert report.ready, report.summary()
-    assert set(_by_name(report)) == {"fill", "sources", "entropy", "pilot"}
+    assert set(_by_name(report)) == {"fill", "sources", "entropy", "pilot", "units"}
 
 
 def _a_cycle_has_completed() -> None:
@@ -224,7 +224,7 @@ def test_cli_analyze_json_and_status_trigger(tmp_path, capsys):
     assert main(["--data-dir", d, "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     names = {c["name"] for c in status["trigger"]["criteria"]}
-    assert names == {"fill", "sources", "entropy", "pilot"}
+    assert names == {"fill", "sources", "entropy", "pilot", "units"}
     assert status["buffer"]["events"] == 0  # the cycle reset it
 
 
