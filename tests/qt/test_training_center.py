@@ -169,3 +169,37 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
     finally:
         state.shutdown(30_000)
         state.ctx.close()
+
+
+def test_a_cancelled_pattern_can_be_queued_again(qtbot, center, docks_state):
+    """Cancel is not forever: the queue offers the cancelled pattern again, and one click
+    queues a new session for it (the button goes while it is queued)."""
+    from selflow_qt.store.models import Pattern
+
+    pattern = Pattern.create(
+        name="Python coding in ~/src/app",
+        pattern_type="workflow",
+        confidence=0.9,
+        event_count=100,
+        first_seen=0.0,
+        last_seen=0.0,
+        clustering_method="consensus",
+        metadata={},
+    )
+    TrainingSession.delete().where(TrainingSession.status == "queued").execute()
+    TrainingSession.create(
+        model_id="agent-cancelled",
+        status="cancelled",
+        metadata={"pattern_id": pattern.id, "pattern_name": pattern.name, "reason": "new"},
+    )
+    docks_state.refresh()
+    qtbot.waitUntil(lambda: center.requeue_button.isVisible(), timeout=10_000)
+    assert pattern.name in center.requeue_button.text()
+    center.requeue_button.click()
+    qtbot.waitUntil(
+        lambda: any(q.pattern_id == pattern.id for q in (center.data.queue if center.data else [])),
+        timeout=20_000,
+    )
+    qtbot.waitUntil(lambda: not center.requeue_button.isVisible(), timeout=10_000)
+    queued = TrainingSession.select().where(TrainingSession.status == "queued")
+    assert [(s.metadata or {}).get("pattern_id") for s in queued] == [pattern.id]

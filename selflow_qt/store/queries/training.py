@@ -63,6 +63,7 @@ class QueuedSession:
     reason: str
     sequences: int
     started_at: float | None
+    pattern_id: int | None = None  # the pattern it trains for (None: all activity)
 
 
 @dataclass
@@ -126,6 +127,7 @@ def _session(row) -> QueuedSession:
         reason=str(m.get("reason") or ""),
         sequences=len(seqs) if isinstance(seqs, list) else int(seqs or 0),
         started_at=started,
+        pattern_id=int(m["pattern_id"]) if isinstance(m.get("pattern_id"), int) else None,
     )
 
 

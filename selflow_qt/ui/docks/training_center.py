@@ -46,6 +46,15 @@ def next_cycle_text(b: Any) -> str:
     return f"next full analysis in ~{human_duration(b.eta_s)} at {rate} (at {target})"
 
 
+def requeue_candidate(data: Any) -> Any:
+    """The latest cancelled or failed training of a pattern that is not queued again yet."""
+    busy = {q.pattern_id for q in data.queue}
+    for s in data.recent:
+        if s.status in ("cancelled", "failed") and s.pattern_id is not None:
+            return None if s.pattern_id in busy else s
+    return None
+
+
 def medal(rank: int) -> str:
     """The rank as shown in the first column (medal icons come from ``set_medals``)."""
     return str(rank + 1)
@@ -138,7 +147,16 @@ class TrainingCenterDock(QWidget):
         lay.addWidget(self.queue_empty)
         lay.addWidget(self.recent_label)
         lay.addWidget(self.policy_label)
-        lay.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.requeue_button = QPushButton("Queue again")
+        self.requeue_button.setToolTip("Queue a cancelled or failed training of a pattern again")
+        self.requeue_button.clicked.connect(self._requeue)
+        self.requeue_button.hide()
+        self._requeue_pattern: int | None = None
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.requeue_button)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
         return box
 
     def _training_box(self) -> QGroupBox:
@@ -279,6 +297,12 @@ class TrainingCenterDock(QWidget):
         if data.recent:
             recent = [f"#{s.session_id} {s.pattern_name}: {s.status}" for s in data.recent[:3]]
             self.recent_label.setText("Recently: " + " · ".join(recent))
+        again = requeue_candidate(data)
+        self._requeue_pattern = None if again is None else again.pattern_id
+        if again is not None:
+            self.requeue_button.setText(f"Queue “{again.pattern_name}” again")
+        self.requeue_button.setVisible(again is not None)
+        self.requeue_button.setEnabled(True)
 
     def _show_ranking(self, data: leaderboard.TrainingCenterData) -> None:
         rows = [
@@ -350,6 +374,11 @@ class TrainingCenterDock(QWidget):
 
     def _train_now(self) -> None:
         self.state.start_training(self.selected_session())
+
+    def _requeue(self) -> None:
+        if self._requeue_pattern is not None:
+            self.requeue_button.setEnabled(False)  # until the queue shows it
+            self.state.queue_training(self._requeue_pattern)
 
     def _run_analysis(self) -> None:
         self.analysis_button.setEnabled(False)
