@@ -24,9 +24,11 @@ from selflow_qt.analyze.insights_tips import (  # noqa: F401 (re-exported)
 DAY = 86_400.0
 WEEK = 7 * DAY
 TREND_TEST = (
-    "exact two-sided binomial test: with no change, this week's count is Binomial(this + last, 1/2);"
-    " rising or falling when p < 0.05"
+    "exact two-sided binomial test: with no change, this week's count is Binomial(this + last, "
+    "this week's recorded days / both weeks' recorded days); rising or falling when p < 0.05; "
+    "'new' when less than a day of the week before was recorded (nothing to compare with)"
 )
+MIN_PREVIOUS = DAY  # recorded time of the week before below which no trend is claimed
 
 
 @dataclass
@@ -62,14 +64,16 @@ class Trend:
     this_week: int
     last_week: int
     p_value: float
-    direction: str  # rising / falling / steady
+    direction: str  # rising / falling / steady / new (no week before recorded to compare with)
+    this_days: float = 7.0  # days of each week that were recorded (day one: less than a week)
+    last_days: float = 7.0
 
     @property
     def change(self) -> float:
-        """Relative change, e.g. 0.5 for +50 %; inf when last week had none."""
-        if self.last_week == 0:
+        """Relative change of the daily rate, e.g. 0.5 for +50 %; inf when last week had none."""
+        if self.last_week == 0 or self.last_days <= 0 or self.this_days <= 0:
             return math.inf if self.this_week else 0.0
-        return self.this_week / self.last_week - 1.0
+        return (self.this_week / self.this_days) / (self.last_week / self.last_days) - 1.0
 
 
 @dataclass
@@ -85,10 +89,15 @@ class InsightsReport:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def binomial_two_sided_p(k: int, n: int) -> float:
-    """Exact two-sided p-value of k successes in n fair coin flips (sum of outcomes as unlikely)."""
+def binomial_two_sided_p(k: int, n: int, p: float = 0.5) -> float:
+    """Exact two-sided p-value of k successes in n flips of a coin with P(success) = ``p``
+    (the sum of the outcomes as unlikely as k)."""
     if n <= 0:
         return 1.0
+    if p != 0.5:
+        from scipy.stats import binomtest
+
+        return float(binomtest(k, n, p).pvalue)
 
     def logpmf(i: int) -> float:
         return math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2)
@@ -199,6 +208,7 @@ def detect_trends(
     Sorted: significant changes first, then by size of change.
     """
     now = time.time() if now is None else now
+    this_s, last_s = recorded_weeks(db, now)
     counts: Counter = Counter()
     rows = db.execute_sql(
         "SELECT ts, source, action, path, app, cmd FROM events WHERE ts >= ? AND ts < ?",
@@ -217,11 +227,31 @@ def detect_trends(
         a, b = counts[(kind, key, 0)], counts[(kind, key, 1)]
         if a + b < min_total:
             continue
-        p = binomial_two_sided_p(a, a + b)
-        direction = "steady" if p >= alpha else ("rising" if a > b else "falling")
-        trends.append(Trend(key, kind, a, b, p, direction))
-    trends.sort(key=lambda t: (t.direction == "steady", t.p_value, -abs(t.this_week - t.last_week)))
+        if last_s < MIN_PREVIOUS:  # day one: an empty week before is no evidence of a rise
+            p, direction = 1.0, "new"
+        else:
+            share = this_s / (this_s + last_s)  # this week's share of the recorded time
+            p = binomial_two_sided_p(a, a + b, share)
+            direction = "steady" if p >= alpha else ("rising" if a > share * (a + b) else "falling")
+        trends.append(Trend(key, kind, a, b, p, direction, this_s / DAY, last_s / DAY))
+    trends.sort(
+        key=lambda t: (
+            t.direction in ("steady", "new"),
+            t.p_value,
+            -abs(t.this_week - t.last_week),
+        )
+    )
     return trends
+
+
+def recorded_weeks(db: SqliteDatabase, now: float) -> tuple[float, float]:
+    """Seconds of this week and of the week before since the first recorded event."""
+    first = db.execute_sql("SELECT min(ts) FROM events WHERE ts < ?", (now,)).fetchone()[0]
+    if first is None:
+        return 0.0, 0.0
+    this_s = min(max(now - float(first), 0.0), WEEK)
+    last_s = min(max(now - WEEK - float(first), 0.0), WEEK)
+    return this_s, last_s
 
 
 def build_insights(

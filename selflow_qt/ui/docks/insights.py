@@ -24,7 +24,12 @@ from selflow_qt.store.queries.training import read_with
 from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, fill_table, make_table
 from selflow_qt.ui.plots import FOREGROUND, PALETTE, make_plot
 
-ARROWS = {"rising": "▲ rising", "falling": "▼ falling", "steady": "– steady"}
+ARROWS = {
+    "rising": "▲ rising",
+    "falling": "▼ falling",
+    "steady": "– steady",
+    "new": "● new this week",  # no week before recorded: nothing to compare with
+}
 TREND_COLORS = {"rising": "#1B7F3B", "falling": "#B22222"}
 
 
@@ -206,7 +211,8 @@ class InsightsDock(QWidget):
         shown = trends[:40]
         rows = [
             [ARROWS[t.direction], t.kind, t.key, t.last_week, t.this_week, change_text(t),
-             f"{t.p_value:.3f}" if t.p_value >= 0.001 else "<0.001"]
+             "—" if t.direction == "new"
+             else (f"{t.p_value:.3f}" if t.p_value >= 0.001 else "<0.001")]
             for t in shown
         ]  # fmt: skip
         fill_table(self.trends_table, rows, align_right={3, 4, 5, 6})

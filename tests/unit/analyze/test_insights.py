@@ -52,6 +52,34 @@ def test_trends_flag_a_rising_app_and_leave_a_steady_one(store):
     assert fox.p_value == pytest.approx(1.0)
 
 
+def test_day_one_trends_say_new_not_rising(store):
+    """Six hours of activity and nothing before: no key 'rises' against an empty week."""
+    evs = [Event(ts=NOW - 60 * i, source="app", action="focus", app="code") for i in range(300)]
+    evs += [Event(ts=NOW - 70 * i, source="shell", action="command", cmd="make") for i in range(50)]
+    _write(store, evs)
+    trends = insights.detect_trends(store.db, now=NOW, include_patterns=False)
+    assert {t.key for t in trends} >= {"code", "make"}
+    assert {t.direction for t in trends} == {"new"}
+    assert all(t.p_value == 1.0 and t.last_week == 0 for t in trends)
+
+
+def test_a_partly_recorded_week_before_is_compared_per_day(store):
+    """Recording began 10 days ago: the week before has 3 recorded days, this week 7. The same
+    10 events a day is steady, not 'rising' from 30 to 70."""
+    start = NOW - 10 * DAY
+    evs = [
+        Event(ts=start + i * DAY / 10, source="app", action="focus", app="code") for i in range(100)
+    ]
+    _write(store, evs)
+    code = {t.key: t for t in insights.detect_trends(store.db, now=NOW, include_patterns=False)}[
+        "code"
+    ]
+    assert (code.last_week, code.this_week) == (30, 70)
+    assert code.last_days == pytest.approx(3.0) and code.this_days == pytest.approx(7.0)
+    assert code.direction == "steady" and code.p_value > 0.5
+    assert code.change == pytest.approx(0.0)
+
+
 def test_trends_skip_rare_keys(store):
     _write(store, [Event(ts=NOW - 60, source="shell", action="command", cmd="ls")] * 3)
     assert insights.detect_trends(store.db, now=NOW, include_patterns=False) == []
