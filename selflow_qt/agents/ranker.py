@@ -21,7 +21,7 @@ from selflow_qt.agents.history import History
 from selflow_qt.agents.predictors import BASELINE_IDS
 
 PRIOR_DEPTH = 30  # ranks below this (or absent from a baseline's list) share the last rank
-# Another baseline replaces markov-2 as the fallback only when it is better by 2 standard errors.
+# The fallback is the baseline best on validation; markov-2 on a tie or on too few positions.
 DEFAULT_PRIOR = "markov-2"
 MIN_SWITCH_POSITIONS = 100
 TREES = dict(
@@ -185,23 +185,28 @@ def clearly_better(a: list[bool], b: list[bool], z: float = 1.0) -> bool:
 
 
 def best_prior(top1: dict[str, list[bool]]) -> str:
-    """markov-2, unless another baseline is clearly better on enough validation positions."""
+    """The baseline with the best validation hit@1 (markov-2 on a tie, or with fewer than
+    MIN_SWITCH_POSITIONS positions to judge on). The online record corrects a close call."""
     base = {name: float(np.mean(h)) if h else 0.0 for name, h in top1.items()}
-    best = max(base, key=lambda k: base[k])
-    if DEFAULT_PRIOR in top1 and (
-        len(top1[best]) < MIN_SWITCH_POSITIONS
-        or not clearly_better(top1[best], top1[DEFAULT_PRIOR], z=2.0)
-    ):
+    if DEFAULT_PRIOR in top1 and len(top1[DEFAULT_PRIOR]) < MIN_SWITCH_POSITIONS:
         return DEFAULT_PRIOR
-    return best
+    return max(base, key=lambda k: (base[k], k == DEFAULT_PRIOR))
 
 
-def choose(win: FitWindow, val_fraction: float = 1 / 3) -> tuple[BoostedRanker | None, str, dict]:
+@dataclass
+class Choice:
+    """What ``choose`` decided: the ranker (None: answer as ``prior``), the fallback baseline, a
+    report, and every baseline's first-guess hits on the validation positions, oldest first."""
+
+    model: BoostedRanker | None
+    prior: str
+    report: dict
+    val_top1: dict[str, list[bool]]
+
+
+def choose(win: FitWindow, val_fraction: float = 1 / 3) -> Choice:
     """Fit on the window's older part, validate on its newest part against the baselines; keep
-    the ranker (refitted on the whole window) only when it is clearly better than the best one.
-
-    Returns (the model, or None: answer as the fallback baseline; that baseline; a report).
-    """
+    the ranker (refitted on the whole window) only when it is clearly better than the best one."""
     n = len(win.groups)
     cut = int(n * (1 - val_fraction))
     val_top1 = {name: h[cut:] for name, h in win.baseline_top1.items()}
@@ -212,10 +217,10 @@ def choose(win: FitWindow, val_fraction: float = 1 / 3) -> tuple[BoostedRanker |
     fit_groups = [g for g in win.groups[:cut] if g.target >= 0]
     if n - cut < 20 or len(fit_groups) < 20:
         report["fallback_reason"] = "too few positions to fit a ranker"
-        return None, prior, report
+        return Choice(None, prior, report, val_top1)
     hits = top1_hits(BoostedRanker.fit(win.groups[:cut]), win.groups[cut:])
     report["val_hit1"] = float(np.mean(hits))
     if not clearly_better(hits, val_top1[prior]):
         report["fallback_reason"] = f"not clearly better than {prior} on validation"
-        return None, prior, report
-    return BoostedRanker.fit(win.groups), prior, report
+        return Choice(None, prior, report, val_top1)
+    return Choice(BoostedRanker.fit(win.groups), prior, report, val_top1)

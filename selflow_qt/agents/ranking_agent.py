@@ -80,6 +80,16 @@ class RankingAgent:
                 return other
         return best
 
+    def seed_record(self, hits: dict[str, list[bool]]) -> None:
+        """Start the online record from first-guess hits on the positions just before now
+        (oldest first, the same positions for every name), aged as ``observe`` ages them."""
+        n = max((len(h) for h in hits.values()), default=0)
+        if n == 0:
+            return
+        weight = (0.5 ** (1.0 / RECORD_HALF_LIFE)) ** np.arange(n - 1, -1, -1, dtype=float)
+        self.record = {name: float(weight @ np.asarray(h, dtype=float)) for name, h in hits.items()}
+        self.record["_weight"] = float(weight.sum())
+
     def live_rates(self) -> dict[str, float]:
         """Recent hit@1 of the ranker and of each baseline (age-weighted, half-life 100 events)."""
         judged = self.record.get("_weight", 0.0)
@@ -207,6 +217,11 @@ def fit_ranking_agent(
     fit_start = max(1, n - size)
     agent = RankingAgent(name, None)
     win = walk(stream, fit_start, n, agent.hist, agent.edits, agent.baselines, CONTEXT_EVENTS)
-    agent.model, prior, agent.report = choose(win)
-    agent.fallback = prior if prior in BASELINE_IDS else "markov-2"
+    choice = choose(win)
+    agent.model, agent.report = choice.model, choice.report
+    agent.fallback = choice.prior if choice.prior in BASELINE_IDS else "markov-2"
+    if agent.model is None:
+        # Without a ranker the leader is a baseline: it starts from their validation record.
+        # A ranker was kept because it beat them all on validation, so it starts as the leader.
+        agent.seed_record(choice.val_top1)
     return agent

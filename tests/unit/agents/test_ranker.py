@@ -26,6 +26,21 @@ def folder_stream(n_blocks: int, seed: int = 0) -> list[Event]:
     return out
 
 
+def order1_stream(n: int, seed: int = 0) -> list[Event]:
+    """Each command follows from the one before alone (85%), else one of 48 commands at random:
+    pairs of commands stay sparse, so markov-2 is a little worse than markov-1."""
+    rng = random.Random(seed)
+    main = [f"cmd{i}" for i in range(8)]
+    rare = [f"rare{i}" for i in range(40)]
+    succ = {c: main[(i + 1) % 8] for i, c in enumerate(main)}
+    succ.update({r: rng.choice(main) for r in rare})
+    out, prev = [], "cmd0"
+    for i in range(n):
+        prev = succ[prev] if rng.random() < 0.85 else rng.choice(rare + main)
+        out.append(Event(ts=1e9 + 7 * i, source="shell", action="command", cmd=prev))
+    return out
+
+
 def noise_stream(n: int, seed: int = 0) -> list[Event]:
     rng = random.Random(seed)
     return [
@@ -67,14 +82,37 @@ def test_the_agent_learns_what_the_working_folder_decides():
     assert metrics["agent"].hit1_full == metrics["agent"].hit1
 
 
-def test_without_anything_to_learn_the_agent_answers_as_markov_2():
+def test_without_anything_to_learn_the_agent_answers_as_a_baseline():
     stream = keyed(noise_stream(1200))
     start = 1000
     agent = fit_ranking_agent("agent", stream[:start])
-    assert not agent.uses_ranker and agent.fallback == "markov-2"
-    base = make_baselines(stream[:start])["markov-2"]
+    assert not agent.uses_ranker and agent.leader in agent.baselines
+    base = make_baselines(stream[:start])[agent.leader]
     ctx = stream[980:1000]
     assert [c.key for c in agent.predict(ctx, 5)] == [c.key for c in base.predict(ctx, 5)]
+
+
+def test_where_markov_1_is_better_the_agent_answers_as_markov_1():
+    """A small lead on validation is enough to pick the fallback: no bias to markov-2."""
+    for seed in (1, 3, 4):
+        stream = keyed(order1_stream(1000, seed))
+        agent = fit_ranking_agent("agent", stream[:800])
+        assert agent.fallback == "markov-1" and agent.leader == "markov-1", agent.report
+        preds = {**make_baselines(stream[:800]), "agent": agent}
+        metrics = evaluate_offline(preds, stream, 800)
+        assert metrics["markov-1"].hit1 > metrics["markov-2"].hit1
+        assert metrics["agent"].hit1 >= metrics["markov-1"].hit1
+        assert margin_over_best_baseline(metrics, "agent") >= 0
+
+
+def test_a_fitted_agent_starts_with_the_validation_record():
+    """Its online record is not empty on the first suggestion: the leader is already informed."""
+    stream = keyed(order1_stream(1000, seed=1))
+    agent = fit_ranking_agent("agent", stream)
+    rates = agent.live_rates()
+    assert set(rates) >= set(agent.baselines)
+    assert rates["markov-1"] > rates["markov-2"] > rates["most-frequent"]
+    assert agent.live_margin() == 0.0  # it answers as the best baseline
 
 
 def test_a_saved_agent_predicts_the_same_after_loading(tmp_path):
@@ -155,7 +193,7 @@ def test_an_agent_losing_online_answers_as_its_fallback_until_it_wins_again():
     stream = keyed(folder_stream(400))
     agent = fit_ranking_agent("agent", stream[:900])
     assert agent.ranker_active
-    agent.record.update({"ranker": 0.0, "markov-2": 5.0})  # as if markov-2 had been right lately
+    agent.record = {"ranker": 0.0, "markov-2": 5.0, "_weight": 5.0}  # markov-2 was right lately
     ctx = stream[880:900]
     base = agent.baselines["markov-2"].predict(ctx, 3)
     assert [c.key for c in agent.predict(ctx, 3)] == [c.key for c in base]
