@@ -8,7 +8,11 @@
    dock's first read has come back from its worker and the window has painted (targets < 2 s).
 2. Idle memory: the real app (`selflow`, collectors on a quiet folder, tray on Xvfb + trayer)
    against a bare PySide6 app that shows one tray icon, side by side on the same display, RSS
-   and USS after ``--idle-seconds``; plus whether torch was imported (it must not be).
+   and USS after ``--idle-seconds``; plus whether torch was imported (it must not be). The app
+   runs twice: on an empty data folder, and on one holding real commands and a micro-agent
+   trained on them by `selflow train` (the adapter and the ranker on disk; the bandit set to
+   pick the agent, so the tray has loaded it and answered with it before it is measured).
+   ``--memory-only`` skips 1 and 3.
 3. Tray refresh: reading every number of the tray menu (median of 7) and updating the menu.
 """
 
@@ -32,6 +36,8 @@ sys.path.insert(0, str(REPO))
 RUN_APP = REPO / "tests" / "support" / "run_app.py"  # the app with test hooks
 CACHE = Path(tempfile.gettempdir()) / "selflow-bench-ui"
 PER_DAY = 2_500
+SHARED_SEA = REPO.parent / "shared" / "data" / "sea-users21-50.jsonl.gz"
+GAMES_SAMPLE = REPO / "tests" / "unit" / "analyze" / "data" / "games-sample.jsonl"
 
 BARE_TRAY = """
 import sys, time
@@ -171,6 +177,94 @@ def run_open(data: Path) -> dict:
     return json.loads(lines[-1])
 
 
+# -- a data folder with a trained agent ---------------------------------------------------------
+def _sample_commands(path: Path) -> str:
+    """One real person's commands as JSON Lines: the first SEA user of ../shared/data (5,000
+    bare command names), else the 453 game commands kept with the tests."""
+    import gzip
+
+    if not SHARED_SEA.exists():
+        return str(GAMES_SAMPLE)
+    with gzip.open(SHARED_SEA, "rt", encoding="utf-8") as src, open(path, "w") as out:
+        user = None
+        for line in src:
+            u = json.loads(line).get("meta", {}).get("user")
+            if user is not None and u != user:
+                break
+            user = u
+            out.write(line)
+    return str(path)
+
+
+def agent_store() -> tuple[Path, str]:
+    """A data folder with real commands and one micro-agent trained on them through the CLI
+    (`selflow import jsonl`, `selflow train --max-steps 2`); built once, then reused."""
+    data = CACHE / "agent-store"
+    done = data / ".complete"
+    if not done.exists():
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        events = _sample_commands(CACHE / "agent-store-events.jsonl")
+        from selflow_qt.core.settings import Settings
+
+        settings = Settings.load(data)
+        settings.extra["eval_positions"] = 30  # the offline score is not what this bench measures
+        settings.save(data)
+        cli = [sys.executable, "-m", "selflow_qt", "--data-dir", str(data)]
+        t0 = time.perf_counter()
+        for args in (["import", "jsonl", events], ["train", "--max-steps", "2"]):
+            out = subprocess.run([*cli, *args], capture_output=True, text=True, cwd=REPO)
+            if out.returncode != 0:
+                raise RuntimeError(f"selflow {' '.join(args)}: {out.stderr[-2000:]}")
+        done.write_text(events)
+        print(f"  trained an agent on {events} in {time.perf_counter() - t0:.0f} s")
+    agent = next(p.name for p in (data / "agents").iterdir() if (p / "ranker.json").exists())
+    return data, agent
+
+
+def prepare_agent_run(dest: Path, watched: Path) -> str:
+    """Copy the trained store to ``dest`` (without the base model's files: idle serving does
+    not read them) and make the bandit pick its agent; returns the agent's id."""
+    from selflow_qt.core.settings import Settings
+    from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.models import BanditArm
+
+    src, agent = agent_store()
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("models", ".complete"))
+    settings = Settings.load(dest)
+    settings.watch_roots = [str(watched)]
+    settings.exploration_rate = 0.0  # the agent answers: it is what is measured
+    settings.save(dest)
+    ctx = StoreContext.open(dest)
+    try:
+        for arm in ("most-frequent", "most-recent", "markov-1", "markov-2"):
+            BanditArm.insert(arm_id=arm, kind="baseline", successes=1, attempts=10).on_conflict(
+                conflict_target=[BanditArm.arm_id],
+                update={BanditArm.successes: 1, BanditArm.attempts: 10},
+            ).execute()
+        BanditArm.insert(arm_id=agent, kind="agent", successes=9, attempts=10).on_conflict(
+            conflict_target=[BanditArm.arm_id],
+            update={BanditArm.successes: 9, BanditArm.attempts: 10},
+        ).execute()
+    finally:
+        ctx.close()
+    return agent
+
+
+def answered_by(data: Path) -> list[str]:
+    """The predictors that made the suggestions logged in ``data``."""
+    from selflow_qt.store.db import connect, db_path_for
+
+    db = connect(db_path_for(data))
+    try:
+        rows = db.execute_sql(
+            "SELECT model_id FROM user_interactions WHERE interaction_type = 'suggestion'"
+        ).fetchall()
+    finally:
+        db.close()
+    return sorted({r[0] for r in rows})
+
+
 # -- idle memory --------------------------------------------------------------------------------
 def _wait(pred, timeout: float) -> bool:
     end = time.monotonic() + timeout
@@ -179,6 +273,37 @@ def _wait(pred, timeout: float) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+AGENT_SHARE = """
+import json, sys, psutil
+from selflow_qt.agents.serving import SuggestionService
+rss = lambda: psutil.Process().memory_info().rss / 2**20
+s = SuggestionService(sys.argv[1]); s._refresh(); before = rss()
+s._predictor(sys.argv[2]).predict(s._context, 5)
+print(json.dumps({"before": before, "after": rss(), "torch": "torch" in sys.modules,
+                  "sklearn": "sklearn" in sys.modules}))
+"""
+
+
+def agent_share(data: Path, agent: str) -> dict:
+    """What loading the trained agent adds to a process that already serves the baselines."""
+    out = subprocess.run(
+        [sys.executable, "-c", AGENT_SHARE, str(data), agent],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"error": out.stderr[-500:]}
+
+
+def heavy(pid: int) -> str:
+    """The large Python packages whose native code a process has mapped (Linux; "?" elsewhere)."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return "?"
+    names = ("torch", "sklearn", "scipy", "pandas", "pyarrow", "numba")
+    return ", ".join(n for n in names if f"site-packages/{n}/" in maps) or "none"
 
 
 def idle_memory(seconds: float) -> dict:
@@ -210,32 +335,38 @@ def idle_memory(seconds: float) -> dict:
             )
         )
         time.sleep(1.0)
-        data, watched = tmp / "data", tmp / "quiet"
+        data, trained, watched = tmp / "data", tmp / "trained", tmp / "quiet"
         data.mkdir()
         watched.mkdir()
         Settings(watch_roots=[str(watched)]).save(data)
+        agent = prepare_agent_run(trained, watched)
         app_env = dict(env, SELFLOW_TEST_HOOKS="1")
         cmd = [sys.executable, str(RUN_APP)]
-        app = subprocess.Popen(
-            [*cmd, "--data-dir", str(data)], env=app_env, stdout=quiet, stderr=quiet
-        )
+        apps = {}
+        for name, folder in (("selflow", data), ("selflow+agent", trained)):
+            apps[name] = subprocess.Popen(
+                [*cmd, "--data-dir", str(folder)], env=app_env, stdout=quiet, stderr=quiet
+            )
         bare = subprocess.Popen(
             [sys.executable, "-c", BARE_TRAY], env=env, stdout=quiet, stderr=quiet
         )
-        procs += [app, bare]
+        procs += [*apps.values(), bare]
         time.sleep(seconds)
         from PySide6.QtCore import QCoreApplication
 
         QCoreApplication.instance() or QCoreApplication([])
         from selflow_qt.ui.control import send_command
 
-        state = json.loads(send_command(data, "state") or "{}")
-        out = {}
-        for name, p in (("selflow", app), ("bare", bare)):
+        out: dict = {"agent": agent}
+        for name, p in (*apps.items(), ("bare", bare)):
             info = psutil.Process(p.pid).memory_full_info()
-            out[name] = {"rss": info.rss / 2**20, "uss": info.uss / 2**20}
-        out["torch_loaded"] = state.get("modules", {}).get("torch")
-        out["has_tray"] = state.get("has_tray")
+            out[name] = {"rss": info.rss / 2**20, "uss": info.uss / 2**20, "heavy": heavy(p.pid)}
+        for name, folder in (("selflow", data), ("selflow+agent", trained)):
+            state = json.loads(send_command(folder, "state") or "{}")
+            out[name]["torch"] = state.get("modules", {}).get("torch")
+            out[name]["has_tray"] = state.get("has_tray")
+        out["answered_by"] = answered_by(trained)
+        out["share"] = agent_share(trained, agent)
         return out
     finally:
         for p in reversed(procs):
@@ -252,60 +383,86 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[130_000, 1_000_000])
     ap.add_argument("--idle-seconds", type=float, default=20.0)
+    ap.add_argument("--memory-only", action="store_true", help="only the idle memory table")
     ap.add_argument("--child-open", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_open:
         child_open(args.child_open)
         return 0
     rows = []
-    for n in args.sizes:
+    for n in [] if args.memory_only else args.sizes:
         print(f"store of ~{n:,} events:")
         data = build_store(n)
         runs = [run_open(data) for _ in range(3)]
         best = min(runs, key=lambda r: r["open_s"])
         best["open_runs"] = [r["open_s"] for r in runs]
         rows.append(best)
-    print()
-    print(
-        "| events in store | events today | open window (3 runs, s) | CPU time of best run (s) "
-        "| best run: imports / store / window shown / first reads painted (s) "
-        "| tray read (ms, median of 7) | tray menu update (ms) | load avg | target |"
-    )
-    print("| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | --- |")
-    for r in rows:
-        runs = ", ".join(f"{x:.2f}" for x in r["open_runs"])
-        ok = "ok" if r["open_s"] < 2 else "MISSED"
-        parts = " / ".join(
-            f"{x:.2f}"
-            for x in (
-                r["imports_s"],
-                r["state_s"] - r["imports_s"],
-                r["shown_s"] - r["state_s"],
-                r["open_s"] - r["shown_s"],
+    if rows:
+        print()
+        print(
+            "| events in store | events today | open window (3 runs, s) | CPU time of best run (s) "
+            "| best run: imports / store / window shown / first reads painted (s) "
+            "| tray read (ms, median of 7) | tray menu update (ms) | load avg | target |"
+        )
+        print("| ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | --- |")
+        for r in rows:
+            runs = ", ".join(f"{x:.2f}" for x in r["open_runs"])
+            ok = "ok" if r["open_s"] < 2 else "MISSED"
+            parts = " / ".join(
+                f"{x:.2f}"
+                for x in (
+                    r["imports_s"],
+                    r["state_s"] - r["imports_s"],
+                    r["shown_s"] - r["state_s"],
+                    r["open_s"] - r["shown_s"],
+                )
             )
+            print(
+                f"| {r['events']:,} | {r['events_today']:,} | {runs} | {r['cpu_s']:.2f} | {parts} "
+                f"| {r['tray_read_ms']:.1f} | {r['tray_apply_ms']:.2f} | {r['load']:.1f} | < 2 s: {ok} |"
+            )
+        print(
+            f"\ndocks opened: {', '.join(rows[0]['docks'])}; load avg = 1-minute load of this machine"
         )
         print(
-            f"| {r['events']:,} | {r['events_today']:,} | {runs} | {r['cpu_s']:.2f} | {parts} "
-            f"| {r['tray_read_ms']:.1f} | {r['tray_apply_ms']:.2f} | {r['load']:.1f} | < 2 s: {ok} |"
+            "(2 cores): above ~2 other work competed for the CPU, and wall time exceeds CPU time.\n"
         )
-    print(
-        f"\ndocks opened: {', '.join(rows[0]['docks'])}; load avg = 1-minute load of this machine"
-    )
-    print("(2 cores): above ~2 other work competed for the CPU, and wall time exceeds CPU time.\n")
     mem = idle_memory(args.idle_seconds)
     if "error" in mem:
         print(f"idle memory: skipped ({mem['error']})")
         return 0
-    s, b = mem["selflow"], mem["bare"]
-    print(f"idle after {args.idle_seconds:.0f} s on Xvfb + trayer (tray shown: {mem['has_tray']}):")
-    print("| process | RSS (MB) | USS (MB) |")
-    print("| --- | ---: | ---: |")
-    print(f"| bare PySide6 app, one tray icon | {b['rss']:.0f} | {b['uss']:.0f} |")
-    print(f"| selflow (tray, collectors, no window) | {s['rss']:.0f} | {s['uss']:.0f} |")
-    extra = s["rss"] - b["rss"]
-    print(f"| difference | {extra:+.0f} | {s['uss'] - b['uss']:+.0f} |")
+    b = mem["bare"]
+    shown = mem["selflow"]["has_tray"] and mem["selflow+agent"]["has_tray"]
+    print(f"idle after {args.idle_seconds:.0f} s on Xvfb + trayer (tray shown: {shown}):")
     print(
-        f"\ntarget < 100 MB more: {'ok' if extra < 100 else 'MISSED'}; torch imported while idle: {mem['torch_loaded']}"
+        "| process | RSS (MB) | USS (MB) | RSS over the bare tray (MB) | torch imported "
+        "| large packages mapped |"
+    )
+    print("| --- | ---: | ---: | ---: | --- | --- |")
+    print(f"| bare PySide6 app, one tray icon | {b['rss']:.0f} | {b['uss']:.0f} | | | |")
+    measured = (
+        ("selflow", "selflow (tray, collectors, no window), empty data folder"),
+        ("selflow+agent", f"selflow, data folder with a trained agent ({mem['agent']})"),
+    )
+    worst = 0.0
+    for key, label in measured:
+        s = mem[key]
+        extra = s["rss"] - b["rss"]
+        worst = max(worst, extra)
+        print(
+            f"| {label} | {s['rss']:.0f} | {s['uss']:.0f} | {extra:+.0f} | {s['torch']} "
+            f"| {s['heavy']} |"
+        )
+    sh = mem["share"]
+    if "error" not in sh:
+        print(
+            f"\nthe agent's own share: a process serving the baselines on that store grows from "
+            f"{sh['before']:.0f} to {sh['after']:.0f} MB when the agent loads and answers "
+            f"(torch: {sh['torch']}, scikit-learn: {sh['sklearn']})"
+        )
+    print(
+        f"suggestions made by: {', '.join(mem['answered_by']) or 'none'}; "
+        f"target < 100 MB over the bare tray: {'ok' if worst < 100 else 'MISSED'}"
     )
     return 0
 
