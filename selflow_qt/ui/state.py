@@ -49,6 +49,7 @@ class AppState(QObject):
     # beyond the contract
     collectionChanged = Signal(object)  # jobs.CollectionState
     triggerChecked = Signal(object)  # analyze.trigger.TriggerReport
+    banditChanged = Signal()  # suggestions logged, outcomes scored or a choice recorded
     message = Signal(str)  # one line for the status bar / log
     notify = Signal(str, str)  # title, body: shown as a tray message
 
@@ -373,6 +374,8 @@ class AppState(QObject):
         )
 
     def _on_suggestions(self, suggestions: list | None) -> None:
+        if suggestions is not None or getattr(self._suggestions_job, "last_resolved", 0):
+            self.banditChanged.emit()  # logged suggestions and scored outcomes move its arms
         if suggestions is None:  # nothing new happened: the current suggestions stand
             return
         self.suggestions = suggestions
@@ -384,6 +387,7 @@ class AppState(QObject):
         self.run(
             self._suggestions_job.record_choice,
             int(interaction_id),
+            on_result=lambda _i: self.banditChanged.emit(),
             on_error=lambda m: self.message.emit(f"Could not record the choice: {m}"),
         )
 

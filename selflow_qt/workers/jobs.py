@@ -228,6 +228,7 @@ class SuggestionsJob:
         self.data_dir = Path(data_dir)
         self._service = None
         self._last_event_id: int | None = None
+        self.last_resolved = 0
 
     def service(self):
         if self._service is None:
@@ -243,8 +244,9 @@ class SuggestionsJob:
         same guesses every minute.
         """
         svc = self.service()
+        self.last_resolved = 0  # outcomes scored by this call (the bandit learned from them)
         try:
-            svc.resolve_pending()
+            self.last_resolved = int(svc.resolve_pending() or 0)
         except Exception:  # resolving old outcomes must not hide new suggestions
             log.exception("resolving pending suggestions failed")
         latest = self._latest_event_id()

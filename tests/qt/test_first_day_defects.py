@@ -95,3 +95,34 @@ def test_the_dashboard_axis_counts_whole_events(qtbot, shell_state):
     qtbot.waitUntil(lambda: axis._tickLevels is not None, timeout=20_000)
     labels = [text for _v, text in axis._tickLevels[0]]
     assert labels and all("." not in t for t in labels)
+
+
+def test_the_bandit_text_follows_the_agents_dock(qtbot, docks_state, monkeypatch):
+    """A scored outcome moves the bandit: the Training Center's bandit text and the Agents dock
+    both re-read on the same signal, so neither lags the other."""
+    from selflow_qt.agents.predictors import BASELINE_IDS
+    from selflow_qt.store.models import BanditArm
+    from selflow_qt.ui.docks.agents import AgentsDock
+    from selflow_qt.ui.docks.training_center import TrainingCenterDock
+
+    center, agents = TrainingCenterDock(docks_state), AgentsDock(docks_state)
+    for w in (center, agents):
+        qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: center.data is not None and bool(agents.rows), timeout=20_000)
+    arm = BASELINE_IDS[-1]
+    assert arm not in center.bandit_label.text()
+
+    def scored(k: int = 5, force: bool = False):  # the worker resolved 50 outcomes of ``arm``
+        job.last_resolved = 50
+        return None
+
+    job = docks_state._suggestions_job
+    monkeypatch.setattr(job, "refresh", scored)
+    BanditArm.update(successes=BanditArm.successes + 50, attempts=BanditArm.attempts + 50).where(
+        BanditArm.arm_id == arm
+    ).execute()
+    docks_state.refresh_suggestions()
+    qtbot.waitUntil(lambda: f"best now: {arm}" in agents.summary.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: arm in center.bandit_label.text(), timeout=10_000)
+    shown = {r.arm_id: r.queries for r in center.data.ranking}
+    assert shown == {r.arm_id: r.queries for r in agents.rows}

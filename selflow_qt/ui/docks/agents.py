@@ -84,6 +84,8 @@ class AgentsDock(QWidget):
         self._build()
         state.dataChanged.connect(self.refresh)
         state.trainingFinished.connect(lambda _o: self.refresh())
+        if hasattr(state, "banditChanged"):  # the same signal refreshes the Training Center
+            state.banditChanged.connect(self.refresh)
         self.refresh()
 
     def _build(self) -> None:

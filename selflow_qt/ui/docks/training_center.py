@@ -200,6 +200,8 @@ class TrainingCenterDock(QWidget):
     def _connect(self) -> None:
         s = self.state
         s.dataChanged.connect(self.refresh)
+        if hasattr(s, "banditChanged"):  # the bandit text follows the Agents dock's signal
+            s.banditChanged.connect(self.refresh)
         if hasattr(s, "triggerChecked"):  # the app's minutely check (see AppState)
             s.triggerChecked.connect(self.on_trigger)
         if hasattr(s, "collectionChanged"):  # live: new events re-read the dock (throttled)
