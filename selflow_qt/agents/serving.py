@@ -8,6 +8,7 @@ A suggestion succeeds when its top action happens within the horizon after it wa
 from __future__ import annotations
 
 import logging
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from selflow_qt.agents.bandit import Bandit
 from selflow_qt.agents.dataset import row_to_event
 from selflow_qt.agents.predictors import make_baselines
 from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
+from selflow_qt.agents.refit import REFIT_EVERY, start_refit
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
 from selflow_qt.store.models import MicroAgent, UserInteraction
@@ -26,6 +28,15 @@ log = logging.getLogger(__name__)
 HISTORY_EVENTS = 20_000
 CONTEXT_EVENTS = 20
 _COLS = "id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta"
+
+
+def read_history(db, up_to_id: int | None = None, limit: int = HISTORY_EVENTS) -> list:
+    """The newest ``limit`` non-system events (up to ``up_to_id``), keyed, oldest first."""
+    rows = db.execute_sql(
+        f"SELECT {_COLS} FROM events WHERE source != 'system' AND id <= ? ORDER BY id DESC LIMIT ?",
+        (up_to_id if up_to_id is not None else 2**62, limit),
+    ).fetchall()[::-1]
+    return keyed([row_to_event(r[1:]) for r in rows])
 
 
 @dataclass
@@ -57,6 +68,17 @@ def _to_suggestion(c: Candidate, arm: str, interaction_id: int) -> Suggestion:
     )
 
 
+@dataclass
+class _Refit:
+    """One loaded ranking agent's refit state: its files' version, events learned since, the
+    refit child process (None: none started)."""
+
+    folder: Path
+    mtime: float
+    learned: int = 0
+    child: subprocess.Popen | None = None
+
+
 class SuggestionService:
     """Suggests, logs and resolves next actions for one data folder."""
 
@@ -75,6 +97,7 @@ class SuggestionService:
         self._context: list = []
         self._pool = None
         self._rankers: dict = {}  # arm id -> RankingAgent, learning every new event
+        self._refits: dict[str, _Refit] = {}  # arm id -> when to refit its trees
         self._cache: tuple[int, list[Suggestion]] | None = None
 
     # -- the stream ----------------------------------------------------------------------------
@@ -95,8 +118,9 @@ class SuggestionService:
         self._last_id = rows[-1][0]
         new = keyed([row_to_event(r[1:]) for r in rows])
         next(iter(self.baselines.values())).update(new)  # the baselines share one set of counts
-        for agent in self._rankers.values():
+        for arm, agent in self._rankers.items():
             agent.observe(new)
+            self._maybe_refit(arm, len(new))
         self._context = (self._context + new)[-CONTEXT_EVENTS:]
 
     def _predictor(self, arm: str):
@@ -114,16 +138,23 @@ class SuggestionService:
         return self._pool.load(arm, Path(row.model_path), self.baselines["markov-2"].predict)
 
     def _ranker(self, arm: str, folder: Path):
-        """A ranking agent (no torch): its counts learn the same history as the baselines."""
+        """A ranking agent (no torch): its counts learn the same history as the baselines.
+        Reloaded when a refit (see ``refit``) has replaced its files."""
+        mtime = (folder / STATE_FILE).stat().st_mtime
+        if arm in self._rankers and self._refits[arm].mtime != mtime:
+            del self._rankers[arm]
         if arm not in self._rankers:
-            rows = self.db.execute_sql(
-                f"SELECT {_COLS} FROM events WHERE source != 'system' AND id <= ? "
-                "ORDER BY id DESC LIMIT ?",
-                (self._last_id, HISTORY_EVENTS),
-            ).fetchall()[::-1]
-            history = keyed([row_to_event(r[1:]) for r in rows])
+            history = read_history(self.db, self._last_id)
             self._rankers[arm] = RankingAgent.load(arm, folder, history)
+            self._refits[arm] = _Refit(folder, mtime)
         return self._rankers[arm]
+
+    def _maybe_refit(self, arm: str, new_events: int) -> None:
+        """After REFIT_EVERY new events, refit the agent's trees in a child process."""
+        r = self._refits[arm]
+        r.learned += new_events
+        if r.learned >= REFIT_EVERY and (r.child is None or r.child.poll() is not None):
+            r.learned, r.child = 0, start_refit(self.data_dir, r.folder)
 
     def live_margins(self) -> dict[str, float | None]:
         """Each loaded ranking agent's recent hit@1 margin over the best baseline (see

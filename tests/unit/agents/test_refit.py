@@ -1,0 +1,77 @@
+"""A ranking agent's trees are refitted on the newest events in a child process; serving reloads."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from selflow_qt.agents import serving
+from selflow_qt.agents.actions import keyed
+from selflow_qt.agents.ranking_agent import STATE_FILE, fit_ranking_agent
+from selflow_qt.agents.refit import refit
+from selflow_qt.core.event import Event
+from selflow_qt.store.models import MicroAgent
+
+
+def folder_stream(n_blocks: int, seed: int = 0) -> list[Event]:
+    """ls, git status, then make in ~/a or pytest in ~/b: only the working folder tells which."""
+    rng = random.Random(seed)
+    out, t = [], 1_700_000_000.0
+    for _ in range(n_blocks):
+        folder = rng.choice(["a", "b"])
+        for cmd in ("ls", "git status", "make" if folder == "a" else "pytest -q"):
+            t += rng.uniform(3, 30)
+            out.append(Event(ts=t, source="shell", action="command", cmd=cmd, cwd=f"/w/{folder}"))
+    return out
+
+
+def _saved_agent(store, add_events, tmp_path, events):
+    add_events(store, events)
+    folder = tmp_path / "agent-r"
+    fit_ranking_agent("agent-r", keyed(events)).save(folder)
+    MicroAgent.create(
+        model_id="agent-r",
+        specialization="",
+        training_data_hash="",
+        model_path=str(folder),
+        created_at=0.0,
+        performance_score=0.0,
+        avg_latency_ms=0.0,
+        is_active=True,
+    )
+    return folder
+
+
+def test_a_refit_replaces_the_trees_and_serving_reloads_the_agent(store, add_events, tmp_path):
+    events = folder_stream(300)
+    folder = _saved_agent(store, add_events, tmp_path, events[:450])
+    svc = serving.SuggestionService(store.data_dir)
+    svc._refresh()
+    before = svc._predictor("agent-r")
+    add_events(store, events[450:])
+    svc._refresh()
+    report = refit(folder, serving.read_history(svc.db))
+    assert report["refit_events"] == len(events)
+    assert svc._predictor("agent-r") is not before  # its files changed: loaded anew
+    assert svc._predictor("agent-r") is svc._predictor("agent-r")  # then kept
+    assert not (folder / ".refit").exists()
+
+
+def test_serving_refits_in_a_child_process_after_enough_new_events(
+    store, add_events, tmp_path, monkeypatch
+):
+    events = folder_stream(300, seed=1)
+    folder = _saved_agent(store, add_events, tmp_path, events[:600])
+    monkeypatch.setattr(serving, "REFIT_EVERY", 200)
+    svc = serving.SuggestionService(store.data_dir)
+    svc._refresh()
+    svc._predictor("agent-r")
+    add_events(store, events[600:700])
+    svc._refresh()
+    assert svc._refits["agent-r"].child is None  # 100 new events: not yet
+    add_events(store, events[700:])
+    svc._refresh()
+    child = svc._refits["agent-r"].child
+    assert child is not None and child.wait(timeout=300) == 0
+    state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    assert state["report"]["refit_events"] == len(events)
