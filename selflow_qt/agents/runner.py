@@ -218,9 +218,13 @@ class TrainingRunner:
             "config": config,
             "out_dir": str(out_dir),
             "base_model": asdict(spec),
-            # A short run (tests, self-test, a quick try) gets a shorter offline evaluation.
+            # A short run (tests, self-test, a quick try) gets a shorter offline evaluation and
+            # fewer positions weighing the LM (each one a scoring by the model: ~1 s on 2 cores).
             "eval_positions": int(
                 settings.extra.get("eval_positions", 100 if (max_steps or 100) >= 50 else 30)
+            ),
+            "lm_positions": int(
+                settings.extra.get("lm_positions", 60 if (max_steps or 100) >= 50 else 12)
             ),
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
