@@ -132,6 +132,24 @@ def novel_targets(events, split: float = 0.8) -> str:
     return f"{share:.0%} of targets never seen before; agent hit@1 {h1 / max(1, n):.3f}, hit@5 {h5 / max(1, n):.3f} on them"
 
 
+def group_summary(margins: dict[str, float]) -> str:
+    """Per group of streams (SEA users, training games): better / equal / worse, the mean
+    margin and the worst stream."""
+    groups: dict[str, dict[str, float]] = defaultdict(dict)
+    for name, m in margins.items():
+        groups["SEA users" if name.startswith("sea") else "training games"][name] = m
+    lines = ["\n| streams | n | better | equal | worse | mean margin | worst stream |"]
+    lines.append("| --- | --: | --: | --: | --: | --: | --- |")
+    for group, ms in groups.items():
+        worst = min(ms, key=ms.get)
+        lines.append(
+            f"| {group} | {len(ms)} | {sum(v > 0 for v in ms.values())} "
+            f"| {sum(v == 0 for v in ms.values())} | {sum(v < 0 for v in ms.values())} "
+            f"| {sum(ms.values()) / len(ms):+.4f} | {worst} {ms[worst]:+.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -176,6 +194,7 @@ def main() -> int:
             f"agent better on {wins}/{len(margins)} streams, worse on "
             f"{sum(m < 0 for m in margins)}"
         )
+        print(group_summary(dict(zip(streams, margins, strict=True))))
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
     if args.lm_stream:
