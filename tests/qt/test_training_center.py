@@ -121,7 +121,9 @@ def test_loss_curve_gets_every_emitted_progress_value(qtbot, center, docks_state
 
 
 @pytest.mark.slow
-def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifacts_dir):
+def test_a_real_short_training_draws_its_loss_curve(
+    qtbot, analysed_copy, artifacts_dir, smollm_dir
+):
     """Train a session queued by a real analysis, in the real child process, from the dock."""
     runner = pytest.importorskip("selflow_qt.agents.runner")
 
@@ -129,7 +131,11 @@ def test_a_real_short_training_draws_its_loss_curve(qtbot, analysed_copy, artifa
     from selflow_qt.ui.state import AppState
 
     state = AppState(analysed_copy, start_services=False)
-    state.settings.extra["eval_positions"] = 20  # a short held-out check after training
+    # Short: the model converted once per run, a small batch, a small validation set, a short
+    # held-out check after training.
+    state.settings.base_model = str(smollm_dir)
+    state.settings.extra["train_config"] = {"batch_size": 4, "max_val": 16}
+    state.settings.extra["eval_positions"] = 8
     state.settings.save(analysed_copy)
     dock = TrainingCenterDock(state)
     qtbot.addWidget(dock)

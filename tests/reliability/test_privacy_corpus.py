@@ -176,13 +176,14 @@ def test_no_planted_secret_reaches_any_byte_of_the_data_folder(tmp_path: Path) -
 
 
 @pytest.mark.slow  # a real (short) LoRA training run: about a minute on a shared 2-core machine
-def test_no_planted_secret_survives_a_short_training(tmp_path: Path) -> None:
+def test_no_planted_secret_survives_a_short_training(tmp_path: Path, smollm_dir: Path) -> None:
     from selflow_qt.agents.runner import TrainingRunner, queue_training
     from selflow_qt.store.context import StoreContext
 
     data = _feed_everything(tmp_path)
     ctx = StoreContext.open(data)
     try:
+        ctx.settings.base_model = str(smollm_dir)  # converted once per run, not per data folder
         ctx.settings.extra["train_config"] = {"max_steps": 2, "batch_size": 4, "max_val": 8}
         ctx.settings.extra["eval_positions"] = 8
         ctx.settings.save(data)
