@@ -49,7 +49,6 @@ MIN_SIGNATURES = 3  # distinct events an emerging group needs (one repeated even
 MAX_SIGNATURE_SHARE = 0.8  # ... and no single event may make up more than this share of it
 MIN_RUN_SHARE = 0.5  # a workflow comes in runs: this share of its events sit near another
 RUN_REACH = 2  # "near": at most this many events apart
-OWN_TERM_SHARE = 0.1  # a member's own folder/app/verb must be this common in its group
 INCREMENTAL_METHOD = "incremental"
 NO_RUN = 0  # run id of a pattern found between cycles
 
@@ -172,22 +171,6 @@ def run_share(members: np.ndarray, n: int, reach: int = RUN_REACH) -> float:
     return float(near.mean())
 
 
-def own_members(members: np.ndarray, S, share: float = OWN_TERM_SHARE) -> np.ndarray:
-    """The members a group's own terms describe: each carries a specific term (folder, app,
-    command verb) that at least ``share`` of the group (and two members) carry too.
-
-    Grouping weighs neighbours' terms, so an event of another workflow done in between (an
-    exploit command amid writing) can ride along; named with the group, its terms would make
-    the pattern claim that other workflow's later events. Members without specific terms stay.
-    """
-    own = S[members]
-    carried = np.asarray((own > 0).sum(axis=0)).ravel()
-    common = (carried >= max(2.0, share * len(members))).astype(np.float32)
-    hits = np.asarray((own > 0).astype(np.float32) @ common).ravel()
-    bare = np.asarray(own.sum(axis=1)).ravel() == 0
-    return members[(hits > 0) | bare]
-
-
 def has_evidence(inverse: np.ndarray, min_events: int) -> bool:
     """Enough events (``min_events``), and varied: not one repeated event (signatures)."""
     if len(inverse) < max(min_events, 1):
@@ -234,8 +217,7 @@ def run_incremental(
                 has_evidence(inverse[members], min_events)
                 and run_share(members, len(table)) >= MIN_RUN_SHARE
             ):
-                # the evidence is the group's; the pattern is what its own terms describe
-                ready.append(own_members(members, S))
+                ready.append(members)
             elif len(members) >= max(5, min_events // 4):
                 pending.append(len(members))
         result.emerging = sorted(pending, reverse=True)

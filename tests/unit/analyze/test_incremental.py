@@ -194,36 +194,3 @@ def test_new_shell_work_in_home_is_not_taken_for_a_known_pattern(tmp_path):
     assert Pattern.select().count() == 2  # the known pattern kept its name and terms
     assert Pattern.get_by_id(1).name.startswith("System administration")
     ctx.close()
-
-
-def test_a_command_done_amid_other_work_is_not_part_of_its_pattern(tmp_path):
-    """Three exploit commands typed in the middle of an hour of writing: the writing pattern
-    is announced without them, so it does not claim that other work's later commands."""
-    from selflow_qt.store.context import StoreContext
-
-    ctx = StoreContext.open(tmp_path)
-    notes = ["ideas", "reading-list", "meeting", "todo", "draft"]
-    events = []
-    for i in range(36):
-        t = START + i * 60.0
-        if i % 6 == 5:
-            events.append(Event(ts=t, source="app", action="focus", app="obsidian"))
-        else:
-            path = f"/home/u/Documents/notes/{notes[i % 5]}.md"
-            events.append(Event(ts=t, source="fs", action="modify", path=path))
-    commands = {12: "nmap 10.1.26.9 -sV", 20: "python3 x.py 10.1.26.9", 27: "python3 x.py"}
-    for i, cmd in commands.items():
-        t = START + i * 60.0 + 30
-        events.insert(i, Event(ts=t, source="shell", action="command", cmd=cmd, cwd="/home/u"))
-    with ctx.db.atomic():
-        insert_events(ctx.db, events)
-    res = run_incremental(ctx, now=events[-1].ts + 60)
-    assert len(res.new_patterns) == 1, res
-    pid = res.new_patterns[0].pattern_id
-    table = load_events(ctx.db)
-    mine = set(res.members[pid])
-    cmds = [c for i, c in zip(table.ids.tolist(), table.cmd, strict=True) if i in mine and c]
-    assert not cmds
-    terms = (Pattern.get_by_id(pid).metadata or {})["term_vector"]
-    assert not [t for t in terms if t in ("verb:python3", "verb:nmap")]
-    ctx.close()
