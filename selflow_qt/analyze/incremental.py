@@ -1,7 +1,7 @@
 """Between cycles: assign new events to known patterns, and name an emerging group that fits none.
 
-Every minute or so (``incremental_every_s``) the newest events (at most ``WINDOW_EVENTS``) are
-described by the same terms the cycle's features are made of (``features.event_tokens``: source
+Every half minute (``incremental_every_s``; a check takes ~10 ms when nothing new groups) the
+newest events (at most ``WINDOW_EVENTS``) are described by the same terms the cycle's features are made of (``features.event_tokens``: source
 and action, folders, extension, app, command verb and arguments, working folder), IDF-weighted,
 each event with the terms of its neighbours in the same session. An event belongs to the known
 pattern whose c-TF-IDF term vector is nearest by cosine (at least ``ASSIGN_COSINE``, and the

@@ -83,14 +83,14 @@ class TriggerReport:
 
 def budget_text(nbytes: int, events: int, target_bytes: float, settings) -> str:
     """What the byte budget means in events, and what happens between full analyses."""
-    from selflow_qt.core.format import human_bytes
+    from selflow_qt.core.format import human_bytes, human_duration
 
     per_event = nbytes / events if events else 160.0  # a typical event's stored size
-    minutes = max(1, round(settings.incremental_every_s / 60))
+    every = human_duration(settings.incremental_every_s).replace(" 00 s", "")
     return (
         f"Budget: a full re-analysis after {human_bytes(target_bytes)} of new activity "
         f"(~{int(target_bytes / per_event):,} events of ~{per_event:.0f} B). Between analyses, "
-        f"new events join your patterns every {minutes} min and a new workflow is announced "
+        f"new events join your patterns every {every} and a new workflow is announced "
         "within minutes."
     )
 

@@ -57,7 +57,7 @@ class Settings:
     cold_start_minutes: float = 45.0  # or this much active time (gaps capped at 5 min) ...
     cold_start_min_events: int = 80  # ... with at least this many events
     # incremental detection between cycles
-    incremental_every_s: float = 60.0  # how often new events are assigned to known patterns
+    incremental_every_s: float = 30.0  # how often new events are assigned to known patterns
     incremental_min_events: int = 30  # events an emerging group needs to become a pattern
     # analysis cycle
     analysis_landmarks: int = 3000  # events the quadratic steps fit on; the rest are assigned

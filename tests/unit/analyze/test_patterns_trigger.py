@@ -143,7 +143,7 @@ def test_first_cycle_starts_on_an_hour_of_activity_not_the_budget(tmp_path):
     from selflow_qt.analyze.trigger import budget_text
 
     said = budget_text(160 * 1000, 1000, 0.9 * 64 * 2**20, ctx.settings)
-    assert "~377,487 events of ~160 B" in said and "every 1 min" in said
+    assert "~377,487 events of ~160 B" in said and "every 30 s" in said
     ctx.close()
 
 
