@@ -7,14 +7,16 @@ starting from an empty data folder with the default settings (64 MB budget):
 
     replay collector -> EventWriter (privacy filter, batched) -> SQLite
       every simulated minute: the trigger (a cycle starts by itself when it says ready)
-      every ``incremental_every_s`` (2 simulated minutes): incremental detection
+      every ``incremental_every_s`` (30 simulated seconds by default): incremental detection
 
 The day is the demo person's Monday (coding, writing, downloads, admin, noise) at several
 rates; from ``--new-at`` minutes a new workflow starts: a real session of the cybersecurity
 training games in /work/shared/data (its commands and gaps as recorded, gaps capped at 10
 minutes), which the person never did before. Processing time counts as simulated time.
 
-Prints, per rate: minutes to the first automatic analysis (and events by then), patterns named
+A cycle is started when the trigger says ready (its ``units`` check is the cycle's own, so a
+cycle that would refuse is not started; a refusal is still listed below the table). Prints, per
+rate: minutes to the first automatic analysis (and events by then), patterns named
 within the first hour, and for the new workflow the minutes from its first event, and from the
 moment it has enough events (``incremental_min_events``), to its "New pattern" notification,
 the events ingested by then, and how much of the notified pattern is the new workflow.

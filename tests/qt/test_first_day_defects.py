@@ -126,3 +126,32 @@ def test_the_bandit_text_follows_the_agents_dock(qtbot, docks_state, monkeypatch
     qtbot.waitUntil(lambda: arm in center.bandit_label.text(), timeout=10_000)
     shown = {r.arm_id: r.queries for r in center.data.ranking}
     assert shown == {r.arm_id: r.queries for r in agents.rows}
+
+
+def test_day_one_trends_read_new_this_week_not_rising(qtbot, tmp_path):
+    """Six hours of activity on a first day: the trends table says "new this week" for what
+    was done, not "rising, p<0.001" against an empty week before."""
+    import time
+
+    from selflow_qt.core.event import Event
+    from selflow_qt.store.writer import insert_events
+    from selflow_qt.ui.docks.insights import InsightsDock
+    from selflow_qt.ui.state import AppState
+
+    state = AppState(tmp_path / "data", start_services=False)
+    now = time.time()
+    events = [Event(ts=now - 60 * i, source="app", action="focus", app="code") for i in range(300)]
+    events += [
+        Event(ts=now - 70 * i, source="shell", action="command", cmd="make") for i in range(60)
+    ]
+    with state.ctx.db.atomic():
+        insert_events(state.ctx.db, events)
+    dock = InsightsDock(state)
+    qtbot.addWidget(dock)
+    qtbot.waitUntil(lambda: dock.report is not None, timeout=60_000)
+    column = [dock.trends_table.item(r, 0).text() for r in range(dock.trends_table.rowCount())]
+    assert column and set(column) == {"● new this week"}
+    p_values = {dock.trends_table.item(r, 6).text() for r in range(dock.trends_table.rowCount())}
+    assert p_values == {"—"}
+    state.shutdown(10_000)
+    state.ctx.close()
