@@ -201,6 +201,7 @@ def demo_app(x_display, tmp_path_factory):
         "max_val": 8,
     }
     settings.extra["eval_positions"] = 8
+    settings.extra["lm_positions"] = 4  # each is a model scoring
     settings.extra["auto_train"] = False  # the test starts the training, as the Train button does
     settings.save(data_dir)
     exe = Path(sys.executable).with_name("selflow")

@@ -195,5 +195,6 @@ def fast_training(shell_state, smollm_dir):
     s.base_model = str(smollm_dir)
     s.extra["train_config"] = dict(FAST_TRAINING)
     s.extra["eval_positions"] = 8
+    s.extra["lm_positions"] = 4  # each is a model scoring
     s.save(shell_state.data_dir)
     return shell_state

@@ -82,6 +82,7 @@ def agent_store(store, base_model_dir: Path):
     store.settings.base_model = str(base_model_dir)
     store.settings.extra["train_config"] = dict(FAST_TRAIN)
     store.settings.extra["eval_positions"] = 8
+    store.settings.extra["lm_positions"] = 4  # each is a model scoring
     store.settings.save(store.data_dir)
     return store
 
