@@ -133,7 +133,7 @@ class RunningApp:
     dump: Path
     log: Path
 
-    def command(self, line: str, timeout_ms: int = 5000) -> str:
+    def command(self, line: str, timeout_ms: int = 15_000) -> str:
         from selflow_qt.ui.control import send_command
 
         answer = send_command(self.data_dir, line, timeout_ms)

@@ -169,7 +169,7 @@ def test_analysis_then_a_short_training_from_the_ui(demo_app, x_display, artifac
     session = queued[0][0]
     assert app.command(f"train 4 {session}") == "ok"
     st = wait_for(
-        lambda: (s := app.state()) and s["trainings"] and s, 240, "the training to finish"
+        lambda: (s := app.state()) and s["trainings"] and s, 480, "the training to finish"
     )
     done = st["trainings"][-1]
     assert done["status"] == "completed", done
