@@ -84,7 +84,7 @@ class AppState(QObject):
         self._training_ended_at: float | None = None  # monotonic, of the last training
         self._session_started = False
         self._paused = False
-        self.training_gate = TrainingGate(False, "nothing queued")
+        self.training_gate: TrainingGate | None = None  # None until the queue runner has looked
         self._suggestions_job = jobs.SuggestionsJob(self.data_dir)
         self._timers: list[QTimer] = []
         self._stopping = False

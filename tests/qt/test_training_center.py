@@ -89,6 +89,24 @@ def test_queue_lists_queued_sessions_and_train_now_starts_the_selected_one(
     assert started == [center.data.queue[1].session_id]
 
 
+def test_the_queue_never_says_nothing_queued_beside_queued_rows(qtbot, center, docks_state):
+    """Before the queue runner has looked, the policy line says nothing about the queue (it said
+    'nothing queued' above a table of queued sessions); a started training re-reads the queue."""
+    sid = TrainingSession.create(
+        model_id="agent-coding",
+        status="queued",
+        metadata={"pattern_id": 1, "pattern_name": "coding", "reason": "new", "sequences": 40},
+    ).id
+    docks_state.refresh()
+    qtbot.waitUntil(lambda: center.queue_table.rowCount() == 1, timeout=10_000)
+    assert "nothing queued" not in center.policy_label.text()
+    TrainingSession.update(status="running").where(TrainingSession.id == sid).execute()
+    docks_state.trainingStarted.emit(sid)
+    qtbot.waitUntil(
+        lambda: not any(s.status == "queued" for s in center.data.queue), timeout=10_000
+    )
+
+
 def test_loss_curve_gets_every_emitted_progress_value(qtbot, center, docks_state):
     TrainingProgress = _progress_type()
     docks_state.trainingStarted.emit(7)

@@ -402,6 +402,7 @@ class TrainingCenterDock(QWidget):
             name = next((s.pattern_name for s in self.data.queue if s.session_id == session_id), "")
         self.live.started(session_id, name)
         self.train_button.setEnabled(False)
+        self.refresh()  # the queue: the started session is no longer waiting
 
     @Slot(object)
     def on_training_progress(self, p: Any) -> None:
