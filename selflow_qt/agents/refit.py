@@ -4,7 +4,8 @@ The tray's ranking agents learn every event online (their counts and their recor
 right lately), but their trees are fitted once. ``SuggestionService`` starts this module as a child
 process after every ``REFIT_EVERY`` new events, so scikit-learn never enters the tray process and a
 slow fit never holds a suggestion back; the new trees replace the old files atomically and the
-service reloads the agent when ``ranker.json`` changes.
+service reloads the agent when ``ranker.json`` changes. The trees are fitted on the stream the
+agent serves (the newest ``HISTORY_EVENTS`` events of every workflow), as its counts already are.
 
     python -m selflow_qt.agents.refit DATA_DIR AGENT_FOLDER
 """

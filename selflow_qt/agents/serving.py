@@ -153,7 +153,9 @@ class SuggestionService:
         """After REFIT_EVERY new events, refit the agent's trees in a child process."""
         r = self._refits[arm]
         r.learned += new_events
-        if r.learned >= REFIT_EVERY and (r.child is None or r.child.poll() is not None):
+        if r.child is not None and r.child.poll() is not None:
+            r.child = None  # finished (reaped); its files are picked up by ``_ranker``
+        if r.learned >= REFIT_EVERY and r.child is None:
             r.learned, r.child = 0, start_refit(self.data_dir, r.folder)
 
     def live_margins(self) -> dict[str, float | None]:
