@@ -26,6 +26,7 @@ from selflow_qt.analyze.consensus import Agreement
 from selflow_qt.analyze.few_units import MIN_EVENTS, MIN_UNITS
 from selflow_qt.analyze.patterns import PatternSummary
 from selflow_qt.analyze.specialize import Decision
+from selflow_qt.store.queries.tray import FEW_UNITS
 
 log = logging.getLogger(__name__)
 AGREEMENT_SAMPLE = 100_000
@@ -192,7 +193,7 @@ def _few(units, inverse, settings):
         )
     }
     full = {METHOD: labels}
-    return algos, full, cons, agreement(full), unit_xy(units.vectors), "few units"
+    return algos, full, cons, agreement(full), unit_xy(units.vectors), FEW_UNITS
 
 
 def run_cycle(

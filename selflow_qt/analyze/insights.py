@@ -37,7 +37,7 @@ class RunPoint:
 
     started_at: float
     n_events: int
-    consensus_score: float
+    consensus_score: float | None  # None: one method grouped (few workflow units)
     n_patterns: int
 
 
@@ -117,7 +117,7 @@ def learning_progress(db: SqliteDatabase) -> list[RunPoint]:
         RunPoint(
             started_at=float(r.get("started_at") or 0.0),
             n_events=int(r.get("n_events") or 0),
-            consensus_score=float(r.get("consensus_score") or 0.0),
+            consensus_score=r.get("consensus_score"),
             n_patterns=int(r.get("n_patterns") or 0),
         )
         for r in runs_history(db)

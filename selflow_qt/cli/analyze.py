@@ -8,6 +8,9 @@ import json
 import sys
 import time
 
+from selflow_qt.core.format import consensus_text
+from selflow_qt.store.queries.tray import FEW_UNITS
+
 
 def _when(text: str | None) -> float | None:
     if text is None:
@@ -56,7 +59,9 @@ def format_result(res) -> str:
         lines += _table(rows)
     lines += [
         "",
-        f"consensus score {res.consensus_score:.3f} (mean ARI of each algorithm to the consensus)",
+        f"consensus score {res.consensus_score:.3f} (mean ARI of each algorithm to the consensus)"
+        if res.reduction != FEW_UNITS
+        else consensus_text(None),
         "",
     ]
     if res.patterns:
@@ -98,7 +103,7 @@ def result_json(res) -> dict:
         "reduction": res.reduction,
         "algorithms": {n: asdict(a) for n, a in res.algorithms.items()},
         "agreement": res.agreement.as_dict(),
-        "consensus_score": round(res.consensus_score, 4),
+        "consensus_score": round(res.consensus_score, 4) if res.reduction != FEW_UNITS else None,
         "patterns": [asdict(p) for p in res.patterns],
         "unstable": res.unstable,
         "queued_sessions": res.queued_sessions,

@@ -45,3 +45,11 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def pct(x: float | None, unknown: str = "—") -> str:
     """A 0..1 rate as a whole percentage; ``unknown`` when there is none."""
     return unknown if x is None else f"{100 * x:.0f}%"
+
+
+def consensus_text(score: float | None, bold: bool = False) -> str:
+    """'consensus score 0.89', or what a run grouped by one method has instead (no consensus)."""
+    if score is None:
+        return "one grouping by similarity (too few workflow units for a consensus)"
+    value = f"<b>{score:.2f}</b>" if bold else f"{score:.2f}"
+    return f"consensus score {value}"

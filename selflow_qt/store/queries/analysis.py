@@ -100,6 +100,7 @@ def pattern_event_ids(db: SqliteDatabase, pattern_id: int) -> list[int]:
 def runs_history(db: SqliteDatabase) -> list[dict]:
     """Per completed run: id, started_at, n_events, consensus_score, n_patterns."""
     from selflow_qt.store.models import AnalysisRun
+    from selflow_qt.store.queries.tray import consensus_score_of
 
     out = []
     for run in (
@@ -110,7 +111,7 @@ def runs_history(db: SqliteDatabase) -> list[dict]:
                 "run_id": run.id,
                 "started_at": run.started_at,
                 "n_events": run.n_events,
-                "consensus_score": run.consensus_score,
+                "consensus_score": consensus_score_of(run.consensus_score, run.metrics),
                 "n_patterns": len((run.metrics or {}).get("patterns", [])),
             }
         )

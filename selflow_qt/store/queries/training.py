@@ -18,6 +18,7 @@ from peewee import SqliteDatabase
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import connect, db_path_for
 from selflow_qt.store.queries.analysis import latest_run
+from selflow_qt.store.queries.tray import consensus_score_of
 from selflow_qt.store.state import buffer_fill
 
 T = TypeVar("T")
@@ -80,7 +81,7 @@ class ClusteringSummary:
     run_id: int
     started_at: float
     n_events: int
-    consensus_score: float
+    consensus_score: float | None  # None: one method grouped (few workflow units)
     n_patterns: int
     algorithms: list[AlgorithmRow]
 
@@ -166,5 +167,5 @@ def clustering_summary(db: SqliteDatabase) -> ClusteringSummary | None:
     ).fetchone()[0]
     return ClusteringSummary(
         int(run.id), float(run.started_at or 0.0), int(run.n_events or 0),
-        float(run.consensus_score or 0.0), int(n_patterns), algos,
+        consensus_score_of(run.consensus_score, metrics), int(n_patterns), algos,
     )  # fmt: skip

@@ -86,6 +86,22 @@ def _analysis_tables(db: SqliteDatabase) -> tuple[str, str, str, str] | None:
     return run_t, ca_t, fields["run"].column_name, fields["event_id"].column_name
 
 
+FEW_UNITS = "few units"  # a run's "reduction" when one method grouped a few workflow units
+
+
+def consensus_score_of(score: float | None, metrics: dict | str | None) -> float | None:
+    """A run's consensus score, or None where one method grouped (a first cycle from few workflow
+    units, analyze.few_units: its stored 1.0 is that method agreeing with itself)."""
+    if isinstance(metrics, str):
+        try:
+            metrics = json.loads(metrics)
+        except ValueError:
+            metrics = {}
+    if score is None or (metrics or {}).get("reduction") == FEW_UNITS:
+        return None
+    return float(score)
+
+
 def latest_run_info(db: SqliteDatabase) -> dict | None:
     """The latest completed analysis run as {id, started_at, n_events, consensus_score, metrics}."""
     tables = _analysis_tables(db)
@@ -107,7 +123,7 @@ def latest_run_info(db: SqliteDatabase) -> dict | None:
         "id": row[0],
         "started_at": row[1],
         "n_events": row[2],
-        "consensus_score": row[3],
+        "consensus_score": consensus_score_of(row[3], metrics),
         "metrics": metrics or {},
     }
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.agents import leaderboard
 from selflow_qt.analyze.trigger import budget_text
-from selflow_qt.core.format import count, human_bytes, human_duration, pct
+from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration, pct
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
@@ -354,7 +354,7 @@ class TrainingCenterDock(QWidget):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.started_at))
         self.clustering_label.setText(
             f"Run #{c.run_id} at {when} over {c.n_events:,} events · "
-            f"<b>{c.n_patterns} patterns</b> · consensus score <b>{c.consensus_score:.2f}</b>"
+            f"<b>{c.n_patterns} patterns</b> · " + consensus_text(c.consensus_score, bold=True)
         )
         rows = [
             [

@@ -210,3 +210,19 @@ def test_hot_patterns_rank_todays_activity_first_and_hdbscan_count_comes_from_th
     assert [(p.name, p.today) for p in hot] == [("coding", 3), ("writing", 1)]
     assert q.algorithm_cluster_count(store.db, "hdbscan") == 7
     assert q.latest_run_info(store.db)["consensus_score"] == 0.8
+
+
+def test_a_one_method_run_has_no_consensus_score(store):
+    """A first cycle from few workflow units groups them by similarity alone: the 1.0 it stores
+    is that one method agreeing with itself, so no read model reports it as a consensus score."""
+    from selflow_qt.analyze.insights import learning_progress
+    from selflow_qt.store.models import AnalysisRun
+    from selflow_qt.store.queries.training import clustering_summary
+
+    one = {"algorithms": {"similarity": {"clusters": 1}}, "reduction": "few units"}
+    five = {"algorithms": {n: {"clusters": 3} for n in "abcde"}, "reduction": "umap"}
+    for score, metrics in ((1.0, one), (0.8, five), (1.0, one)):
+        AnalysisRun.create(status="completed", consensus_score=score, metrics=metrics)
+    assert q.tray_snapshot(store.db, store.settings.budget_bytes).consensus_score is None
+    assert clustering_summary(store.db).consensus_score is None
+    assert [p.consensus_score for p in learning_progress(store.db)] == [None, 0.8, None]
