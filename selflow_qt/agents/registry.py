@@ -37,9 +37,14 @@ def enforce_max_active(max_models: int) -> list[str]:
         .order_by(MicroAgent.performance_score.desc(), MicroAgent.created_at.desc())
     )
     retired = [a.model_id for a in active[max(0, max_models) :]]
-    if retired:
-        MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(retired)).execute()
+    retire(retired)
     return retired
+
+
+def retire(model_ids: list[str]) -> None:
+    """Take agents out of service (their adapters stay on disk)."""
+    if model_ids:
+        MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(model_ids)).execute()
 
 
 def active_agents() -> list[MicroAgent]:

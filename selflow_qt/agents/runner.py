@@ -312,7 +312,10 @@ class TrainingRunner:
     def _finish_completed(self, session_id, model_id, meta, result, out_dir, job_dir, settings):
         spec = meta.get("specialization") or meta.get("pattern_name") or ""
         registry.record_agent(model_id, out_dir, result, spec)
-        retired = registry.enforce_max_active(settings.max_models)
+        # A retrain (analyze.specialize: the pattern gained events) replaces its pattern's agent.
+        replaced = [a for a in [meta.get("retrains")] if a and a != model_id]
+        registry.retire(replaced)
+        retired = replaced + registry.enforce_max_active(settings.max_models)
         training = result.get("training", {})
         metrics = result.get("metrics", {})
         self._set(

@@ -92,14 +92,13 @@ def predictability(seqs: list[list[str]]) -> tuple[float, float]:
     return (hits_m / total, hits_b / total) if total else (0.0, 0.0)
 
 
-def _covered(pattern_id: int) -> str | None:
+def _covered(pattern_id: int, model_id: str) -> str | None:
+    """Why the pattern needs no new training, if it needs none. An active agent covers it only
+    if it learned these very events (``model_id`` carries their digest); an agent of the pattern
+    trained before it gained events is retrained (a new session, under a new id)."""
     prefix = f"agent-p{pattern_id}-"
-    if (
-        MicroAgent.select()
-        .where(MicroAgent.is_active, MicroAgent.model_id.startswith(prefix))
-        .exists()
-    ):
-        return "an active agent already covers it"
+    if MicroAgent.select().where(MicroAgent.is_active, MicroAgent.model_id == model_id).exists():
+        return "an active agent was trained on these events"
     if (
         TrainingSession.select()
         .where(
@@ -110,6 +109,18 @@ def _covered(pattern_id: int) -> str | None:
     ):
         return "a training session is already queued"
     return None
+
+
+def _retrains(pattern_id: int) -> str | None:
+    """The active agent of the pattern that a new session would replace (None: a first one)."""
+    prefix = f"agent-p{pattern_id}-"
+    agent = (
+        MicroAgent.select(MicroAgent.model_id)
+        .where(MicroAgent.is_active, MicroAgent.model_id.startswith(prefix))
+        .order_by(MicroAgent.created_at.desc())
+        .first()
+    )
+    return None if agent is None else agent.model_id
 
 
 def decide_and_queue(
@@ -131,7 +142,9 @@ def decide_and_queue(
         seqs = sequences_of(tokens, idx, fs.segments)
         acc_m, acc_b = predictability(seqs) if seqs else (0.0, 0.0)
         d = Decision(p.pattern_id, False, "", len(seqs), round(acc_m, 3), round(acc_b, 3))
-        covered = _covered(p.pattern_id)
+        digest = hashlib.sha256(table.ids[idx].tobytes()).hexdigest()
+        model_id = f"agent-p{p.pattern_id}-{digest[:8]}"
+        covered = _covered(p.pattern_id, model_id)
         if len(seqs) < min_sequences:
             d.reason = f"only {len(seqs)} sessions (needs {min_sequences})"
         elif covered:
@@ -141,18 +154,22 @@ def decide_and_queue(
         elif queued >= max_models:
             d.reason = f"already queued {max_models} this cycle (max_models)"
         else:
-            digest = hashlib.sha256(table.ids[idx].tobytes()).hexdigest()
+            previous = _retrains(p.pattern_id)
+            why = f"{len(seqs)} sessions; next action {acc_m:.2f} vs baseline {acc_b:.2f}"
+            if previous:
+                why = f"retrain ({previous} predates this pattern's newest events); " + why
             with db.atomic():
                 ts = TrainingSession.create(
-                    model_id=f"agent-p{p.pattern_id}-{digest[:8]}",
+                    model_id=model_id,
                     status="queued",
                     training_data_size=len(idx),
                     metadata={
                         "pattern_id": p.pattern_id,
                         "pattern_name": p.name,
-                        "reason": f"{len(seqs)} sessions; next action {acc_m:.2f} vs baseline {acc_b:.2f}",
+                        "reason": why,
                         "sequences": len(seqs),
                         "data_hash": digest,
+                        "retrains": previous,
                     },
                 )
             d.queue, d.session_id, d.reason = True, ts.id, "queued"

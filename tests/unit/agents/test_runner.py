@@ -47,10 +47,18 @@ def test_a_crashing_child_leaves_a_failed_session_and_the_next_one_works(
     assert "injected failure" in row.metadata["error"] and "injected failure" in out.error
     assert MicroAgent.select().count() == 0
     assert not (agent_store.data_dir / "agents" / row.model_id).exists()
-    # The app carries on: the next training in the same process works.
+    # The app carries on: the next training in the same process works. It retrains an agent
+    # (analyze.specialize queued it because the agent's pattern gained events): the agent it
+    # replaces is retired.
+    MicroAgent.create(model_id="agent-p1-00000000", specialization="old")
     sid2 = queue_training(agent_store)
+    row2 = TrainingSession.get_by_id(sid2)
+    row2.metadata = {**row2.metadata, "retrains": "agent-p1-00000000"}
+    row2.save()
     assert TrainingRunner(agent_store.data_dir).run(sid2, max_steps=1).status == "completed"
     assert next_queued_session(agent_store.db) is None
+    assert not MicroAgent.get(MicroAgent.model_id == "agent-p1-00000000").is_active
+    assert MicroAgent.get(MicroAgent.model_id == row2.model_id).is_active
 
 
 def test_a_killed_child_is_recorded_as_failed(agent_store, routine, add_events):

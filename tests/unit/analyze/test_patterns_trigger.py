@@ -245,3 +245,39 @@ def test_a_failed_automatic_cycle_is_not_restarted_every_minute(tmp_path):
         insert_events(ctx.db, _stream(41, 30.0, START + 160 * 30))
     assert _by_name(evaluate_trigger(ctx))["fill"].passed
     ctx.close()
+
+
+@pytest.mark.timeout(240)
+def test_a_pattern_whose_agent_predates_its_new_events_is_queued_for_retraining(
+    tmp_path, open_demo
+):
+    """Each cycle retrains an agent whose pattern gained events (it was skipped for good once any
+    agent covered the pattern); an agent trained on exactly the pattern's events is left alone."""
+    from selflow_qt.demo.generator import generate_demo
+    from selflow_qt.store.models import MicroAgent, TrainingSession
+
+    ctx = open_demo(tmp_path, days=4, events_per_day=2000)
+    first = run_cycle(ctx)
+    assert first.queued_sessions, "the demo's workflows are worth agents"
+    trained = {}
+    for s in TrainingSession.select().where(TrainingSession.id.in_(first.queued_sessions)):
+        s.status = "completed"
+        s.save()
+        MicroAgent.create(model_id=s.model_id, specialization=s.metadata["pattern_name"])
+        trained[s.metadata["pattern_id"]] = s.model_id
+    again = run_cycle(ctx)  # the same events: every agent still covers its pattern
+    assert not again.queued_sessions
+    later = generate_demo(2, seed=7, start=START + 4 * 86_400, events_per_day=2000)
+    with ctx.db.atomic():
+        insert_events(ctx.db, list(later))
+    grown = run_cycle(ctx)
+    retrains = [
+        s
+        for s in TrainingSession.select().where(TrainingSession.id.in_(grown.queued_sessions))
+        if s.metadata.get("retrains")
+    ]
+    assert retrains, [d.reason for d in grown.decisions]
+    for s in retrains:
+        assert s.metadata["retrains"] == trained[s.metadata["pattern_id"]]
+        assert s.model_id != s.metadata["retrains"] and "retrain" in s.metadata["reason"]
+    ctx.close()
