@@ -478,6 +478,7 @@ class AppState(QObject):
                 w.cancel()
         ok = Worker.wait_all(timeout_ms)
         self.pool.waitForDone(max(100, timeout_ms // 4))
+        jobs.close_analysis(self.data_dir)
         return ok
 
     @staticmethod
