@@ -55,3 +55,29 @@ def test_insights_show_progress_trends_and_suggestions(qtbot, analysed_copy, rep
     finally:
         state.shutdown(10_000)
         state.ctx.close()
+
+
+def test_a_first_day_run_from_few_units_shows_no_consensus_score(qtbot, docks_state, artifacts_dir):
+    """A cycle that one method grouped has no consensus: the label says so and the score curve
+    has no point for it, instead of a 1.00."""
+    from selflow_qt.store.models import AnalysisRun
+    from selflow_qt.ui.docks.insights import InsightsDock
+
+    AnalysisRun.create(
+        status="completed",
+        consensus_score=1.0,
+        n_events=80,
+        metrics={"algorithms": {"similarity": {"clusters": 1}}, "reduction": "few units"},
+    )
+    dock = InsightsDock(docks_state)
+    qtbot.addWidget(dock)
+    dock.resize(1000, 900)
+    dock.show()
+    qtbot.waitUntil(lambda: dock.report is not None, timeout=60_000)
+    assert "consensus score" not in dock.progress_label.text()
+    assert "one grouping by similarity" in dock.progress_label.text()
+    assert dock.progress_label.text().startswith("1 analysis run since")
+    assert len(dock.score_curve.getData()[1] or []) == 0
+    assert list(dock.patterns_curve.getData()[0]) == [1]
+    qtbot.wait(100)
+    dock.grab().save(str(artifacts_dir / "insights-few-units.png"))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.analyze import insights
-from selflow_qt.core.format import consensus_text
+from selflow_qt.core.format import consensus_text, count
 from selflow_qt.store.queries.training import read_with
 from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, fill_table, make_table
 from selflow_qt.ui.plots import FOREGROUND, PALETTE, make_plot
@@ -168,8 +168,11 @@ class InsightsDock(QWidget):
         self.progress_plot.show()
         x = np.arange(1, len(runs) + 1, dtype=float)  # run number; times are in the label
         self.patterns_curve.setData(x, [r.n_patterns for r in runs])
-        scores = [np.nan if r.consensus_score is None else r.consensus_score for r in runs]
-        self.score_curve.setData(x, scores)  # a gap where one method grouped (no consensus)
+        # runs that one method grouped (few workflow units) have no consensus score: no point
+        scored = [
+            (i, r.consensus_score) for i, r in enumerate(runs, 1) if r.consensus_score is not None
+        ]
+        self.score_curve.setData([float(i) for i, _ in scored], [c for _, c in scored])
         self.progress_plot.setXRange(0.5, len(runs) + 0.5, padding=0)
         self.progress_plot.setYRange(0, max(r.n_patterns for r in runs) + 1, padding=0.05)
         axis = self.progress_plot.getPlotItem().getAxis("bottom")
@@ -179,8 +182,8 @@ class InsightsDock(QWidget):
         first = time.strftime("%Y-%m-%d %H:%M", time.localtime(runs[0].started_at))
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.started_at))
         self.progress_label.setText(
-            f"{len(runs)} analysis runs since {first} · latest (#{len(runs)}, {when}): "
-            f"{last.n_patterns} patterns over {last.n_events:,} events, "
+            f"{count(len(runs), 'analysis run')} since {first} · latest (#{len(runs)}, {when}): "
+            f"{count(last.n_patterns, 'pattern')} over {count(last.n_events, 'event')}, "
             + consensus_text(last.consensus_score)
         )
 
