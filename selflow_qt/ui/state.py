@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
+from selflow_qt.core.format import count
 from selflow_qt.core.settings import Settings
 from selflow_qt.core.training_policy import TrainingGate, may_start_training
 from selflow_qt.demo.folder import is_demo_dir
@@ -245,7 +246,7 @@ class AppState(QObject):
     def _on_analysis(self, result) -> None:
         self.analysisFinished.emit(result)
         n = len(getattr(result, "patterns", []) or [])
-        self.message.emit(f"Analysis finished: {n} patterns.")
+        self.message.emit(f"Analysis finished: {count(n, 'pattern')}.")
         self.notificationsChanged.emit()
         self.refresh()
         self.refresh_suggestions(force=True)
@@ -406,7 +407,7 @@ class AppState(QObject):
     def _on_imported(self, report: jobs.ImportReport) -> None:
         parts = []
         if report.imported:
-            parts.append(f"imported {report.total} events")
+            parts.append(f"imported {count(report.total, 'event')}")
         if report.watched:
             parts.append(f"now watching {len(report.watched)} more")
         for path, err in report.errors.items():

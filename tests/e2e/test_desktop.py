@@ -151,7 +151,7 @@ def test_analysis_then_a_short_training_from_the_ui(demo_app, x_display, artifac
     hdbscan = json.loads(run[0][1])["algorithms"]["hdbscan"]["clusters"]
     wait_for(
         lambda: (
-            f"Advanced Pattern Explorer (HDBSCAN: {hdbscan} patterns)"
+            f"Advanced Pattern Explorer (HDBSCAN: {hdbscan} pattern{'' if hdbscan == 1 else 's'})"
             in flat(app.menu_dump()["menu"])
         ),
         30,

@@ -59,3 +59,12 @@ def test_texts_render_for_an_empty_and_a_full_snapshot():
     assert texts["dashboard"] == "Live Dashboard (1,234 events today)"
     assert texts["focus"] == "Focus Time: 3h 05m"
     assert texts["efficiency"] == "Workflow Efficiency: 42%"
+
+
+def test_one_of_a_kind_reads_in_the_singular():
+    """A first day has one pattern and, early on, one event: '1 pattern', '1 event today'."""
+    snap = TraySnapshot(events_today=1, hdbscan_patterns=1, patterns_total=1)
+    data = MenuData(snap)
+    texts = {n.key: _text(n, data) for n in _walk(MENU_SPEC) if not isinstance(n, Rows)}
+    assert texts["dashboard"] == "Live Dashboard (1 event today)"
+    assert texts["explorer"] == "Advanced Pattern Explorer (HDBSCAN: 1 pattern)"

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.core.format import clock_duration
+from selflow_qt.core.format import clock_duration, count
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
@@ -144,7 +144,7 @@ class DashboardDock(QWidget):
         elif data.top_apps:
             self.workflows.addItem("No analysed workflows today yet; most used apps:")
             for app, n in data.top_apps:
-                self.workflows.addItem(f"   {app} — {n:,} events")
+                self.workflows.addItem(f"   {app} — {count(n, 'event')}")
         else:
             self.workflows.addItem("No analysed workflows or app activity today yet.")
         self.refreshed.emit(data)

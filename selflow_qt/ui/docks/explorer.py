@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from selflow_qt.core.format import count
 from selflow_qt.core.selection import SelectionModel, lasso_mask, rect_mask
 from selflow_qt.store.queries import explorer as reads
 from selflow_qt.store.queries.training import read_with
@@ -242,7 +243,7 @@ class ClusterExplorerDock(QWidget):
         order = np.argsort(-counts)
         for k in order:
             label = int(labels[k])
-            text = f"{self.cluster_name(label, algorithm)} — {int(counts[k]):,} events"
+            text = f"{self.cluster_name(label, algorithm)} — {count(int(counts[k]), 'event')}"
             terms = proj.cluster_terms.get(label, []) if algorithm == "consensus" else []
             if terms:
                 text += "\n   " + ", ".join(terms[:6])

@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import QMimeData, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from selflow_qt.core.format import count
+
 HINT = "Drop JSONL, ActivityWatch exports, shell history or folders here."
 
 
@@ -19,7 +21,7 @@ def describe_report(report: Any) -> str:
     """One line for an import report (imported events, new watched roots, errors)."""
     parts = []
     if getattr(report, "imported", None):
-        parts.append(f"imported {getattr(report, 'total', 0):,} events")
+        parts.append(f"imported {count(getattr(report, 'total', 0), 'event')}")
     if getattr(report, "watched", None):
         parts.append("now watching " + ", ".join(report.watched))
     for path, err in (getattr(report, "errors", None) or {}).items():

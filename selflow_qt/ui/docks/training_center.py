@@ -353,8 +353,9 @@ class TrainingCenterDock(QWidget):
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.started_at))
         self.clustering_label.setText(
-            f"Run #{c.run_id} at {when} over {c.n_events:,} events · "
-            f"<b>{c.n_patterns} patterns</b> · " + consensus_text(c.consensus_score, bold=True)
+            f"Run #{c.run_id} at {when} over {count(c.n_events, 'event')} · "
+            f"<b>{count(c.n_patterns, 'pattern')}</b> · "
+            + consensus_text(c.consensus_score, bold=True)
         )
         rows = [
             [
@@ -428,7 +429,7 @@ class TrainingCenterDock(QWidget):
     def on_analysis_finished(self, result: Any) -> None:
         self.analysis_button.setEnabled(True)
         n = len(getattr(result, "patterns", []) or [])
-        self.analysis_status.setText(f"Analysis done: {n} patterns")
+        self.analysis_status.setText(f"Analysis done: {count(n, 'pattern')}")
         self.refresh()
 
     @Slot(str)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QProcess, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from selflow_qt.core.format import count
 from selflow_qt.store.queries.tray import TraySnapshot, mark_notifications_read
 from selflow_qt.ui.state import AppState
 from selflow_qt.ui.tray.menu import MenuData, TrayMenu
@@ -90,7 +91,8 @@ class TrayController(QObject):
         self._announce(snap)
         if self.icon is not None:
             self.icon.setToolTip(
-                f"SelFlow — {snap.events_today:,} events today, buffer {snap.buffer_percent:.0f}% full"
+                f"SelFlow — {count(snap.events_today, 'event')} today, "
+                f"buffer {snap.buffer_percent:.0f}% full"
             )
         self._dump()
         self.refreshed.emit(self.data)

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
-from selflow_qt.core.format import clock_duration, pct
+from selflow_qt.core.format import clock_duration, count, pct
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
@@ -70,7 +70,7 @@ def _hdbscan(d: MenuData) -> str:
     n = d.snap.hdbscan_patterns
     if n is None:
         return "Advanced Pattern Explorer (HDBSCAN: no analysis yet)"
-    return f"Advanced Pattern Explorer (HDBSCAN: {n} patterns)"
+    return f"Advanced Pattern Explorer (HDBSCAN: {count(n, 'pattern')})"
 
 
 def _agents_title(d: MenuData) -> str:
@@ -120,7 +120,7 @@ def _consensus(d: MenuData) -> str:
 MENU_SPEC: list = [
     Item(
         "dashboard",
-        lambda d: f"Live Dashboard ({d.snap.events_today:,} events today)",
+        lambda d: f"Live Dashboard ({count(d.snap.events_today, 'event')} today)",
         "dock:dashboard",
     ),
     Item("explorer", _hdbscan, "dock:clusters"),
