@@ -32,7 +32,11 @@ def test_create_modify_move_delete_are_reported(run_collector, tmp_path):
     root.mkdir()
     r = _start(run_collector, root)
     a = root / "notes.txt"
-    a.write_text("one")
+    # Created with its content already there (a hard link to a file written outside the root):
+    # write_text creates the file empty and writes after, so the collector may stat it at 0 bytes.
+    staged = tmp_path / "staged.txt"
+    staged.write_text("one")
+    os.link(staged, a)
     time.sleep(0.2)
     with a.open("a") as f:
         f.write("two")
