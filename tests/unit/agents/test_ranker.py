@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import sys
 
+from agent_streams import folder_stream
+
 from selflow_qt.agents.actions import full_key, keyed
 from selflow_qt.agents.dataset import build_examples
 from selflow_qt.agents.edits import EditModel
@@ -12,18 +14,6 @@ from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_base
 from selflow_qt.agents.predictors import make_baselines
 from selflow_qt.agents.ranking_agent import RankingAgent, fit_ranking_agent
 from selflow_qt.core.event import Event
-
-
-def folder_stream(n_blocks: int, seed: int = 0) -> list[Event]:
-    """ls, git status, then make in ~/a or pytest in ~/b: only the working folder tells which."""
-    rng = random.Random(seed)
-    out, t = [], 1_700_000_000.0
-    for _ in range(n_blocks):
-        folder = rng.choice(["a", "b"])
-        for cmd in ("ls", "git status", "make" if folder == "a" else "pytest -q"):
-            t += rng.uniform(3, 30)
-            out.append(Event(ts=t, source="shell", action="command", cmd=cmd, cwd=f"/w/{folder}"))
-    return out
 
 
 def order1_stream(n: int, seed: int = 0) -> list[Event]:

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import random
+
+from agent_streams import folder_stream
 
 from selflow_qt.agents import serving
 from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.ranking_agent import STATE_FILE, fit_ranking_agent
 from selflow_qt.agents.refit import refit
-from selflow_qt.core.event import Event
 from selflow_qt.store.models import MicroAgent
-
-
-def folder_stream(n_blocks: int, seed: int = 0) -> list[Event]:
-    """ls, git status, then make in ~/a or pytest in ~/b: only the working folder tells which."""
-    rng = random.Random(seed)
-    out, t = [], 1_700_000_000.0
-    for _ in range(n_blocks):
-        folder = rng.choice(["a", "b"])
-        for cmd in ("ls", "git status", "make" if folder == "a" else "pytest -q"):
-            t += rng.uniform(3, 30)
-            out.append(Event(ts=t, source="shell", action="command", cmd=cmd, cwd=f"/w/{folder}"))
-    return out
 
 
 def _saved_agent(store, add_events, tmp_path, events):
