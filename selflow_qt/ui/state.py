@@ -19,6 +19,7 @@ from selflow_qt.core.settings import Settings
 from selflow_qt.core.training_policy import TrainingGate, may_start_training
 from selflow_qt.demo.folder import is_demo_dir
 from selflow_qt.store.context import StoreContext
+from selflow_qt.workers import analysis as analysis_jobs
 from selflow_qt.workers import jobs
 from selflow_qt.workers.worker import Worker, run_in_worker
 
@@ -186,7 +187,7 @@ class AppState(QObject):
         if self._busy(self._trigger) or self._busy(self._analysis):
             return
         self._trigger = self.run(
-            jobs.trigger_job,
+            analysis_jobs.trigger_job,
             self.job_context(),
             on_result=self._on_trigger,
             on_error=lambda m: log.info("trigger check: %s", m),
@@ -197,7 +198,7 @@ class AppState(QObject):
         if self._stopping or self._busy(self._incremental) or self._busy(self._analysis):
             return
         self._incremental = self.run(
-            jobs.incremental_job,
+            analysis_jobs.incremental_job,
             self.job_context(),
             on_result=self._on_incremental,
             on_error=lambda m: log.info("incremental detection: %s", m),
@@ -227,7 +228,7 @@ class AppState(QObject):
             self.message.emit("An analysis is already running.")
             return False
         self._analysis = self.run(
-            jobs.analysis_job,
+            analysis_jobs.analysis_job,
             self.job_context(),
             trigger,
             on_progress=lambda p: self.analysisProgress.emit(str(p[0]), float(p[1])),
@@ -479,7 +480,7 @@ class AppState(QObject):
                 w.cancel()
         ok = Worker.wait_all(timeout_ms)
         self.pool.waitForDone(max(100, timeout_ms // 4))
-        jobs.close_analysis(self.data_dir)
+        analysis_jobs.close_analysis(self.data_dir)
         return ok
 
     @staticmethod

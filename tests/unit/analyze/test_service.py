@@ -18,7 +18,7 @@ APP_SIDE = """
 import json, sys
 from pathlib import Path
 from selflow_qt.store.context import StoreContext
-from selflow_qt.workers import jobs
+from selflow_qt.workers import analysis as jobs
 
 def main():
     ctx = StoreContext.open(Path(sys.argv[1]))
