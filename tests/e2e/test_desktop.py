@@ -123,13 +123,23 @@ def test_tray_menu_values_match_the_store(demo_app, x_display, artifacts_dir):
 def test_training_center_opens_from_the_tray_menu(demo_app, x_display):
     app = demo_app
     icon = tray_icon_window(x_display)
-    x_display.run("xdotool", "mousemove", "--window", icon, "5", "5", "click", "3")
-    time.sleep(0.8)
-    # Live Dashboard, Explorer, Today's Activity, Micro-Agents, Training Center -> Data: X% full
-    for key in ["Down"] * 5 + ["Right", "Return"]:
-        x_display.run("xdotool", "key", key)
-        time.sleep(0.15)
-    wait_for(lambda: "training" in app.state()["visible_docks"], 15, "the Training Center dock")
+
+    def open_through_the_menu(settle_s: float) -> bool:
+        x_display.run("xdotool", "mousemove", "--window", icon, "5", "5", "click", "3")
+        time.sleep(settle_s)
+        # Live Dashboard, Explorer, Today's Activity, Micro-Agents, Training Center -> Data: X%
+        for key in ["Down"] * 5 + ["Right", "Return"]:
+            x_display.run("xdotool", "key", key)
+            time.sleep(0.15 + settle_s / 8)
+        try:
+            wait_for(lambda: "training" in app.state()["visible_docks"], 10, "the dock")
+            return True
+        except AssertionError:
+            x_display.run("xdotool", "key", "Escape")  # keys typed before the menu was up
+            return False
+
+    # On a loaded machine the menu may pop up after the first keys: then try again, slower.
+    assert any(open_through_the_menu(s) for s in (0.8, 2.0, 4.0)), "the Training Center dock"
     assert app.state()["window_visible"] is True
 
 
