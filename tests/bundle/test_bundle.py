@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from programs import require_program
 
 pytestmark = pytest.mark.bundle
 
@@ -35,14 +36,13 @@ def bundle() -> Path:
     """Build the bundle with `make bundle` (its log goes to build/bundle-build.log)."""
     exe = DIST / ("selflow.exe" if sys.platform == "win32" else "selflow")
     if not (os.environ.get("SELFLOW_BUNDLE_REUSE") and exe.exists()):
-        if shutil.which("make") is None:
-            pytest.fail("make is needed to build the bundle")
+        make = require_program("make")
         log = ROOT / "build" / "bundle-build.log"
         log.parent.mkdir(exist_ok=True)
         started = time.monotonic()
         with log.open("w") as out:
             proc = subprocess.run(
-                ["make", "bundle"],
+                [make, "bundle"],
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from programs import require_programs
+from waiting import wait_for
 
 RUN_APP = Path(__file__).resolve().parents[1] / "support" / "run_app.py"  # the app with test hooks
 
-TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo")  # imagemagick's `import` is optional
-
-
-def missing_tools() -> list[str]:
-    return [t for t in TOOLS if shutil.which(t) is None]
-
-
-def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+# What these tests start; `.ci/run` installs them. Screenshots are the app's own (Qt) grabs.
+TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo")
 
 
 def _free_display() -> int:
@@ -56,19 +43,15 @@ def _stop(proc: subprocess.Popen | None, timeout: float = 20) -> None:
 class XDisplay:
     name: str
     env: dict
+    programs: dict[str, str]  # TOOLS -> their paths
 
-    def run(self, *cmd: str, check: bool = True) -> str:
+    def run(self, program: str, *args: str, check: bool = True) -> str:
+        """One of TOOLS on this display; its output."""
+        cmd = [self.programs[program], *args]
         out = subprocess.run(cmd, env=self.env, capture_output=True, text=True, timeout=30)
         if check and out.returncode != 0:
             raise AssertionError(f"{cmd} failed: {out.stderr}")
         return out.stdout
-
-    def screenshot(self, path: Path) -> Path | None:
-        """The whole X screen (imagemagick); None where it is not installed."""
-        if shutil.which("import") is None:
-            return None
-        self.run("import", "-window", "root", str(path))
-        return path
 
     def tree(self) -> str:
         return self.run("xwininfo", "-root", "-tree")
@@ -77,26 +60,22 @@ class XDisplay:
 @pytest.fixture(scope="module")
 def x_display():
     """Xvfb on a free display with trayer docked at the top right."""
-    missing = missing_tools()
-    if missing:
-        pytest.skip(
-            f"end-to-end tests need {', '.join(missing)} (apt: xvfb trayer xdotool x11-utils)"
-        )
+    programs = require_programs(*TOOLS)
     n = _free_display()
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
     env["DISPLAY"] = f":{n}"
     xvfb = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        [programs["Xvfb"], f":{n}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     tray = None
     try:
         wait_for(lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 20, "Xvfb to start")
-        disp = XDisplay(f":{n}", env)
+        disp = XDisplay(f":{n}", env, programs)
         tray = subprocess.Popen(
             [
-                "trayer",
+                programs["trayer"],
                 "--edge",
                 "top",
                 "--align",
@@ -142,6 +121,14 @@ class RunningApp:
 
     def state(self) -> dict:
         return json.loads(self.command("state"))
+
+    def screenshot(self, path: Path, window: str | None = None) -> Path:
+        """The whole X screen, or the X window ``window`` (an id as xdotool prints it), grabbed
+        by the app through Qt (QScreen.grabWindow)."""
+        target = "screen" if window is None else f"window:{window}"
+        answer = self.command(f"grab {target} {path}")
+        assert answer == "ok", f"grab {target}: {answer}"
+        return path
 
     def menu_dump(self) -> dict:
         return json.loads(self.dump.read_text(encoding="utf-8"))

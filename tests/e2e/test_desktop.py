@@ -10,7 +10,8 @@ How each step is driven:
   Training Center's button does; ``import PATH`` sends a real ``QDropEvent`` carrying the file's
   URL to the Cluster Explorer, so its own drop handler runs (a pointer drag is not scriptable
   under Xvfb without a drag source);
-- screenshots: the whole X screen (``import -window root``) and in-app grabs, in tests/artifacts/.
+- screenshots: the whole X screen and in-app grabs, both taken by the app through Qt
+  (``grab screen PATH``: ``QScreen.grabWindow``), in tests/artifacts/.
 """
 
 from __future__ import annotations
@@ -22,18 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
-
-
-def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def sql(db: Path, query: str, params: tuple = ()) -> list:
@@ -104,7 +96,7 @@ def test_tray_menu_values_match_the_store(demo_app, x_display, artifacts_dir):
         "a menu refresh on open",
     )
     time.sleep(0.5)
-    x_display.screenshot(artifacts_dir / "e2e-tray-menu.png")
+    app.screenshot(artifacts_dir / "e2e-tray-menu.png")
     x_display.run("xdotool", "key", "Escape")
 
     events, fs = today_counts(db)
@@ -190,7 +182,7 @@ def test_analysis_then_a_short_training_from_the_ui(demo_app, x_display, artifac
     assert st["progress_count"] > 0
     assert st["loss_points_drawn"] > 0
     assert app.command(f"grab dock:training {artifacts_dir / 'e2e-training-center.png'}") == "ok"
-    x_display.screenshot(artifacts_dir / "e2e-screen-after-training.png")
+    app.screenshot(artifacts_dir / "e2e-screen-after-training.png")
 
 
 def test_dropping_a_jsonl_file_imports_it(demo_app, artifacts_dir, tmp_path):

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -58,16 +59,6 @@ def find_window(x, name: str) -> str | None:
     return out[-1] if out else None
 
 
-def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 @pytest.fixture
 def first_start(x_display, tmp_path, artifacts_dir, app_launcher):
     start_app, stop_app, _ = app_launcher
@@ -102,7 +93,7 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     win = wait_for(lambda: find_window(x_display, "Welcome to SelFlow"), 60, "the welcome window")
     time.sleep(1.0)  # let it paint
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    x_display.run("import", "-window", win, str(SCREENSHOTS / "welcome.png"))
+    app.screenshot(SCREENSHOTS / "welcome.png", window=win)
     # the live Training Center before anything is learned: what the first analysis waits for
     assert app.command("dock training") == "ok"
     time.sleep(4.0)  # the app's trigger check answers on a worker; let it paint

@@ -8,10 +8,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from waiting import wait_for
 
 from selflow_qt.core.settings import Settings
 from selflow_qt.ui.control import send_command
@@ -35,16 +35,6 @@ def _start(data_dir: Path, *extra: str) -> subprocess.Popen:
     )
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def running_app(qapp, data_dir, tmp_path):
     watched = tmp_path / "watched"
@@ -52,7 +42,7 @@ def running_app(qapp, data_dir, tmp_path):
     _settings(data_dir, watched)
     proc = _start(data_dir)
     try:
-        _wait_for(lambda: send_command(data_dir, "ping", 500) == "ok", 60, "the app to answer")
+        wait_for(lambda: send_command(data_dir, "ping", 500) == "ok", 60, "the app to answer")
         yield proc, data_dir, watched
     finally:
         if proc.poll() is None:
@@ -90,7 +80,7 @@ def test_second_start_defers_to_the_first_and_quit_is_clean(running_app):
         finally:
             con.close()
 
-    _wait_for(recorded, 30, "the new file's event")
+    wait_for(recorded, 30, "the new file's event")
 
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=60)
@@ -105,7 +95,7 @@ def test_second_start_defers_to_the_first_and_quit_is_clean(running_app):
     # the lock is released: a new instance can start
     third = _start(data_dir)
     try:
-        _wait_for(lambda: send_command(data_dir, "ping", 500) == "ok", 60, "a fresh start")
+        wait_for(lambda: send_command(data_dir, "ping", 500) == "ok", 60, "a fresh start")
     finally:
         third.send_signal(signal.SIGTERM)
         third.communicate(timeout=60)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from programs import require_program
 
 sys.path.insert(0, str(Path(__file__).parent))  # reliability_helpers
 
@@ -21,8 +22,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mnt.mkdir()
     if os.geteuid() != 0:
         pytest.skip("a size-limited filesystem needs root (mount -t tmpfs)")
+    mount, umount = require_program("mount"), require_program("umount")
     ok = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mnt)],
+        [mount, "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mnt)],
         capture_output=True,
     )
     if ok.returncode != 0:
@@ -30,4 +32,4 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        subprocess.run([umount, "-l", str(mnt)], capture_output=True)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from reliability_helpers import run_selflow, start_selflow
+from waiting import wait_for
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -25,15 +26,6 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         conn.close()
 
 
-def _wait(cond, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout  # hang guard
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_sigkill_becomes_a_gap_and_offline_changes_are_recorded(tmp_path: Path) -> None:
     data, root = tmp_path / "data", tmp_path / "w"
     root.mkdir()
@@ -42,11 +34,17 @@ def test_sigkill_becomes_a_gap_and_offline_changes_are_recorded(tmp_path: Path) 
     db = data / "selflow.db"
     proc = start_selflow(data, "collect", "--roots", str(root), "--no-apps", "--no-shell")
     try:
-        assert _wait(
+        wait_for(
             lambda: (
-                _rows(db, "SELECT state FROM collector_status WHERE name = 'fs'") == [("running",)]
-            )
-        ), proc.stderr.read() if proc.poll() is not None else "fs collector not running"
+                proc.poll() is not None
+                or _rows(db, "SELECT state FROM collector_status WHERE name = 'fs'")
+                == [("running",)]
+            ),
+            60,
+            "the fs collector to run",
+            every=0.2,
+        )
+        assert proc.poll() is None, proc.stderr.read()
         time.sleep(1.0)
         for i in range(2_000):  # a burst, then the process is killed
             (root / f"live{i}.txt").write_text("x")

@@ -140,6 +140,12 @@ def run_test_command(desktop, line: str) -> str:
             w = window.show_dock(target.split(":", 1)[1])
             QApplication.processEvents()
             pm = w.grab() if w is not None else QPixmap()
+        elif target == "screen" or target.startswith("window:"):
+            # the X screen (the tray panel and an open menu included) or one X window by id, as
+            # the window system shows it: Qt's own screen grab, no screenshot program
+            QApplication.processEvents()
+            xid = int(target.split(":", 1)[1], 0) if ":" in target else 0
+            pm = QApplication.primaryScreen().grabWindow(xid)
         else:
             window.show()
             QApplication.processEvents()

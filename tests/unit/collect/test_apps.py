@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from programs import require_program
 
 from selflow_qt.collect.apps import AppCollector
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process names a
 def program(tmp_path):
     """A real program with a name nothing else on the machine has."""
     exe = tmp_path / "sfdemoapp"
-    shutil.copy(shutil.which("sleep"), exe)
+    shutil.copy(require_program("sleep"), exe)
     exe.chmod(0o755)
     procs: list[subprocess.Popen] = []
 
@@ -92,7 +93,7 @@ def test_processes_of_one_app_are_one_app(program):
 def _copy_of_sleep(folder, name: str):
     folder.mkdir(parents=True, exist_ok=True)
     exe = folder / name
-    shutil.copy(shutil.which("sleep"), exe)
+    shutil.copy(require_program("sleep"), exe)
     exe.chmod(0o755)
     return exe
 

@@ -8,22 +8,23 @@ import subprocess
 import time
 
 import pytest
+from programs import require_program
 
 from selflow_qt.collect.apps import AppCollector
 from selflow_qt.collect.focus import FocusUnavailable, X11FocusReader
 
 Xlib = pytest.importorskip("Xlib")
-pytestmark = pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb")
 
 
 @pytest.fixture
 def xserver():
+    xvfb = require_program("Xvfb")
     for n in range(87, 97):
         if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
             break
     display = f":{n}"
     proc = subprocess.Popen(
-        ["Xvfb", display, "-nolisten", "tcp", "-screen", "0", "320x240x24"],
+        [xvfb, display, "-nolisten", "tcp", "-screen", "0", "320x240x24"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -52,10 +53,11 @@ def test_without_an_ewmh_window_manager_focus_is_unavailable(xserver):
 @pytest.fixture
 def two_apps(tmp_path):
     """Two real processes (copies of sleep) that stand for two apps' windows."""
+    sleep = require_program("sleep")
     procs = []
     for name in ("sfeditor", "sfviewer"):
         exe = tmp_path / name
-        shutil.copy(shutil.which("sleep"), exe)
+        shutil.copy(sleep, exe)
         exe.chmod(0o755)
         procs.append(subprocess.Popen([str(exe), "60"]))
     yield [p.pid for p in procs]
