@@ -130,7 +130,7 @@ def analysed_dir(tmp_path_factory):
 
     Tests work on a private copy (``analysed_copy``).
     """
-    cycle = pytest.importorskip("selflow_qt.analyze.cycle")
+    from selflow_qt.analyze import cycle
     from selflow_qt.store.context import StoreContext
 
     d = tmp_path_factory.mktemp("analysed")
@@ -146,7 +146,7 @@ def analysed_dir(tmp_path_factory):
 def replay_suggestions(state, n_events: int = 480, seed: int = 11) -> int:
     """Run the real SuggestionService while a further demo day is written, 4 events at a time;
     returns how many suggestions were scored. (Its clock follows the replayed events.)"""
-    serving = pytest.importorskip("selflow_qt.agents.serving")
+    from selflow_qt.agents import serving
     from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.writer import insert_events
 

@@ -9,7 +9,6 @@ block it for tens of seconds. (Measured on the shared 2-core machine at a load a
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 
@@ -40,13 +39,6 @@ class GapMeter:
         return max(b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False))
 
 
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def test_gui_turns_while_a_large_import_runs(qtbot, shell_state, tmp_path):
     f = tmp_path / "big.jsonl"
     t = time.time() - 86_400
@@ -67,9 +59,6 @@ def test_gui_turns_while_a_large_import_runs(qtbot, shell_state, tmp_path):
     assert meter.max_gap < MAX_GAP_S, f"GUI thread stalled for {meter.max_gap:.2f} s"
 
 
-@pytest.mark.skipif(
-    not _have("selflow_qt.analyze.cycle"), reason="the analysis engine (analyze.cycle) is not there"
-)
 def test_gui_turns_during_an_analysis_cycle(qtbot, shell_state):
     stages: list = []
     shell_state.analysisProgress.connect(lambda s, f: stages.append((s, f)))
@@ -81,9 +70,6 @@ def test_gui_turns_during_an_analysis_cycle(qtbot, shell_state):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not _have("selflow_qt.agents.runner"), reason="training (agents.runner) is not there"
-)
 def test_gui_turns_during_a_short_training(qtbot, fast_training):
     from selflow_qt.agents.runner import queue_training
 

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from doc_screenshots import update_doc_screenshot
 
+from selflow_qt.agents.runner import TrainingProgress
 from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.state import buffer_fill
-
-
-def _progress_type():
-    try:
-        from selflow_qt.agents.runner import TrainingProgress
-
-        return TrainingProgress
-    except ModuleNotFoundError:
-
-        @dataclass
-        class TrainingProgress:  # the contract's fields, until agents.runner exists
-            session_id: int
-            step: int
-            total_steps: int
-            loss: float
-            tokens_per_s: float
-            eta_s: float
-            epoch: float
-            val_loss: float | None = None
-
-        return TrainingProgress
 
 
 @pytest.fixture
@@ -108,7 +86,6 @@ def test_the_queue_never_says_nothing_queued_beside_queued_rows(qtbot, center, d
 
 
 def test_loss_curve_gets_every_emitted_progress_value(qtbot, center, docks_state):
-    TrainingProgress = _progress_type()
     docks_state.trainingStarted.emit(7)
     losses = [2.5, 2.1, 1.8, 1.6, 1.45]
     for step, loss in enumerate(losses, start=1):
@@ -143,8 +120,7 @@ def test_a_real_short_training_draws_its_loss_curve(
     qtbot, analysed_copy, artifacts_dir, smollm_dir
 ):
     """Train a session queued by a real analysis, in the real child process, from the dock."""
-    runner = pytest.importorskip("selflow_qt.agents.runner")
-
+    from selflow_qt.agents import runner
     from selflow_qt.ui.docks.training_center import TrainingCenterDock
     from selflow_qt.ui.state import AppState
 
