@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -141,15 +142,18 @@ def test_hot_patterns_without_analysis_fall_back_to_recent_patterns(store):
     assert q.workflow_efficiency(store.db, q.local_day(NOW, TZ)) is None
 
 
-def test_tray_snapshot_agrees_with_the_single_queries(store):
+def test_tray_snapshot_agrees_with_the_single_queries(store, monkeypatch):
     put(store, [ev(1), ev(2, action="delete"), ev(9, "app", "focus", app="x", duration=60)])
+    # a clock that moves 0.25 s between readings: the snapshot's own timing is its reads' time
+    ticks = iter([100.0, 100.25])
+    monkeypatch.setattr(q, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
     snap = q.tray_snapshot(store.db, budget_bytes=1000, now=NOW)
     # the snapshot uses the machine's offset, so compare with the same day
     day = q.local_day(NOW)
     assert snap.events_today == q.events_today(store.db, day)
     assert snap.file_ops_today == sum(q.file_ops_today(store.db, day).values())
     assert snap.budget_bytes == 1000 and snap.buffer_bytes > 0
-    assert snap.took_ms >= 0
+    assert snap.took_ms == pytest.approx(250.0)
 
 
 def test_format_duration():
