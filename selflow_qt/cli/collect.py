@@ -99,6 +99,7 @@ def _running_collector(data_dir) -> int | None:
     """The pid of another live process collecting into ``data_dir``, if any."""
     import os
 
+    from selflow_qt.collect.base import LIVE_STATES
     from selflow_qt.collect.status import collectors_health
     from selflow_qt.store.db import connect, db_path_for
 
@@ -110,10 +111,13 @@ def _running_collector(data_dir) -> int | None:
     except Exception:  # a damaged file: the service's open reports it with the way out
         return None
     try:
-        rows = db.execute_sql("SELECT pid FROM collector_status WHERE state = 'running'").fetchall()
+        marks = ", ".join("?" * len(LIVE_STATES))
+        rows = db.execute_sql(
+            f"SELECT pid FROM collector_status WHERE state IN ({marks})", LIVE_STATES
+        ).fetchall()
         if not rows:
             return None
-        live = {h["name"] for h in collectors_health(db) if h["state"] == "running"}
+        live = {h["name"] for h in collectors_health(db) if h["state"] in LIVE_STATES}
         pids = db.execute_sql("SELECT name, pid FROM collector_status").fetchall()
     except Exception:  # no table yet (a database from before the collector existed)
         return None

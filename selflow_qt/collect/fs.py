@@ -3,6 +3,9 @@
 Excluded folders are neither watched nor walked. Every reported change also updates a model of
 what was reported (:class:`TreeModel`), so that after an inotify queue overflow, or when the watch
 limit forces polling, a rescan reports exactly what was missed (meta ``rescan: true``).
+
+With a probe folder the collector also proves, at start and every few minutes, that the watcher
+delivers (:mod:`selflow_qt.collect.fs_probe`); when it does not, the status says so in one line.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent
 
-from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, UNAVAILABLE, Collector, Emit
+from selflow_qt.collect.base import (
+    ERROR,
+    RUNNING,
+    STOPPED,
+    UNAVAILABLE,
+    Collector,
+    Emit,
+    clock_time,
+)
+from selflow_qt.collect.fs_probe import PROBE_SECONDS, PROBE_TIMEOUT, WatcherProbe, inside
 from selflow_qt.collect.fs_tree import DEFAULT_MAX_ENTRIES, Change, TreeModel, _entry_stat
 from selflow_qt.collect.fs_watch import make_observer
 from selflow_qt.core.event import Event
@@ -54,6 +66,7 @@ class FilesystemCollector(Collector):
     """Watches ``roots`` recursively; emits source ``fs`` events through ``emit``."""
 
     name = "fs"
+    event_noun = "file change"
 
     def __init__(
         self,
@@ -64,6 +77,9 @@ class FilesystemCollector(Collector):
         max_entries: int = DEFAULT_MAX_ENTRIES,
         snapshot_dir: Path | None = None,
         snapshot_seconds: float = 30.0,
+        probe_dir: Path | None = None,
+        probe_seconds: float = PROBE_SECONDS,
+        probe_timeout: float = PROBE_TIMEOUT,
     ) -> None:
         super().__init__()
         self.roots = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots]
@@ -78,7 +94,11 @@ class FilesystemCollector(Collector):
         self._emit: Emit = lambda ev: None
         self._model_lock = threading.RLock()
         self._problems: list[str] = []
-        self._excluded = self.privacy.is_excluded
+        # The watcher's self-check (a folder of SelFlow's own, never recorded): see fs_probe.
+        self.probe = (
+            WatcherProbe(probe_dir, probe_seconds, probe_timeout) if probe_dir is not None else None
+        )
+        self._excluded = self._is_excluded
         # With a snapshot folder, the model is saved (every snapshot_seconds when it changed, and
         # at stop) and a restart diffs the disk against it: changes made while SelFlow was not
         # running are recorded with meta offline: true.
@@ -90,11 +110,13 @@ class FilesystemCollector(Collector):
     # -- lifecycle -----------------------------------------------------------------------------
     def run(self, emit: Emit, stopping: threading.Event) -> None:
         self._emit = emit
-        self.observer = make_observer(self._excluded)
+        self.observer = make_observer(self._observer_excludes)
         self.observer.start()
         try:
             for root in self.roots:
                 self._watch_root(root)
+            if self.probe is not None and self.models:
+                self.probe.schedule(self.observer)
             if not self.models:
                 self.set_status(UNAVAILABLE, "; ".join(self._problems) or "no folders to watch")
                 self.ready.set()
@@ -104,7 +126,10 @@ class FilesystemCollector(Collector):
             self.ready.set()
             next_poll = time.monotonic() + self.poll_seconds
             next_save = time.monotonic() + self.snapshot_seconds
-            while not stopping.wait(1.0):
+            tick = 1.0 if self.probe is None else min(1.0, self.probe.timeout_s / 5)
+            self._check_watcher()
+            while not stopping.wait(tick):
+                self._check_watcher()
                 if self.polled and time.monotonic() >= next_poll:
                     for root in list(self.polled):
                         self.rescan(root, "poll")
@@ -115,11 +140,38 @@ class FilesystemCollector(Collector):
         finally:
             self.ready.set()
             self._drain()
+            if self.probe is not None:
+                self.probe.close()
             self.observer.stop()
             self.observer.join(10)
             self.save_snapshots()
             if self.state == RUNNING:
                 self.set_status(STOPPED, f"stopped; was watching {', '.join(self.models)}")
+
+    def _is_excluded(self, path: str) -> bool:
+        """Not recorded: what the privacy rules exclude, and the probe folder."""
+        if self.probe is not None and inside(path, self.probe.folder):
+            return True
+        return self.privacy.is_excluded(path)
+
+    def _observer_excludes(self, path: str) -> bool:
+        """Not watched or walked: the excluded folders, except the probe folder itself."""
+        if self.probe is not None and inside(path, self.probe.folder):
+            return False
+        return self._excluded(path)
+
+    def _check_watcher(self) -> None:
+        """Run the probe when due; a change in its verdict shows in the status at once."""
+        if self.probe is None:
+            return
+        before = (self.probe.checked_at, self.probe.note)
+        if self.probe.tick():
+            if self.probe.problem:
+                self.set_problem(self.probe.problem)
+            else:
+                self.clear_problem()
+        if (self.probe.checked_at, self.probe.note) != before:
+            self._report()
 
     def _drain(self, timeout: float = 2.0) -> None:
         """Let events the kernel already reported reach ``emit`` before stopping."""
@@ -204,6 +256,13 @@ class FilesystemCollector(Collector):
             detail += f"; {self.offline_changes} change(s) made while stopped recorded"
         if self._problems:
             detail += "; " + "; ".join(self._problems)
+        if self.probe is not None:
+            if self.probe.note:
+                detail += "; " + self.probe.note
+            elif self.probe.checked_at is not None:
+                detail += f"; file watcher checked {clock_time(self.probe.checked_at)}"
+            else:
+                detail += "; checking the file watcher"
         self.set_status(RUNNING, detail)
 
     # -- events --------------------------------------------------------------------------------
@@ -309,7 +368,9 @@ class FilesystemCollector(Collector):
             meta["rescan"] = True
             meta["reason"] = rescan
         self._dirty = True
-        self._emit(Event.now("fs", action, path=path, dest=dest, meta=meta))
+        ev = Event.now("fs", action, path=path, dest=dest, meta=meta)
+        self.saw_event(ev.ts)
+        self._emit(ev)
 
     def fail(self, message: str) -> None:
         self.set_status(ERROR, message)

@@ -48,11 +48,13 @@ def build_collectors(
     apps: bool | None = None,
     shell: bool | None = None,
     snapshot_dir: Path | None = None,
+    probe_dir: Path | None = None,
 ) -> list[Collector]:
     """The collectors the settings (or the overrides) enable, not yet started.
 
     With ``snapshot_dir`` the filesystem collector keeps a snapshot of what it reported there,
-    so a restart records what changed while SelFlow was not running.
+    so a restart records what changed while SelFlow was not running; with ``probe_dir`` it
+    checks its watcher with test changes there (see collect.fs_probe).
     """
     out: list[Collector] = []
     if settings.collect_fs if fs is None else fs:
@@ -60,7 +62,10 @@ def build_collectors(
 
         out.append(
             FilesystemCollector(
-                list(roots or settings.watch_roots), privacy, snapshot_dir=snapshot_dir
+                list(roots or settings.watch_roots),
+                privacy,
+                snapshot_dir=snapshot_dir,
+                probe_dir=probe_dir,
             )
         )
     if settings.collect_apps if apps is None else apps:
@@ -110,6 +115,7 @@ class CollectionService:
                 apps=apps,
                 shell=shell,
                 snapshot_dir=self.data_dir / "fs-state",
+                probe_dir=self.data_dir / "probe",
             )
         )
         self.heartbeat_seconds = heartbeat_seconds
@@ -181,7 +187,7 @@ class CollectionService:
         out = []
         for c in self.collectors:
             state, detail = c.status()
-            out.append(CollectorHealth(c.name, state, detail, pid, now))
+            out.append(CollectorHealth(c.name, state, detail, pid, now, c.last_event_at))
         return out
 
     # -- unclean shutdowns ---------------------------------------------------------------------

@@ -6,13 +6,15 @@ JSON shape (keys are stable)::
      "database": {"path": str, "bytes": int (file + wal), "schema_version": int},
      "events": {"total": int, "today": int, "today_by_source": {source: int}},
      "buffer": {"bytes": int, "events": int, "budget_bytes": int, "percent": float},
-     "collectors": [{"name", "state", "detail", "updated_at"}],
+     "collectors": [{"name", "state", "detail", "updated_at", "problem"}],
      "writer": {"state", "problem", "disk_full", "last_problem", "written", "dropped",
                 "queued", "pid"} or null,
      ...one key per extra section the caller asks for, e.g. "trigger"}
 
 ``today`` is the local calendar day. A collector whose heartbeat is older than ``STALE_SECONDS``,
-or whose process is gone, is reported as ``stopped``.
+or whose process is gone, is reported as ``stopped``. A collector that stopped seeing events
+(``stalled``: its self-check failed; ``error``; ``unavailable``) has ``problem``: one line that
+says which and why (collect.base.problem_line), else null.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from selflow_qt.collect.base import LIVE_STATES, problem_line
 from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
 from selflow_qt.core.format import human_bytes
 from selflow_qt.store.state import buffer_fill, kv_get
@@ -62,17 +65,25 @@ def _alive(pid: int | None) -> bool:
 
 
 def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
-    """Rows of collector_status, with stale or orphaned 'running' rows shown as stopped."""
+    """Rows of collector_status, with stale or orphaned live rows shown as stopped."""
     now = time.time() if now is None else now
     rows = db.execute_sql(
         "SELECT name, state, detail, pid, updated_at FROM collector_status ORDER BY name"
     ).fetchall()
     out = []
     for name, state, detail, pid, updated in rows:
-        if state == "running" and (now - updated > STALE_SECONDS or not _alive(pid)):
+        if state in LIVE_STATES and (now - updated > STALE_SECONDS or not _alive(pid)):
             state = "stopped"
             detail = f"not running (last heartbeat {now - updated:.0f} s ago)"
-        out.append({"name": name, "state": state, "detail": detail, "updated_at": updated})
+        out.append(
+            {
+                "name": name,
+                "state": state,
+                "detail": detail,
+                "updated_at": updated,
+                "problem": problem_line(name, state, detail),
+            }
+        )
     return out
 
 
@@ -146,8 +157,9 @@ def format_status(report: dict[str, Any]) -> str:
         f"({buf['percent']:.1f}%), {buf['events']} events this cycle",
     ]
     if report["collectors"]:
-        for c in report["collectors"]:
-            lines.append(f"collector    {c['name']:<6} {c['state']:<11} {c['detail']}")
+        for c in report["collectors"]:  # a collector that stopped seeing events: the one line
+            text = problem_line(c["name"], c["state"], c["detail"]) or c["detail"]
+            lines.append(f"collector    {c['name']:<6} {c['state']:<11} {text}")
     else:
         lines.append("collector    none has run yet (start one with `selflow collect`)")
     w = report.get("writer")
