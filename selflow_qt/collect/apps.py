@@ -8,6 +8,8 @@ the shell collector records what a person types) and SelFlow itself (its own pro
 any process whose command line names SelFlow). SelFlow's own window never counts
 as focus. Each poll lists pids (one directory read) and inspects only new ones, so idling is cheap.
 A ``focus`` event is written when a focus span ends: ``ts`` its start, ``duration`` its length.
+Its status says when it last saw an event; every poll also checks that the process table shows
+SelFlow itself (a table that does not cannot show the user's apps either).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class AppCollector(Collector):
     """Polls the process table every ``poll_seconds``; reads focus every second where possible."""
 
     name = "apps"
+    event_noun = "app event"
 
     def __init__(self, poll_seconds: float = 2.0, min_age: float = 2.0, focus: bool = True) -> None:
         super().__init__()
@@ -114,6 +117,13 @@ class AppCollector(Collector):
         """One look at the process table: launches of new apps, closes of finished ones."""
         now = time.time()
         pids = set(psutil.pids())
+        if self.own_pid in pids:
+            self.clear_problem()
+        else:
+            self.set_problem(
+                f"App capture stopped: the process list ({len(pids)} processes) does not show"
+                f" SelFlow itself (pid {self.own_pid}), so it cannot show your apps either"
+            )
         for pid in list(self._pid_app):
             if pid not in pids:
                 self._gone(pid, now)
@@ -151,7 +161,7 @@ class AppCollector(Collector):
         if app is None:
             app = self.apps[name] = _App(created, exe=exe, seen_at_start=not emit_launches)
             if emit_launches:
-                self._emit(
+                self._send(
                     Event(
                         ts=created,
                         tz_offset=local_tz_offset(created),
@@ -200,7 +210,7 @@ class AppCollector(Collector):
             return
         del self.apps[name]
         meta = {"seen_at_start": True} if app.seen_at_start else {}
-        self._emit(
+        self._send(
             Event(
                 ts=now,
                 tz_offset=local_tz_offset(now),
@@ -211,6 +221,10 @@ class AppCollector(Collector):
                 meta=meta,
             )
         )
+
+    def _send(self, ev: Event) -> None:
+        self.saw_event()  # when it was seen (a focus event's ts is its span's start)
+        self._emit(ev)
 
     # -- focus ---------------------------------------------------------------------------------
     def poll_focus(self) -> None:
@@ -234,7 +248,7 @@ class AppCollector(Collector):
         if prev is None:
             return
         self._focus = None
-        self._emit(
+        self._send(
             Event(
                 ts=since,
                 tz_offset=local_tz_offset(since),

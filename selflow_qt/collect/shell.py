@@ -3,6 +3,9 @@
 Only bytes appended since the collector started are read (the old history is `selflow import
 shell`'s job). A file that shrinks or is replaced (truncation, rotation, ``history -w``) is read
 again from its start. Commands are redacted by the writer's privacy filter.
+
+Its status says when it last saw a command; at start and every few minutes it checks that the
+history files it tails can still be read (a file that cannot is otherwise just quiet).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from selflow_qt.core.event import Event, local_tz_offset
 log = logging.getLogger(__name__)
 
 _BASH_TS_LINE = re.compile(rb"^#\d{9,11}\s*$")
+CHECK_SECONDS = 300.0  # how often the tailed files are checked
 
 
 class HistoryTail:
@@ -130,14 +134,18 @@ class ShellCollector(Collector):
     """Emits source ``shell``, action ``command`` for every command added to a history file."""
 
     name = "shell"
+    event_noun = "command"
 
     def __init__(
         self,
         files: list[str | os.PathLike] | None = None,
         poll_seconds: float = 1.0,
         from_start: bool = False,
+        check_seconds: float = CHECK_SECONDS,
     ) -> None:
         super().__init__()
+        self.check_seconds = check_seconds
+        self.unreadable: dict[Path, str] = {}  # tailed files the last check could not read
         self.explicit = [Path(f).expanduser() for f in files] if files else None
         self.poll_seconds = poll_seconds
         self.from_start = from_start
@@ -156,8 +164,9 @@ class ShellCollector(Collector):
 
     def run(self, emit: Emit, stopping: threading.Event) -> None:
         self._refresh_tails(first=True)
-        self._report()
+        self.check()
         checks = 0
+        next_check = time.monotonic() + self.check_seconds
         try:
             while not stopping.wait(self.poll_seconds):
                 checks += 1
@@ -165,6 +174,9 @@ class ShellCollector(Collector):
                     self._refresh_tails(first=False)
                     self._report()
                 self.poll(emit)
+                if time.monotonic() >= next_check:
+                    self.check()
+                    next_check = time.monotonic() + self.check_seconds
         finally:
             self.set_status(STOPPED, "")
 
@@ -187,13 +199,38 @@ class ShellCollector(Collector):
                     )
                 )
                 n += 1
+        if n:
+            self.saw_event()
         if [t.skipped for t in self.tails.values()] != errors_before:
             self._report()  # a skipped entry shows in the status at once
         return n
 
+    def check(self) -> None:
+        """Whether the tailed files can still be read; none readable is a stopped capture."""
+        self.unreadable = {}
+        for path in self.tails:
+            try:
+                with path.open("rb"):
+                    pass
+            except OSError as exc:
+                self.unreadable[path] = exc.strerror or type(exc).__name__
+        if self.tails and len(self.unreadable) == len(self.tails):
+            path, why = next(iter(self.unreadable.items()))
+            more = f" (and {len(self.unreadable) - 1} more)" if len(self.unreadable) > 1 else ""
+            self.set_problem(
+                f"Shell capture stopped: the shell history {path}{more} cannot be read ({why})"
+            )
+        else:
+            self.clear_problem()
+        self._report()
+
     def _report(self) -> None:
         if self.tails:
             detail = "tailing " + ", ".join(str(p) for p in self.tails)
+            if self.unreadable:
+                detail += "; cannot read " + ", ".join(
+                    f"{p} ({why})" for p, why in self.unreadable.items()
+                )
             errors = [t.last_error for t in self.tails.values() if t.last_error]
             if errors:
                 detail += "; " + errors[-1]
