@@ -1,10 +1,14 @@
-"""watchdog's inotify observer, taught three things: skip excluded folders, say when the kernel
-queue overflowed, and say when the inotify watch limit ran out.
+"""The file watcher: public APIs only, so a library's next release cannot silently stop capture.
 
-watchdog (7.x) handles ``IN_Q_OVERFLOW`` inside ``InotifyWatchGroup.on_queue_overflow``: it drops
-the pending events and re-adds the watches, but tells no handler. Our watch group also puts an
-overflow marker into the same ordered queue the real events travel through, and our emitter turns
-it into an :class:`OverflowEvent`, so the collector rescans exactly after the events it did get.
+On Linux, :class:`InotifyTreeWatcher` reads the kernel's inotify events through ``inotify_simple``
+(a thin, documented wrapper of the three inotify syscalls) with one watch per folder, so excluded
+folders are never watched or walked, an ``IN_Q_OVERFLOW`` becomes an :class:`OverflowEvent` in
+order with the events read before it, and running out of watches (``ENOSPC``) becomes a
+:class:`WatchLimitEvent`. Events reach the handlers as watchdog's public event classes.
+
+Elsewhere watchdog's public ``Observer`` watches each root recursively; its ``EventsLostEvent``
+(watchdog >= 7.1.1) is handed on as an :class:`OverflowEvent`. watchdog's inotify observer was
+subclassed here before; its private internals changed in 7.1.1 and capture died without a word.
 """
 
 from __future__ import annotations
@@ -12,10 +16,22 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import queue
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Protocol
 
-from watchdog.events import FileSystemEvent
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,132 +48,337 @@ class WatchLimitEvent(FileSystemEvent):
     event_type = "watch_limit"
 
 
+class Handler(Protocol):
+    def dispatch(self, event: FileSystemEvent) -> None: ...
+
+
 def _never(path: str) -> bool:
     return False
 
 
 try:  # Linux only
-    from watchdog.observers.inotify import InotifyEmitter, InotifyObserver, InotifyWatchGroup
-    from watchdog.observers.inotify_c import InotifyConstants, InotifyEvent
-    from watchdog.observers.inotify_move_event_grouper import PathedInotifyEvent
+    import inotify_simple
+    from inotify_simple import flags as F
 
     HAVE_INOTIFY = True
 except (ImportError, OSError):  # pragma: no cover - other platforms
     HAVE_INOTIFY = False
 
 
-if HAVE_INOTIFY:
+# How long an IN_MOVED_FROM waits for its IN_MOVED_TO before it counts as a move out of the tree.
+MOVE_PAIR_SECONDS = 0.25
 
-    def overflow_event() -> InotifyEvent:
-        """The event the kernel queues when it drops events (wd -1, IN_Q_OVERFLOW)."""
-        return InotifyEvent(-1, InotifyConstants.IN_Q_OVERFLOW, 0, b"")
 
-    @dataclass
-    class PrunedWatchGroup(InotifyWatchGroup):
-        """A recursive watch group that never watches (or walks) excluded folders."""
+def _created(path: str, is_dir: bool) -> FileSystemEvent:
+    return DirCreatedEvent(path) if is_dir else FileCreatedEvent(path)
 
-        is_excluded: Callable[[str], bool] = field(default=_never)
-        on_watch_limit: Callable[[], None] | None = None
 
-        def _pruned_walk(self, path: bytes):
-            for root, dirnames, filenames in os.walk(path, followlinks=self.follow_symlink):
-                keep = []
-                for d in dirnames:
-                    full = os.path.join(root, d)
-                    if self.is_excluded(os.fsdecode(full)):
-                        continue
-                    if not self.follow_symlink and os.path.islink(full):
-                        continue
-                    keep.append(d)
-                dirnames[:] = keep
-                yield root, dirnames, filenames
+def _deleted(path: str, is_dir: bool) -> FileSystemEvent:
+    return DirDeletedEvent(path) if is_dir else FileDeletedEvent(path)
 
-        def _add_all_callbacks(self, path: bytes) -> None:
-            self._add_callback(path)
-            if self.is_recursive and os.path.isdir(path):
-                for root, dirnames, _ in self._pruned_walk(path):
-                    for d in dirnames:
-                        self._add_callback(os.path.join(root, d))
 
-        def _add_callback(self, path: bytes) -> None:
+def _moved(src: str, dest: str, is_dir: bool) -> FileSystemEvent:
+    return DirMovedEvent(src, dest) if is_dir else FileMovedEvent(src, dest)
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+class InotifyTreeWatcher:
+    """Watches folder trees with one inotify watch per folder that is not excluded.
+
+    A reader thread turns the kernel's events into watchdog events and queues them; a dispatcher
+    thread hands them to the handler of each root that holds the path, so slow handlers never
+    keep the kernel queue from being read.
+    """
+
+    if HAVE_INOTIFY:
+        MASK = (
+            F.CREATE
+            | F.DELETE
+            | F.MODIFY
+            | F.MOVED_FROM
+            | F.MOVED_TO
+            | F.DONT_FOLLOW
+            | F.EXCL_UNLINK
+            | F.ONLYDIR
+        )
+
+    def __init__(self, is_excluded: Callable[[str], bool] = _never) -> None:
+        self.is_excluded = is_excluded
+        self.event_queue: queue.Queue[FileSystemEvent | None] = queue.Queue()
+        self.reading = threading.Lock()  # held while one batch of kernel events is handled
+        self._inotify = inotify_simple.INotify()
+        self._lock = threading.RLock()
+        self._path_by_wd: dict[int, str] = {}
+        self._wd_by_path: dict[str, int] = {}
+        self._roots: dict[str, Handler] = {}
+        self._limit_reported: set[str] = set()
+        self._pending_moves: dict[int, tuple[float, str, bool]] = {}
+        self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._read_loop, name="selflow-inotify", daemon=True),
+            threading.Thread(target=self._dispatch_loop, name="selflow-fs-events", daemon=True),
+        ]
+
+    # -- the observer interface the collector uses ---------------------------------------------
+    def schedule(self, handler: Handler, path: str, recursive: bool = True) -> None:
+        """Watch ``path`` (and, if recursive, every folder below it that is not excluded).
+
+        Raises ``OSError`` when the root itself cannot be watched (``ENOSPC``: the watch limit).
+        """
+        root = os.path.abspath(path)
+        with self._lock:
+            self._add_watch(root, root)
+            self._roots[root] = handler
+        if recursive:
+            self._watch_tree(root, root, report=False)
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.event_queue.put(None)
+
+    def join(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in self._threads:
+            if t.is_alive():
+                t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if not any(t.is_alive() for t in self._threads):
+            self._inotify.close()
+
+    def watched_paths(self) -> set[str]:
+        """The folders that hold an inotify watch now."""
+        with self._lock:
+            return set(self._wd_by_path)
+
+    def process(self, events: list) -> None:
+        """Handle one batch of raw kernel events (``inotify_simple.Event``), in order."""
+        for ev in events:
             try:
-                wd = self._inotify_fd.add_callback(path, self.event_mask, self._callback, self._id)
-            except OSError as exc:
-                if exc.errno == errno.ENOSPC and self.on_watch_limit is not None:
-                    self.on_watch_limit()
-                if path == self.path:
-                    raise
-                return
-            self._active_callbacks_by_path[path] = wd
-            self._active_callbacks_by_watch[wd] = path
+                self._process_one(ev)
+            except Exception:  # one odd event never stops the watcher
+                log.exception("inotify event %r could not be handled", ev)
+        self._expire_moves(time.monotonic())
 
-        def _recursive_simulate(self, src_path: bytes) -> list[InotifyEvent]:
-            events = []
-            for root, dirnames, filenames in self._pruned_walk(src_path):
-                wd_root = self._active_callbacks_by_path.get(root)
-                if wd_root is None:
-                    continue
-                for d in dirnames:
-                    mask = InotifyConstants.IN_CREATE | InotifyConstants.IN_ISDIR
-                    events.append(InotifyEvent(wd_root, mask, 0, d))
-                for f in filenames:
-                    events.append(InotifyEvent(wd_root, InotifyConstants.IN_CREATE, 0, f))
-            return events
+    # -- watches -------------------------------------------------------------------------------
+    def _add_watch(self, folder: str, root: str) -> int:
+        wd = self._inotify.add_watch(os.fsencode(folder), self.MASK)
+        old = self._path_by_wd.get(wd)
+        if old is not None and old != folder:
+            self._wd_by_path.pop(old, None)
+        self._path_by_wd[wd] = folder
+        self._wd_by_path[folder] = wd
+        return wd
 
-        def on_queue_overflow(self) -> None:
-            super().on_queue_overflow()
+    def _watch_folder(self, folder: str, root: str) -> bool:
+        """Watch one folder below ``root``; False when it is gone or the watch limit is hit."""
+        try:
             with self._lock:
-                if self.is_active:  # after the events already read, before any later one
-                    marker = PathedInotifyEvent(overflow_event(), self.path)
-                    self._move_event_grouper.put_event(marker)
+                self._add_watch(folder, root)
+            return True
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC and root not in self._limit_reported:
+                self._limit_reported.add(root)
+                log.warning("inotify watch limit reached under %s", root)
+                self.event_queue.put(WatchLimitEvent(root))
+            return False
 
-    class PrunedInotifyEmitter(InotifyEmitter):
-        """An inotify emitter that uses :class:`PrunedWatchGroup` and emits overflow markers."""
+    def _watch_tree(self, top: str, root: str, *, report: bool) -> None:
+        """Watch every folder below ``top`` (watched already), pruned at excluded ones.
 
-        def __init__(self, event_queue, watch, *, is_excluded=_never, **kwargs) -> None:
-            super().__init__(event_queue, watch, **kwargs)
-            self._is_excluded = is_excluded
-            self._limit_reported = False
+        Each folder is watched before it is listed, so what appears in it meanwhile is either
+        listed or reported by the kernel. With ``report``, what is listed is reported as created
+        (made before its folder was watched: ``mkdir -p``, an archive, a tree moved in).
+        """
+        stack = [top]
+        while stack:
+            current = stack.pop()
+            try:
+                with os.scandir(current) as it:
+                    entries = [(e.path, e.is_dir(follow_symlinks=False)) for e in it]
+            except OSError:
+                continue
+            for path, is_dir in entries:
+                if not is_dir:
+                    if report:
+                        self.event_queue.put(FileCreatedEvent(path))
+                    continue
+                if self.is_excluded(path) or not self._watch_folder(path, root):
+                    continue
+                if report:
+                    self.event_queue.put(DirCreatedEvent(path))
+                stack.append(path)
 
-        def _watch_limit(self) -> None:
-            if not self._limit_reported:
-                self._limit_reported = True
-                self.queue_event(WatchLimitEvent(self.watch.path))
+    def _root_of(self, path: str) -> str | None:
+        for root in self._roots:
+            if _under(path, root):
+                return root
+        return None
 
-        def on_thread_start(self) -> None:
-            self._inotify = PrunedWatchGroup(
-                self._inotify_fd,
-                os.fsencode(self.watch.path),
-                is_recursive=self.watch.is_recursive,
-                event_mask=self.get_event_mask_from_filter(),
-                follow_symlink=self.watch.follow_symlink,
-                is_excluded=self._is_excluded,
-                on_watch_limit=self._watch_limit,
-            )
+    def _forget_tree(self, folder: str, *, unwatch: bool) -> None:
+        with self._lock:
+            for path in [p for p in self._wd_by_path if _under(p, folder)]:
+                wd = self._wd_by_path.pop(path)
+                self._path_by_wd.pop(wd, None)
+                if unwatch:
+                    try:
+                        self._inotify.rm_watch(wd)
+                    except OSError:
+                        pass
 
-        def build_and_queue_event(self, event, *, full_events: bool = False) -> None:
-            if isinstance(event, PathedInotifyEvent) and event.ev.is_queue_overflow:
-                self.queue_event(OverflowEvent(self.watch.path))
+    def _rename_tree(self, src: str, dest: str) -> None:
+        with self._lock:
+            for path in [p for p in self._wd_by_path if _under(p, src)]:
+                wd = self._wd_by_path.pop(path)
+                new = dest + path[len(src) :]
+                self._wd_by_path[new] = wd
+                self._path_by_wd[wd] = new
+
+    # -- kernel events -------------------------------------------------------------------------
+    def _process_one(self, ev) -> None:
+        mask = ev.mask
+        if mask & F.Q_OVERFLOW:
+            self._overflowed()
+            return
+        with self._lock:
+            folder = self._path_by_wd.get(ev.wd)
+        if mask & F.IGNORED:
+            if folder is not None:
+                with self._lock:
+                    if self._path_by_wd.get(ev.wd) == folder:
+                        self._path_by_wd.pop(ev.wd, None)
+                        self._wd_by_path.pop(folder, None)
+            return
+        if folder is None or not ev.name:
+            return  # events on a watched folder itself (DELETE_SELF...) come from its parent too
+        path = os.path.join(folder, ev.name)
+        is_dir = bool(mask & F.ISDIR)
+        if mask & F.CREATE:
+            self._appeared(path, is_dir)
+        elif mask & F.MODIFY:
+            if not is_dir:
+                self.event_queue.put(FileModifiedEvent(path))
+        elif mask & F.DELETE:
+            self.event_queue.put(_deleted(path, is_dir))
+        elif mask & F.MOVED_FROM:
+            self._pending_moves[ev.cookie] = (time.monotonic(), path, is_dir)
+        elif mask & F.MOVED_TO:
+            pending = self._pending_moves.pop(ev.cookie, None)
+            if pending is None:
+                self._appeared(path, is_dir)  # moved in from outside the watched trees
+            else:
+                self._moved_within(pending[1], path, is_dir)
+
+    def _appeared(self, path: str, is_dir: bool) -> None:
+        self.event_queue.put(_created(path, is_dir))
+        if not is_dir or self.is_excluded(path):
+            return
+        root = self._root_of(path)
+        if root is not None and self._watch_folder(path, root):
+            self._watch_tree(path, root, report=True)
+
+    def _moved_within(self, src: str, dest: str, is_dir: bool) -> None:
+        if is_dir:
+            if self.is_excluded(dest):
+                self._forget_tree(src, unwatch=True)
+            elif src in self._wd_by_path:
+                self._rename_tree(src, dest)
+            else:  # moved out of an excluded folder: watch it now
+                self._appeared(dest, True)
+                self.event_queue.put(DirDeletedEvent(src))
                 return
-            super().build_and_queue_event(event, full_events=full_events)
+        self.event_queue.put(_moved(src, dest, is_dir))
 
-    class PrunedObserver(InotifyObserver):
-        """The inotify observer with pruning, overflow markers and watch-limit reports."""
+    def _expire_moves(self, now: float) -> None:
+        """A move whose other half never came went out of the watched trees: a deletion."""
+        for cookie, (t, path, is_dir) in list(self._pending_moves.items()):
+            if now - t >= MOVE_PAIR_SECONDS:
+                del self._pending_moves[cookie]
+                if is_dir:
+                    self._forget_tree(path, unwatch=True)
+                self.event_queue.put(_deleted(path, is_dir))
 
-        def __init__(self, is_excluded: Callable[[str], bool] = _never, **kwargs) -> None:
-            super().__init__(**kwargs)
-            self._emitter_class = PrunedInotifyEmitter
-            self._emitter_kwargs = {**self._emitter_kwargs, "is_excluded": is_excluded}
+    def _overflowed(self) -> None:
+        """Events were dropped: watch any folder made meanwhile, then ask each root for a rescan."""
+        log.warning("inotify queue overflow: rescanning %s", ", ".join(self._roots))
+        for root in list(self._roots):
+            self._watch_tree(root, root, report=False)  # adding a watch again is harmless
+            self.event_queue.put(OverflowEvent(root))
 
-        def inject_kernel_event(self, event: InotifyEvent) -> None:
-            """Feed one raw inotify event through the path the kernel's events take."""
-            self._inotify_fd.handle_event(event)
+    # -- threads -------------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                events = self._inotify.read(timeout=100 if self._pending_moves else 500)
+            except OSError as exc:  # the fd was closed under us: stopping
+                if not self._stopping.is_set():
+                    log.error("inotify read failed: %s", exc)
+                return
+            with self.reading:
+                if events:
+                    self.process(events)
+                elif self._pending_moves:
+                    self._expire_moves(time.monotonic())
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            event = self.event_queue.get()
+            try:
+                if event is None:
+                    return
+                paths = [event.src_path]
+                if getattr(event, "dest_path", ""):
+                    paths.append(event.dest_path)
+                for root, handler in list(self._roots.items()):
+                    if any(_under(os.fsdecode(p), root) for p in paths):
+                        handler.dispatch(event)
+            except Exception:
+                log.exception("fs event %r could not be dispatched", event)
+            finally:
+                self.event_queue.task_done()
+
+
+class _LossAsOverflow:
+    """Hands watchdog's ``EventsLostEvent`` on as an :class:`OverflowEvent` (other platforms)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        if event.event_type == "events_lost":
+            event = OverflowEvent(event.src_path)
+        self.handler.dispatch(event)
+
+
+class PortableObserver:  # pragma: no cover - macOS and Windows
+    """watchdog's platform observer through its public API: one recursive watch a root."""
+
+    def __init__(self, is_excluded: Callable[[str], bool] = _never) -> None:
+        from watchdog.observers import Observer
+
+        self._observer = Observer()
+        self.event_queue = self._observer.event_queue
+
+    def schedule(self, handler: Handler, path: str, recursive: bool = True) -> None:
+        self._observer.schedule(_LossAsOverflow(handler), path, recursive=recursive)
+
+    def start(self) -> None:
+        self._observer.start()
+
+    def stop(self) -> None:
+        self._observer.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._observer.join(timeout)
 
 
 def make_observer(is_excluded: Callable[[str], bool]):
-    """The best observer for this platform (pruned inotify on Linux, watchdog's default elsewhere)."""
+    """The best watcher for this platform (inotify per folder on Linux, watchdog elsewhere)."""
     if HAVE_INOTIFY:
-        return PrunedObserver(is_excluded=is_excluded)
-    from watchdog.observers import Observer  # pragma: no cover - other platforms
-
-    return Observer()  # pragma: no cover
+        return InotifyTreeWatcher(is_excluded)
+    return PortableObserver(is_excluded)  # pragma: no cover

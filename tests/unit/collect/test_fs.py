@@ -87,8 +87,7 @@ def test_excluded_folders_are_neither_reported_nor_watched(run_collector, tmp_pa
     paths = {e.path for e in r.sink.snapshot()}
     assert str(root / "kept.txt") in paths
     assert not any("node_modules" in p or ".git" in p or p.endswith(".pem") for p in paths if p)
-    emitter = next(iter(r.collector.observer.emitters))
-    watched = {os.fsdecode(p) for p in emitter._inotify._active_callbacks_by_path}
+    watched = r.collector.observer.watched_paths()
     assert str(root) in watched
     assert not any("node_modules" in p or ".git" in p for p in watched)
     assert evs

@@ -39,10 +39,11 @@ def test_a_real_kernel_overflow_is_rescanned(run_collector, tmp_path):
     root = tmp_path / "w"
     root.mkdir()
     r = _start(run_collector, root)
-    inotify_fd = r.collector.observer._inotify_fd
-    count = limit // 2 + 500  # each file: IN_CREATE, IN_OPEN, IN_CLOSE_WRITE -> > limit events
+    count = limit + 500  # one IN_CREATE a file (the watcher asks for no open/close events)
     paths = [str(root / f"f{i:05d}") for i in range(count)]
-    with inotify_fd._lock:  # the reader blocks after its current read; the kernel keeps queueing
+    with (
+        r.collector.observer.reading
+    ):  # the reader blocks after its read; the kernel keeps queueing
         time.sleep(0.2)
         for p in paths:
             os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -57,8 +58,8 @@ def test_a_real_kernel_overflow_is_rescanned(run_collector, tmp_path):
 
 
 def test_an_injected_overflow_takes_the_same_path(run_collector, tmp_path):
-    """IN_Q_OVERFLOW fed into watchdog's InotifyFD.handle_event reaches the collector's rescan."""
-    from selflow_qt.collect.fs_watch import overflow_event
+    """IN_Q_OVERFLOW fed to the watcher as the kernel sends it reaches the collector's rescan."""
+    import inotify_simple
 
     root = tmp_path / "w"
     root.mkdir()
@@ -72,7 +73,8 @@ def test_an_injected_overflow_takes_the_same_path(run_collector, tmp_path):
         for i in range(5):
             model.remove(str(root / f"seen{i}"))
     before = len(r.sink.snapshot())
-    r.collector.observer.inject_kernel_event(overflow_event())
+    overflow = inotify_simple.Event(wd=-1, mask=inotify_simple.flags.Q_OVERFLOW, cookie=0, name="")
+    r.collector.observer.process([overflow])
     evs = r.sink.wait_for(lambda e: any(x.meta.get("rescan") for x in e), timeout=10)
     # what the rescan reported (a late 'modify' of the writes above may still arrive meanwhile)
     new = [e for e in evs[before:] if e.meta.get("rescan")]
@@ -86,18 +88,18 @@ def test_watch_limit_falls_back_to_polling(run_collector, tmp_path, monkeypatch)
     """When inotify runs out of watches (ENOSPC) the root is polled and the status says so."""
     import errno
 
-    from watchdog.observers.inotify_c import InotifyFD
+    import inotify_simple
 
     root = tmp_path / "w"
     (root / "sub").mkdir(parents=True)
-    real = InotifyFD.add_callback
+    real = inotify_simple.INotify.add_watch
 
-    def limited(self, path, *a, **kw):
-        if path.endswith(b"/sub"):
-            raise OSError(errno.ENOSPC, "inotify watch limit reached")
-        return real(self, path, *a, **kw)
+    def limited(self, path, mask):
+        if os.fsencode(path).endswith(b"/sub"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, path, mask)
 
-    monkeypatch.setattr(InotifyFD, "add_callback", limited)
+    monkeypatch.setattr(inotify_simple.INotify, "add_watch", limited)
     collector = FilesystemCollector([root], poll_seconds=1.0)
     r = run_collector(collector)
     assert collector.ready.wait(20)
