@@ -249,3 +249,34 @@ def test_no_display_runs_the_headless_collector(data_dir, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_1000_files_in_bursts_are_1000_create_events(child_factory, data_dir, tmp_path):
+    """`selflow collect --roots DIR`: files made in bursts of 100 (some in new folders) each
+    become exactly one create event (issue 26: under watchdog 7.1.1 the old watcher wrote 0)."""
+    root = tmp_path / "w"
+    root.mkdir()
+    child = child_factory(data_dir, root)
+    _ready(child, data_dir)
+    names = []
+    for burst in range(10):
+        folder = root / f"batch{burst}" if burst % 2 else root
+        folder.mkdir(exist_ok=True)
+        for i in range(100):
+            p = folder / f"file{burst}-{i}.txt"
+            p.write_bytes(b"x")
+            names.append(str(p))
+        time.sleep(0.2)
+    time.sleep(1.5)
+    child.proc.send_signal(signal.SIGTERM)
+    assert child.proc.wait(30) == 0, "".join(child.lines)
+    with sqlite3.connect(data_dir / "selflow.db") as conn:
+        creates = [
+            r[0]
+            for r in conn.execute(
+                "SELECT path FROM events WHERE action='create' AND path LIKE ?",
+                (str(root / "%.txt"),),
+            )
+        ]
+    assert len(creates) == len(set(creates)), "a file was recorded twice"
+    assert sorted(creates) == sorted(names)
