@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from selflow_qt.core.ranking import medal, rank_key
+from selflow_qt.core.ranking import medal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -107,61 +107,33 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def agent_rankings(ctx) -> list[dict]:
-    """The rows of `selflow agents`: every bandit arm with its online and offline record.
+    """The rows of `selflow agents`: the one leaderboard (``agents.leaderboard``) the tray and the
+    docks show, in its order, less retired agents (counted apart).
 
-    Online: the bandit's resolved suggestions. Offline: hit@1/MRR on held-out data; baselines show
-    their scores on the newest active agent's held-out positions (the same positions).
+    Online: the bandit's resolved suggestions, or an agent's own record where that is longer.
+    Offline: hit@1/MRR on held-out data, as the leaderboard reads them.
     """
-    from selflow_qt.agents.adapters import read_metadata
-    from selflow_qt.agents.bandit import Bandit
-    from selflow_qt.store.models import MicroAgent
+    from selflow_qt.agents.leaderboard import agent_ranking
 
-    bandit = Bandit.load(ctx.db, ctx.settings.bandit_policy, ctx.settings.exploration_rate)
-    agents = {a.model_id: a for a in MicroAgent.select()}
-    offline: dict[str, dict] = {}
-    newest = sorted((a for a in agents.values() if a.is_active), key=lambda a: a.created_at)
-    for a in newest:  # newer agents overwrite the baselines' offline scores
-        try:
-            metrics = read_metadata(a.model_path).get("metrics", {})
-        except ValueError:
-            continue
-        for name, m in metrics.items():
-            if name == a.model_id or name not in agents:
-                offline[name] = m
-    rows = []
-    for s in bandit.stats():
-        a = agents.get(s.arm_id)
-        off = offline.get(s.arm_id, {})
-        if a is not None:
-            try:
-                off = read_metadata(a.model_path).get("metrics", {}).get(a.model_id, {})
-            except ValueError:
-                off = {}
-        rows.append(
-            {
-                "rank": 0,
-                "arm": s.arm_id,
-                "kind": s.kind,
-                "success_rate": s.success_rate,
-                "ci_low": s.ci_low,
-                "ci_high": s.ci_high,
-                "latency_ms": s.mean_latency_ms,
-                "queries": s.attempts,
-                "successes": s.successes,
-                "offline_hit1": off.get("hit1"),
-                "offline_mrr": off.get("mrr"),
-                "specialization": a.specialization if a is not None else "",
-            }
-        )
-    # The one ranking (core.ranking.rank_key), as the tray and the docks show it.
-    rows.sort(
-        key=lambda r: rank_key(
-            r["successes"], r["queries"], r["latency_ms"], r["offline_mrr"], r["arm"]
-        )
-    )
-    for i, r in enumerate(rows, 1):
-        r["rank"] = i
-    return rows
+    ranking, _ = agent_ranking(ctx.db, ctx.settings)
+    shown = [r for r in ranking if r.kind != "agent" or r.active]
+    return [
+        {
+            "rank": i,
+            "arm": r.arm_id,
+            "kind": r.kind,
+            "success_rate": r.success_rate,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "latency_ms": r.mean_latency_ms,
+            "queries": r.queries,
+            "successes": r.successes,
+            "offline_hit1": r.hit1,
+            "offline_mrr": r.mrr,
+            "specialization": r.specialization,
+        }
+        for i, r in enumerate(shown, 1)
+    ]
 
 
 def run_agents(args: argparse.Namespace) -> int:
