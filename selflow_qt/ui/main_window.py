@@ -198,14 +198,7 @@ class MainWindow(QMainWindow):
 
     # -- status bar ----------------------------------------------------------------------------------
     def _show_collection(self, cs) -> None:
-        if cs.error:
-            text = f"Collection: error ({cs.error})"
-        elif not cs.running:
-            text = "Collection: stopped"
-        else:
-            parts = [f"{n} {s}" for n, s, _d in cs.collectors]
-            text = f"Collection: running ({', '.join(parts)}) · {cs.written} written"
-        self.collection_label.setText(text)
+        self.collection_label.setText(cs.summary())  # a collector that stopped seeing events first
         self.collection_label.setToolTip("\n".join(f"{n}: {s} {d}" for n, s, d in cs.collectors))
 
     def _update_buffer(self) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from selflow_qt.collect.base import problem_lines
+from selflow_qt.core.format import count
 from selflow_qt.store.context import StoreContext
 
 log = logging.getLogger(__name__)
@@ -328,6 +330,23 @@ class CollectionState:
     queued: int = 0
     collectors: list[tuple[str, str, str]] = field(default_factory=list)  # name, state, detail
     error: str = ""
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per collector that stopped seeing events, saying which and why."""
+        lines = problem_lines(self.collectors)
+        return [f"Collection stopped: {self.error}", *lines] if self.error else lines
+
+    def summary(self) -> str:
+        """The one line the tray, the status bar and the Live Dashboard show: a problem first."""
+        problems = self.problems
+        if problems:
+            more = len(problems) - 1
+            return problems[0] + (f" (and {count(more, 'more problem')})" if more else "")
+        if not self.running:
+            return "Collection: stopped"
+        names = ", ".join(n for n, _s, _d in self.collectors) or "no collector enabled"
+        return f"Collection: running ({names}), {count(self.written, 'event')} written"
 
 
 def collection_job(

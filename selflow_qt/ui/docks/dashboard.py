@@ -1,4 +1,5 @@
-"""Live Dashboard: today's events per hour by source, file operations, focus time, top workflows."""
+"""Live Dashboard: today's events per hour by source, file operations, focus time, top workflows,
+and, above them, a line for any collector that stopped seeing events."""
 
 from __future__ import annotations
 
@@ -87,10 +88,22 @@ class DashboardDock(QWidget):
         wf_box = QGroupBox("Top workflows today")
         QVBoxLayout(wf_box).addWidget(self.workflows)
 
+        # Which collector stopped seeing events and why (hidden while every collector works).
+        self.collection_problem = QLabel()
+        self.collection_problem.setObjectName("collection-problem")
+        self.collection_problem.setWordWrap(True)
+        self.collection_problem.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.collection_problem.hide()
+        if hasattr(state, "collectionChanged"):
+            state.collectionChanged.connect(self.show_collection)
+            if state.collection is not None:
+                self.show_collection(state.collection)
+
         row = QHBoxLayout()
         row.addWidget(stats, 1)
         row.addWidget(wf_box, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.collection_problem)
         layout.addWidget(self.plot, 3)
         layout.addLayout(row, 2)
 
@@ -116,6 +129,12 @@ class DashboardDock(QWidget):
         self._pending = None
         if self._again:
             self.refresh()
+
+    def show_collection(self, cs: jobs.CollectionState) -> None:
+        """One line per collector that stopped seeing events; nothing while all work."""
+        problems = cs.problems
+        self.collection_problem.setText("\n".join(problems))
+        self.collection_problem.setVisible(bool(problems))
 
     def show_data(self, data: jobs.DashboardData) -> None:
         self.data = data

@@ -1,4 +1,5 @@
-"""The tray icon: its live menu, tray messages for notifications, and what menu choices do."""
+"""The tray icon: its live menu, tray messages for notifications and for a collector that stopped
+seeing events, and what menu choices do."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ class TrayController(QObject):
         self.state = state
         self.window = window
         self.menu = TrayMenu(self.command)
-        self.data = MenuData(TraySnapshot(), list(state.suggestions))
+        self.data = MenuData(TraySnapshot(), list(state.suggestions), state.collection)
+        self._told: set[str] = set()  # collection problems already shown as a tray message
         self.last_refresh_ms = 0.0
         self._pending = None
         self._again = False
@@ -57,6 +59,7 @@ class TrayController(QObject):
         state.dataChanged.connect(self.refresh)
         state.notificationsChanged.connect(self.refresh)
         state.notify.connect(self.show_message)
+        state.collectionChanged.connect(self.apply_collection)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
@@ -85,22 +88,47 @@ class TrayController(QObject):
 
     def apply_snapshot(self, snap: TraySnapshot) -> None:
         t0 = time.perf_counter()
-        self.data = MenuData(snap, list(self.data.suggestions))
+        self.data = MenuData(snap, list(self.data.suggestions), self.data.collection)
         self.menu.apply(self.data)
         self.last_refresh_ms = snap.took_ms + (time.perf_counter() - t0) * 1000
         self._announce(snap)
-        if self.icon is not None:
-            self.icon.setToolTip(
-                f"SelFlow — {count(snap.events_today, 'event')} today, "
-                f"buffer {snap.buffer_percent:.0f}% full"
-            )
+        self._update_tooltip()
         self._dump()
         self.refreshed.emit(self.data)
 
     def _on_suggestions(self, suggestions: list) -> None:
-        self.data = MenuData(self.data.snap, list(suggestions))
+        self.data = MenuData(self.data.snap, list(suggestions), self.data.collection)
         self.menu.apply(self.data)
         self._dump()
+
+    def apply_collection(self, cs: jobs.CollectionState) -> None:
+        """The collection's line in the menu and tooltip; a new problem also becomes a message."""
+        self.data = MenuData(self.data.snap, list(self.data.suggestions), cs)
+        self.menu.apply(self.data)
+        self._update_tooltip()
+        problems = cs.problems
+        for line in problems:
+            if line not in self._told:
+                what, _, why = line.partition(": ")
+                self.show_message(what, why or line)
+        self._told = set(problems)  # a problem that clears and comes back is told again
+        self._dump()
+
+    def tooltip(self) -> str:
+        """The tray icon's tooltip: today's count and buffer, and a collection problem if any."""
+        snap = self.data.snap
+        text = (
+            f"SelFlow — {count(snap.events_today, 'event')} today, "
+            f"buffer {snap.buffer_percent:.0f}% full"
+        )
+        cs = self.data.collection
+        if cs is not None and cs.problems:
+            text += "\n" + cs.summary()
+        return text
+
+    def _update_tooltip(self) -> None:
+        if self.icon is not None:
+            self.icon.setToolTip(self.tooltip())
 
     def _announce(self, snap: TraySnapshot) -> None:
         """Unread notifications that arrived since the last refresh become tray messages."""

@@ -22,10 +22,18 @@ Text = Callable[["MenuData"], str]
 
 @dataclass
 class MenuData:
-    """Everything the menu shows: the store snapshot plus the current suggestions."""
+    """Everything the menu shows: the store snapshot, the current suggestions, the collection."""
 
     snap: TraySnapshot
     suggestions: list = field(default_factory=list)
+    collection: Any = None  # workers.jobs.CollectionState, once collection has reported
+
+
+def _collection(d: MenuData) -> str:
+    """What collection does, or which collector stopped seeing events and why (one line)."""
+    if d.collection is None:
+        return "Collection: not running"
+    return d.collection.summary()
 
 
 @dataclass
@@ -213,6 +221,7 @@ MENU_SPEC: list = [
     SEP,
     Item("import", "Import…", "import", "Import shell histories, ActivityWatch exports or JSONL"),
     Item("analyze-now", "Run analysis now", "analyze"),
+    Item("collection", _collection, "dock:dashboard"),
     Item("pause", "Pause collection", "pause"),
     Item("settings", "Settings…", "settings"),
     Item("refresh", "Refresh Data", "refresh"),
