@@ -17,11 +17,12 @@ from selflow_qt.cli import collect as cli_collect
 from selflow_qt.cli import db as cli_db
 from selflow_qt.cli import demo as cli_demo
 from selflow_qt.cli import io as cli_io
+from selflow_qt.cli import shell as cli_shell
 from selflow_qt.store.errors import DatabaseDamaged, describe, is_disk_full
 
 # Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
-COMMAND_MODULES = (cli_collect, cli_db, cli_demo, cli_io, cli_analyze, cli_agents)
+COMMAND_MODULES = (cli_collect, cli_db, cli_demo, cli_io, cli_analyze, cli_agents, cli_shell)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, Collector, CollectorHealth
+from selflow_qt.collect.shell_spool import spool_dir_for
 from selflow_qt.core.event import Event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.core.settings import Settings, resolve_data_dir
@@ -49,12 +50,14 @@ def build_collectors(
     shell: bool | None = None,
     snapshot_dir: Path | None = None,
     probe_dir: Path | None = None,
+    spool_dir: Path | None = None,
 ) -> list[Collector]:
     """The collectors the settings (or the overrides) enable, not yet started.
 
     With ``snapshot_dir`` the filesystem collector keeps a snapshot of what it reported there,
     so a restart records what changed while SelFlow was not running; with ``probe_dir`` it
-    checks its watcher with test changes there (see collect.fs_probe).
+    checks its watcher with test changes there (see collect.fs_probe); with ``spool_dir`` the
+    shell hooks' records are read from there (see collect.shell_hook).
     """
     out: list[Collector] = []
     if settings.collect_fs if fs is None else fs:
@@ -74,8 +77,17 @@ def build_collectors(
         out.append(AppCollector(poll_seconds=settings.app_poll_seconds))
     if settings.collect_shell if shell is None else shell:
         from selflow_qt.collect.shell import ShellCollector
+        from selflow_qt.collect.shell_hook import ShellHookCollector
 
-        out.append(ShellCollector(settings.shell_history_files or None))
+        hook = ShellHookCollector(spool_dir) if spool_dir is not None else None
+        out.append(
+            ShellCollector(
+                settings.shell_history_files or None,
+                history_filter=hook.dedupe.admit_history if hook else None,
+            )
+        )
+        if hook is not None:
+            out.append(hook)
     return out
 
 
@@ -116,6 +128,7 @@ class CollectionService:
                 shell=shell,
                 snapshot_dir=self.data_dir / "fs-state",
                 probe_dir=self.data_dir / "probe",
+                spool_dir=spool_dir_for(self.data_dir),
             )
         )
         self.heartbeat_seconds = heartbeat_seconds

@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from selflow_qt.collect.base import RUNNING, STOPPED, Collector, Emit
@@ -142,8 +143,12 @@ class ShellCollector(Collector):
         poll_seconds: float = 1.0,
         from_start: bool = False,
         check_seconds: float = CHECK_SECONDS,
+        history_filter: Callable[[Event, bool], bool] | None = None,
     ) -> None:
         super().__init__()
+        # (event, has its own time) -> emit it now; the shell-hook collector's dedupe says no to
+        # a command its hook already recorded (collect.shell_hook.HistoryDedupe).
+        self.history_filter = history_filter
         self.check_seconds = check_seconds
         self.unreadable: dict[Path, str] = {}  # tailed files the last check could not read
         self.explicit = [Path(f).expanduser() for f in files] if files else None
@@ -187,18 +192,18 @@ class ShellCollector(Collector):
         for tail in self.tails.values():
             for entry in tail.read_new():
                 ts = entry.ts if entry.ts is not None else now
-                emit(
-                    Event(
-                        ts=ts,
-                        tz_offset=local_tz_offset(ts),
-                        source="shell",
-                        action="command",
-                        cmd=entry.cmd,
-                        duration=entry.duration,
-                        meta={"shell": entry.shell},
-                    )
+                ev = Event(
+                    ts=ts,
+                    tz_offset=local_tz_offset(ts),
+                    source="shell",
+                    action="command",
+                    cmd=entry.cmd,
+                    duration=entry.duration,
+                    meta={"shell": entry.shell},
                 )
-                n += 1
+                if self.history_filter is None or self.history_filter(ev, entry.ts is not None):
+                    emit(ev)
+                    n += 1
         if n:
             self.saw_event()
         if [t.skipped for t in self.tails.values()] != errors_before:
