@@ -185,6 +185,7 @@ def test_status_json_from_another_process(child_factory, data_dir, tmp_path):
             "state": "running",
             "detail": report["collectors"][0]["detail"],
             "updated_at": report["collectors"][0]["updated_at"],
+            "problem": None,  # the watcher's self-check passed
         }
     ]
     child.proc.send_signal(signal.SIGINT)
