@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
-from selflow_qt.collect.base import ERROR, RUNNING, STOPPED, Collector, CollectorHealth
+from selflow_qt.collect.base import ERROR, LIVE_STATES, RUNNING, STOPPED, Collector, CollectorHealth
 from selflow_qt.collect.shell_spool import spool_dir_for
 from selflow_qt.core.event import Event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
@@ -280,7 +280,7 @@ class CollectionService:
             with db.atomic():
                 for h in rows:
                     state = h.state
-                    if final and state == RUNNING:
+                    if final and state in LIVE_STATES:
                         state = STOPPED
                     db.execute_sql(_UPSERT_STATUS, (h.name, state, h.detail, h.pid, h.updated_at))
                 kv_set(db, FLUSHED_KEY, {"pid": os.getpid(), "written": self.writer.stats.written})
