@@ -117,7 +117,7 @@ def test_an_observer_that_delivers_nothing_reads_file_capture_stopped(
     assert _wait(lambda: c.status()[0] == "stalled", timeout=10), c.status()
     took = time.monotonic() - t0
     assert c.status() == ("stalled", _stopped_line(probe, "1"))
-    assert took < 1.0 + 3.0  # the timeout, plus a loaded machine's slack; the interval is 60 s
+    assert took < 1.0 + 8.0  # the timeout and a loaded machine's slack: well within the 60 s
 
 
 def test_a_watcher_that_dies_is_reported_at_the_next_check_and_recovers(
@@ -132,7 +132,7 @@ def test_a_watcher_that_dies_is_reported_at_the_next_check_and_recovers(
     deaf["on"] = True  # from now on the observer hands nothing on
     t0 = time.monotonic()
     assert _wait(lambda: c.status()[0] == "stalled", timeout=10), c.status()
-    assert time.monotonic() - t0 < 1.0 + 1.0 + 3.0  # the interval, the timeout, slack
+    assert time.monotonic() - t0 < 1.0 + 1.0 + 8.0  # the interval, the timeout, slack
     assert c.status()[1] == _stopped_line(probe, "1")
     deaf["on"] = False  # it delivers again: the next check clears the problem
     assert _wait(lambda: c.status()[0] == "running", timeout=10), c.status()
@@ -167,7 +167,7 @@ def test_status_says_file_capture_stopped_within_the_probe_interval(deaf, data_d
                 ).fetchone()
 
         assert _wait(lambda: row() == ("stalled", line), timeout=15), row()
-        assert time.monotonic() - t0 < 1.0 + 4.0  # the timeout, a heartbeat, slack
+        assert time.monotonic() - t0 < 1.0 + 10.0  # the timeout, a heartbeat, slack (of 300 s)
         out = _status_output(run_status, data_dir, json_out=False)
         assert f"collector    fs     stalled     {line}" in out.splitlines()
         report = __import__("json").loads(_status_output(run_status, data_dir, json_out=True))
