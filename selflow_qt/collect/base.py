@@ -27,7 +27,12 @@ STATES = (RUNNING, STALLED, STOPPED, UNAVAILABLE, ERROR)
 LIVE_STATES = (RUNNING, STALLED)  # a process is collecting (or trying to)
 
 # What each collector captures, in the user's words ("File capture stopped: ...").
-CAPTURES = {"fs": "File capture", "apps": "App capture", "shell": "Shell capture"}
+CAPTURES = {
+    "fs": "File capture",
+    "apps": "App capture",
+    "shell": "Shell capture",
+    "shell-hook": "Shell hook capture",
+}
 
 
 def capture_name(name: str) -> str:
@@ -79,7 +84,8 @@ class Collector:
     """
 
     name = "collector"
-    event_noun = "event"  # "last <noun> 14:03" in the status
+    # A collector that calls saw_event() names its events: "last <noun> 14:03" in its status.
+    event_noun = ""
 
     def __init__(self) -> None:
         self.state = STOPPED

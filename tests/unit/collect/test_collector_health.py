@@ -57,7 +57,6 @@ def test_the_problem_line_says_which_collector_stopped_and_why():
 
 def test_a_failed_check_outlasts_detail_updates_and_clears_when_it_passes():
     c = Collector()
-    c.event_noun = ""
     c.set_status(RUNNING, "watching /w")
     c.set_problem(FS_LINE)
     c.set_status(RUNNING, "watching /w; 1 rescan(s)")  # e.g. a rescan reports meanwhile
@@ -71,6 +70,7 @@ def test_a_failed_check_outlasts_detail_updates_and_clears_when_it_passes():
 
 def test_a_running_collector_says_when_it_last_saw_an_event():
     c = Collector()
+    c.event_noun = "event"
     c.set_status(RUNNING, "tailing ~/.bash_history")
     assert c.status()[1] == "tailing ~/.bash_history; no event yet"
     c.saw_event(time.mktime((2021, 5, 6, 14, 3, 59, 0, 0, -1)))
