@@ -19,6 +19,7 @@ from selflow_qt.core.secret_rules import (
     SecretRule,
     redact_private_keys,
 )
+from selflow_qt.core.secret_scan import ZERO_DIGITS, gate_pattern, redact_found, trie_pattern
 
 # Matched against every path segment sequence; "**/x/**" means a folder x anywhere.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -180,7 +181,15 @@ class PrivacyFilter:
         self._user = [self._compile(SecretRule(p, _REDACTED)) for p in secret_patterns]
         # Text with none of the rules' triggers skips straight past every triggered rule.
         triggers = sorted({t for r in rules for t in r.triggers}, key=len, reverse=True)
-        self._any_trigger = re.compile(_trie_pattern(triggers)) if triggers else None
+        self._any_trigger = re.compile(trie_pattern(triggers)) if triggers else None
+        # The one cheap scan deciding whether text needs redaction at all: any rule's trigger,
+        # a long token (shape rules) or anything the scored scan could judge (secret_scan.HINT).
+        self._gate = re.compile(gate_pattern(triggers)) if use_defaults else None
+        self._name_gate = self._make_name_gate(triggers)
+        self._names: dict[bytes, bool] = {}  # a file name, digits as 0 -> whether it may matter
+        self._slow_paths: dict[str, int] = {}  # paths whose name it may: their _path_state
+        self._clean_text: set[str] = set()  # texts seen needing no redaction
+        self._folders: dict[str, tuple[bool, bool, bool]] = {}  # folder -> excluded, dirty, near
 
     @staticmethod
     def _compile(rule: SecretRule) -> tuple[re.Pattern[str], Any, tuple[str, ...]]:
@@ -247,10 +256,90 @@ class PrivacyFilter:
         """Whether any rule could change ``text`` (a cheap scan; False means redact is a no-op)."""
         if self._user:
             return True
-        return bool(
-            (self._any_trigger is not None and self._any_trigger.search(text.lower()))
-            or LONG_TOKEN.search(text)
-        )
+        return self._gate is not None and self._gate.search(text.lower()) is not None
+
+    def _text_dirty(self, text: str) -> bool:
+        """needs_redaction, remembering texts that need none (commands and apps repeat)."""
+        clean = self._clean_text
+        if text in clean:
+            return False
+        if self.needs_redaction(text):
+            return True
+        if len(clean) >= _EXCLUDED_CACHE_MAX:
+            clean.clear()
+        clean.add(text)
+        return False
+
+    def _make_name_gate(self, triggers: list[str]) -> re.Pattern[bytes] | None:
+        """A regex a "/name" must match (lower-cased, digits as 0) before exclusion globs (of a
+        folder known not to be excluded) or redaction could concern it: every glob's last
+        literal piece, and the redaction gate. None: no shortcut (a user pattern, or a glob
+        with wildcards inside it)."""
+        gs = self._glob_set
+        if self._user or (gs is not None and gs._regex is not None):
+            return None
+        literals: set[str] = set()
+        if gs is not None:
+            literals |= gs._names
+            for lit in (*gs._contains, *gs._endswith, *gs._star_suffix):
+                last = [part for part in lit.split("/") if part]
+                if not last:
+                    return None  # a glob ending in "/": the name alone cannot clear it
+                literals.add(last[-1])
+        literals = {lit.lower() for lit in literals}
+        if self._defaults:
+            pattern = gate_pattern([*literals, *triggers], zero_digits=True)
+        else:
+            pattern = trie_pattern(
+                {lit.encode().translate(ZERO_DIGITS).decode() for lit in literals}
+            )
+        return re.compile(pattern.encode())
+
+    _CLEAN, _DIRTY, _EXCLUDED = 0, 1, 2
+
+    def _path_state(self, path: str) -> int:
+        """Whether a path is excluded, needs redaction, or neither; folders' answers cached."""
+        folder, _, name = path.rpartition("/")
+        if not folder or "\\" in path or "'" in path or '"' in path:
+            return self._path_state_slow(path)
+        info = self._folders.get(folder)
+        if info is None:
+            excluded = self._glob_set is not None and self._glob_set.matches(folder)
+            near = self._glob_set is not None and any(
+                p.startswith(folder + "/") for p in self._glob_set._prefixes
+            )
+            info = (excluded, self.needs_redaction(folder), near)
+            if len(self._folders) >= _EXCLUDED_CACHE_MAX:
+                self._folders.clear()
+            self._folders[folder] = info
+        if info[0] or info[2] or self._name_gate is None or folder[-1] == ":":
+            return self._path_state_slow(path)
+        # Names repeat in shape (file1.txt, file2.txt): the gate's answer is kept per shape.
+        if not name.isascii():
+            return self._path_state_slow(path)
+        key = name.encode().translate(ZERO_DIGITS)  # bytes: translate is a table lookup
+        names = self._names
+        hit = names.get(key)
+        if hit is None:
+            hit = self._name_gate.search(key) is not None
+            if len(names) >= _EXCLUDED_CACHE_MAX:
+                names.clear()
+            names[key] = hit
+        if hit:  # a name the gate cannot clear (a working folder is asked about often)
+            slow = self._slow_paths
+            state = slow.get(path)
+            if state is None:
+                state = self._path_state_slow(path)
+                if len(slow) >= _EXCLUDED_CACHE_MAX:
+                    slow.clear()
+                slow[path] = state
+            return state
+        return self._DIRTY if info[1] else self._CLEAN
+
+    def _path_state_slow(self, path: str) -> int:
+        if self.is_excluded(path):
+            return self._EXCLUDED
+        return self._DIRTY if self._path_needs_redaction(path) else self._CLEAN
 
     def redact(self, text: str | None) -> str | None:
         if not text:
@@ -271,6 +360,7 @@ class PrivacyFilter:
             if LONG_TOKEN.search(text):
                 for pattern, repl, _ in self._shapes:
                     text = pattern.sub(repl, text)
+            text = redact_found(text)  # what no rule names, judged by shape and surroundings
         for pattern, repl, _ in self._user:
             text = pattern.sub(repl, text)
         return text
@@ -297,33 +387,40 @@ class PrivacyFilter:
 
     def apply(self, event: Event) -> Event | None:
         """The event as it may be stored, or None if it must not be stored at all."""
-        path, cwd = event.path, event.cwd
-        if (path and self.is_excluded(path)) or (cwd and self.is_excluded(cwd)):
-            return None
-        meta = event.meta
+        path, cwd, dest, meta = event.path, event.cwd, event.dest, event.meta
+        dirty = False
+        if path:
+            state = self._path_state(path)
+            if state == 2:
+                return None
+            dirty = state == 1
+        if cwd:
+            state = self._path_state(cwd)
+            if state == 2:
+                return None
+            dirty = dirty or state == 1
         if meta and meta.get("incognito") is True:  # private browsing stays private
             return None
-        dest = event.dest
-        if dest and self.is_excluded(dest):
-            # A move into an excluded place is recorded as a delete of the visible source.
-            if event.action == "move":
-                return self.apply(replace(event, action="delete", dest=None))
-            dest = None
-        # One scan over every text field, meta keys and meta text: most events carry no secret.
-        # (Every secret-naming meta key holds a trigger, so the scan covers those too.)
-        dirty = (
-            (path is not None and self._path_needs_redaction(path))
-            or (dest is not None and self._path_needs_redaction(dest))
-            or (cwd is not None and self._path_needs_redaction(cwd))
-        )
+        if dest:
+            state = self._path_state(dest)
+            if state == 2:
+                # A move into an excluded place is recorded as a delete of the visible source.
+                if event.action == "move":
+                    return self.apply(replace(event, action="delete", dest=None))
+                dest = None
+            dirty = dirty or state == 1
+        # One cheap scan over every other text field, meta keys and meta text: most events
+        # carry no secret. (Every secret-naming meta key holds a trigger, so keys are covered.)
         if not dirty:
             cmd, app = event.cmd, event.app
-            parts = [cmd, app] if cmd and app else [cmd] if cmd else [app] if app else []
-            if meta:
+            dirty = bool((cmd and self._text_dirty(cmd)) or (app and self._text_dirty(app)))
+            if meta and not dirty:
                 known = self._clean_keys
                 for k, v in meta.items():
                     if v.__class__ is str:
-                        parts.append(v)
+                        if v and self._text_dirty(v):
+                            dirty = True
+                            break
                     elif isinstance(v, (dict, list)):
                         dirty = True
                         break
@@ -333,7 +430,7 @@ class PrivacyFilter:
                             break
                         if len(known) < _EXCLUDED_CACHE_MAX:
                             known.add(k)
-            if not dirty and (not parts or not self.needs_redaction("\n".join(parts))):
+            if not dirty:
                 return event if dest is event.dest else replace(event, dest=dest)
         cmd = self.redact(event.cmd)
         path = self.redact(event.path)
@@ -357,25 +454,6 @@ class PrivacyFilter:
         """The user's rules; ``data_dir`` (SelFlow's own files) is excluded too when given."""
         extra = [os.path.abspath(os.fspath(data_dir)) + "/"] if data_dir is not None else []
         return cls([*settings.exclude_globs, *extra], settings.redact_patterns)
-
-
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regex for "any of these literals", factored as a trie ("pass|pwd" -> "p(?:ass|wd)"),
-    so the engine rejects most positions on their first character."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        if "" in node:  # a whole trigger ends here: longer ones add nothing to "any of"
-            return ""
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return build(trie)
 
 
 _DEFAULT_FILTER: PrivacyFilter | None = None

@@ -202,7 +202,8 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
     ),
     # curl -u user:pw, --user, --proxy-user; the user name stays
     SecretRule(
-        r"((?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)[\"']?[^\s:\"']{1,256}:)[^\s\"']{1,512}",
+        r"((?:^|\s)(?:-u|-U|--user|--proxy-user)(?:\s+|=)[\"']?[^\s:\"']{1,256}:)(?!//)"
+        r"[^\s\"']{1,512}",
         r"\1" + REDACTED,
         ("-u", "--user", "-proxy-user"),
     ),
@@ -234,9 +235,10 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
         _NAME_TRIGGERS,
     ),
     # a window title or note "password X" / "password is X" / "token X"
+    # (the value must have a capital, digit or symbol: "passwd admin", "token parsing" stay)
     SecretRule(
-        r"(?i)(\b(?:password|passwd|passphrase|pin|token)\s+(?:is\s+)?)(?!\[REDACTED\])"
-        r"([^\s\"':=]{3,512})",
+        r"(?i)(\b(?:password|passphrase|pin|token)\s+(?:is\s+)?)(?!\[REDACTED\])"
+        r"(?=[^\s\"':=]{0,511}(?-i:[A-Z0-9!#$%&*+?@^~]))([^\s\"':=]{3,512})",
         r"\1" + REDACTED,
         ("passw", "passph", "pin ", "token"),
     ),

@@ -1,0 +1,460 @@
+"""A scored check of every word that looks like a secret by its shape and surroundings: what the
+hand-written rules of ``secret_rules`` have no pattern for.
+
+Each whitespace-separated word of a text is judged by what it looks like (length, how its
+character classes alternate, entropy, a vendor prefix) and by what stands around it (a
+credential flag of the command it belongs to, a key name before it, ``KEY=VALUE``, ``user%pw``,
+``user:pw@host``, a value echoed into a command that reads a password from standard input).
+``might_hold_secret`` is the cheap gate: text it rejects is never split into words.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+
+from selflow_qt.core.secret_tables import (
+    ATTACHED_FLAGS,
+    GENERIC_SHORT_FLAGS,
+    KNOWN_PREFIXES,
+    NOT_A_VALUE_NAME,
+    POSITIONAL,
+    RESOURCE_VERBS,
+    SETTING_VERBS,
+    STDIN_READER,
+    TOOL_FLAGS,
+    USER_FLAGS,
+)
+
+REDACTED = "[REDACTED]"
+
+# The gate, on lower-cased text: a long token run, a word naming a secret, a tool with password
+# flags, or a syntax that carries one (user%pw, user:pw@host, a here-string, echo piped on,
+# Windows /p:). Literals go into one trie: Python's engine then rejects most positions at once.
+_TOOLS = {*TOOL_FLAGS, *ATTACHED_FLAGS, *(t for t, _ in POSITIONAL)}
+HINT_WORDS = (
+    ("pass", "pwd", "secret", "token", "key", "auth", "cred", "cookie", "session", "bearer")
+    + ("echo", "printf", "<<<", "/p:")
+    + tuple(t if len(t) > 3 else t + " " for t in _TOOLS)  # "az ", not every "lazy"
+)
+# Each alternative is cheap to reject: '%' and '@' are rare, runs are checked by class.
+HINT_SHAPES = r"[a-z0-9_+=-]{16}|[\"'][a-z0-9+/=_-]{16}|\w%\S|:[^\s/@:]{1,256}@"
+# Lower case, every digit a 0: the key under which a file name's gate answer is kept.
+ZERO_DIGITS = bytes.maketrans(
+    b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz"
+)
+
+
+def trie_pattern(words) -> str:
+    """One regex for "any of these literals", factored as a trie ("pass|pwd" -> "p(?:ass|wd)"),
+    so the engine rejects most positions on their first character."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        if "" in node:  # a whole literal ends here: longer ones add nothing to "any of"
+            return ""
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(trie)
+
+
+def gate_pattern(literals=(), zero_digits: bool = False) -> str:
+    """The hint regex (for lower-cased text) with more literals in its trie; ``zero_digits``:
+    for text whose digits were all turned into 0 (``ZERO_DIGITS``), so a superset."""
+    words = {*HINT_WORDS, *literals}
+    if zero_digits:
+        words = {w.encode().translate(ZERO_DIGITS).decode() for w in words}
+    return trie_pattern(words) + "|" + HINT_SHAPES
+
+
+HINT = re.compile(gate_pattern())
+_WORD = re.compile(r"\S+")
+_RUN = re.compile(r"[A-Za-z0-9_+=-]{16,4096}")
+_SEPARATORS = frozenset({"|", "||", "&&", ";", "|&", "&", "(", ")", "{", "}"})
+_WRAPPERS = frozenset({"sudo", "doas", "env", "time", "nohup", "exec", "command", "xargs", "nice"})
+_QUOTES = "\"'`"
+_TRIM = "\"'`,;()[]{}<>"
+_ASSIGN = re.compile(r"^\$?(?:env:)?([A-Za-z_][A-Za-z0-9_.:-]{0,80})(?::=|=)(.+)$")
+_STRONG_WORD = re.compile(
+    r"(?i)pass(?!age|ive|ing|enger|thr|port)|pwd|secret|token|cred(?:s|ential)|bearer"
+    r"|api[_.-]?key|apikey|private[_.-]?key|auth[_.-]?key|access[_.-]?key|signing[_.-]?key"
+)
+_SOFT_WORD = re.compile(r"(?i)key|auth|cookie|session|sig(?:nature)?\b|private")
+_USER_PCT = re.compile(r"^(?:[\w.-]{1,80}[/\\])?[\w.@-]{1,80}%([^%\s]+)$")
+_USER_AT = re.compile(r"^(?:[\w.-]{1,80}/)?[\w.$\\-]{1,80}:([^\s@/]{1,512})@[\w-]+(?:\.[\w-]+)*$")
+_SQLPLUS = re.compile(r"^[\w.$-]{1,80}/([^\s@/]{1,512})(?:@\S*)?$")
+_WIN_PASS = re.compile(r"(?i)^/(?:p|pass|password|pwd):(.+)$")
+_PLACEHOLDER = re.compile(r"^(?:\$|%\w+%|<[^>]*>$|\*+$|x{3,}$|\.\.\.|-$|@|env:|file:|fd:|stdin)")
+_FILE_EXT = re.compile(
+    r"(?i)\.(?:txt|md|log|csv|tsv|json|ya?ml|toml|ini|cfg|conf|xml|html?|pdf|docx?|xlsx?|zip"
+    r"|tar|gz|tgz|bz2|xz|7z|rar|py|js|ts|sh|rb|go|rs|c|h|cpp|java|php|sql|db|sqlite|pem|key"
+    r"|crt|cer|der|p12|pfx|jks|kdbx|gpg|asc|pub|lst|dic|hash|hashes|out|bin|img|iso|png|jpe?g"
+    r"|gif|svg|mp[34]|wav|exe|dll|so|deb|rpm|apk|jar|whl|lock|env|bak|tmp)$"
+)
+_HEXISH = frozenset("0123456789abcdefABCDEF-")
+_HASH_PREFIX = re.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sri)[-:_]")
+
+
+def might_hold_secret(text: str) -> bool:
+    """False only when no word of ``text`` can be judged a secret (the common case)."""
+    return HINT.search(text.lower()) is not None
+
+
+def _classes(s: str) -> tuple[int, float, float]:
+    """(classes present among lower/upper/digit, class changes per alnum pair, entropy)."""
+    lower = upper = digit = 0
+    changes = pairs = 0
+    prev = 0
+    for ch in s:
+        if "a" <= ch <= "z":
+            cur = 1
+            lower = 1
+        elif "A" <= ch <= "Z":
+            cur = 2
+            upper = 1
+        elif "0" <= ch <= "9":
+            cur = 3
+            digit = 1
+        else:
+            prev = 0  # a separator starts a new piece: words joined by _ or - are not random
+            continue
+        if prev:
+            pairs += 1
+            changes += cur != prev
+        prev = cur
+    n = len(s)
+    ent = -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
+    return lower + upper + digit, changes / pairs if pairs else 0.0, ent
+
+
+def looks_random(s: str, min_len: int = 16) -> bool:
+    """A run of token characters as mixed as a generated key (not a word, hash or path)."""
+    if len(s) < min_len or _HASH_PREFIX.match(s):
+        return False
+    if _HEXISH.issuperset(s):  # hashes, UUIDs and ids: only a prefix or a context says secret
+        return False
+    kinds, alternation, entropy = _classes(s)
+    if kinds < 2:
+        return False
+    return alternation >= 0.3 and entropy >= min(3.6, math.log2(len(s)) * 0.85)
+
+
+def has_vendor_prefix(s: str) -> bool:
+    """A known token prefix followed by a random-enough body (``hf_...``, ``dop_v1_...``)."""
+    for prefix, body_min in KNOWN_PREFIXES:
+        if s.startswith(prefix) and len(s) - len(prefix) >= body_min:
+            body = s[len(prefix) :]
+            return (
+                looks_random(body, body_min)
+                or (_HEXISH.issuperset(body) and len(body) >= 24)
+                or len(body) >= 32
+            )
+    return False
+
+
+_USER_HOST = re.compile(r"^[\w.-]{1,80}@[\w.-]{1,255}$")
+
+
+def plausible_password(v: str) -> bool:
+    """A value that may be a password when its surroundings say so: two kinds of character at
+    least (not a word, words joined by - or _, a path, a port, a host or user@host)."""
+    if len(v) < 6 or v.isdigit() and len(v) < 8 or _is_path_or_file(v) or _USER_HOST.match(v):
+        return False
+    kinds = (
+        any(c.islower() for c in v)
+        + any(c.isupper() for c in v)
+        + any(c.isdigit() for c in v)
+        + any(not c.isalnum() and c not in "-_." for c in v)
+    )
+    if kinds < 2:
+        return False
+    return not ("." in v and v.replace(".", "").replace("-", "").isalnum() and v[-1].isalpha())
+
+
+def _is_path_or_file(v: str) -> bool:
+    if v.startswith(("/", "~", "./", "../", "\\\\")) or _FILE_EXT.search(v):
+        return True
+    return "/" in v and not looks_random(v.replace("/", ""), 16)
+
+
+def _placeholder(v: str) -> bool:
+    return not v or "REDACTED" in v or bool(_PLACEHOLDER.match(v))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_secret(name: str, strong_only: bool = False) -> bool:
+    if NOT_A_VALUE_NAME.search(name):
+        return False
+    return bool(_STRONG_WORD.search(name) or (not strong_only and _SOFT_WORD.search(name)))
+
+
+def _core(word: str) -> tuple[int, int]:
+    """Offsets of ``word`` without its quotes and trailing punctuation."""
+    a, b = 0, len(word)
+    while a < b and word[a] in _TRIM:
+        a += 1
+    while b > a and word[b - 1] in _TRIM:
+        b -= 1
+    return a, b
+
+
+def _value_ok(v: str, strong: bool) -> bool:
+    """Whether a value in a credential position should go."""
+    if _placeholder(v):
+        return False
+    if strong:
+        return not _is_path_or_file(v) or looks_random(v, 12)
+    return plausible_password(v) or looks_random(v, 12)
+
+
+class _Scan:
+    """One text's words, walked once; ``spans`` collects (start, end) to redact."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        self.spans: list[tuple[int, int]] = []
+
+    def word(self, i: int) -> str:
+        s, e = self.words[i]
+        return self.text[s:e]
+
+    def core(self, i: int) -> tuple[int, int, str]:
+        s, e = self.words[i]
+        a, b = _core(self.text[s:e])
+        return s + a, s + b, self.text[s + a : s + b]
+
+    def mark(self, start: int, end: int) -> None:
+        if end > start:
+            self.spans.append((start, end))
+
+    def run(self) -> list[tuple[int, int]]:
+        segments: list[list[int]] = [[]]
+        for i in range(len(self.words)):
+            w = self.word(i)
+            if w in _SEPARATORS:
+                segments.append([])
+            else:
+                segments[-1].append(i)
+                if w.endswith(";") and len(w) > 1:
+                    segments.append([])
+        for n, seg in enumerate(segments):
+            self.segment(seg, segments[n + 1] if n + 1 < len(segments) else None)
+        return self.spans
+
+    def segment(self, seg: list[int], following: list[int] | None) -> None:
+        cmd, verb, start = "", "", len(seg)
+        for k, i in enumerate(seg):  # the command word: after wrappers and VAR=value
+            s, e, c = self.core(i)
+            m = _ASSIGN.match(c)
+            if m:
+                self.assignment(m, s)
+                continue
+            base = c.rsplit("/", 1)[-1].lower()
+            if base in _WRAPPERS or (c.startswith("-") and cmd == ""):
+                continue
+            cmd, start = base.removesuffix(".exe").removesuffix(".py"), k + 1
+            break
+        rest = seg[start:]
+        if rest:
+            verb = self.core(rest[0])[2].lower()
+        if cmd in ("echo", "printf") and following and self._reads_stdin(following):
+            for i in rest:
+                s, e, c = self.core(i)
+                if not c.startswith("-") and _value_ok(c, strong=True):
+                    self.mark(s, e)
+            return
+        self.words_of(cmd, verb, rest)
+
+    def _reads_stdin(self, seg: list[int]) -> bool:
+        if not seg:
+            return False
+        s, e = self.words[seg[0]][0], self.words[seg[-1]][1]
+        return STDIN_READER.search(self.text[s:e]) is not None
+
+    def assignment(self, m: re.Match[str], start: int) -> None:
+        name, value = m.group(1), m.group(2)
+        vs = start + m.start(2)
+        a, b = _core(value)
+        v = value[a:b]
+        if _names_secret(name) and _value_ok(v, strong=_names_secret(name, True)):
+            self.mark(vs + a, vs + b)
+        else:
+            self.standalone(vs + a, v)
+
+    def words_of(self, cmd: str, verb: str, idx: list[int]) -> None:
+        tool = TOOL_FLAGS.get(cmd, frozenset())
+        attached = ATTACHED_FLAGS.get(cmd, frozenset())
+        positional = POSITIONAL.get((cmd, verb), POSITIONAL.get((cmd, ""), 0))
+        setting = cmd in SETTING_VERBS or verb in SETTING_VERBS
+        skip = -1
+        n_pos = 0
+        for k, i in enumerate(idx):
+            if k <= skip:
+                continue
+            s, e, c = self.core(i)
+            if not c:
+                continue
+            if c.startswith("-") and len(c) > 1 and not c[1:2].isdigit():
+                skip = self.flag(cmd, tool, attached, idx, k, s, c)
+                continue
+            after_value = k - 1 == skip  # the word before was a flag's value, not a key
+            n_pos += 1
+            if positional and n_pos == positional + (verb and (cmd, verb) in POSITIONAL):
+                if not _placeholder(c):
+                    self.mark(s, e)
+                continue
+            if self.shaped(s, c, cmd):
+                continue
+            prev = self.core(idx[k - 1])[2] if k > 0 else ""
+            before = self.core(idx[k - 2])[2].lower() if k > 1 else ""
+            if prev and not after_value and self._key_before(prev, before, setting):
+                if _value_ok(c, strong=False):
+                    self.mark(s, e)
+                    continue
+            self.standalone(s, c)
+
+    def _key_before(self, key: str, before: str, setting: bool) -> bool:
+        """Whether ``key`` (the word before a value) names the value a secret."""
+        if _is_path_or_file(key) or before in RESOURCE_VERBS or "=" in key:
+            return False
+        if not _names_secret(key):
+            return False
+        # A bare noun ("secret", "token") is a key only after a setting verb; a key name
+        # (GITHUB_TOKEN, npmAuthToken, github.token, requirepass) is one anywhere.
+        return setting or not key.isalpha() or not key.islower() or key.startswith("pass")
+
+    def flag(
+        self,
+        cmd: str,
+        tool: frozenset[str],
+        attached: frozenset[str],
+        idx: list[int],
+        k: int,
+        s: int,
+        c: str,
+    ) -> int:
+        """Judges a flag and its value; returns the last index it consumed."""
+        name, eq, value = c.partition("=")
+        lname = name.lstrip("-").lower()
+        if not eq:
+            for f in attached:  # -pSECRET
+                if c.startswith(f) and len(c) > len(f) and c not in tool:
+                    if not _placeholder(c[len(f) :]):
+                        self.mark(s + len(f), s + len(c))
+                    return k
+        named = _names_secret(lname) and not NOT_A_VALUE_NAME.search(lname)
+        if name in USER_FLAGS or (cmd in ("smbclient", "rpcclient", "net") and name == "-U"):
+            return self.user_value(idx, k, s, c, eq)
+        if not (named or name in tool or name in GENERIC_SHORT_FLAGS):
+            if eq:
+                self.standalone(s + len(name) + 1, value)
+            return k
+        strong = name in tool or (named and _names_secret(lname, True))
+        if eq:
+            v_start, v = s + len(name) + 1, value
+            consumed = k
+        elif k + 1 < len(idx):
+            v_start, _, v = self.core(idx[k + 1])
+            consumed = k + 1
+        else:
+            return k
+        if v.startswith("-") and not eq:
+            return k  # the next flag, not a value
+        if named or name in tool:
+            ok = _value_ok(v, strong)
+        else:  # -p/-a/-k of a tool we do not know: only a value shaped like a key
+            ok = not _placeholder(v) and (looks_random(v, 10) or has_vendor_prefix(v))
+        if ok:
+            self.mark(v_start, v_start + len(v))
+        else:
+            self.standalone(v_start, v)
+        return consumed
+
+    def user_value(self, idx: list[int], k: int, s: int, c: str, eq: str) -> int:
+        """-U user%pw, --user user:pw (curl's is a rule), lftp -u user,pw."""
+        if eq:
+            v_start, v = s + c.index("=") + 1, c.partition("=")[2]
+            consumed = k
+        elif k + 1 < len(idx):
+            v_start, _, v = self.core(idx[k + 1])
+            consumed = k + 1
+        else:
+            return k
+        for sep in ("%", ",", ":") if c.startswith("--") else ("%", ","):
+            if sep in v:
+                cut = v.index(sep) + 1
+                if cut < len(v) and not _placeholder(v[cut:]):
+                    self.mark(v_start + cut, v_start + len(v))
+                return consumed
+        return consumed
+
+    def shaped(self, s: int, c: str, cmd: str) -> bool:
+        """Secrets carried inside another word's syntax."""
+        m = _USER_PCT.match(c)
+        if m and not re.match(r"[0-9A-Fa-f]{2}", m.group(2)) and not m.group(2).startswith("%"):
+            self.mark(s + m.start(2), s + m.end(2))
+            return True
+        m = _USER_AT.match(c)
+        if m and "://" not in c and not _FILE_EXT.search(c):
+            if not _placeholder(m.group(1)):
+                self.mark(s + m.start(1), s + m.end(1))
+            return True
+        m = _WIN_PASS.match(c)
+        if m:
+            self.mark(s + m.start(1), s + m.end(1))
+            return True
+        if cmd in ("sqlplus", "rman", "expdp", "impdp", "sqlldr", "exp", "imp"):
+            m = _SQLPLUS.match(c)
+            if m:
+                self.mark(s + m.start(1), s + m.end(1))
+                return True
+        return False
+
+    def standalone(self, start: int, c: str) -> None:
+        """A word with no telling surroundings goes only when its shape alone says key."""
+        if len(c) < 16 and not c.startswith(("hf_", "r8_", "xai-")):
+            return
+        if has_vendor_prefix(c):
+            self.mark(start, start + len(c))
+            return
+        for m in _RUN.finditer(c):
+            run = m.group(0)
+            if looks_random(run) or has_vendor_prefix(run):
+                self.mark(start + m.start(), start + m.end())
+
+
+def find_secrets(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` judged secret, sorted, non-overlapping."""
+    spans = sorted(_Scan(text).run())
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def redact_found(text: str) -> str:
+    """``text`` with every span ``find_secrets`` reports replaced by ``[REDACTED]``."""
+    if not might_hold_secret(text):
+        return text
+    spans = find_secrets(text)
+    if not spans:
+        return text
+    out, pos = [], 0
+    for s, e in spans:
+        out.append(text[pos:s])
+        out.append(REDACTED)
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
