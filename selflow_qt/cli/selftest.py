@@ -1,8 +1,10 @@
 """`selflow --self-test`: a smoke test of an install (source checkout or bundle), no display needed.
 
-In a fresh data folder it imports a JSONL export of the demo data, runs one analysis cycle, trains
-a LoRA agent for a few real steps on the bundled base model and renders the main window offscreen.
-It prints one PASS/FAIL line per step and returns 0 only if every step passed.
+In a fresh data folder it imports a JSONL export of the demo data, runs one analysis cycle in
+process (as `selflow analyze`) and one in the spawned analysis process (as the tray), trains a LoRA
+agent for a few real steps on the bundled base model, asks for a next-action suggestion (as
+`selflow predict` and the tray) and renders the main window offscreen. It prints one PASS/FAIL
+line per step and returns 0 only if every step passed.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class StepResult:
 
     def line(self) -> str:
         word = "PASS" if self.passed else "FAIL"
-        return f"{word} {self.name:<12} {self.seconds:7.1f} s  {self.detail}"
+        return f"{word} {self.name:<16} {self.seconds:7.1f} s  {self.detail}"
 
 
 @dataclass
@@ -137,13 +139,47 @@ def step_analysis(run: SelfTestRun) -> str:
         result = run_cycle(ctx, trigger="manual", progress=progress)
     finally:
         ctx.close()
+    run.cycle = _checked_cycle(result)
+    return _cycle_summary(result, stages)
+
+
+def step_analysis_process(run: SelfTestRun) -> str:
+    """One analysis cycle in the spawned analysis process (analyze.service), the tray's way: in a
+    bundle that child is the frozen executable started again, and it starts the clusterers'."""
+    if not run.imported:
+        raise StepSkipped("no imported events (demo-import failed)")
+    from selflow_qt.analyze.service import AnalysisService
+    from selflow_qt.core.settings import Settings
+
+    stages: list[str] = []
+
+    def progress(p: tuple) -> None:
+        if not stages or stages[-1] != p[0]:
+            stages.append(p[0])
+
+    service = AnalysisService(run.data_dir)
+    try:
+        result = service.run("cycle", Settings.load(run.data_dir), progress=progress)
+        if not service.alive:
+            raise AssertionError("the analysis process was not running after its cycle")
+    finally:
+        service.close()
+    run.cycle = _checked_cycle(result)
+    return "in the analysis process: " + _cycle_summary(result, stages)
+
+
+def _checked_cycle(result: Any) -> Any:
+    """The cycle result, if every clusterer ran and it found a pattern."""
     failed = {name: a.error for name, a in result.algorithms.items() if a.error}
     if failed:  # in a bundle, usually a clusterer's child process that could not start
         name, error = next(iter(failed.items()))
         raise AssertionError(f"{len(failed)} clusterers failed, first {name}: {error}")
     if not result.patterns:
         raise AssertionError(f"run {result.run_id} found no patterns")
-    run.cycle = result
+    return result
+
+
+def _cycle_summary(result: Any, stages: list[str]) -> str:
     names = ", ".join(p.name for p in result.patterns[:4])
     return (
         f"run {result.run_id}: {result.n_events} events, {len(result.algorithms)} clusterers, "
@@ -183,6 +219,37 @@ def step_training(run: SelfTestRun) -> str:
     )
 
 
+def step_suggestion(run: SelfTestRun) -> str:
+    """Next-action suggestions now, as `selflow predict` and the tray ask for them, with the new
+    agent among the predictors the bandit picks from."""
+    if run.outcome is None or run.outcome.status != "completed":
+        raise StepSkipped("no trained agent (training failed)")
+    from selflow_qt.agents.serving import SuggestionService
+
+    problems = _ErrorLog(logging.WARNING)  # e.g. "agent ... unavailable; using markov-2"
+    logger = logging.getLogger("selflow_qt.agents")
+    logger.addHandler(problems)
+    service = SuggestionService(run.data_dir)
+    try:
+        service.resolve_pending()
+        suggestions = service.suggest(k=3)
+        arms = list(service.bandit.arms)
+    finally:
+        logger.removeHandler(problems)
+        service.db.close()
+    if problems.messages:
+        raise AssertionError(f"{len(problems.messages)} warnings, first: {problems.messages[0]}")
+    if run.outcome.model_id not in arms:
+        raise AssertionError(f"the new agent {run.outcome.model_id} is not among {arms}")
+    if not suggestions or not all(s.text.strip() for s in suggestions):
+        raise AssertionError(f"no usable suggestion: {suggestions}")
+    top = suggestions[0]
+    return (
+        f"{len(suggestions)} suggestions from {top.predictor} (picked among {len(arms)} "
+        f"predictors, the new agent included); first: [{top.kind}] {top.text}"
+    )
+
+
 def step_window(run: SelfTestRun) -> str:
     """The main window with its docks builds and renders once on the offscreen platform."""
     from selflow_qt.ui.selftest_window import render_main_window
@@ -202,10 +269,10 @@ def step_window(run: SelfTestRun) -> str:
 
 
 class _ErrorLog(logging.Handler):
-    """Collects the app's ERROR log records and exceptions raised in Qt slots."""
+    """Collects the app's ERROR (or ``level``) log records and exceptions raised in Qt slots."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+    def __init__(self, level: int = logging.ERROR) -> None:
+        super().__init__(level)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -223,7 +290,9 @@ STEPS: tuple[tuple[str, Callable[[SelfTestRun], str]], ...] = (
     ("libraries", step_libraries),
     ("demo-import", step_demo_import),
     ("analysis", step_analysis),
+    ("analysis-process", step_analysis_process),
     ("training", step_training),
+    ("suggestion", step_suggestion),
     ("window", step_window),
 )
 

@@ -21,7 +21,15 @@ pytestmark = pytest.mark.bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist" / "selflow"
-STEPS = ("libraries", "demo-import", "analysis", "training", "window")
+STEPS = (
+    "libraries",
+    "demo-import",
+    "analysis",
+    "analysis-process",
+    "training",
+    "suggestion",
+    "window",
+)
 BUILD_TIMEOUT_S = 3 * 3600
 SELF_TEST_TIMEOUT_S = 1800
 
