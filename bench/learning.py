@@ -30,6 +30,7 @@ from selflow_qt.agents.evaluation import (  # noqa: E402
     margin_over_best_baseline,
 )
 from selflow_qt.agents.predictors import BASELINE_IDS, make_baselines  # noqa: E402
+from selflow_qt.agents.prompt import PromptAgent, zsh_predictors  # noqa: E402
 from selflow_qt.agents.ranking_agent import fit_ranking_agent  # noqa: E402
 from selflow_qt.core.event import event_from_json  # noqa: E402
 
@@ -59,7 +60,11 @@ def evaluate(events, positions: int | None, split: float = 0.8):
     t0 = time.perf_counter()
     agent = fit_ranking_agent(AGENT, stream[:start])
     fit_s = time.perf_counter() - t0
-    preds = {**make_baselines(stream[:start]), AGENT: agent}
+    preds = {
+        **make_baselines(stream[:start]),
+        **zsh_predictors(stream[:start]),
+        AGENT: PromptAgent(agent, stream[:start]),
+    }
     metrics = evaluate_offline(preds, stream, start, max_positions=positions or None)
     return metrics, agent, fit_s
 

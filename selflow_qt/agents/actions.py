@@ -105,6 +105,14 @@ class Candidate:
         return verb_target
 
 
+def candidate_full(c: Candidate) -> str:
+    """The exact line a candidate stands for (its own, else its display event's, else its key)."""
+    full = c.extra.get("full") if c.extra else None
+    if full:
+        return full
+    return (full_key(c.example) if c.example is not None else None) or c.key
+
+
 def keyed(events: list[Event]) -> list[tuple[Event, str]]:
     """The predictable events of a stream with their keys, in order."""
     out = []

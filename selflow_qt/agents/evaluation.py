@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from selflow_qt.agents.actions import Candidate, full_key
+from selflow_qt.agents.actions import candidate_full, full_key
 from selflow_qt.agents.predictors import BASELINE_IDS, Context, Predictor
+from selflow_qt.agents.prompt import event_line, keys_saved_on, suggest_from_candidates
 
 CONTEXT_EVENTS = 20
+KEYS_CANDIDATES = 20  # the ranked lines a predictor without ``suggest`` offers at the prompt
 
 
 @dataclass
@@ -26,6 +28,13 @@ class Metrics:
     p95_ms: float
     n: int
     hit1_full: float = 0.0
+    # On positions whose exact next line never occurred before in the stream (n_novel of them).
+    hit1_novel: float = 0.0
+    hit5_novel: float = 0.0
+    n_novel: int = 0
+    # Share of the characters of the scored command lines a user would not type by accepting
+    # this predictor's ghost text (see agents.prompt.keys_saved_on).
+    keys_saved: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,12 +61,18 @@ def positions(start: int, end: int, max_positions: int | None) -> list[int]:
     return sorted({start + int(i * step) for i in range(max_positions)})
 
 
-def candidate_full(c: Candidate) -> str:
-    """The exact line a candidate stands for (its own, else its display event's, else its key)."""
-    full = c.extra.get("full") if c.extra else None
-    if full:
-        return full
-    return (full_key(c.example) if c.example is not None else None) or c.key
+def _suggester(pred: Predictor, ctx: Context):
+    """What ``pred`` shows at the prompt for a typed prefix, at this moment."""
+    if hasattr(pred, "suggest"):
+        return lambda typed: pred.suggest(ctx, typed)
+    ranked: list = []
+
+    def suggest(typed: str) -> str | None:
+        if not ranked:
+            ranked.extend(pred.predict(ctx, KEYS_CANDIDATES) or [None])
+        return suggest_from_candidates([c for c in ranked if c is not None], typed)
+
+    return suggest
 
 
 def _learners(predictors: dict[str, Predictor]) -> list:
@@ -87,31 +102,48 @@ def evaluate_offline(
     max_positions: int | None = None,
     context_events: int = CONTEXT_EVENTS,
     online: bool = True,
+    keys: bool = True,
 ) -> dict[str, Metrics]:
-    """hit@1, hit@k, MRR (over the top k), hit1_full and latency on ``stream[start:]``."""
+    """hit@1, hit@k, MRR (over the top k), hit1_full, the same on never-seen lines, keys saved
+    at the prompt and latency on ``stream[start:]``."""
     stream = list(stream)
     first = max(1, start)
     pos = set(positions(first, len(stream), max_positions))
     learners = _learners(predictors) if online else []
-    acc = {name: {"h1": 0, "h5": 0, "rr": 0.0, "full": 0, "lat": []} for name in predictors}
+    acc = {
+        name: {"h1": 0, "h5": 0, "rr": 0.0, "full": 0, "n1": 0, "n5": 0, "saved": 0, "lat": []}
+        for name in predictors
+    }
+    seen = {full_key(ev) or key for ev, key in stream[:first]}
+    novel_n = chars = 0
     for i in range(first, len(stream) if learners else (max(pos) + 1 if pos else 0)):
+        target_full = full_key(stream[i][0]) or stream[i][1]
         if i in pos:
             ctx = stream[max(0, i - context_events) : i]
             target = stream[i][1]
-            target_full = full_key(stream[i][0]) or target
+            novel = target_full not in seen
+            novel_n += novel
+            line = event_line(stream[i][0]) if keys else None
+            chars += len(line) if line else 0
             for name, pred in predictors.items():
                 a = acc[name]
                 t0 = time.perf_counter()
                 cands = pred.predict(ctx, k)
                 a["lat"].append((time.perf_counter() - t0) * 1000)
-                keys = [c.key for c in cands[:k]]
-                if cands and candidate_full(cands[0]) == target_full:
+                keys_ = [c.key for c in cands[:k]]
+                fulls = [candidate_full(c) for c in cands[:k]]
+                if fulls and fulls[0] == target_full:
                     a["full"] += 1
-                if target in keys:
-                    r = keys.index(target) + 1
+                    a["n1"] += novel
+                a["n5"] += novel and target_full in fulls
+                if target in keys_:
+                    r = keys_.index(target) + 1
                     a["h1"] += r == 1
                     a["h5"] += 1
                     a["rr"] += 1.0 / r
+                if line:
+                    a["saved"] += keys_saved_on(line, _suggester(pred, ctx))
+        seen.add(target_full)
         for learner in learners:
             _learn(learner, stream[i])
     n = len(pos)
@@ -124,6 +156,10 @@ def evaluate_offline(
             p95_ms=percentile(a["lat"], 0.95),
             n=n,
             hit1_full=a["full"] / n if n else 0.0,
+            hit1_novel=a["n1"] / novel_n if novel_n else 0.0,
+            hit5_novel=a["n5"] / novel_n if novel_n else 0.0,
+            n_novel=novel_n,
+            keys_saved=a["saved"] / chars if chars else 0.0,
         )
         for name, a in acc.items()
     }
