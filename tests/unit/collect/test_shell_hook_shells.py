@@ -1,19 +1,20 @@
 """The hooks in real interactive shells on a pty: what the user types reaches the database with
 its folder and exit status, the prompt is unaffected when SelFlow is stopped, and hostile lines
-are recorded safely. zsh and fish are tested where installed (`.ci/run` installs them)."""
+are recorded safely. zsh and fish are tested where installed (tests/support/programs.py skips
+the others with the package to install)."""
 
 from __future__ import annotations
 
 import json
 import os
 import select
-import shutil
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from programs import require_program
 
 from selflow_qt.collect.service import CollectionService
 from selflow_qt.collect.shell_hook import ShellHookCollector
@@ -26,10 +27,8 @@ PROMPT = b"SFP> "
 
 
 def need_shell(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed here (.ci/run installs bash, zsh and fish)")
-    return path
+    """The shell's path; the test is skipped, naming its apt package, where it is not installed."""
+    return require_program(name)
 
 
 class PtyShell:
