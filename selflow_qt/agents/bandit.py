@@ -41,6 +41,14 @@ class _Arm:
     def mean(self) -> float:
         return self.successes / self.attempts if self.attempts else 0.0
 
+    @property
+    def mean_latency_ms(self) -> float:
+        return self.total_latency_ms / self.attempts if self.attempts else 0.0
+
+    def rank_key(self) -> tuple:
+        """The one order of predictors (``core.ranking.rank_key``), best first."""
+        return rank_key(self.successes, self.attempts, self.mean_latency_ms, name=self.arm_id)
+
 
 class Bandit:
     """Chooses an arm with the configured policy and learns from resolved suggestions."""
@@ -96,7 +104,9 @@ class Bandit:
 
     # -- choosing ------------------------------------------------------------------------------
     def best_arm(self) -> str:
-        return max(self.arms.values(), key=lambda a: (a.mean, a.attempts)).arm_id
+        """The arm exploitation serves: first in the rankings' order (posterior mean success,
+        untried last), so a lucky 1 of 1 does not beat 90 of 100."""
+        return min(self.arms.values(), key=_Arm.rank_key).arm_id
 
     def select(self) -> str:
         """The arm to use for the next suggestion."""
@@ -168,7 +178,7 @@ class Bandit:
     def stats(self) -> list[ArmStats]:
         """Every arm with its success rate, 95% Beta interval and rank (1 = most trusted)."""
         rows = []
-        for a in self.arms.values():
+        for a in sorted(self.arms.values(), key=_Arm.rank_key):
             lo, hi = beta_interval(a.successes, a.attempts)
             rows.append(
                 ArmStats(
@@ -177,14 +187,12 @@ class Bandit:
                     successes=a.successes,
                     attempts=a.attempts,
                     success_rate=a.mean,
-                    mean_latency_ms=a.total_latency_ms / a.attempts if a.attempts else 0.0,
+                    mean_latency_ms=a.mean_latency_ms,
                     ci_low=lo,
                     ci_high=hi,
                     rank=0,
                 )
             )
-        # Rank by the posterior mean, so one lucky hit does not outrank a long record.
-        rows.sort(key=lambda r: rank_key(r.successes, r.attempts, name=r.arm_id))
         for i, r in enumerate(rows, 1):
             r.rank = i
         return rows

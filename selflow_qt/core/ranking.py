@@ -27,7 +27,10 @@ def rank_key(
     name: str = "",
 ) -> tuple:
     """Sort key, best first: tried before untried, then posterior mean success, then the
-    offline MRR (before any query), then the faster, then by name so ties are stable."""
+    offline MRR (before any query), then the faster, then by name so ties are stable.
+
+    The one definition of "best": the bandit exploits the arm first in this order and every
+    ranking (``agents.leaderboard``) sorts by it."""
     return (
         attempts == 0,
         -posterior_mean(successes, attempts),

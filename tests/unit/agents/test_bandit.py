@@ -34,7 +34,10 @@ def test_regret_grows_sublinearly(policy):
 def test_epsilon_greedy_settles_on_the_best_arm_and_explores_about_epsilon():
     first, second, bandit = simulate("epsilon_greedy")
     assert bandit.best_arm() == "c"
-    assert second <= first
+    # Settled: the second half costs about what exploring alone costs (epsilon times the mean
+    # gap per step), not more. Comparing the halves was a coin flip on seed 2 even before.
+    floor = 0.1 * sum(max(RATES.values()) - r for r in RATES.values()) / len(RATES) * 2000
+    assert second <= 1.3 * floor, (first, second, floor)
     assert max(bandit.arms.values(), key=lambda a: a.attempts).arm_id == "c"
     assert 0.03 < bandit.exploration_share() < 0.15
 
@@ -48,6 +51,30 @@ def test_stats_rank_and_interval():
     assert stats["y"].rank == 1 and stats["x"].rank == 2
     assert stats["y"].ci_low < 0.5 < stats["y"].ci_high
     assert stats["x"].ci_high < stats["y"].ci_high
+
+
+def test_exploitation_serves_the_long_record_not_the_lucky_hit():
+    """A lucky 1 of 1 against 90 of 100: the old exploitation (raw success rate) chose the
+    lucky arm while every ranking put the long record first."""
+    bandit = Bandit([("lucky", "baseline"), ("veteran", "baseline")], "epsilon_greedy", 0.0)
+    bandit.update("lucky", True)
+    for i in range(100):
+        bandit.update("veteran", i < 90)
+    assert bandit.best_arm() == "veteran"
+    assert {bandit.select() for _ in range(20)} == {"veteran"}
+    assert bandit.stats()[0].arm_id == "veteran"
+
+
+def test_the_bandit_exploits_the_leaderboards_first_arm(store):
+    from selflow_qt.agents.leaderboard import agent_ranking
+
+    bandit = Bandit.load(store.db, "epsilon_greedy", 0.0)
+    bandit.update("markov-1", True)
+    for i in range(100):
+        bandit.update("markov-2", i < 90)
+    rows, view = agent_ranking(store.db, store.settings)
+    again = Bandit.load(store.db, "epsilon_greedy", 0.0)
+    assert rows[0].arm_id == view.best.arm_id == again.best_arm() == "markov-2"
 
 
 def test_counts_persist_across_restarts(store):
