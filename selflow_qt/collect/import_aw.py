@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from selflow_qt.collect.importers import ImportFormatError, Record
+from selflow_qt.collect.import_source import ImportFormatError, Record, register_source
 from selflow_qt.core.event import (
     Event,
     EventFormatError,
@@ -278,3 +278,6 @@ class _Locator:
             if text[i] != ",":
                 return
             i = _WS.match(text, i + 1).end()
+
+
+register_source("activitywatch", lambda source: ActivityWatchSource(str(source)), "aw")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from selflow_qt.collect.importers import ImportFormatError, Record
+from selflow_qt.collect.import_source import ImportFormatError, Record, register_source
 from selflow_qt.core.event import event_from_json
 
 MAX_LINE_BYTES = 1024 * 1024  # one event; longer lines are reported, not read into memory
@@ -58,3 +58,6 @@ class JsonlSource:
                     yield event_from_json(line)
                 except (ValueError, OverflowError) as exc:
                     yield ImportFormatError(self.name, lineno, str(exc))
+
+
+register_source("jsonl", lambda source: JsonlSource(Path(source)))

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
-from selflow_qt.collect.importers import ImportFormatError, Record
+from selflow_qt.collect.import_source import ImportFormatError, Record, register_source
 from selflow_qt.collect.shell_history import (
     HistoryFormatError,
     _unmetafy,
@@ -91,3 +91,6 @@ class ShellHistorySource:
         while errors:
             yield errors.popleft()
         self._untimed_total = untimed
+
+
+register_source("shell", lambda source: ShellHistorySource(Path(source)))

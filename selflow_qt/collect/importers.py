@@ -8,11 +8,19 @@ write. Nothing is written unless every record is valid (or ``skip_bad`` says to 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+# Each source module registers its kind in collect.import_source when imported.
+from selflow_qt.collect import import_aw, import_jsonl, import_shell  # noqa: F401
+from selflow_qt.collect.import_source import (
+    ImportFormatError,
+    ImportSource,
+    Record,
+    open_source,
+)
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.writer import event_row, insert_events
@@ -22,38 +30,19 @@ if TYPE_CHECKING:
 
     from selflow_qt.store.context import StoreContext
 
-KINDS = ("jsonl", "shell", "activitywatch")
+__all__ = [
+    "ImportFormatError",
+    "ImportReport",
+    "ImportSource",
+    "Record",
+    "import_file",
+    "import_source",
+]
+
 CHUNK = 5_000  # events per insert and per duplicate lookup
 MAX_LISTED_SKIPS = 1_000  # skipped records kept for the report; the count keeps going
 
 Progress = Callable[[int, int], None]
-
-
-class ImportFormatError(ValueError):
-    """A malformed input: names the file (or URL), the line and, in JSON documents, the path."""
-
-    def __init__(
-        self, source: str, line: int | None, message: str, where: str | None = None
-    ) -> None:
-        self.source = str(source)
-        self.line = line
-        self.message = message
-        self.where = where
-        super().__init__(self.location() + ": " + (f"{where}: " if where else "") + message)
-
-    def location(self) -> str:
-        return self.source if self.line is None else f"{self.source}:{self.line}"
-
-
-Record = Event | ImportFormatError
-
-
-class ImportSource(Protocol):
-    """An input that can be read twice; ``name`` is what error messages call it."""
-
-    name: str
-
-    def records(self) -> Iterator[Record]: ...
 
 
 @dataclass
@@ -76,23 +65,6 @@ class ImportReport:
             f"filtered by privacy {self.filtered}, skipped {self.skipped}, "
             f"already present {self.duplicates} ({self.seconds:.1f} s)"
         )
-
-
-def open_source(kind: str, source: str | Path) -> ImportSource:
-    """The reader for one kind of input; raises ImportFormatError if it cannot be opened."""
-    if kind == "jsonl":
-        from selflow_qt.collect.import_jsonl import JsonlSource
-
-        return JsonlSource(Path(source))
-    if kind == "shell":
-        from selflow_qt.collect.import_shell import ShellHistorySource
-
-        return ShellHistorySource(Path(source))
-    if kind in ("activitywatch", "aw"):
-        from selflow_qt.collect.import_aw import ActivityWatchSource
-
-        return ActivityWatchSource(str(source))
-    raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
 
 
 def import_file(
