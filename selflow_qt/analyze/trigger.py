@@ -19,11 +19,16 @@ The diversity and pilot checks read the newest events of the buffer (at most ``P
 the pilot's result is reused until the buffer grows by 5% of the budget or by a fifth of its
 events, so calling this every minute is cheap. ``eta_s`` estimates when the fill will pass at the
 buffer's rate so far (None: no rate yet).
+
+Each full check stores its report in kv_state; ``quick_trigger`` (what ``selflow status`` shows)
+recomputes only fill, sources and entropy and takes pilot and units from that stored report, so
+the CLI never builds features or loads scikit-learn.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -32,6 +37,7 @@ from selflow_qt.store.state import BufferFill, buffer_fill, kv_get, kv_set
 
 PILOT_SAMPLE = 2000
 PILOT_KEY = "trigger_pilot"
+REPORT_KEY = "trigger_report"  # the last full report, for ``quick_trigger`` (selflow status)
 PILOT_REFRESH = 0.05  # re-run the pilot when the buffer has grown by this share of the budget
 PILOT_REFRESH_EVENTS = 0.2  # ... or by this share of its events (cold start: a small buffer)
 RETRY_GROWTH = 1.25  # after a failed automatic cycle, wait for this much more data
@@ -143,16 +149,101 @@ def pilot_silhouette(table, seed: int = 0) -> tuple[float, int]:
 
 
 def evaluate_trigger(ctx) -> TriggerReport:
-    """Each criterion's value, threshold and verdict for the store in ``ctx``."""
+    """Each criterion's value, threshold and verdict for the store in ``ctx``; the report is
+    also stored (``REPORT_KEY``) for ``quick_trigger``."""
+    s = ctx.settings
+    fill, table, cold = _buffer(ctx)
+    crit = _cheap_criteria(s, fill, table, cold)
+    crit.append(_pilot(ctx, fill, table))
+    crit.append(_units(s, table))
+    report = TriggerReport(
+        ready=all(c.passed for c in crit),
+        criteria=crit,
+        cold_start=cold,
+        eta_s=fill_eta_s(s, fill, table, cold),
+    )
+    kv_set(
+        ctx.db,
+        REPORT_KEY,
+        {**report.as_dict(), "checked_at": time.time(), "cycle_started": fill.cycle_started},
+    )
+    return report
+
+
+def quick_trigger(ctx, now: float | None = None) -> TriggerReport:
+    """The report for ``selflow status``, in well under a second on any buffer: the cheap
+    criteria (fill, sources, entropy) computed now, the costly ones (pilot, units: features and
+    workflow units) as the analysis process last stored them for this buffer, else unchecked."""
+    s = ctx.settings
+    fill, table, cold = _buffer(ctx)
+    crit = _cheap_criteria(s, fill, table, cold)
+    stored = kv_get(ctx.db, REPORT_KEY)
+    same_buffer = isinstance(stored, dict) and stored.get("cycle_started") == fill.cycle_started
+    by_name = {c["name"]: c for c in stored.get("criteria", [])} if same_buffer else {}
+    age = (
+        max(0.0, (time.time() if now is None else now) - float(stored.get("checked_at", 0.0)))
+        if same_buffer
+        else 0.0
+    )
+    for name, threshold in (("pilot", s.trigger_min_silhouette), ("units", _min_units())):
+        c = by_name.get(name)
+        if c is None:
+            crit.append(
+                Criterion(
+                    name,
+                    0,
+                    threshold,
+                    False,
+                    "not checked yet for this buffer (the analysis process checks it)",
+                )
+            )
+        else:
+            crit.append(
+                Criterion(
+                    name,
+                    c["value"],
+                    c["threshold"],
+                    bool(c["passed"]),
+                    f"{c['detail']}; checked {_ago(age)}",
+                )
+            )
+    return TriggerReport(
+        ready=all(c.passed for c in crit),
+        criteria=crit,
+        cold_start=cold,
+        eta_s=fill_eta_s(s, fill, table, cold),
+    )
+
+
+def _ago(seconds: float) -> str:
+    from selflow_qt.core.format import human_duration
+
+    return "just now" if seconds < 60 else f"{human_duration(seconds)} ago"
+
+
+def _min_units() -> int:
+    from selflow_qt.analyze.few_units import MIN_UNITS
+
+    return MIN_UNITS
+
+
+def _buffer(ctx) -> tuple[BufferFill, object, bool]:
+    """The buffer's fill, its newest events (at most ``PILOT_SAMPLE``) and whether no cycle
+    has completed yet."""
     from selflow_qt.analyze.dataset import load_events
 
-    s = ctx.settings
-    fill = buffer_fill(ctx.db, s.budget_bytes)
+    fill = buffer_fill(ctx.db, ctx.settings.budget_bytes)
     n = min(fill.events, PILOT_SAMPLE)
     table = load_events(ctx.db, last_n=n) if n else None
     cold = not AnalysisRun.select().where(AnalysisRun.status == "completed").exists()
+    return fill, table, cold
+
+
+def _cheap_criteria(s, fill: BufferFill, table, cold: bool) -> list[Criterion]:
+    """fill, sources and entropy: counts over the newest buffer events, no model."""
     crit = [_cold_fill(s, fill, table) if cold else _budget_fill(s, fill)]
     crit[0] = _after_failure(crit[0], fill)
+    n = 0 if table is None else len(table)
     sources = len(set(table.source)) if table is not None else 0
     crit.append(
         Criterion(
@@ -160,17 +251,16 @@ def evaluate_trigger(ctx) -> TriggerReport:
             sources,
             s.trigger_min_sources,
             sources >= s.trigger_min_sources,
-            f"{sources} sources in the newest {n} buffer events",
+            f"{sources} sources in the newest {min(fill.events, PILOT_SAMPLE)} buffer events",
         )  # fmt: skip
     )
     kinds = Counter()
-    if table is not None:
-        for i in range(len(table)):
-            kinds[
-                activity_kind(
-                    table.source[i], table.action[i], table.path[i], table.app[i], table.cmd[i]
-                )
-            ] += 1
+    for i in range(n):
+        kinds[
+            activity_kind(
+                table.source[i], table.action[i], table.path[i], table.app[i], table.cmd[i]
+            )
+        ] += 1
     ent = entropy_bits(kinds)
     crit.append(
         Criterion(
@@ -181,6 +271,12 @@ def evaluate_trigger(ctx) -> TriggerReport:
             f"{ent:.2f} bits over {len(kinds)} activity kinds",
         )  # fmt: skip
     )
+    return crit
+
+
+def _pilot(ctx, fill: BufferFill, table) -> Criterion:
+    """k-means silhouette on the sample, reused until the buffer grows (``PILOT_REFRESH``)."""
+    s = ctx.settings
     cache = kv_get(ctx.db, PILOT_KEY) or {}
     if table is None or len(table) < 20:
         sil, k = 0.0, 0
@@ -203,21 +299,12 @@ def evaluate_trigger(ctx) -> TriggerReport:
                 "k": k,
             },
         )
-    crit.append(
-        Criterion(
-            "pilot",
-            round(sil, 4),
-            s.trigger_min_silhouette,
-            sil >= s.trigger_min_silhouette,
-            f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events",
-        )  # fmt: skip
-    )
-    crit.append(_units(s, table))
-    return TriggerReport(
-        ready=all(c.passed for c in crit),
-        criteria=crit,
-        cold_start=cold,
-        eta_s=fill_eta_s(s, fill, table, cold),
+    return Criterion(
+        "pilot",
+        round(sil, 4),
+        s.trigger_min_silhouette,
+        sil >= s.trigger_min_silhouette,
+        f"silhouette {sil:.2f} at k={k} on {0 if table is None else len(table)} events",
     )
 
 

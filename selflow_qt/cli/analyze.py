@@ -141,9 +141,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def trigger_section(ctx) -> dict:
-    from selflow_qt.analyze.trigger import evaluate_trigger
+    """The cheap criteria now, pilot and units as the analysis process last checked them."""
+    from selflow_qt.analyze.trigger import quick_trigger
 
-    return evaluate_trigger(ctx).as_dict()
+    return quick_trigger(ctx).as_dict()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

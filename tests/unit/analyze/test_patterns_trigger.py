@@ -77,6 +77,35 @@ def test_trigger_ready_when_every_criterion_passes(buffer_store):
     assert set(_by_name(report)) == {"fill", "sources", "entropy", "pilot", "units"}
 
 
+def test_status_trigger_reuses_the_stored_pilot_and_units(buffer_store):
+    from selflow_qt.analyze.trigger import quick_trigger
+
+    before = _by_name(quick_trigger(buffer_store))
+    assert not before["pilot"].passed and "not checked yet" in before["pilot"].detail
+    assert not before["units"].passed and "not checked yet" in before["units"].detail
+    full = _by_name(evaluate_trigger(buffer_store))
+    quick = quick_trigger(buffer_store)
+    assert quick.ready
+    for name, c in _by_name(quick).items():
+        assert (c.value, c.passed) == (full[name].value, full[name].passed), name
+    assert "checked just now" in _by_name(quick)["pilot"].detail
+
+
+def test_status_trigger_builds_no_features(buffer_store):
+    """selflow status's trigger section never loads scikit-learn (the ~4 s it used to take)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from selflow_qt.store.context import StoreContext; "
+        "from selflow_qt.analyze.trigger import quick_trigger; "
+        f"ctx = StoreContext.open({str(buffer_store.data_dir)!r}); quick_trigger(ctx); "
+        "print(sorted(m for m in ('sklearn', 'scipy', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def _a_cycle_has_completed() -> None:
     from selflow_qt.store.models import AnalysisRun
 
