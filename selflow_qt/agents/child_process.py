@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from selflow_qt.core.child import child_env, exit_reason
 from selflow_qt.core.event import Event, event_from_json
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.files import open_private
@@ -55,6 +54,9 @@ def read_jsonl(path: Path) -> list[Event]:
     return events
 
 
+EXIT_CANCELLED = 3  # the child stopped on SIGTERM (or its parent's end) and saved nothing
+
+
 @dataclass
 class ChildResult:
     code: int
@@ -71,19 +73,11 @@ class ChildResult:
         """What went wrong, in one line a user can act on."""
         if self.cancelled:
             return "cancelled by the user"
-        if self.code < 0:
-            try:
-                name = signal.Signals(-self.code).name
-            except ValueError:
-                name = f"signal {-self.code}"
-            hint = " (out of memory?)" if self.code == -signal.SIGKILL else ""
-            return f"the training process was killed by {name}{hint}"
+        if self.code == EXIT_CANCELLED:
+            return "the training process was stopped (SIGTERM) before it finished"
         if self.code == 4:
             return "the training process ran out of memory"
-        last = [ln for ln in self.stderr_tail.splitlines() if ln.strip()]
-        if self.code == 0:
-            return "the training process ended without a result"
-        return last[-1] if last else f"the training process exited with code {self.code}"
+        return exit_reason(self.code, self.stderr_tail, "the training process")
 
 
 def run_training_child(
@@ -95,12 +89,14 @@ def run_training_child(
     python: str | None = None,
     env: dict | None = None,
 ) -> ChildResult:
-    """Run ``train_child`` on a job file until it ends; stderr goes next to the job file."""
+    """Run ``train_child`` on a job file until it ends; stderr goes next to the job file.
+
+    The child ends with this process (``core.child``): it is told this process's pid."""
     job_path = Path(job_path)
     stderr_path = job_path.with_name("stderr.log")
-    child_env = dict(os.environ if env is None else env)
-    child_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    child_env["PYTHONUNBUFFERED"] = "1"
+    env_ = child_env(env)
+    env_.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    env_["PYTHONUNBUFFERED"] = "1"
     result, last_loss = None, None
     cancelled = threading.Event()
     from selflow_qt.agents import train_child  # here: it imports this module
@@ -111,7 +107,7 @@ def run_training_child(
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            env=child_env,
+            env=env_,
             umask=0o077,  # the adapter and everything else it writes are private
         )
         if on_start is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +13,7 @@ from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.child_process import read_jsonl as read_events
 from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.evaluation import Metrics
+from selflow_qt.core.child import run_folder
 from selflow_qt.core.event import Event
 
 
@@ -43,7 +43,7 @@ def evaluate_stream(
         raise ValueError(f"only {len(stream)} predictable actions; at least 30 are needed")
     split_ts = stream[int(len(stream) * split)][0].ts
     spec = resolve_base_model(settings, data_dir)
-    work = Path(tempfile.mkdtemp(prefix="selflow-eval-"))
+    work = run_folder("eval")  # named after this process: a killed run's is removed next time
     try:
         events_path, config = write_job_inputs(events, work, settings, max_steps)
         out_dir = keep_adapter or (work / "agent")
@@ -54,6 +54,7 @@ def evaluate_stream(
             "split_ts": split_ts,
             "config": config,
             "out_dir": str(out_dir),
+            "work_dir": str(work),
             "base_model": asdict(spec),
             "eval_positions": max_positions,
             "lm_positions": int(settings.extra.get("lm_positions", 60)),

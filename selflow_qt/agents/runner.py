@@ -217,6 +217,7 @@ class TrainingRunner:
             "split_ts": split_ts,
             "config": config,
             "out_dir": str(out_dir),
+            "work_dir": str(job_dir),
             "base_model": asdict(spec),
             # A short run (tests, self-test, a quick try) gets a shorter offline evaluation and
             # fewer positions weighing the LM (each one a scoring by the model: ~1 s on 2 cores).

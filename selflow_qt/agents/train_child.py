@@ -3,23 +3,27 @@
 Reads a job (events file, split time, config, output folder), trains a LoRA adapter, evaluates it
 against the baselines on the held-out part, saves it, and streams JSON lines on stdout:
 ``{"event": "progress", ...}`` per step, then ``{"event": "result", ...}``. Errors go to stderr
-with a non-zero exit code; SIGTERM stops it between steps (exit code 3, nothing saved).
+with a non-zero exit code. SIGTERM, or its parent's death, stops it between steps, and at any
+other phase within 2 s (``core.child``); exit code 3, nothing saved. An orphan removes its job
+folder on its way out.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
 from selflow_qt.agents.actions import keyed
+from selflow_qt.agents.child_process import EXIT_CANCELLED
 from selflow_qt.agents.child_process import read_jsonl as read_events
 from selflow_qt.agents.dataset import CONTEXT_LINES, MAX_EXAMPLES, build_examples, data_hash
+from selflow_qt.core.child import end_with_parent
 from selflow_qt.core.privacy import redact_text
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
@@ -27,7 +31,6 @@ EVAL_POSITIONS = 100
 LM_POSITIONS = 60  # positions that choose the LM's weight (each costs one LM scoring)
 LM_SLICE_FRACTION = 0.15
 LM_SLICE_MIN = 30
-EXIT_CANCELLED = 3
 
 
 def emit(obj: dict) -> None:
@@ -35,7 +38,7 @@ def emit(obj: dict) -> None:
     sys.stdout.flush()
 
 
-def run_job(job: dict) -> dict:
+def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     from selflow_qt.agents.adapters import AgentPredictor, save_adapter
     from selflow_qt.agents.base_model import (
         BaseModelSpec,
@@ -52,8 +55,6 @@ def run_job(job: dict) -> dict:
 
     offline_env()
     threads = set_threads()
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
 
     events = read_events(Path(job["events_path"]))
     split_ts = float(job["split_ts"])
@@ -88,7 +89,7 @@ def run_job(job: dict) -> dict:
         emit({"event": "progress", **asdict(r)})
 
     pmodel, result = train_adapter(
-        model, tok, train, val, cfg, progress=progress, should_stop=lambda: stop["flag"]
+        model, tok, train, val, cfg, progress=progress, should_stop=should_stop
     )
     if result.cancelled:
         emit({"event": "cancelled", "step": result.steps})
@@ -171,13 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 1:
         print("usage: python -m selflow_qt.agents.train_child JOB.json", file=sys.stderr)
         return 2
+    guard = end_with_parent(exit_code=EXIT_CANCELLED)
     try:
         job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         print(f"{argv[0]}: cannot read the training job: {exc}", file=sys.stderr)
         return 2
+    if job.get("work_dir"):  # the launcher's folder for this job: an orphan removes it
+        guard.cleanup.append(Path(job["work_dir"]))
     try:
-        run_job(job)
+        run_job(job, guard.stopping.is_set)
     except MemoryError:
         print("out of memory while training", file=sys.stderr)
         return 4

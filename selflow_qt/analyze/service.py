@@ -6,7 +6,8 @@ at a time and exits once ``IDLE_EXIT_S`` pass without one: an idle tray holds no
 library. Progress and the result come back over a pipe; ``should_stop()`` reaches the job through
 a shared event, where it raises ``Cancelled`` as it would in process. A job the child never
 started (it was exiting just then) is sent again to a new child; a child that dies during a job
-is an error naming its exit code.
+is an error naming its exit code. The child ends with the app (``core.child``): within 2 s of the
+app's death or of a SIGTERM, whatever job it is running.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import atexit
 import multiprocessing as mp
 import multiprocessing.util  # noqa: F401 - its exit handler (joins children) registers first
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from selflow_qt.core.cancel import Cancelled
+from selflow_qt.core.child import end_with_parent
 
 IDLE_EXIT_S = 120.0
 POLL_S = 0.2
@@ -42,14 +45,16 @@ def _run_kind(kind: str, ctx, progress, should_stop, kwargs: dict) -> Any:
     raise ValueError(f"unknown analysis job {kind!r}")
 
 
-def _serve(conn, stop, data_dir: str, idle_s: float) -> None:
-    """The child: open the store once, then run jobs until the pipe closes or it idles."""
+def _serve(conn, stop, data_dir: str, idle_s: float, parent_pid: int | None = None) -> None:
+    """The child: open the store once, then run jobs until the pipe closes or it idles; SIGTERM
+    or the parent's end cancels the job (``stop``) and ends it within 2 s."""
+    guard = end_with_parent(parent_pid, on_stop=[stop.set])
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.db import open_database
 
     db = None
     try:
-        while conn.poll(idle_s):
+        while not guard.stopping.is_set() and conn.poll(idle_s):
             try:
                 kind, settings, kwargs = conn.recv()
             except (EOFError, OSError):
@@ -111,7 +116,7 @@ class AnalysisService:
         self._stop = self._mp.Event()
         self._proc = self._mp.Process(
             target=_serve,
-            args=(child, self._stop, str(self.data_dir), self.idle_s),
+            args=(child, self._stop, str(self.data_dir), self.idle_s, os.getpid()),
             name="selflow-analysis",
             daemon=False,  # the cycle starts its clusterers' processes from it
         )

@@ -3,7 +3,8 @@
 Children come from a ``forkserver`` that preloads numpy/sklearn/hdbscan once, so starting one is
 cheap and never inherits the parent's OpenMP/numba threads (fork after those can deadlock). A
 child that raises reports its traceback; one past its deadline is terminated. At most
-``max_parallel`` run at once (the machine's cores).
+``max_parallel`` run at once (the machine's cores). A child ends with the process that started it
+(``core.child``: the forkserver is its parent, the caller its owner).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from selflow_qt.analyze import clusterers
 from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
 from selflow_qt.core.cancel import Cancelled
+from selflow_qt.core.child import end_with_parent
 
 # third-party libraries the children use, then our registry package by its real import (a
 # rename breaks this import, not a string the forkserver would silently skip)
@@ -72,7 +74,8 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
-def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int) -> None:
+def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int, owner: int) -> None:
+    end_with_parent(owner, grace_s=0)  # nothing to save: SIGTERM ends it at once
     os.environ["OMP_NUM_THREADS"] = str(threads)
     t0, c0 = time.perf_counter(), time.process_time()
     try:
@@ -130,7 +133,9 @@ def run_clusterers(
                     continue
                 recv, send = ctx.Pipe(duplex=False)
                 proc = ctx.Process(
-                    target=_child, args=(send, fn, X, seed, threads), name=f"selflow-{name}"
+                    target=_child,
+                    args=(send, fn, X, seed, threads, os.getpid()),
+                    name=f"selflow-{name}",
                 )
                 proc.daemon = True
                 proc.start()
@@ -179,7 +184,8 @@ def _stop(proc) -> None:
         proc.join(2.0)
 
 
-def _job_child(conn, fn: Callable, args: tuple) -> None:
+def _job_child(conn, fn: Callable, args: tuple, owner: int) -> None:
+    end_with_parent(owner, grace_s=0)
     c0 = time.process_time()
     try:
         value = fn(*args)
@@ -196,7 +202,7 @@ class BackgroundJob:
     def __init__(self, fn: Callable, *args: Any) -> None:
         ctx = _context()
         self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_job_child, args=(send, fn, args), daemon=True)
+        self._proc = ctx.Process(target=_job_child, args=(send, fn, args, os.getpid()), daemon=True)
         self._proc.start()
         send.close()
         self.started = time.perf_counter()
