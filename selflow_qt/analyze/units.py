@@ -4,7 +4,10 @@ Units are cut in *arrival order* (event id: for live capture the same as time or
 import, the source's own order, so two recordings that overlap in time stay apart):
 
 1. a new piece starts after a pause longer than ``GAP_FACTOR`` times the median gap (clamped
-   to ``MIN_GAP_S``..``MAX_GAP_S``), or where time jumps backwards (another recording);
+   to ``MIN_GAP_S``..``MAX_GAP_S``), or where time jumps backwards (another recording); where
+   the times are evenly spaced (an untimed history's invented times) a pause says nothing, and
+   a piece starts where the content changes instead (``analyze.untimed``: folder and host
+   changes, other tools and arguments);
 2. neighbouring pieces are joined again (a context that goes on) when the pause between them
    is at most ``MAX_GAP_S`` and their term vectors agree (cosine >= ``JOIN_COSINE``); a change
    of context (other folders, commands, apps) keeps them apart.
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from selflow_qt.analyze.untimed import content_cuts, even_gaps
+
 GAP_FACTOR = 10.0
 MIN_GAP_S = 1.0
 MAX_GAP_S = 900.0
@@ -32,11 +37,20 @@ FEW_UNITS = 10
 WORD_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
 
 
-def split_units(ids: np.ndarray, ts: np.ndarray, threshold: float | None = None) -> np.ndarray:
+def split_units(
+    ids: np.ndarray,
+    ts: np.ndarray,
+    threshold: float | None = None,
+    content=None,
+    cmds: list[str | None] | None = None,
+) -> np.ndarray:
     """Piece id of every event (same order as ``ids``/``ts``), numbered 0..k-1 in arrival order.
 
     A piece ends at a pause longer than ``threshold`` (default: from the median gap, see the
-    module docstring) or where time jumps backwards.
+    module docstring) or where time jumps backwards. Evenly spaced times (``untimed.even_gaps``:
+    an untimed history's invented ones) tell no pause: there, given each event's terms
+    (``content``, sparse rows in table order) and commands, a piece ends where the content
+    changes (``untimed.content_cuts``).
     """
     n = len(ids)
     if n == 0:
@@ -44,11 +58,15 @@ def split_units(ids: np.ndarray, ts: np.ndarray, threshold: float | None = None)
     order = np.argsort(ids, kind="stable")
     t = ts[order]
     gaps = np.diff(t, prepend=t[0])
+    even = even_gaps(t)
     if threshold is None:
-        positive = gaps[gaps > 0]
+        positive = gaps[(gaps > 0) & ~even]
         median = float(np.median(positive)) if len(positive) else 0.0
         threshold = min(max(GAP_FACTOR * median, MIN_GAP_S), MAX_GAP_S)
-    new = (gaps > threshold) | (gaps < 0)
+    new = ((gaps > threshold) & ~even) | (gaps < 0)
+    if content is not None and even.any():
+        in_order = [cmds[i] for i in order] if cmds is not None else [None] * n
+        new |= content_cuts(content[order], in_order, even)
     new[0] = False
     in_order = np.cumsum(new)
     out = np.empty(n, dtype=np.int64)
@@ -216,12 +234,14 @@ def build_units(
 ) -> WorkflowUnits:
     """Split, describe, join and describe again (see the module docstring)."""
     sig = SignatureTerms.build(inverse, signature_tokens, cmds)
-    pieces = split_units(ids, ts)
+    terms = sig.matrix[inverse]
+    pieces = split_units(ids, ts, content=terms, cmds=cmds)
     first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed)
     units = join_pieces(pieces, ids, ts, first)
     vectors = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
     if SESSION_WEIGHT > 0:
         # the session around a unit (no pause over MAX_GAP_S): what else was done there
+        # (an untimed stretch is one session: its weight is ~0 unless it keeps to one workflow)
         sessions = split_units(ids, ts, MAX_GAP_S)
         session_vecs = unit_vectors(unit_term_counts(sessions, ids, inverse, sig), seed=seed)
         of_unit = np.zeros(len(vectors), dtype=np.int64)
