@@ -77,6 +77,7 @@ def gate_pattern(literals=(), zero_digits: bool = False) -> str:
 
 HINT = re.compile(gate_pattern())
 _WORD = re.compile(r"\S+")
+MAX_WORDS = 2048  # words judged with their surroundings; a longer text's rest by shape
 _RUN = re.compile(r"[A-Za-z0-9_+=-]{16,4096}")
 _SEPARATORS = frozenset({"|", "||", "&&", ";", "|&", "&", "(", ")", "{", "}"})
 _WRAPPERS = frozenset({"sudo", "doas", "env", "time", "nohup", "exec", "command", "xargs", "nice"})
@@ -91,6 +92,8 @@ _SOFT_WORD = re.compile(r"(?i)key|auth|cookie|session|sig(?:nature)?\b|private")
 _USER_PCT = re.compile(r"^(?:[\w.-]{1,80}[/\\])?[\w.@-]{1,80}%([^%\s]+)$")
 _USER_AT = re.compile(r"^(?:[\w.-]{1,80}/)?[\w.$\\-]{1,80}:([^\s@/]{1,512})@[\w-]+(?:\.[\w-]+)*$")
 _SQLPLUS = re.compile(r"^[\w.$-]{1,80}/([^\s@/]{1,512})(?:@\S*)?$")
+_HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
+_XML_VALUE = re.compile(r"^<?([\w.:-]{1,80})>([^<>\s]{1,1024})</\1>?$")
 _WIN_PASS = re.compile(r"(?i)^/(?:p|pass|password|pwd):(.+)$")
 _PLACEHOLDER = re.compile(r"^(?:\$|%\w+%|<[^>]*>$|\*+$|x{3,}$|\.\.\.|-$|@|env:|file:|fd:|stdin)")
 _FILE_EXT = re.compile(
@@ -237,6 +240,12 @@ class _Scan:
             self.spans.append((start, end))
 
     def run(self) -> list[tuple[int, int]]:
+        if len(self.words) > MAX_WORDS:  # a pasted blob: context for the first words only,
+            tail = self.words[MAX_WORDS][0]  # shape alone for the rest (linear, and cheap)
+            for m in _RUN.finditer(self.text, tail):
+                if looks_random(m.group(0)) or has_vendor_prefix(m.group(0)):
+                    self.mark(m.start(), m.end())
+            self.words = self.words[:MAX_WORDS]
         segments: list[list[int]] = [[]]
         for i in range(len(self.words)):
             w = self.word(i)
@@ -262,6 +271,8 @@ class _Scan:
             if base in _WRAPPERS or (c.startswith("-") and cmd == ""):
                 continue
             cmd, start = base.removesuffix(".exe").removesuffix(".py"), k + 1
+            if not self.shaped(s, c, ""):  # a lone word (a meta key, a title) is judged too
+                self.standalone(s, c)
             break
         rest = seg[start:]
         if rest:
@@ -297,8 +308,19 @@ class _Scan:
         setting = cmd in SETTING_VERBS or verb in SETTING_VERBS
         skip = -1
         n_pos = 0
+        reads_stdin: bool | None = None  # asked once per segment (a here-string is rare)
         for k, i in enumerate(idx):
             if k <= skip:
+                continue
+            if self.word(i) == "<<<" and k + 1 < len(idx):
+                if reads_stdin is None:
+                    reads_stdin = self._reads_stdin(idx)
+                if not reads_stdin:
+                    continue
+                vs, ve, v = self.core(idx[k + 1])
+                if _value_ok(v, strong=True):
+                    self.mark(vs, ve)
+                skip = k + 1
                 continue
             s, e, c = self.core(i)
             if not c:
@@ -400,13 +422,18 @@ class _Scan:
     def shaped(self, s: int, c: str, cmd: str) -> bool:
         """Secrets carried inside another word's syntax."""
         m = _USER_PCT.match(c)
-        if m and not re.match(r"[0-9A-Fa-f]{2}", m.group(2)) and not m.group(2).startswith("%"):
-            self.mark(s + m.start(2), s + m.end(2))
+        if m and not _HEX2.match(m.group(1)):  # %20 is URL encoding, not a password
+            self.mark(s + m.start(1), s + m.end(1))
             return True
         m = _USER_AT.match(c)
         if m and "://" not in c and not _FILE_EXT.search(c):
             if not _placeholder(m.group(1)):
                 self.mark(s + m.start(1), s + m.end(1))
+            return True
+        m = _XML_VALUE.match(c)
+        if m and _names_secret(m.group(1)):
+            if not _placeholder(m.group(2)):
+                self.mark(s + m.start(2), s + m.end(2))
             return True
         m = _WIN_PASS.match(c)
         if m:
