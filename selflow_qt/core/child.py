@@ -31,7 +31,7 @@ from pathlib import Path
 import psutil
 
 PARENT_ENV = "SELFLOW_PARENT_PID"
-GRACE_S = 1.5  # after SIGTERM: time for the work to stop on its own before os._exit
+GRACE_S = 1.0  # after SIGTERM: time for the work to stop on its own before os._exit
 PARENT_GONE_GRACE_S = 0.5  # nobody waits for the result of an orphan
 POLL_S = 0.25
 RUN_PREFIX = "selflow-run-"
