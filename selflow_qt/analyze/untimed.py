@@ -62,15 +62,15 @@ def context_terms(cmds: list[str | None]) -> list[list[str]]:
     """Per command (in order), the folder and host it ran in, followed from ``cd`` and ``ssh``.
 
     The history starts in ``~``; ``cd`` moves (absolute, ``~``, relative, ``-``); ``ssh HOST``
-    opens a host until ``exit``. Folders become ``folder:`` prefixes, the host ``host:NAME``.
+    opens a host until ``exit`` returns to the folder it left. Folders become ``folder:`` prefixes, the host ``host:NAME``.
     """
     cwd, prev = "~", "~"
-    hosts: list[str] = []
+    hosts: list[tuple[str, str]] = []  # (host, the folder to return to on exit)
     out: list[list[str]] = []
     for cmd in cmds:
         terms = [f"folder:{p}" for p in _prefixes(cwd)]
         if hosts:
-            terms.append(f"host:{hosts[-1]}")
+            terms.append(f"host:{hosts[-1][0]}")
         out.append(terms)
         words = _words(cmd or "")
         while words and words[0] in ("sudo", "builtin", "command"):
@@ -85,11 +85,10 @@ def context_terms(cmds: list[str | None]) -> list[list[str]]:
             host = next((w for w in words[1:] if not w.startswith("-")), None)
             m = _HOST_RE.match(host or "")
             if m:
-                hosts.append(m.group(1).lower())
+                hosts.append((m.group(1).lower(), cwd))
                 cwd, prev = "~", cwd
         elif words[0] in _SHELLS and hosts:
-            hosts.pop()
-            cwd, prev = "~", cwd
+            cwd, prev = hosts.pop()[1], cwd
     return out
 
 

@@ -43,10 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     j.add_argument("--since", default=None, help="first time to include (seconds, date or ISO)")
     j.add_argument("--until", default=None, help="time to stop before (seconds, date or ISO)")
     j.add_argument(
-        "--with-patterns",
-        action="store_true",
-        help="put each event's pattern of the latest analysis (id and name) in meta.pattern",
+        "--no-patterns",
+        dest="with_patterns",
+        action="store_false",
+        help="leave out meta.pattern (after an analysis each event's pattern of the latest "
+        "cycle, id and name, or null where it has none)",
     )
+    # the default since patterns are always written; kept so older scripts still run
+    j.add_argument("--with-patterns", action="store_true", default=True, help=argparse.SUPPRESS)
     _data_dir_option(j)
     j.set_defaults(func=run_export)
 

@@ -1,4 +1,9 @@
-"""`selflow export jsonl`: every stored event in the interchange form, streamed in time order."""
+"""`selflow export jsonl`: every stored event in the interchange form, streamed in time order.
+
+After an analysis every event also carries its pattern of the latest completed cycle in
+``meta.pattern``: ``{"id": .., "name": ..}``, or null where it has none (noise, an unstable
+cluster, or an event the cycle did not see), so a script can check which events made a pattern.
+"""
 
 from __future__ import annotations
 
@@ -31,14 +36,15 @@ RUN_PATTERNS_SQL = (
 RUN_LABELS_SQL = "SELECT event_id, consensus FROM cluster_assignments WHERE run = ?"
 
 
-def latest_patterns(db: SqliteDatabase) -> dict[int, dict]:
-    """event id -> {"id", "name"} of its pattern in the latest completed analysis cycle.
+def latest_patterns(db: SqliteDatabase) -> dict[int, dict] | None:
+    """event id -> {"id", "name"} of its pattern in the latest completed analysis cycle; None
+    before the first one.
 
     Events the cycle left in noise, in an unstable cluster or did not see are absent.
     """
     row = db.execute_sql(LATEST_RUN_SQL).fetchone()
     if row is None:
-        return {}
+        return None
     run = int(row[0])
     by_label = {
         int(label): {"id": int(pid), "name": name}
@@ -80,14 +86,14 @@ def export_jsonl(
     since: float | None = None,
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
-    with_patterns: bool = False,
+    with_patterns: bool = True,
 ) -> int:
     """Write events with ``since <= ts < until`` to ``out``, one JSON object a line; the count.
 
-    ``with_patterns``: each event's pattern of the latest analysis cycle goes into
-    ``meta["pattern"]`` as ``{"id": ..., "name": ...}`` (absent for events without one).
+    ``with_patterns`` (and an analysis has completed): each event's pattern of the latest cycle
+    goes into ``meta["pattern"]`` as ``{"id": ..., "name": ...}``, null for events without one.
     """
-    patterns = latest_patterns(db) if with_patterns else {}
+    patterns = latest_patterns(db) if with_patterns else None
     cursor = db.connection().execute(
         SELECT_SQL,
         (-1.0 if since is None else since, float("inf") if until is None else until),
@@ -100,8 +106,8 @@ def export_jsonl(
         lines = []
         for ts, tz, source, action, path, dest, app, cmd, cwd, duration, meta, eid in rows:
             meta = json.loads(meta) if meta else {}
-            if eid in patterns:
-                meta["pattern"] = patterns[eid]
+            if patterns is not None:
+                meta["pattern"] = patterns.get(eid)
             ev = Event(
                 ts=ts,
                 tz_offset=tz,
@@ -130,7 +136,7 @@ def export_to(
     since: float | None = None,
     until: float | None = None,
     *,
-    with_patterns: bool = False,
+    with_patterns: bool = True,
 ) -> int:
     """Export to a file (written whole or not at all, mode 0600) or to stdout for None or '-'."""
     if output is None or str(output) == "-":

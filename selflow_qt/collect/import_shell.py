@@ -14,11 +14,14 @@ from selflow_qt.collect.shell_history import (
     parse_history,
 )
 from selflow_qt.core.event import MAX_TS, Event, local_tz_offset
+from selflow_qt.store.day import IMPORTED_KEY
 
 
 class ShellHistorySource:
     """A history file. Entries without a time are spread 1 s apart before the file's mtime,
     in order, and marked ``ts_estimated``; that needs their count, known after one full read.
+    Those times only keep the order: the analysis cuts evenly spaced times by content
+    (``analyze.untimed``), and "today" leaves imported events out (``store.day``).
     """
 
     def __init__(self, path: Path) -> None:
@@ -69,7 +72,7 @@ class ShellHistorySource:
         for entry in parse_history(self._lines(errors), self.format, on_error=on_error):
             while errors:
                 yield errors.popleft()
-            meta: dict[str, object] = {"shell": self.format, "imported_from": self.imported_from}
+            meta: dict[str, object] = {"shell": self.format, IMPORTED_KEY: self.imported_from}
             ts = entry.ts
             if ts is None:
                 untimed += 1

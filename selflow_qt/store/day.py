@@ -1,4 +1,9 @@
-"""The user's local day as a range on the events' own local clock (``ts + tz_offset``)."""
+"""The user's local day as a range on the events' own local clock (``ts + tz_offset``).
+
+"Today" is live activity: imported history (events whose meta names ``IMPORTED_KEY``, such as
+a shell history read by ``selflow import shell``, whose untimed lines get invented times just
+before the file's mtime) is never counted as today's, whatever its times say.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from selflow_qt.core.event import local_tz_offset
 
 DAY = 86_400
 _MARGIN = DAY  # tz_offset is within a day, so a 1-day margin around the local day is enough
+IMPORTED_KEY = "imported_from"  # meta key of an imported event: the file it came from
 
 
 @dataclass(frozen=True)
@@ -25,11 +31,12 @@ class LocalDay:
         return self.start + DAY
 
     def sql(self, alias: str = "") -> tuple[str, tuple]:
-        """A WHERE fragment selecting this day's events (index prefilter, then exact test)."""
+        """A WHERE fragment selecting this day's live events (index prefilter, then exact test;
+        imported history left out)."""
         p = f"{alias}." if alias else ""
         clause = (
             f"{p}ts >= ? AND {p}ts < ? AND ({p}ts + {p}tz_offset * 60) >= ? "
-            f"AND ({p}ts + {p}tz_offset * 60) < ?"
+            f"AND ({p}ts + {p}tz_offset * 60) < ? AND instr({p}meta, '\"{IMPORTED_KEY}\"') = 0"
         )
         return clause, (self.start - _MARGIN, self.end + _MARGIN, self.start, self.end)
 

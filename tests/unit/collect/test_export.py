@@ -205,7 +205,7 @@ def _cycle(db, completed_at: float, labels: dict[int, int], names: dict[int, str
     return run.id
 
 
-def test_with_patterns_writes_each_events_pattern_of_the_latest_cycle(
+def test_after_an_analysis_each_event_carries_its_pattern_of_the_latest_cycle(
     filled: StoreContext, capsys
 ) -> None:
     ids = [r[0] for r in filled.db.execute_sql("SELECT id FROM events ORDER BY ts, id")]
@@ -218,22 +218,41 @@ def test_with_patterns_writes_each_events_pattern_of_the_latest_cycle(
         {0: "Python coding in ~/proj", 1: "Writing notes"},
     )
     filled.close()
-    assert main(["export", "jsonl", "--with-patterns"]) == 0
+    assert main(["export", "jsonl"]) == 0  # no flag needed
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    got = [r.get("meta", {}).get("pattern", {}).get("name") for r in records]
+    # every event has the key: its pattern, or null where it has none
+    assert all("pattern" in r["meta"] for r in records)
+    got = [(r["meta"]["pattern"] or {}).get("name") for r in records]
     assert got[:5] == ["Python coding in ~/proj"] * 3 + ["Writing notes", None]
     assert all(g is None for g in got[5:])
     first = records[0]["meta"]["pattern"]
     assert set(first) == {"id", "name"} and isinstance(first["id"], int)
+    assert records[4]["meta"]["pattern"] is None
     # other meta survives next to the pattern
     shell = next(r for r in records if (r.get("cmd") or "").startswith("pytest"))
     assert shell["meta"]["shell"] == "zsh" and "pattern" in shell["meta"]
 
 
-def test_without_the_flag_no_pattern_is_written(filled: StoreContext, capsys) -> None:
+def test_the_old_flag_still_works(filled: StoreContext, capsys) -> None:
     ids = [r[0] for r in filled.db.execute_sql("SELECT id FROM events")]
     _cycle(filled.db, 100.0, dict.fromkeys(ids, 0), {0: "Coding"})
     filled.close()
-    assert main(["export", "jsonl"]) == 0
+    assert main(["export", "jsonl", "--with-patterns"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["meta"]["pattern"]["name"] for r in records} == {"Coding"}
+
+
+def test_no_patterns_leaves_them_out(filled: StoreContext, capsys) -> None:
+    ids = [r[0] for r in filled.db.execute_sql("SELECT id FROM events")]
+    _cycle(filled.db, 100.0, dict.fromkeys(ids, 0), {0: "Coding"})
+    filled.close()
+    assert main(["export", "jsonl", "--no-patterns"]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all("pattern" not in r.get("meta", {}) for r in records)
+
+
+def test_before_any_analysis_no_pattern_is_written(filled: StoreContext, capsys) -> None:
+    filled.close()
+    assert main(["export", "jsonl"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records and all("pattern" not in r.get("meta", {}) for r in records)

@@ -173,3 +173,21 @@ def test_validation_streams_in_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert n == 20_000
     assert peak < 2_000_000, f"validation held {peak} bytes"
+
+
+def test_an_imported_history_is_not_todays_activity(store: StoreContext, tmp_path: Path) -> None:
+    """A history file written today gets times of today, but it is history, not live work."""
+    import time
+
+    from selflow_qt.core.event import Event
+    from selflow_qt.store.queries.tray import efficiency_today, events_today, workflows_today
+    from selflow_qt.store.writer import insert_events
+
+    now = time.time()
+    path = write(tmp_path / ".bash_history", b"git status\nmake test\nls\n", mtime=now - 60)
+    assert import_file(store, "shell", path).imported == 3
+    assert events_today(store.db) == 0
+    assert workflows_today(store.db)["analysed"] == 0 and efficiency_today(store.db).analysed == 0
+    with store.db.atomic():
+        insert_events(store.db, [Event(ts=now - 30, source="shell", action="command", cmd="ls")])
+    assert events_today(store.db) == 1
