@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from dataclasses import dataclass
 
 from selflow_qt.core.ranking import beta_interval, rank_key
+from selflow_qt.store.queries.agents import ArmCounts, add_bandit_outcome, bandit_counts
 
 POLICIES = ("epsilon_greedy", "thompson", "ucb1")
 
@@ -84,22 +84,19 @@ class Bandit:
         """Arms (default: the baselines and active agents) with their stored counts."""
         from selflow_qt.agents.predictors import BASELINE_IDS
         from selflow_qt.agents.registry import active_agents
-        from selflow_qt.store.models import BanditArm
 
         if arms is None:
             arms = [(b, "baseline") for b in BASELINE_IDS]
             arms += [(a.model_id, "agent") for a in active_agents()]
         bandit = cls(arms, policy, epsilon, seed=seed, persist=True)
-        stored = {
-            r.arm_id: r for r in BanditArm.select().where(BanditArm.arm_id.in_(list(bandit.arms)))
-        }
+        stored = bandit_counts({a.arm_id: a.kind for a in bandit.arms.values()})
         for arm in bandit.arms.values():
-            row = stored.get(arm.arm_id)
-            if row is None:
-                BanditArm.create(arm_id=arm.arm_id, kind=arm.kind)
-            else:
-                arm.successes, arm.attempts = row.successes, row.attempts
-                arm.total_latency_ms = row.total_latency_ms
+            c = stored[arm.arm_id]
+            arm.successes, arm.attempts, arm.total_latency_ms = (
+                c.successes,
+                c.attempts,
+                c.total_latency_ms,
+            )
         return bandit
 
     # -- choosing ------------------------------------------------------------------------------
@@ -153,26 +150,8 @@ class Bandit:
         arm.successes += int(bool(success))
         arm.total_latency_ms += float(latency_ms)
         if self.persist:
-            from selflow_qt.store.models import BanditArm
-
-            n = (
-                BanditArm.update(
-                    successes=BanditArm.successes + int(bool(success)),
-                    attempts=BanditArm.attempts + 1,
-                    total_latency_ms=BanditArm.total_latency_ms + float(latency_ms),
-                    updated_at=time.time(),
-                )
-                .where(BanditArm.arm_id == arm_id)
-                .execute()
-            )
-            if n == 0:
-                BanditArm.create(
-                    arm_id=arm_id,
-                    kind=arm.kind,
-                    successes=arm.successes,
-                    attempts=arm.attempts,
-                    total_latency_ms=arm.total_latency_ms,
-                )
+            counts = ArmCounts(arm.successes, arm.attempts, arm.total_latency_ms)
+            add_bandit_outcome(arm_id, arm.kind, success, latency_ms, counts)
 
     # -- reporting -----------------------------------------------------------------------------
     def stats(self) -> list[ArmStats]:

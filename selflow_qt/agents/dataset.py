@@ -11,6 +11,7 @@ from peewee import SqliteDatabase
 
 from selflow_qt.agents.actions import keyed, render_prompt, render_target
 from selflow_qt.core.event import Event
+from selflow_qt.store.queries.events import events_by_ids, latest_events
 
 CONTEXT_LINES = 4
 MAX_EXAMPLES = 20_000  # the newest ones; a cap on memory and time, not a sample
@@ -102,46 +103,6 @@ def load_events(
     until: float | None = None,
 ) -> list[Event]:
     """Events from the store, oldest first: given ids, one workflow (meta), or the latest ``limit``."""
-    cols = "ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta"
-    rows: list[tuple] = []
     if event_ids is not None:
-        ids = sorted(set(event_ids))[-limit:]
-        for i in range(0, len(ids), 900):
-            chunk = ids[i : i + 900]
-            marks = ",".join("?" * len(chunk))
-            rows += db.execute_sql(
-                f"SELECT {cols} FROM events WHERE id IN ({marks})", chunk
-            ).fetchall()
-    else:
-        where, params = ["source != 'system'"], []
-        if workflow:
-            where.append("json_extract(meta, '$.workflow') = ?")
-            params.append(workflow)
-        if until is not None:
-            where.append("ts < ?")
-            params.append(until)
-        sql = f"SELECT {cols} FROM events WHERE {' AND '.join(where)} ORDER BY ts DESC, id DESC LIMIT ?"
-        rows = db.execute_sql(sql, [*params, limit]).fetchall()
-    events = [row_to_event(r) for r in rows]
-    events.sort(key=lambda e: e.ts)
-    return events
-
-
-def row_to_event(r: tuple) -> Event:
-    try:
-        meta = json.loads(r[10]) if r[10] else {}
-    except ValueError:
-        meta = {}
-    return Event(
-        ts=r[0],
-        tz_offset=r[1] or 0,
-        source=r[2],
-        action=r[3],
-        path=r[4],
-        dest=r[5],
-        app=r[6],
-        cmd=r[7],
-        cwd=r[8],
-        duration=r[9],
-        meta=meta if isinstance(meta, dict) else {},
-    )
+        return events_by_ids(db, sorted(set(event_ids))[-limit:])
+    return latest_events(db, limit, workflow=workflow, until=until)

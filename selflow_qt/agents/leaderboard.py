@@ -7,7 +7,6 @@ long record, and untried predictors come last.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,11 @@ from selflow_qt.analyze import trigger
 from selflow_qt.core.ranking import beta_interval, medal, rank_key
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.context import StoreContext
+from selflow_qt.store.queries.agents import (
+    agent_records,
+    suggestions_by_model,
+    training_metrics,
+)
 from selflow_qt.store.queries.training import (
     BufferView,
     ClusteringSummary,
@@ -74,18 +78,13 @@ class TrainingCenterData:
 
 
 def _agent_rows(db: SqliteDatabase) -> dict[str, AgentRow]:
-    rows = db.execute_sql(
-        "SELECT model_id, specialization, success_rate, avg_latency_ms, total_queries, is_active "
-        "FROM micro_agents"
-    ).fetchall()
     out = {}
-    for model_id, spec, rate, lat, queries, active in rows:
-        queries = int(queries or 0)
-        successes = round((rate or 0.0) * queries)
-        lo, hi = beta_interval(successes, queries)
-        out[model_id] = AgentRow(
-            model_id, "agent", spec or "", float(rate or 0.0), lo, hi, float(lat or 0.0),
-            queries, successes, bool(active),
+    for a in agent_records(db):
+        successes = round(a.success_rate * a.total_queries)
+        lo, hi = beta_interval(successes, a.total_queries)
+        out[a.model_id] = AgentRow(
+            a.model_id, "agent", a.specialization, a.success_rate, lo, hi, a.avg_latency_ms,
+            a.total_queries, successes, a.is_active,
         )  # fmt: skip
     return out
 
@@ -136,14 +135,11 @@ def _baseline_spec(kind: str) -> str:
 
 def _served_shares(db: SqliteDatabase, best: str | None) -> tuple[int, float | None]:
     """(suggestions logged, share served by ``best``): observed exploitation."""
-    rows = db.execute_sql(
-        "SELECT model_id, count(*) FROM user_interactions WHERE interaction_type = 'suggestion' "
-        "AND model_id IS NOT NULL GROUP BY model_id"
-    ).fetchall()
-    total = sum(n for _, n in rows)
+    served = suggestions_by_model(db)
+    total = sum(served.values())
     if not total or best is None:
         return total, None
-    return total, sum(n for m, n in rows if m == best) / total
+    return total, served.get(best, 0) / total
 
 
 def _attach_offline_metrics(db: SqliteDatabase, rows: list[AgentRow]) -> None:
@@ -151,17 +147,7 @@ def _attach_offline_metrics(db: SqliteDatabase, rows: list[AgentRow]) -> None:
     last saved offline evaluation (kv_state "offline_eval")."""
     saved = kv_get(db, "offline_eval") or {}
     metrics = dict(saved.get("metrics", {})) if isinstance(saved, dict) else {}
-    sessions = db.execute_sql(
-        "SELECT model_id, metadata FROM training_sessions WHERE status = 'completed' ORDER BY id"
-    ).fetchall()
-    for model_id, meta in sessions:  # later sessions overwrite earlier ones
-        try:
-            m = json.loads(meta) if isinstance(meta, str) else (meta or {})
-        except json.JSONDecodeError:
-            continue
-        own = (m.get("metrics") or {}).get(model_id)
-        if isinstance(own, dict):
-            metrics[model_id] = own
+    metrics.update(training_metrics(db))
     for r in rows:
         m = metrics.get(r.arm_id)
         if isinstance(m, dict):

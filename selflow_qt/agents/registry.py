@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from selflow_qt.store.models import MicroAgent, Notification
+from selflow_qt.store.queries.agents import deactivate_agents
 
 
 def record_agent(model_id: str, folder: Path, metadata: dict, specialization: str) -> MicroAgent:
@@ -43,8 +44,7 @@ def enforce_max_active(max_models: int) -> list[str]:
 
 def retire(model_ids: list[str]) -> None:
     """Take agents out of service (their adapters stay on disk)."""
-    if model_ids:
-        MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(model_ids)).execute()
+    deactivate_agents(model_ids)
 
 
 def active_agents() -> list[MicroAgent]:
@@ -62,4 +62,4 @@ def notify(kind: str, title: str, body: str, data: dict | None = None) -> None:
 def retire_agent(ctx, model_id: str) -> None:
     """Take an agent out of service (the UI's Retire button); its adapter stays on disk."""
     with ctx.db.atomic():
-        MicroAgent.update(is_active=False).where(MicroAgent.model_id == model_id).execute()
+        deactivate_agents([model_id])

@@ -16,27 +16,23 @@ from pathlib import Path
 
 from selflow_qt.agents.actions import Candidate, action_key, keyed
 from selflow_qt.agents.bandit import Bandit
-from selflow_qt.agents.dataset import row_to_event
 from selflow_qt.agents.predictors import make_baselines
 from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
 from selflow_qt.agents.refit import REFIT_EVERY, start_refit
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
 from selflow_qt.store.models import MicroAgent, UserInteraction
+from selflow_qt.store.queries.agents import resolve_suggestion
+from selflow_qt.store.queries.events import newest_written, written_after
 
 log = logging.getLogger(__name__)
 HISTORY_EVENTS = 20_000
 CONTEXT_EVENTS = 20
-_COLS = "id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta"
 
 
 def read_history(db, up_to_id: int | None = None, limit: int = HISTORY_EVENTS) -> list:
     """The newest ``limit`` non-system events (up to ``up_to_id``), keyed, oldest first."""
-    rows = db.execute_sql(
-        f"SELECT {_COLS} FROM events WHERE source != 'system' AND id <= ? ORDER BY id DESC LIMIT ?",
-        (up_to_id if up_to_id is not None else 2**62, limit),
-    ).fetchall()[::-1]
-    return keyed([row_to_event(r[1:]) for r in rows])
+    return keyed([ev for _, ev in newest_written(db, limit, up_to_id)])
 
 
 @dataclass
@@ -99,29 +95,27 @@ class SuggestionService:
         self._rankers: dict = {}  # arm id -> RankingAgent, learning every new event
         self._refits: dict[str, _Refit] = {}  # arm id -> when to refit its trees
         self._cache: tuple[int, list[Suggestion]] | None = None
+        # told every batch of new events (keyed, oldest first), e.g. the prompt suggestions
+        self.listeners: list[Callable[[list], None]] = []
 
     # -- the stream ----------------------------------------------------------------------------
     def _refresh(self) -> None:
         """Feed events newer than the last seen one to the baselines and the context."""
         if self._last_id == 0:
-            rows = self.db.execute_sql(
-                f"SELECT {_COLS} FROM events WHERE source != 'system' ORDER BY id DESC LIMIT ?",
-                (HISTORY_EVENTS,),
-            ).fetchall()[::-1]
+            rows = newest_written(self.db, HISTORY_EVENTS)
         else:
-            rows = self.db.execute_sql(
-                f"SELECT {_COLS} FROM events WHERE id > ? AND source != 'system' ORDER BY id",
-                (self._last_id,),
-            ).fetchall()
+            rows = written_after(self.db, self._last_id)
         if not rows:
             return
-        self._last_id = rows[-1][0]
-        new = keyed([row_to_event(r[1:]) for r in rows])
+        self._last_id = max(i for i, _ in rows)
+        new = keyed([ev for _, ev in rows])
         next(iter(self.baselines.values())).update(new)  # the baselines share one set of counts
         for arm, agent in self._rankers.items():
             agent.observe(new)
             self._maybe_refit(arm, len(new))
         self._context = (self._context + new)[-CONTEXT_EVENTS:]
+        for listener in self.listeners:
+            listener(new)
 
     def _predictor(self, arm: str):
         if arm in self.baselines:
@@ -216,15 +210,14 @@ class SuggestionService:
             keys = data.get("keys") or []
             horizon = float(data.get("horizon_s", self.settings.prediction_horizon_s))
             end = it.timestamp + horizon
-            rows = self.db.execute_sql(
-                f"SELECT {_COLS} FROM events WHERE id > ? AND ts <= ? ORDER BY ts, id",
-                (int(data.get("after_event_id", 0)), end),
-            ).fetchall()
+            rows = written_after(
+                self.db, int(data.get("after_event_id", 0)), until_ts=end, system=True
+            )
             hit_rank, seconds = None, None
-            for r in rows:
-                key = action_key(row_to_event(r[1:]))
+            for _, ev in rows:
+                key = action_key(ev)
                 if key is not None and key in keys:
-                    hit_rank, seconds = keys.index(key) + 1, max(0.0, r[1] - it.timestamp)
+                    hit_rank, seconds = keys.index(key) + 1, max(0.0, ev.ts - it.timestamp)
                     if hit_rank == 1:
                         break
             if hit_rank == 1:
@@ -247,15 +240,15 @@ class SuggestionService:
         data["resolved_at"] = self.clock()
         self._record(it, True, data)
 
+    def resolve_now(self, interaction_id: int, success: bool) -> None:
+        """What the user did next at the prompt resolves a suggestion at once (not by horizon)."""
+        it = UserInteraction.get_or_none(UserInteraction.id == interaction_id)
+        if it is None or it.success is not None:
+            return
+        data = {**(it.data or {}), "resolved_at": self.clock(), "at_prompt": True}
+        self._record(it, success, data)
+
     def _record(self, it: UserInteraction, success: bool, data: dict) -> None:
         with self.db.atomic():
-            UserInteraction.update(success=success, data=data).where(
-                UserInteraction.id == it.id
-            ).execute()
+            resolve_suggestion(it.id, it.model_id, success, data)
             self.bandit.update(it.model_id, success, it.latency_ms or 0.0)
-            agent = MicroAgent.get_or_none(MicroAgent.model_id == it.model_id)
-            if agent is not None:
-                n = agent.total_queries + 1
-                agent.success_rate = (agent.success_rate * agent.total_queries + success) / n
-                agent.total_queries = n
-                agent.save()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from peewee import SqliteDatabase
 
+from selflow_qt.store.queries.events import analysis_rows
+
 
 @dataclass
 class EventTable:
@@ -70,26 +72,7 @@ def load_events(
 
     ``workflow`` is read from ``meta["workflow"]`` (the demo's truth) when ``with_truth``.
     """
-    where, params = ["source != 'system'"], []
-    if since is not None:
-        where.append("ts >= ?")
-        params.append(float(since))
-    if until is not None:
-        where.append("ts < ?")
-        params.append(float(until))
-    sql = (
-        "SELECT id, ts, tz_offset, source, action, path, dest, app, cmd, cwd, "
-        + (
-            "CASE WHEN instr(meta, 'workflow') THEN json_extract(meta, '$.workflow') END "
-            if with_truth
-            else "NULL "
-        )
-        + "FROM events "
-        f"WHERE {' AND '.join(where)}"
-    )
-    if last_n is not None:
-        sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT {int(last_n)})"
-    rows = db.execute_sql(sql + " ORDER BY ts, id", params).fetchall()
+    rows = analysis_rows(db, since, until, last_n=last_n, with_truth=with_truth)
     if not rows:
         cols: list[tuple] = [()] * 11
     else:

@@ -1,0 +1,127 @@
+"""The predictors' tables as the agents see them: micro_agents, bandit_arms, the suggestions in
+user_interactions and the completed trainings' metrics. Plain data in, plain data out."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from peewee import SqliteDatabase
+
+from selflow_qt.store.models import BanditArm, MicroAgent, UserInteraction
+
+
+@dataclass
+class AgentRecord:
+    """A micro_agents row as the rankings read it."""
+
+    model_id: str
+    specialization: str
+    success_rate: float
+    avg_latency_ms: float
+    total_queries: int
+    is_active: bool
+
+
+def agent_records(db: SqliteDatabase) -> list[AgentRecord]:
+    rows = db.execute_sql(
+        "SELECT model_id, specialization, success_rate, avg_latency_ms, total_queries, is_active "
+        "FROM micro_agents"
+    ).fetchall()
+    return [
+        AgentRecord(m, spec or "", float(rate or 0.0), float(lat or 0.0), int(n or 0), bool(act))
+        for m, spec, rate, lat, n, act in rows
+    ]
+
+
+def suggestions_by_model(db: SqliteDatabase) -> dict[str, int]:
+    """Suggestions logged so far, per predictor that made them."""
+    rows = db.execute_sql(
+        "SELECT model_id, count(*) FROM user_interactions WHERE interaction_type = 'suggestion' "
+        "AND model_id IS NOT NULL GROUP BY model_id"
+    ).fetchall()
+    return {m: int(n) for m, n in rows}
+
+
+def training_metrics(db: SqliteDatabase) -> dict[str, dict]:
+    """model id -> its own held-out metrics from its latest completed training."""
+    rows = db.execute_sql(
+        "SELECT model_id, metadata FROM training_sessions WHERE status = 'completed' ORDER BY id"
+    ).fetchall()
+    out: dict[str, dict] = {}
+    for model_id, meta in rows:  # later sessions overwrite earlier ones
+        try:
+            m = json.loads(meta) if isinstance(meta, str) else (meta or {})
+        except json.JSONDecodeError:
+            continue
+        own = (m.get("metrics") or {}).get(model_id)
+        if isinstance(own, dict):
+            out[model_id] = own
+    return out
+
+
+def deactivate_agents(model_ids: list[str]) -> None:
+    """Take agents out of service (their adapters stay on disk)."""
+    if model_ids:
+        MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(model_ids)).execute()
+
+
+def resolve_suggestion(
+    interaction_id: int, model_id: str | None, success: bool, data: dict
+) -> None:
+    """Record a suggestion's outcome, and count it in its micro-agent's running success rate."""
+    UserInteraction.update(success=success, data=data).where(
+        UserInteraction.id == interaction_id
+    ).execute()
+    agent = MicroAgent.get_or_none(MicroAgent.model_id == model_id)
+    if agent is not None:
+        n = agent.total_queries + 1
+        agent.success_rate = (agent.success_rate * agent.total_queries + success) / n
+        agent.total_queries = n
+        agent.save()
+
+
+@dataclass
+class ArmCounts:
+    successes: int
+    attempts: int
+    total_latency_ms: float
+
+
+def bandit_counts(arms: dict[str, str]) -> dict[str, ArmCounts]:
+    """Stored counts of these arms (arm id -> kind); arms not stored yet are created empty."""
+    stored = {r.arm_id: r for r in BanditArm.select().where(BanditArm.arm_id.in_(list(arms)))}
+    out = {}
+    for arm_id, kind in arms.items():
+        row = stored.get(arm_id)
+        if row is None:
+            BanditArm.create(arm_id=arm_id, kind=kind)
+            out[arm_id] = ArmCounts(0, 0, 0.0)
+        else:
+            out[arm_id] = ArmCounts(row.successes, row.attempts, row.total_latency_ms)
+    return out
+
+
+def add_bandit_outcome(
+    arm_id: str, kind: str, success: bool, latency_ms: float, counts: ArmCounts
+) -> None:
+    """Count one outcome for ``arm_id``; an arm not stored yet is stored with ``counts``."""
+    n = (
+        BanditArm.update(
+            successes=BanditArm.successes + int(bool(success)),
+            attempts=BanditArm.attempts + 1,
+            total_latency_ms=BanditArm.total_latency_ms + float(latency_ms),
+            updated_at=time.time(),
+        )
+        .where(BanditArm.arm_id == arm_id)
+        .execute()
+    )
+    if n == 0:
+        BanditArm.create(
+            arm_id=arm_id,
+            kind=kind,
+            successes=counts.successes,
+            attempts=counts.attempts,
+            total_latency_ms=counts.total_latency_ms,
+        )
