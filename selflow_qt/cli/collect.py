@@ -107,18 +107,15 @@ def _running_collector(data_dir) -> int | None:
     if not path.exists():
         return None
     try:
+    from selflow_qt.store.queries.collectors import any_collector_in, collector_rows
         db = connect(path)
     except Exception:  # a damaged file: the service's open reports it with the way out
         return None
     try:
-        marks = ", ".join("?" * len(LIVE_STATES))
-        rows = db.execute_sql(
-            f"SELECT pid FROM collector_status WHERE state IN ({marks})", LIVE_STATES
-        ).fetchall()
-        if not rows:
+        if not any_collector_in(db, tuple(LIVE_STATES)):
             return None
         live = {h["name"] for h in collectors_health(db) if h["state"] in LIVE_STATES}
-        pids = db.execute_sql("SELECT name, pid FROM collector_status").fetchall()
+        pids = [(name, pid) for name, _, _, pid, _ in collector_rows(db)]
     except Exception:  # no table yet (a database from before the collector existed)
         return None
     finally:

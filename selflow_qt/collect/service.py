@@ -21,6 +21,7 @@ from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.core.settings import Settings, resolve_data_dir
 from selflow_qt.store.backup import backup_if_due
 from selflow_qt.store.db import connect, db_path_for, open_database
+from selflow_qt.store.queries.collectors import save_collector_status
 from selflow_qt.store.state import kv_get, kv_set
 from selflow_qt.store.writer import EventWriter, WriterHealth, WriterStats
 
@@ -32,12 +33,6 @@ FLUSHED_KEY = "collector.flushed"
 SESSION_KEY = "collector.session"
 # The event writer's WriterHealth (state, problem, disk_full, counts) for `selflow status`.
 WRITER_KEY = "collector.writer"
-
-_UPSERT_STATUS = (
-    "INSERT INTO collector_status (name, state, detail, pid, updated_at) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT(name) DO UPDATE SET state = excluded.state, detail = excluded.detail, "
-    "pid = excluded.pid, updated_at = excluded.updated_at"
-)
 
 
 def build_collectors(
@@ -282,7 +277,7 @@ class CollectionService:
                     state = h.state
                     if final and state in LIVE_STATES:
                         state = STOPPED
-                    db.execute_sql(_UPSERT_STATUS, (h.name, state, h.detail, h.pid, h.updated_at))
+                    save_collector_status(db, h.name, state, h.detail, h.pid, h.updated_at)
                 kv_set(db, FLUSHED_KEY, {"pid": os.getpid(), "written": self.writer.stats.written})
                 kv_set(db, WRITER_KEY, {**asdict(self.writer.health()), "pid": os.getpid()})
                 kv_set(

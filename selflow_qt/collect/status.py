@@ -29,6 +29,12 @@ from typing import Any
 from selflow_qt.collect.base import LIVE_STATES, problem_line
 from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
 from selflow_qt.core.format import human_bytes
+from selflow_qt.store.queries.collectors import (
+    collector_rows,
+    event_count,
+    event_counts_by_source,
+    schema_user_version,
+)
 from selflow_qt.store.state import buffer_fill, kv_get
 
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS
@@ -67,11 +73,8 @@ def _alive(pid: int | None) -> bool:
 def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
     """Rows of collector_status, with stale or orphaned live rows shown as stopped."""
     now = time.time() if now is None else now
-    rows = db.execute_sql(
-        "SELECT name, state, detail, pid, updated_at FROM collector_status ORDER BY name"
-    ).fetchall()
     out = []
-    for name, state, detail, pid, updated in rows:
+    for name, state, detail, pid, updated in collector_rows(db):
         if state in LIVE_STATES and (now - updated > STALE_SECONDS or not _alive(pid)):
             state = "stopped"
             detail = f"not running (last heartbeat {now - updated:.0f} s ago)"
@@ -106,15 +109,9 @@ def collect_status(ctx, sections: dict[str, Callable[[Any], Any]] | None = None)
     from selflow_qt.store.db import schema_version
 
     db = ctx.db
-    version = db.execute_sql("PRAGMA user_version").fetchone()[0]
-    total = db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
-    start = local_day_start()
-    by_source = dict(
-        db.execute_sql(
-            "SELECT source, count(*) FROM events WHERE ts >= ? GROUP BY source ORDER BY source",
-            (start,),
-        ).fetchall()
-    )
+    version = schema_user_version(db)
+    total = event_count(db)
+    by_source = event_counts_by_source(db, local_day_start())
     fill = buffer_fill(db, ctx.settings.budget_bytes)
     report: dict[str, Any] = {
         "data_dir": str(ctx.data_dir),
