@@ -102,12 +102,12 @@ def _running_collector(data_dir) -> int | None:
     from selflow_qt.collect.base import LIVE_STATES
     from selflow_qt.collect.status import collectors_health
     from selflow_qt.store.db import connect, db_path_for
+    from selflow_qt.store.queries.collectors import any_collector_in, collector_rows
 
     path = db_path_for(data_dir)
     if not path.exists():
         return None
     try:
-    from selflow_qt.store.queries.collectors import any_collector_in, collector_rows
         db = connect(path)
     except Exception:  # a damaged file: the service's open reports it with the way out
         return None
