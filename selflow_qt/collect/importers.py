@@ -23,7 +23,9 @@ from selflow_qt.collect.import_source import (
 )
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
-from selflow_qt.store.writer import event_row, insert_events
+from selflow_qt.store.queries.events import last_event_id
+from selflow_qt.store.rows import EventDeduper
+from selflow_qt.store.writer import insert_events
 
 if TYPE_CHECKING:
     from peewee import SqliteDatabase
@@ -122,8 +124,8 @@ def _write(
     total, done = report.valid, 0
     # IMMEDIATE: take the write lock up front so a live writer can't make us fail half-way.
     with db.atomic("IMMEDIATE"):
-        last_id = db.execute_sql("SELECT max(id) FROM events").fetchone()[0]
-        dedupe = _Deduper(db, last_id) if last_id is not None else None
+        last_id = last_event_id(db)
+        dedupe = EventDeduper(db, last_id) if last_id is not None else None
         batch: list[Event] = []
         for rec in source.records():
             if isinstance(rec, ImportFormatError):
@@ -149,7 +151,7 @@ def _write(
 
 
 def _flush(
-    db: SqliteDatabase, batch: list[Event], dedupe: _Deduper | None, report: ImportReport
+    db: SqliteDatabase, batch: list[Event], dedupe: EventDeduper | None, report: ImportReport
 ) -> None:
     if dedupe is not None and batch:
         present = dedupe.present(batch)
@@ -158,40 +160,3 @@ def _flush(
             batch = [ev for i, ev in enumerate(batch) if i not in present]
     n, _ = insert_events(db, batch)
     report.imported += n
-
-
-class _Deduper:
-    """Finds events that were already in the database before this import began.
-
-    A fingerprint is (ts, source, action, path, cmd, app, duration) as stored; the lookup is
-    one join of a temp table against the events' (source, ts) index per chunk.
-    """
-
-    def __init__(self, db: SqliteDatabase, last_id: int) -> None:
-        self.db = db
-        self.last_id = last_id
-        db.execute_sql(
-            "CREATE TEMP TABLE IF NOT EXISTS import_keys (i INTEGER PRIMARY KEY, ts REAL, "
-            "source TEXT, action TEXT, path TEXT, cmd TEXT, app TEXT, duration REAL)"
-        )
-        db.execute_sql("DELETE FROM import_keys")
-
-    def present(self, batch: list[Event]) -> set[int]:
-        keys = []
-        for i, ev in enumerate(batch):
-            row = event_row(ev)  # the stored form: cleaned text, as the fast path writes it
-            keys.append((i, row[0], row[2], row[3], row[4], row[7], row[6], row[9]))
-        conn = self.db.connection()
-        conn.executemany("INSERT INTO import_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", keys)
-        found = conn.execute(
-            "SELECT k.i FROM import_keys k WHERE EXISTS (SELECT 1 FROM events e "
-            "WHERE e.source = k.source AND e.ts = k.ts AND e.id <= ? AND e.action = k.action "
-            "AND e.path IS k.path AND e.cmd IS k.cmd AND e.app IS k.app "
-            "AND e.duration IS k.duration)",
-            (self.last_id,),
-        ).fetchall()
-        conn.execute("DELETE FROM import_keys")
-        return {r[0] for r in found}
-
-    def close(self) -> None:
-        self.db.execute_sql("DROP TABLE IF EXISTS temp.import_keys")

@@ -1,4 +1,5 @@
-"""Events as SQLite rows: the one encoding every writer uses (the event writer, imports)."""
+"""Events as SQLite rows: the one encoding every writer uses (the event writer, imports), and
+the imports' lookup of events already stored."""
 
 from __future__ import annotations
 
@@ -136,3 +137,40 @@ def insert_rows(db: SqliteDatabase, rows: list[tuple]) -> tuple[int, int]:
     nbytes = sum(r[-1] for r in rows)
     add_to_buffer(db, nbytes, len(rows))
     return len(rows), nbytes
+
+
+class EventDeduper:
+    """Finds events that were already in the database before this import began.
+
+    A fingerprint is (ts, source, action, path, cmd, app, duration) as stored; the lookup is
+    one join of a temp table against the events' (source, ts) index per chunk.
+    """
+
+    def __init__(self, db: SqliteDatabase, last_id: int) -> None:
+        self.db = db
+        self.last_id = last_id
+        db.execute_sql(
+            "CREATE TEMP TABLE IF NOT EXISTS import_keys (i INTEGER PRIMARY KEY, ts REAL, "
+            "source TEXT, action TEXT, path TEXT, cmd TEXT, app TEXT, duration REAL)"
+        )
+        db.execute_sql("DELETE FROM import_keys")
+
+    def present(self, batch: list[Event]) -> set[int]:
+        keys = []
+        for i, ev in enumerate(batch):
+            row = event_row(ev)  # the stored form: cleaned text, as the fast path writes it
+            keys.append((i, row[0], row[2], row[3], row[4], row[7], row[6], row[9]))
+        conn = self.db.connection()
+        conn.executemany("INSERT INTO import_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", keys)
+        found = conn.execute(
+            "SELECT k.i FROM import_keys k WHERE EXISTS (SELECT 1 FROM events e "
+            "WHERE e.source = k.source AND e.ts = k.ts AND e.id <= ? AND e.action = k.action "
+            "AND e.path IS k.path AND e.cmd IS k.cmd AND e.app IS k.app "
+            "AND e.duration IS k.duration)",
+            (self.last_id,),
+        ).fetchall()
+        conn.execute("DELETE FROM import_keys")
+        return {r[0] for r in found}
+
+    def close(self) -> None:
+        self.db.execute_sql("DROP TABLE IF EXISTS temp.import_keys")

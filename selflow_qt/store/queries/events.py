@@ -59,6 +59,11 @@ def _newest(pick_by: str, where: str) -> str:
     return f"SELECT * FROM ({inner}) ORDER BY {ORDER}"
 
 
+def last_event_id(db: SqliteDatabase) -> int | None:
+    """The id of the event written last (None: no events)."""
+    return db.execute_sql("SELECT max(id) FROM events").fetchone()[0]
+
+
 def events_by_ids(db: SqliteDatabase, ids: Sequence[int]) -> list[Event]:
     """The events with these ids, in the one order."""
     ids = sorted(set(ids))
