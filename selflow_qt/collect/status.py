@@ -31,10 +31,10 @@ from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
 from selflow_qt.core.format import human_bytes
 from selflow_qt.store.queries.collectors import (
     collector_rows,
-    event_count,
     event_counts_by_source,
     schema_user_version,
 )
+from selflow_qt.store.queries.events import event_count
 from selflow_qt.store.state import buffer_fill, kv_get
 
 STALE_SECONDS = 3 * HEARTBEAT_SECONDS

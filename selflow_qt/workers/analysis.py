@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from selflow_qt.store.context import StoreContext
+from selflow_qt.store.queries.analysis import store_signature
 
 Progress = Callable[[Any], None]
 ShouldStop = Callable[[], bool]
@@ -19,11 +20,7 @@ _last: dict[tuple[str, str], tuple[tuple, Any]] = {}
 
 
 def _store_signature(ctx: StoreContext) -> tuple:
-    row = ctx.db.execute_sql(
-        "SELECT (SELECT max(id) FROM events), (SELECT count(*) FROM analysis_runs), "
-        "(SELECT max(id) FROM patterns), (SELECT count(*) FROM patterns)"
-    ).fetchone()
-    return (*row, repr(ctx.settings))
+    return (*store_signature(ctx.db), repr(ctx.settings))
 
 
 def _unchanged(kind: str, ctx: StoreContext) -> tuple[tuple, Any] | None:

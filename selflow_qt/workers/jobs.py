@@ -16,6 +16,7 @@ from typing import Any
 from selflow_qt.collect.base import problem_lines
 from selflow_qt.core.format import count
 from selflow_qt.store.context import StoreContext
+from selflow_qt.store.queries.events import event_count, last_event_id
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,6 @@ def dashboard_job(ctx: StoreContext) -> DashboardData:
     from selflow_qt.store.queries import tray as q
 
     day = q.local_day()
-    where, params = day.sql()
-    top_apps = ctx.db.execute_sql(
-        f"SELECT app, count(*) FROM events WHERE app IS NOT NULL AND {where} "
-        "GROUP BY app ORDER BY count(*) DESC LIMIT 8",
-        params,
-    ).fetchall()
     return DashboardData(
         by_hour=q.events_today_by_hour(ctx.db, day),
         file_ops=q.file_ops_today(ctx.db, day),
@@ -64,7 +59,7 @@ def dashboard_job(ctx: StoreContext) -> DashboardData:
         workflows=q.workflows_today(ctx.db, day),
         efficiency=q.efficiency_today(ctx.db, day),
         events_today=q.events_today(ctx.db, day),
-        top_apps=[(a, int(n)) for a, n in top_apps],
+        top_apps=q.top_apps_today(ctx.db, day),
         date=day.date,
     )
 
@@ -87,7 +82,7 @@ def first_run_job(ctx: StoreContext, probe_aw: bool = True) -> FirstRun:
     """A first start is a data folder with no events whose welcome was never done."""
     from selflow_qt.collect.shell_history import default_history_files
 
-    events = ctx.db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    events = event_count(ctx.db)
     needed = not ctx.settings.extra.get("welcome_done") and events == 0
     if not needed:
         return FirstRun(False, events=int(events))
@@ -233,7 +228,7 @@ class SuggestionsJob:
 
         db = connect(db_path_for(self.data_dir))
         try:
-            return db.execute_sql("SELECT max(id) FROM events").fetchone()[0]
+            return last_event_id(db)
         finally:
             db.close()
 

@@ -9,6 +9,17 @@ import numpy as np
 from peewee import SqliteDatabase
 
 
+def store_signature(db: SqliteDatabase) -> tuple:
+    """(last event id, analysis runs, last pattern id, patterns): changes when anything the
+    analysis checks read has changed."""
+    return tuple(
+        db.execute_sql(
+            "SELECT (SELECT max(id) FROM events), (SELECT count(*) FROM analysis_runs), "
+            "(SELECT max(id) FROM patterns), (SELECT count(*) FROM patterns)"
+        ).fetchone()
+    )
+
+
 @dataclass
 class Projection:
     run_id: int

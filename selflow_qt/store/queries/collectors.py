@@ -33,11 +33,6 @@ def any_collector_in(db: SqliteDatabase, states: tuple[str, ...]) -> bool:
     return db.execute_sql(sql, tuple(states)).fetchone() is not None
 
 
-def event_count(db: SqliteDatabase) -> int:
-    """Every stored event, system ones included."""
-    return int(db.execute_sql("SELECT count(*) FROM events").fetchone()[0])
-
-
 def event_counts_by_source(db: SqliteDatabase, since: float) -> dict[str, int]:
     """Events at or after ``since``, per source, by source name."""
     rows = db.execute_sql(

@@ -59,6 +59,11 @@ def _newest(pick_by: str, where: str) -> str:
     return f"SELECT * FROM ({inner}) ORDER BY {ORDER}"
 
 
+def event_count(db: SqliteDatabase) -> int:
+    """Every stored event, system ones included."""
+    return int(db.execute_sql("SELECT count(*) FROM events").fetchone()[0])
+
+
 def last_event_id(db: SqliteDatabase) -> int | None:
     """The id of the event written last (None: no events)."""
     return db.execute_sql("SELECT max(id) FROM events").fetchone()[0]

@@ -74,6 +74,18 @@ def file_ops_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict[str,
     return {a: int(n) for a, n in rows}
 
 
+def top_apps_today(db: SqliteDatabase, day: LocalDay | None = None, limit: int = 8) -> list:
+    """[(app, events)] of today's most frequent apps, most first."""
+    day = day or local_day()
+    where, params = day.sql()
+    rows = db.execute_sql(
+        f"SELECT app, count(*) FROM events WHERE app IS NOT NULL AND {where} "
+        f"GROUP BY app ORDER BY count(*) DESC LIMIT {int(limit)}",
+        params,
+    ).fetchall()
+    return [(a, int(n)) for a, n in rows]
+
+
 # -- analysis read-outs -------------------------------------------------------------------------
 def _analysis_tables(db: SqliteDatabase) -> tuple[str, str, str, str] | None:
     """(runs table, assignments table, its run column, its event column), if analysis exists."""
