@@ -26,6 +26,7 @@ from selflow_qt.analyze.consensus import Agreement
 from selflow_qt.analyze.few_units import MIN_EVENTS, MIN_UNITS
 from selflow_qt.analyze.patterns import PatternSummary
 from selflow_qt.analyze.specialize import Decision
+from selflow_qt.store.queries.insights import save_cluster_assignments
 from selflow_qt.store.queries.tray import FEW_UNITS
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,7 @@ def _store_assignments(db, run_id: int, ids, cons, conf, xy, labels: dict[str, n
         label_json,
         strict=True,
     )
-    with db.atomic():
-        db.connection().executemany(
-            "INSERT INTO cluster_assignments (run, event_id, consensus, confidence, x, y, labels) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+    save_cluster_assignments(db, rows)
 
 
 def _cluster(red, names, settings, should_stop, on_done):

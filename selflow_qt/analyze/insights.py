@@ -20,6 +20,14 @@ from selflow_qt.analyze.insights_tips import (  # noqa: F401 (re-exported)
     parent_folder,
     short_path,
 )
+from selflow_qt.store.queries.events import event_count
+from selflow_qt.store.queries.insights import (
+    activity_between,
+    first_ts_before,
+    first_ts_of_run,
+    resolved_predictions,
+    times_of,
+)
 
 DAY = 86_400.0
 WEEK = 7 * DAY
@@ -131,11 +139,7 @@ def agent_performance_over_time(
     """Per predictor, its resolved predictions' success per day over the last ``days`` days."""
     now = time.time() if now is None else now
     start = now - days * DAY
-    rows = db.execute_sql(
-        "SELECT model_id, timestamp, success FROM user_interactions "
-        "WHERE success IS NOT NULL AND model_id IS NOT NULL AND timestamp >= ? ORDER BY timestamp",
-        (start,),
-    ).fetchall()
+    rows = resolved_predictions(db, start)
     buckets: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     for model_id, ts, success in rows:
         b = buckets[(model_id, int((ts - start) // DAY))]
@@ -173,23 +177,15 @@ def _pattern_weeks(db: SqliteDatabase, now: float) -> Counter:
         return counts
     label_of = dict(zip(proj.event_ids.tolist(), proj.consensus.tolist(), strict=False))
     ids = list(label_of)
-    first = db.execute_sql(
-        "SELECT min(ts) FROM events WHERE id IN (SELECT event_id FROM cluster_assignments "
-        "WHERE run = ?)",
-        (proj.run_id,),
-    ).fetchone()[0]
+    first = first_ts_of_run(db, proj.run_id)
     if first is None or first > now - 2 * WEEK + DAY:
         return counts  # the run does not cover last week: its counts cannot be compared
-    for i in range(0, len(ids), 900):
-        chunk = ids[i : i + 900]
-        q = ",".join("?" * len(chunk))
-        sql = f"SELECT id, ts FROM events WHERE id IN ({q}) AND ts >= ?"
-        for eid, ts in db.execute_sql(sql, (*chunk, now - 2 * WEEK)).fetchall():
-            label = label_of[eid]
-            if label < 0:
-                continue
-            name = proj.cluster_names.get(label, f"cluster {label}")
-            counts[(name, 0 if ts >= now - WEEK else 1)] += 1
+    for eid, ts in times_of(db, ids, now - 2 * WEEK):
+        label = label_of[eid]
+        if label < 0:
+            continue
+        name = proj.cluster_names.get(label, f"cluster {label}")
+        counts[(name, 0 if ts >= now - WEEK else 1)] += 1
     return counts
 
 
@@ -210,10 +206,7 @@ def detect_trends(
     now = time.time() if now is None else now
     this_s, last_s = recorded_weeks(db, now)
     counts: Counter = Counter()
-    rows = db.execute_sql(
-        "SELECT ts, source, action, path, app, cmd FROM events WHERE ts >= ? AND ts < ?",
-        (now - 2 * WEEK, now),
-    )
+    rows = activity_between(db, now - 2 * WEEK, now)
     for ts, source, action, path, app, cmd in rows:
         week = 0 if ts >= now - WEEK else 1
         for kind, key in _event_keys(source, action, path, app, cmd, home):
@@ -246,7 +239,7 @@ def detect_trends(
 
 def recorded_weeks(db: SqliteDatabase, now: float) -> tuple[float, float]:
     """Seconds of this week and of the week before since the first recorded event."""
-    first = db.execute_sql("SELECT min(ts) FROM events WHERE ts < ?", (now,)).fetchone()[0]
+    first = first_ts_before(db, now)
     if first is None:
         return 0.0, 0.0
     this_s = min(max(now - float(first), 0.0), WEEK)
@@ -259,7 +252,7 @@ def build_insights(
 ) -> InsightsReport:
     """Everything the Data Insights dock shows, in one call (run it off the GUI thread)."""
     now = time.time() if now is None else now
-    n_events = db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+    n_events = event_count(db)
     progress = learning_progress(db)
     return InsightsReport(
         computed_at=now,

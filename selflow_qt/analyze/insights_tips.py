@@ -12,6 +12,8 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from selflow_qt.store.queries.insights import files_and_commands
+
 DAY = 86_400.0
 FOLLOW_WINDOW_S = 600.0  # a command "follows" edits when it comes within 10 minutes of the last one
 MULTI_WORD_TOOLS = {"git", "npm", "yarn", "pnpm", "cargo", "docker", "kubectl", "make", "go", "uv"}
@@ -157,11 +159,7 @@ def optimization_suggestions(
 ) -> list[OptimizationTip]:
     """Suggestions derived from the last ``days`` days of events, best supported first."""
     now = time.time() if now is None else now
-    rows = db.execute_sql(
-        "SELECT ts, source, action, path, dest, cmd, cwd FROM events "
-        "WHERE ts >= ? AND ts < ? AND source IN ('fs', 'shell') ORDER BY ts",
-        (now - days * DAY, now),
-    ).fetchall()
+    rows = files_and_commands(db, now - days * DAY, now)
     if not rows:
         return []
     span_days = max(1.0, (rows[-1][0] - rows[0][0]) / DAY)
