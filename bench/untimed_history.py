@@ -12,7 +12,7 @@ with ``selflow export jsonl``; every line's pattern is then compared with the ga
 Reported per history: lines, patterns, games with a pattern of their own (a pattern whose lines
 are mostly that game), the largest pattern's share of the lines, and the homogeneity of the
 patterns against the games (``sklearn.metrics.homogeneity_score``; lines in no pattern count as
-one more group). Must show: every game has a pattern, none holds over half the lines, and
+one more group), and the same over the lines in a pattern only. Must show: every game has a pattern, none holds over half the lines, and
 homogeneity >= 0.6.
 
 SEA (``--sea``, default ../shared/data/sea-users21-50.jsonl.gz): a few users' streams
@@ -144,6 +144,12 @@ def score(games: list[str], patterns: list[str | None]) -> dict:
         "largest": max(sizes.values()) / n if sizes else 0.0,
         "none": sum(p is None for p in patterns) / n,
         "homogeneity": homogeneity_score(games, named),
+        "homogeneity_in": homogeneity_score(
+            [g for g, p in zip(games, patterns, strict=True) if p],
+            [p for p in patterns if p],
+        )
+        if sizes
+        else 0.0,
         "majority": majority,
     }
 
@@ -192,7 +198,8 @@ def main() -> None:
     sessions = load_sessions(args.games)
     print(
         "| history | lines | patterns | games with a pattern | largest pattern | in no pattern "
-        "| homogeneity | pass | seconds |\n|---|--:|--:|--:|--:|--:|--:|---|--:|"
+        "| homogeneity | homogeneity in patterns | pass | seconds |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|"
     )
     for name, picked in histories(sessions).items():
         lines = [c for _, cmds in picked for c in cmds]
@@ -206,7 +213,8 @@ def main() -> None:
         print(
             f"| {name} ({len(picked)} sessions) | {s['lines']} | {s['patterns']} "
             f"| {s['covered']} of {s['games']} | {s['largest']:.0%} | {s['none']:.0%} "
-            f"| {s['homogeneity']:.2f} | {'yes' if ok else 'NO'} | {dt:.0f} |"
+            f"| {s['homogeneity']:.2f} | {s['homogeneity_in']:.2f} | {'yes' if ok else 'NO'} "
+            f"| {dt:.0f} |"
         )
         if args.show:
             for p, c in sorted(s["majority"].items(), key=lambda kv: -sum(kv[1].values())):

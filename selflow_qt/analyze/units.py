@@ -199,6 +199,14 @@ class WorkflowUnits:
     def __len__(self) -> int:
         return len(self.vectors)
 
+    def with_text(self, event_vectors: np.ndarray) -> WorkflowUnits:
+        """The same units, each also described by the mean text vector of its events."""
+        sums = np.zeros((len(self.vectors), event_vectors.shape[1]), dtype=np.float64)
+        np.add.at(sums, self.of_event, event_vectors)
+        norm = np.linalg.norm(sums, axis=1, keepdims=True)
+        text = (sums / np.maximum(norm, 1e-12)).astype(np.float32)
+        return WorkflowUnits(self.of_event, np.hstack([self.vectors, text]), self.sizes)
+
 
 def session_coherence(vectors: np.ndarray, session_of_unit: np.ndarray) -> np.ndarray:
     """Per unit, how much its session is one workflow, in [0, 1].

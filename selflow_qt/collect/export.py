@@ -7,7 +7,6 @@ cluster, or an event the cycle did not see), so a script can check which events 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -16,49 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from selflow_qt.core.event import Event
+from selflow_qt.store.queries.analysis import latest_patterns_by_event
+from selflow_qt.store.queries.events import events_between
 
 if TYPE_CHECKING:
     from peewee import SqliteDatabase
-
-SELECT_SQL = (
-    "SELECT ts, tz_offset, source, action, path, dest, app, cmd, cwd, duration, meta, id "
-    "FROM events WHERE ts >= ? AND ts < ? ORDER BY ts, id"
-)
-LATEST_RUN_SQL = (
-    "SELECT id FROM analysis_runs WHERE status = 'completed' ORDER BY completed_at DESC, id DESC "
-    "LIMIT 1"
-)
-RUN_PATTERNS_SQL = (
-    "SELECT id, name, json_extract(metadata, '$.cluster_label') FROM patterns "
-    "WHERE json_extract(metadata, '$.last_run_id') = ?"
-)
-RUN_LABELS_SQL = "SELECT event_id, consensus FROM cluster_assignments WHERE run = ?"
-
-
-def latest_patterns(db: SqliteDatabase) -> dict[int, dict] | None:
-    """event id -> {"id", "name"} of its pattern in the latest completed analysis cycle; None
-    before the first one.
-
-    Events the cycle left in noise, in an unstable cluster or did not see are absent.
-    """
-    row = db.execute_sql(LATEST_RUN_SQL).fetchone()
-    if row is None:
-        return None
-    run = int(row[0])
-    by_label = {
-        int(label): {"id": int(pid), "name": name}
-        for pid, name, label in db.execute_sql(RUN_PATTERNS_SQL, (run,)).fetchall()
-        if label is not None
-    }
-    if not by_label:
-        return {}
-    return {
-        int(eid): by_label[int(lab)]
-        for eid, lab in db.execute_sql(RUN_LABELS_SQL, (run,)).fetchall()
-        if lab is not None and int(lab) in by_label
-    }
-
 
 def parse_when(text: str) -> float:
     """Unix seconds from seconds, a date or an ISO 8601 time (times without a zone are local)."""
@@ -93,34 +54,13 @@ def export_jsonl(
     ``with_patterns`` (and an analysis has completed): each event's pattern of the latest cycle
     goes into ``meta["pattern"]`` as ``{"id": ..., "name": ...}``, null for events without one.
     """
-    patterns = latest_patterns(db) if with_patterns else None
-    cursor = db.connection().execute(
-        SELECT_SQL,
-        (-1.0 if since is None else since, float("inf") if until is None else until),
-    )
+    patterns = latest_patterns_by_event(db) if with_patterns else None
     n = 0
-    while True:
-        rows = cursor.fetchmany(500)
-        if not rows:
-            break
+    for rows in events_between(db, since, until):
         lines = []
-        for ts, tz, source, action, path, dest, app, cmd, cwd, duration, meta, eid in rows:
-            meta = json.loads(meta) if meta else {}
+        for eid, ev in rows:
             if patterns is not None:
-                meta["pattern"] = patterns.get(eid)
-            ev = Event(
-                ts=ts,
-                tz_offset=tz,
-                source=source,
-                action=action,
-                path=path,
-                dest=dest,
-                app=app,
-                cmd=cmd,
-                cwd=cwd,
-                duration=duration,
-                meta=meta,
-            )
+                ev.meta["pattern"] = patterns.get(eid)
             lines.append(ev.to_json())
         out.write("\n".join(lines))
         out.write("\n")

@@ -97,3 +97,15 @@ def test_two_interleaved_recordings_become_units_of_their_own_workflows():
     first = units.vectors[np.unique(units.of_event[student == 0])]
     second = units.vectors[np.unique(units.of_event[student == 1])]
     assert float(first.mean(0) @ second.mean(0)) < 0.5 * float(first.mean(0) @ first.mean(0))
+
+
+def test_text_vectors_describe_each_unit_by_the_mean_of_its_events():
+    """The cycle's optional text embeddings (analysis_text_embeddings) go onto the units."""
+    base = U.WorkflowUnits(
+        np.array([0, 0, 1]), np.eye(2, dtype=np.float32), np.array([2, 1], dtype=np.int64)
+    )
+    text = np.array([[1.0, 0.0], [0.0, 1.0], [3.0, 4.0]], dtype=np.float32)
+    got = base.with_text(text)
+    assert got.vectors.shape == (2, 4) and got.of_event.tolist() == [0, 0, 1]
+    np.testing.assert_allclose(got.vectors[0, 2:], [2**-0.5, 2**-0.5], atol=1e-6)
+    np.testing.assert_allclose(got.vectors[1, 2:], [0.6, 0.8], atol=1e-6)
