@@ -21,6 +21,7 @@ from selflow_qt.store.queries.events import events_between
 if TYPE_CHECKING:
     from peewee import SqliteDatabase
 
+
 def parse_when(text: str) -> float:
     """Unix seconds from seconds, a date or an ISO 8601 time (times without a zone are local)."""
     try:

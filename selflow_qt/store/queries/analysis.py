@@ -20,6 +20,41 @@ def store_signature(db: SqliteDatabase) -> tuple:
     )
 
 
+def latest_patterns_by_event(db: SqliteDatabase) -> dict[int, dict] | None:
+    """event id -> {"id", "name"} of its pattern in the latest completed analysis cycle; None
+    before the first one.
+
+    Events the cycle left in noise, in an unstable cluster or did not see are absent.
+    """
+    row = db.execute_sql(
+        "SELECT id FROM analysis_runs WHERE status = 'completed' "
+        "ORDER BY completed_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    run = int(row[0])
+    patterns = db.execute_sql(
+        "SELECT id, name, json_extract(metadata, '$.cluster_label') FROM patterns "
+        "WHERE json_extract(metadata, '$.last_run_id') = ?",
+        (run,),
+    ).fetchall()
+    by_label = {
+        int(label): {"id": int(pid), "name": name}
+        for pid, name, label in patterns
+        if label is not None
+    }
+    if not by_label:
+        return {}
+    labels = db.execute_sql(
+        "SELECT event_id, consensus FROM cluster_assignments WHERE run = ?", (run,)
+    ).fetchall()
+    return {
+        int(eid): by_label[int(lab)]
+        for eid, lab in labels
+        if lab is not None and int(lab) in by_label
+    }
+
+
 @dataclass
 class Projection:
     run_id: int
