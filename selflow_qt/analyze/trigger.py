@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from selflow_qt.store.models import AnalysisRun
+from selflow_qt.store.queries.analysis import any_completed_run, last_automatic_run
 from selflow_qt.store.state import BufferFill, buffer_fill, kv_get, kv_set
 
 PILOT_SAMPLE = 2000
@@ -235,7 +235,7 @@ def _buffer(ctx) -> tuple[BufferFill, object, bool]:
     fill = buffer_fill(ctx.db, ctx.settings.budget_bytes)
     n = min(fill.events, PILOT_SAMPLE)
     table = load_events(ctx.db, last_n=n) if n else None
-    cold = not AnalysisRun.select().where(AnalysisRun.status == "completed").exists()
+    cold = not any_completed_run()
     return fill, table, cold
 
 
@@ -364,18 +364,13 @@ def _after_failure(fill_crit: Criterion, fill: BufferFill) -> Criterion:
     Otherwise a cycle that cannot run on this data (too few sessions, say) would start again
     every minute, at full CPU.
     """
-    last = (
-        AnalysisRun.select()
-        .where(AnalysisRun.trigger == "budget", AnalysisRun.started_at >= fill.cycle_started)
-        .order_by(AnalysisRun.id.desc())
-        .first()
-    )
+    last = last_automatic_run(fill.cycle_started)
     if last is None or last.status != "failed" or not fill_crit.passed:
         return fill_crit
-    need = int(RETRY_GROWTH * (last.n_events or 0)) + 1
+    need = int(RETRY_GROWTH * last.n_events) + 1
     if fill.events >= need:
         return fill_crit
-    error = str((last.metrics or {}).get("error", "")).split(": ", 1)[-1][:120]
+    error = last.error.split(": ", 1)[-1][:120]
     fill_crit.passed = False
     fill_crit.detail = f"the last automatic analysis failed ({error}); retrying at {need:,} events"
     return fill_crit

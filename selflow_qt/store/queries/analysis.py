@@ -9,6 +9,39 @@ import numpy as np
 from peewee import SqliteDatabase
 
 
+def any_completed_run() -> bool:
+    """Whether an analysis cycle has ever completed."""
+    from selflow_qt.store.models import AnalysisRun
+
+    return AnalysisRun.select().where(AnalysisRun.status == "completed").exists()
+
+
+@dataclass
+class AutomaticRun:
+    """The latest cycle the trigger started on the current buffer."""
+
+    status: str
+    n_events: int
+    error: str
+
+
+def last_automatic_run(since: float) -> AutomaticRun | None:
+    """The latest cycle the trigger (``budget``) started at or after ``since``."""
+    from selflow_qt.store.models import AnalysisRun
+
+    last = (
+        AnalysisRun.select()
+        .where(AnalysisRun.trigger == "budget", AnalysisRun.started_at >= since)
+        .order_by(AnalysisRun.id.desc())
+        .first()
+    )
+    if last is None:
+        return None
+    return AutomaticRun(
+        last.status, int(last.n_events or 0), str((last.metrics or {}).get("error", ""))
+    )
+
+
 def store_signature(db: SqliteDatabase) -> tuple:
     """(last event id, analysis runs, last pattern id, patterns): changes when anything the
     analysis checks read has changed."""
