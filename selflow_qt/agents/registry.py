@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from selflow_qt.store.models import MicroAgent, Notification
+from selflow_qt.store.models import MicroAgent
 from selflow_qt.store.queries.agents import deactivate_agents
+from selflow_qt.store.queries.notifications import add_notification
 
 
 def record_agent(model_id: str, folder: Path, metadata: dict, specialization: str) -> MicroAgent:
@@ -56,7 +57,7 @@ def active_agents() -> list[MicroAgent]:
 
 
 def notify(kind: str, title: str, body: str, data: dict | None = None) -> None:
-    Notification.create(kind=kind, title=title, body=body, data=data or {})
+    add_notification(kind, title, body, data)
 
 
 def retire_agent(ctx, model_id: str) -> None:

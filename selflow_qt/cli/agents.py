@@ -58,17 +58,17 @@ def _print_progress(p) -> None:
 
 def _pick_session(ctx, args) -> tuple[int | None, str]:
     from selflow_qt.agents.runner import next_queued_session, queue_training
-    from selflow_qt.store.models import Pattern
+    from selflow_qt.store.queries.agents import best_pattern
 
     if args.pattern is not None or args.workflow:
         return queue_training(ctx, args.pattern, workflow=args.workflow), "as asked"
     sid = next_queued_session(ctx.db)
     if sid is not None:
         return sid, "queued by the analysis"
-    patterns = list(Pattern.select())
-    if patterns:
-        best = max(patterns, key=lambda p: (p.confidence * p.event_count, p.last_seen))
-        return queue_training(ctx, best.id), f"best pattern #{best.id} {best.name!r}"
+    best = best_pattern()
+    if best is not None:
+        pattern_id, name = best
+        return queue_training(ctx, pattern_id), f"best pattern #{pattern_id} {name!r}"
     print(
         "No analysis has run yet (run `selflow analyze` to find workflows); "
         "training a general agent on all recent events."
@@ -80,7 +80,7 @@ def run_train(args: argparse.Namespace) -> int:
     from selflow_qt.agents.evaluation import Metrics, format_table
     from selflow_qt.agents.runner import TrainingRunner, next_queued_session
     from selflow_qt.store.context import StoreContext
-    from selflow_qt.store.models import TrainingSession
+    from selflow_qt.store.queries.agents import session_model_id
 
     ctx = StoreContext.open(args.data_dir)
     try:
@@ -88,8 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"selflow train: {exc}", file=sys.stderr)
         return 2
-    row = TrainingSession.get_by_id(sid)
-    print(f"training session {sid} ({why}): {row.model_id}", flush=True)
+    print(f"training session {sid} ({why}): {session_model_id(sid)}", flush=True)
     outcome = TrainingRunner(ctx.data_dir).run(
         sid, on_progress=_print_progress, max_steps=args.max_steps
     )
@@ -138,11 +137,11 @@ def agent_rankings(ctx) -> list[dict]:
 
 def run_agents(args: argparse.Namespace) -> int:
     from selflow_qt.store.context import StoreContext
-    from selflow_qt.store.models import MicroAgent
+    from selflow_qt.store.queries.agents import retired_agent_count
 
     ctx = StoreContext.open(args.data_dir)
     rows = agent_rankings(ctx)
-    retired = MicroAgent.select().where(MicroAgent.is_active == False).count()  # noqa: E712
+    retired = retired_agent_count()
     if args.json:
         print(
             json.dumps(

@@ -165,7 +165,7 @@ def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
 
 def note_training(outcome) -> str:
     """Record a notification for a finished/failed training unless one exists; the summary line."""
-    from selflow_qt.store.models import Notification
+    from selflow_qt.store.queries.notifications import add_notification, notified_today_about
 
     status = getattr(outcome, "status", "")
     sid = getattr(outcome, "session_id", None)
@@ -180,11 +180,8 @@ def note_training(outcome) -> str:
         body += f": final loss {loss:.3f}"
     if status == "failed":
         body += f": {getattr(outcome, 'error', '')}"
-    recent = Notification.select().where(Notification.created_at > time.time() - 86_400)
-    if not any((n.data or {}).get("session_id") == sid for n in recent):
-        Notification.create(
-            kind="training", title=title, body=body, data={"session_id": sid, "status": status}
-        )
+    if not notified_today_about("session_id", sid):
+        add_notification("training", title, body, {"session_id": sid, "status": status})
     return f"{title}: {body}"
 
 

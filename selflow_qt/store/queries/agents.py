@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from peewee import SqliteDatabase
 
-from selflow_qt.store.models import BanditArm, MicroAgent, UserInteraction
+from selflow_qt.store.models import BanditArm, MicroAgent, Pattern, TrainingSession, UserInteraction
 
 
 @dataclass
@@ -59,6 +59,26 @@ def training_metrics(db: SqliteDatabase) -> dict[str, dict]:
         if isinstance(own, dict):
             out[model_id] = own
     return out
+
+
+def retired_agent_count() -> int:
+    """Micro-agents taken out of service."""
+    return MicroAgent.select().where(MicroAgent.is_active == False).count()  # noqa: E712
+
+
+def session_model_id(session_id: int) -> str:
+    """The model id a training session trains."""
+    return TrainingSession.get_by_id(session_id).model_id
+
+
+def best_pattern() -> tuple[int, str] | None:
+    """(id, name) of the pattern most worth an agent: confidence times events, then the most
+    recently seen; None before any analysis."""
+    patterns = list(Pattern.select())
+    if not patterns:
+        return None
+    best = max(patterns, key=lambda p: (p.confidence * p.event_count, p.last_seen))
+    return best.id, best.name
 
 
 def deactivate_agents(model_ids: list[str]) -> None:
