@@ -73,11 +73,16 @@ def run_collect(args: argparse.Namespace) -> int:
     except DB_ERRORS as exc:
         print(f"selflow: {describe(exc, service.db_path).message}", file=sys.stderr)
         return 2
+    from selflow_qt.agents.prompt_serving import serve_prompt
+
+    prompt = serve_prompt(service)
     try:
         seconds = getattr(args, "seconds", None)
         service.wait(seconds)
     finally:
         service.stop()
+        if prompt is not None:
+            prompt.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     stats = service.stats

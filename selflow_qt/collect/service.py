@@ -129,6 +129,7 @@ class CollectionService:
         self.heartbeat_seconds = heartbeat_seconds
         self.writer = EventWriter(self.db_path, self.privacy, on_flush=self._flushed)
         self.flushed_total = 0
+        self.flush_listeners: list = []  # called with no argument after each committed batch
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._heartbeat: threading.Thread | None = None
@@ -242,9 +243,14 @@ class CollectionService:
             log.exception("collector %s failed", collector.name)
             collector.set_status(ERROR, f"{type(exc).__name__}: {exc}")
 
+    def has_collector(self, name: str) -> bool:
+        return any(c.name == name for c in self.collectors)
+
     def _flushed(self, n: int, stats: WriterStats) -> None:
         self.flushed_total = stats.written
         log.info("flushed %d events (total %d)", n, stats.written)
+        for listener in self.flush_listeners:
+            listener()
 
     def _beat(self) -> None:
         last: list[tuple[str, str]] = []

@@ -47,6 +47,23 @@ if [[ -n ${BASH_VERSION-} && ${BASH_VERSINFO[0]} -ge 5 && $- == *i* && -z ${__se
       return $s
     }
     PS0="${PS0-}"'${__selflow_a[(__selflow_t=${EPOCHREALTIME/[.,]/}),0]}'
+    # The suggestion: the first line of SelFlow's ready file that extends what is typed, put on
+    # the command line by a key (Ctrl-G unless SELFLOW_SUGGEST_KEY names another).
+    __selflow_suggest() {
+      local f="$__selflow_dir/suggest.$__selflow_sid" line
+      [[ -r $f ]] || f="$__selflow_dir/suggest"
+      local -a lines=()
+      [[ -r $f ]] && builtin mapfile -t lines <"$f" 2>/dev/null
+      for line in "${lines[@]}"; do
+        if [[ $line == "$READLINE_LINE"* && $line != "$READLINE_LINE" ]]; then
+          READLINE_LINE=$line READLINE_POINT=${#line}
+          return
+        fi
+      done
+    }
+    if [[ @PROMPT@ == on ]]; then
+      builtin bind -x "\"${SELFLOW_SUGGEST_KEY:-\\C-g}\": __selflow_suggest" 2>/dev/null
+    fi
     if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
       PROMPT_COMMAND=(__selflow_precmd "${PROMPT_COMMAND[@]}")
     else
@@ -80,6 +97,54 @@ if [[ -o interactive && -z ${__selflow_spool-} ]]; then
     typeset -ga precmd_functions preexec_functions
     precmd_functions=(__selflow_precmd $precmd_functions)
     preexec_functions+=(__selflow_preexec)
+    # The suggestion: the first line of SelFlow's ready file that extends what is typed. With
+    # zsh-autosuggestions it is that plugin's first strategy; else SelFlow draws it as grey ghost
+    # text itself, accepted with the right arrow or End, as the plugin's is.
+    __selflow_match() {
+      local f=$__selflow_dir/suggest.$__selflow_sid line
+      [[ -r $f ]] || f=$__selflow_dir/suggest
+      REPLY=
+      [[ -r $f ]] || return 1
+      for line in "${(@f)$(<$f)}"; do
+        if [[ $line == "$1"* && $line != "$1" ]]; then
+          REPLY=$line
+          return 0
+        fi
+      done
+      return 1
+    }
+    _zsh_autosuggest_strategy_selflow() {
+      typeset -g suggestion
+      __selflow_match "$1" && suggestion=$REPLY
+    }
+    if [[ @PROMPT@ == on ]]; then
+      typeset -ga ZSH_AUTOSUGGEST_STRATEGY
+      ZSH_AUTOSUGGEST_STRATEGY=(selflow ${ZSH_AUTOSUGGEST_STRATEGY:-history})
+      __selflow_ghost() {
+        (( ${+functions[_zsh_autosuggest_start]} )) && return  # the plugin draws it
+        if (( CURSOR == ${#BUFFER} )) && __selflow_match "$BUFFER"; then
+          POSTDISPLAY=${REPLY#"$BUFFER"}
+          region_highlight=("${(@)region_highlight:#*selflow}" "${#BUFFER} $(( ${#BUFFER} + ${#POSTDISPLAY} )) fg=8 memo=selflow")
+        else
+          POSTDISPLAY=
+        fi
+      }
+      __selflow_accept() {
+        if [[ -n $POSTDISPLAY ]] && (( CURSOR == ${#BUFFER} )) \
+          && ! (( ${+functions[_zsh_autosuggest_start]} )); then
+          BUFFER+=$POSTDISPLAY
+          POSTDISPLAY=
+          CURSOR=${#BUFFER}
+        else
+          zle .$WIDGET
+        fi
+      }
+      if autoload -Uz add-zle-hook-widget 2>/dev/null; then
+        add-zle-hook-widget line-pre-redraw __selflow_ghost 2>/dev/null
+        zle -N forward-char __selflow_accept
+        zle -N end-of-line __selflow_accept
+      fi
+    fi
   fi
 fi
 """
@@ -98,11 +163,38 @@ if status is-interactive; and not set -q __selflow_spool
         umask 077
         true >>$__selflow_spool 2>/dev/null
         umask $__selflow_umask
+        # The suggestion: the first line of SelFlow's ready file that extends what is typed,
+        # put on the command line by a key (Ctrl-G unless SELFLOW_SUGGEST_KEY names another).
+        function __selflow_suggest
+            set -l f $__selflow_dir/suggest.$__selflow_sid
+            test -r $f; or set f $__selflow_dir/suggest
+            test -r $f; or return
+            set -l typed (commandline)
+            set -l n (string length -- "$typed")
+            while read -l line
+                if test "$line" != "$typed"; and test (string sub -l $n -- "$line") = "$typed"
+                    commandline -r -- $line
+                    commandline -C (string length -- $line)
+                    return
+                end
+            end <$f
+        end
+        if test @PROMPT@ = on
+            set -q SELFLOW_SUGGEST_KEY; or set -g SELFLOW_SUGGEST_KEY \cg
+            bind $SELFLOW_SUGGEST_KEY __selflow_suggest
+            bind -M insert $SELFLOW_SUGGEST_KEY __selflow_suggest 2>/dev/null
+        end
+        function __selflow_preexec --on-event fish_preexec
+            set -g __selflow_pwd $PWD
+        end
+        # The folder is the one the line was typed in; `exit` is not recorded (bash and zsh
+        # never see their last command either).
         function __selflow_postexec --on-event fish_postexec
             set -l s $status
             set -l d $CMD_DURATION
-            if test -n "$argv[1]"; and not string match -q -- ' *' "$argv[1]"
-                printf '\x1ev1 fish %s - - %s %s url %s %s\n' $__selflow_sid $s $d (string escape --style=url -- $PWD) (string escape --style=url -- "$argv[1]") >>$__selflow_spool 2>/dev/null
+            set -q __selflow_pwd; or set -g __selflow_pwd $PWD
+            if test -n "$argv[1]"; and test "$argv[1]" != exit; and not string match -q -- ' *' "$argv[1]"
+                printf '\x1ev1 fish %s - - %s %s url %s %s\n' $__selflow_sid $s $d (string escape --style=url -- $__selflow_pwd) (string escape --style=url -- "$argv[1]") >>$__selflow_spool 2>/dev/null
             end
         end
     end
@@ -118,8 +210,10 @@ def _quote(shell: str, text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def hook_script(shell: str, spool_dir: str | os.PathLike) -> str:
-    """The hook for ``shell`` that appends to spool files in ``spool_dir``."""
+def hook_script(shell: str, spool_dir: str | os.PathLike, *, suggest: bool = True) -> str:
+    """The hook for ``shell`` that appends to spool files in ``spool_dir`` and, with
+    ``suggest``, shows SelFlow's next-command suggestion (zsh: ghost text; bash, fish: a key)."""
     if shell not in _SCRIPTS:
         raise ValueError(f"unknown shell {shell!r} (one of {', '.join(SHELLS)})")
-    return _SCRIPTS[shell].replace("@DIR@", _quote(shell, os.fspath(spool_dir)))
+    script = _SCRIPTS[shell].replace("@DIR@", _quote(shell, os.fspath(spool_dir)))
+    return script.replace("@PROMPT@", "on" if suggest else "off")

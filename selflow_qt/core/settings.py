@@ -43,6 +43,8 @@ class Settings:
     exclude_globs: list[str] = field(default_factory=list)
     redact_patterns: list[str] = field(default_factory=list)
     shell_history_files: list[str] = field(default_factory=list)  # empty: auto-detect
+    # the shell hooks show SelFlow's next-command suggestion (false: they only record)
+    prompt_suggestions: bool = True
     collect_fs: bool = True
     collect_apps: bool = True
     collect_shell: bool = True

@@ -360,7 +360,10 @@ def collection_job(
             collectors=[(h.name, h.state, h.detail) for h in service.health()],
         )
 
+    from selflow_qt.agents.prompt_serving import serve_prompt
+
     service.start()
+    prompt = serve_prompt(service)  # next-command suggestions for the shell hooks
     next_report = 0.0
     try:
         while not (should_stop is not None and should_stop()):
@@ -370,6 +373,8 @@ def collection_job(
             service.wait(0.25)
     finally:
         service.stop()  # flushes every queued event before the job ends
+        if prompt is not None:
+            prompt.stop()
     final = state(False)
     if progress is not None:
         progress(final)

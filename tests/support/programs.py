@@ -1,8 +1,8 @@
 """The one way a test finds an external program: its path, or a skip that names what to install.
 
-`.ci/run` installs the programs the X tests need (apt: xvfb trayer xdotool x11-utils); `mount`
-(used as root), `sleep`, `make` and bash come with any Linux system; zsh and fish are optional:
-the shell-hook tests run them where installed. A test never starts a program by a
+`.ci/run` installs the programs the X tests need (apt: xvfb trayer xdotool x11-utils) and the
+shells and terminal the shell-hook tests drive (bash zsh fish tmux); `mount` (used as root),
+`sleep` and `make` come with any Linux system. A test never starts a program by a
 bare name it did not get from here, so a missing one is a skip with a reason, not a
 FileNotFoundError in the middle of a run.
 """
@@ -26,6 +26,7 @@ APT_PACKAGES = {
     "bash": "bash",
     "zsh": "zsh",
     "fish": "fish",
+    "tmux": "tmux",
 }
 
 

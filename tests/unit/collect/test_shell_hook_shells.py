@@ -31,6 +31,15 @@ def need_shell(name: str) -> str:
     return require_program(name)
 
 
+def _own_tty() -> None:
+    """In the child: a new session whose controlling terminal is the pty (fish insists)."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class PtyShell:
     """An interactive shell on a pseudo-terminal, with SelFlow's hook and a known prompt."""
 
@@ -56,7 +65,7 @@ class PtyShell:
             argv = [exe, "--no-config", "-i", "-C", init]
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, preexec_fn=_own_tty
         )
         os.close(slave)
         self.out = b""
@@ -214,3 +223,130 @@ def test_hostile_lines_are_recorded_safely_and_nothing_after_them_is_lost(
     assert all(r["meta"]["exit"] == 0 for r in rows)
     spool_text = b"".join(p.read_bytes() for p in spool_dir_for(data_dir).glob("*.spool"))
     assert spool_text.count(b"\x1ev1 bash") == 6
+
+
+def _wait(cond, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_bash_puts_selflows_suggestion_on_the_line_and_running_it_resolves_the_arm(
+    service, data_dir, tmp_path
+):
+    """The serving path writes the session's ready file after each command; Ctrl-G puts its
+    first line that extends what is typed on the command line; the next command resolves the
+    suggestion shown at once (a success exactly when it was the line shown first)."""
+    from selflow_qt.agents.prompt_serving import serve_prompt, suggestion_file
+    from selflow_qt.store.db import open_database
+    from selflow_qt.store.models import UserInteraction
+
+    need_shell("bash")
+    prompt = serve_prompt(service)
+    assert prompt is not None
+    sh = PtyShell("bash", tmp_path / "home", spool_dir_for(data_dir), tmp_path)
+    try:
+        for line in ["echo one", "echo two", "echo one", "echo two", "echo one"]:
+            sh.run(line)
+        _wait_rows(service, data_dir, 5)
+        files = lambda: list(spool_dir_for(data_dir).glob("suggest.*"))  # noqa: E731
+        assert _wait(lambda: files() and "echo two\n" in files()[0].read_text())
+        assert suggestion_file(spool_dir_for(data_dir)).exists()
+        assert oct(files()[0].stat().st_mode & 0o777) == "0o600"
+        shown_first = files()[0].read_text().splitlines()[0]
+        sh.run(b"echo t\x07")  # typed 'echo t', then Ctrl-G, then Enter
+        rows = _wait_rows(service, data_dir, 6)
+        assert rows[-1]["cmd"] == "echo two"
+    finally:
+        sh.close()
+        prompt.stop()
+    db = open_database(data_dir)
+    try:
+        at_prompt = lambda: [  # noqa: E731
+            it
+            for it in UserInteraction.select().where(UserInteraction.success.is_null(False))
+            if (it.data or {}).get("at_prompt")
+        ]
+        assert _wait(at_prompt)
+        assert at_prompt()[-1].success == (shown_first == "echo two")
+    finally:
+        db.close()
+
+
+class TmuxShell:
+    """A shell with SelFlow's hook in a real terminal (tmux), for what zle and readline draw."""
+
+    def __init__(self, shell: str, home: Path, spool: Path) -> None:
+        self.tmux = require_program("tmux")
+        exe = need_shell(shell)
+        home.mkdir(parents=True, exist_ok=True)
+        hook = home / f"hook.{shell}"
+        hook.write_text(hook_script(shell, spool))
+        self.name = f"selflow-test-{os.getpid()}-{shell}"
+        self.sock = (
+            f"/tmp/selflow-tmux-{os.getpid()}-{shell}.sock"  # short: a socket path has ~100 bytes
+        )
+        if shell == "zsh":
+            (home / ".zshrc").write_text(f"PROMPT='SFP> '\nsource '{hook}'\n")
+            cmd = f"env ZDOTDIR={home} HOME={home} {exe} -i"
+        elif shell == "bash":
+            (home / ".bashrc").write_text(f"PS1='SFP> '\nsource '{hook}'\n")
+            cmd = f"env HOME={home} {exe} --noprofile --rcfile {home / '.bashrc'} -i"
+        else:
+            init = f"function fish_prompt; printf 'SFP> '; end; source '{hook}'"
+            cmd = f'env HOME={home} {exe} --no-config -i -C "{init}"'
+        self._tmux("new-session", "-d", "-s", self.name, "-x", "100", "-y", "10", cmd)
+        assert _wait(lambda: "SFP>" in self.screen()), self.screen()  # (no trailing spaces)
+
+    def _tmux(self, *args: str) -> str:
+        out = subprocess.run(
+            [self.tmux, "-S", self.sock, *args], capture_output=True, text=True, timeout=10
+        )
+        return out.stdout
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", self.name, *keys)
+
+    def screen(self, escapes: bool = False) -> str:
+        return self._tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", self.name)
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+        Path(self.sock).unlink(missing_ok=True)
+
+
+def _ready_file(spool: Path, lines: list[str]) -> None:
+    spool.mkdir(parents=True, exist_ok=True)
+    (spool / "suggest").write_text("".join(f"{x}\n" for x in lines))
+
+
+def test_zsh_shows_the_suggestion_as_ghost_text_and_right_arrow_accepts_it(tmp_path):
+    spool = tmp_path / "spool"
+    _ready_file(spool, ['git commit -m "wip"', "ls -la", "git status"])
+    sh = TmuxShell("zsh", tmp_path / "home", spool)
+    try:
+        sh.keys("git s")
+        assert _wait(lambda: "git s\x1b[90mtatus" in sh.screen(escapes=True)), sh.screen(True)
+        sh.keys("Right")
+        assert _wait(lambda: "SFP> git status" in sh.screen()), sh.screen()
+        sh.keys("C-u", "git ")  # the first line that extends what is typed
+        assert _wait(lambda: 'git \x1b[90mcommit -m "wip"' in sh.screen(escapes=True))
+    finally:
+        sh.close()
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_the_key_puts_the_suggestion_on_the_command_line(shell, tmp_path):
+    spool = tmp_path / "spool"
+    _ready_file(spool, ['git commit -m "wip"', "ls -la", "git status"])
+    sh = TmuxShell(shell, tmp_path / "home", spool)
+    try:
+        sh.keys("git s", "C-g")
+        assert _wait(lambda: "SFP> git status" in sh.screen()), sh.screen()
+        sh.keys("C-u", "C-g")  # at an empty prompt: the first line
+        assert _wait(lambda: 'SFP> git commit -m "wip"' in sh.screen()), sh.screen()
+    finally:
+        sh.close()
