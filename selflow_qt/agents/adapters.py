@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from selflow_qt.agents.actions import Candidate, render_prompt
+from selflow_qt.agents.candidates import key_of_full
 from selflow_qt.agents.predictors import Context
 
 METADATA_FILE = "agent.json"
@@ -78,8 +79,8 @@ class AgentPredictor:
                 add(c.key)
         for _, key in reversed(list(context)[-8:]):
             add(key)
-        for key in self.metadata.get("top_targets", []):
-            add(key)
+        for line in self.metadata.get("top_targets", []):  # the adapter targets exact lines
+            add(key_of_full(line) or line)
         return keys
 
     def score(self, context: Context, keys: list[str]) -> list[float]:

@@ -1,9 +1,12 @@
 """The candidate next actions at one moment, each with the features a ranker scores it by.
 
 Candidates come from every count model (markov-1/2/3 successors, the last exact line's
-successors, frequency, recency, this working folder) and from edits of recent commands, so a
-line never seen verbatim can be proposed. Each gets one row of ``FEATURES``; probabilities are
-per model, so scores are comparable across candidates of any length.
+successors, frequency, recency, this working folder), from edits of recent commands, and from
+lines the language model wrote (``generated``), so a line never seen verbatim can be proposed.
+Each gets one row of ``FEATURES``; probabilities are per model, so scores are comparable across
+candidates of any length. The model's lines also get a row of ``GEN_FEATURES`` (zeros for every
+other candidate); a line whose key is already a candidate with the same exact line marks that
+candidate, any other line is a candidate of its own (``gen_only``), even when its key is taken.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ FEATURES = (
     "swap",
     "similar_to_last",
 )
+# What the language model said about a candidate (see lm_writer and lm_trust).
+GEN_FEATURES = (
+    "gen",  # the model wrote this line
+    "gen_only",  # only the model proposed it (no count model or edit did)
+    "gen_logp",  # its mean log-probability per token (0 when not written)
+    "gen_top",  # 1 / (1 + its rank in the beam)
+    "gen_seen",  # the model's line was typed before, exactly
+    "gen_copied",  # share of its words copied from the context
+)
 PER_MODEL = 8
 RECENT = 10
 
@@ -56,6 +68,12 @@ class CandidateSet:
     fulls: list[str]
     examples: list[Event | None]
     X: np.ndarray  # (len(keys), len(FEATURES))
+    G: np.ndarray | None = None  # (len(keys), len(GEN_FEATURES)); None: no generated lines
+
+    def gen_features(self) -> np.ndarray:
+        if self.G is None:
+            return np.zeros((len(self.keys), len(GEN_FEATURES)))
+        return self.G
 
 
 def _p(counter: Counter | None, key: str) -> tuple[float, int]:
@@ -73,11 +91,16 @@ def _similarity(a: str, b: str) -> float:
 
 
 def candidate_set(
-    hist: History, context, edits: EditModel | None = None, extra: list[str] = ()
+    hist: History,
+    context,
+    edits: EditModel | None = None,
+    extra: list[str] = (),
+    generated: list = (),
 ) -> CandidateSet:
     """Candidates for the action after ``context`` (oldest first), with their features.
 
-    ``extra``: keys that must be candidates too (the baselines' first guesses).
+    ``extra``: keys that must be candidates too (the baselines' first guesses); ``generated``:
+    the language model's lines (``lm_writer.GeneratedLine``), appended with ``GEN_FEATURES``.
     """
     ctx = list(context)
     k1 = ctx[-1][1] if ctx else None
@@ -110,7 +133,7 @@ def candidate_set(
     # The exact line that followed the last line wins the display of its key.
     if s_full:
         for full, _ in s_full.most_common(PER_MODEL):
-            seen_key = _key_of_full(full)
+            seen_key = key_of_full(full)
             if seen_key is not None:
                 add(seen_key, full)
     for key in extra:
@@ -140,7 +163,7 @@ def candidate_set(
 
     after_line: Counter = Counter()
     for full, c in (s_full or {}).items():
-        after_line[_key_of_full(full)] += c
+        after_line[key_of_full(full)] += c
     n_after_line = max(1, sum(after_line.values()))
     m2_top = _top_key(s2) or _top_key(s1)
     m1_top = _top_key(s1)
@@ -184,7 +207,61 @@ def candidate_set(
             1.0 if kind == "swap" else 0.0,
             _similarity(fulls[key], last_full or ""),
         )
-    return CandidateSet(keys, [fulls[k] for k in keys], [examples[k] for k in keys], X)
+    cs = CandidateSet(keys, [fulls[k] for k in keys], [examples[k] for k in keys], X)
+    if generated:
+        add_generated(cs, hist, generated, ctx)
+    return cs
+
+
+def add_generated(cs: CandidateSet, hist: History, lines, context) -> None:
+    """Mark the counted candidates the model also wrote (same exact line); append the lines
+    only it wrote, each with its ``GEN_FEATURES`` row."""
+    ctx = list(context)
+    last_ev = ctx[-1][0] if ctx else None
+    last_full = full_key(last_ev) if last_ev is not None else None
+    G = np.zeros((len(cs.keys), len(GEN_FEATURES)))
+    row_of_full = {full: i for i, full in enumerate(cs.fulls)}
+    row_of_key = {key: i for i, key in enumerate(cs.keys)}
+    new_rows, new_g = [], []
+    for line in lines:
+        seen = line.full == last_full or line.full in hist.succ_full
+        g = (1.0, 0.0, line.logp, 1.0 / (1 + line.rank), float(seen), line.copied)
+        i = row_of_full.get(line.full)
+        if i is not None:
+            G[i] = g
+            continue
+        j = row_of_key.get(line.key)
+        # A line whose key is taken by another exact line shares that key's counts; a new key
+        # gets the features of a never-seen action.
+        x = cs.X[j] if j is not None else _unseen_row(hist, line, last_full)
+        ev = Event(
+            ts=last_ev.ts if last_ev else 0.0,
+            source="shell",
+            action="command",
+            cmd=line.full[10:] if line.full.startswith("shell run ") else None,
+            cwd=last_ev.cwd if last_ev else None,
+        )
+        cs.keys.append(line.key)
+        cs.fulls.append(line.full)
+        cs.examples.append(
+            ev if ev.cmd else (hist.seen[line.key].event if line.key in hist.seen else None)
+        )
+        row_of_full[line.full] = len(cs.keys) - 1
+        new_rows.append(x)
+        new_g.append((g[0], 1.0, *g[2:]))
+    if new_rows:
+        cs.X = np.vstack([cs.X, np.asarray(new_rows)])
+        G = np.vstack([G, np.asarray(new_g)])
+    cs.G = G
+
+
+def _unseen_row(hist: History, line, last_full: str | None) -> np.ndarray:
+    x = np.zeros(len(FEATURES))
+    x[FEATURES.index("log_freq")] = -math.log1p(hist.n)
+    x[FEATURES.index("log_since")] = math.log1p(hist.n) + 1.0
+    x[FEATURES.index("unseen")] = 1.0
+    x[FEATURES.index("similar_to_last")] = _similarity(line.full, last_full or "")
+    return x
 
 
 def _top_key(counter: Counter | None) -> str | None:
@@ -193,7 +270,7 @@ def _top_key(counter: Counter | None) -> str | None:
     return counter.most_common(1)[0][0]
 
 
-def _key_of_full(full: str) -> str | None:
+def key_of_full(full: str) -> str | None:
     """The action key of an exact line (``shell run <line>`` keys are re-shaped; others equal)."""
     if full.startswith("shell run "):
         return f"shell run {command_shape(full[10:])[-MAX_TARGET_CHARS:]}"

@@ -1,4 +1,6 @@
-"""Training examples for a micro-agent: (compact recent context, the next action), split by time."""
+"""Training examples for a micro-agent: (compact recent context, the next exact line), split by
+time. The target is the whole redacted line (``actions.full_key``, arguments kept), so the
+adapter learns to write lines a user can run, not their generalised keys."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from selflow_qt.agents.actions import keyed, render_prompt, render_target
+from selflow_qt.agents.actions import full_key, keyed, render_prompt, render_target
 from selflow_qt.core.event import Event
 from selflow_qt.store.queries.events import events_by_ids, latest_events
 
@@ -23,7 +25,7 @@ class Example:
     """One supervised pair; ``ts`` is the time of the action to predict."""
 
     prompt: str
-    target: str  # the action key
+    target: str  # the exact next line (``full_key``; the action key where there is none)
     ts: float
 
     @property
@@ -67,10 +69,16 @@ def build_examples(events: list[Event], context_lines: int = CONTEXT_LINES) -> l
     Repeats stay: how often a context led to an action is what the model must learn.
     """
     stream = keyed(sorted(events, key=lambda e: e.ts))
+    return examples_of(stream, 1, len(stream), context_lines)
+
+
+def examples_of(stream, lo: int, hi: int, context_lines: int = CONTEXT_LINES) -> list[Example]:
+    """The examples of the positions ``lo..hi-1`` of a keyed stream (each with what came before)."""
     out: list[Example] = []
-    for i in range(1, len(stream)):
+    for i in range(max(1, lo), min(hi, len(stream))):
+        ev, key = stream[i]
         prompt = render_prompt(stream[max(0, i - context_lines) : i], context_lines)
-        out.append(Example(prompt=prompt, target=stream[i][1], ts=stream[i][0].ts))
+        out.append(Example(prompt=prompt, target=full_key(ev) or key, ts=ev.ts))
     return out
 
 

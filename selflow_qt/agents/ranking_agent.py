@@ -3,8 +3,10 @@
 ``fit_ranking_agent`` builds one from a keyed stream; ``predict`` ranks the candidate set at the
 current moment; ``observe`` learns every event that really happened (online), so its counts stay
 as fresh as the baselines' and it keeps an online record of who guessed right lately (see
-``leader``). A language model may add one more signal (``lm_weight``, see ``lm_feature``); with
-weight 0 nothing here imports torch or scikit-learn and a suggestion costs about a millisecond.
+``leader``). A language model may write candidate lines itself (``writer``, see ``lm_writer``),
+moved by the model's features with ``lm_trust`` weights, and may add one more signal to the top
+candidates (``lm_weight``, see ``lm_feature``); with neither, nothing here imports torch or
+scikit-learn and a suggestion costs about a millisecond.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from selflow_qt.agents.actions import Candidate
-from selflow_qt.agents.candidates import CandidateSet, candidate_set
+from selflow_qt.agents.actions import Candidate, candidate_full
+from selflow_qt.agents.candidates import CandidateSet, add_generated, candidate_set
 from selflow_qt.agents.edits import EditModel
 from selflow_qt.agents.history import History
 from selflow_qt.agents.predictors import BASELINE_IDS, BaselinePredictor, Context, make_baselines
@@ -56,6 +59,10 @@ class RankingAgent:
     lm_scorer: Callable[[Context, list[str]], list[float]] | None = None
     lm_weight: float = 0.0  # added to the ranker's score per unit of normalised LM log-prob
     lm_top: int = 5  # only the ranker's top candidates are scored by the LM
+    # The model's own lines (an ``lm_writer.LineWriter``) and the weights of their features
+    # (``lm_trust``); None: the model writes nothing.
+    writer: Any = None
+    trust: np.ndarray | None = None
     # Online record of first guesses (the ranker's and every baseline's), each hit weighted by
     # its age (half-life RECORD_HALF_LIFE); see ``leader``.
     record: dict[str, float] = field(default_factory=dict)
@@ -160,7 +167,53 @@ class RankingAgent:
             for i in order
         ]
 
+    @property
+    def writes_lines(self) -> bool:
+        return self.writer is not None and self.trust is not None and bool(np.any(self.trust))
+
+    def lm_candidates(self, context: Context, lines: list) -> tuple[CandidateSet, np.ndarray]:
+        """The candidate set with the model's ``lines`` added, and each row's base score: the
+        leader's (the ranker's log-probability, or -log(1 + rank) in the baseline it answers
+        as), lines only the model wrote 1 below the lowest."""
+        lists = {n: b.predict(context, PRIOR_DEPTH) for n, b in self.baselines.items()}
+        keys = {n: [c.key for c in ranked] for n, ranked in lists.items()}
+        cs = candidate_set(self.hist, context, self.edits, first_guesses(keys))
+        leader = self.leader
+        if leader == "ranker":
+            priors = {n: prior_of(cs.keys, ranked) for n, ranked in keys.items()}
+            base = np.log(np.clip(self.model.scores(cs.X, priors), 1e-9, None))
+        else:
+            ranked = lists[leader]
+            pos = {c.key: r for r, c in reversed(list(enumerate(ranked)))}
+            base = np.array([-math.log(1.0 + pos.get(k, PRIOR_DEPTH)) for k in cs.keys])
+            for i, key in enumerate(cs.keys):  # its lines as the baseline shows them
+                if key in pos:
+                    cs.fulls[i] = candidate_full(ranked[pos[key]])
+                    cs.examples[i] = ranked[pos[key]].example
+        n0 = len(cs.keys)
+        add_generated(cs, self.hist, lines, context)
+        floor = (float(base.min()) if n0 else 0.0) - 1.0
+        return cs, np.concatenate([base, np.full(len(cs.keys) - n0, floor)])
+
+    def _written(self, context: Context, k: int) -> list[Candidate]:
+        cs, base = self.lm_candidates(context, self.writer.lines(context))
+        scores = base + cs.gen_features() @ self.trust
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        out, fulls = [], set()
+        for i in order:  # one candidate per exact line
+            if cs.fulls[i] in fulls:
+                continue
+            fulls.add(cs.fulls[i])
+            out.append(
+                Candidate(cs.keys[i], float(scores[i]), cs.examples[i], {"full": cs.fulls[i]})
+            )
+            if len(out) >= k:
+                break
+        return out
+
     def predict(self, context: Context, k: int) -> list[Candidate]:
+        if self.writes_lines:
+            return self._written(context, k)
         use_lm = self.lm_scorer is not None and self.lm_weight > 0
         cands = self.base_ranking(context, max(k, self.lm_top) if use_lm else k)
         if use_lm and cands:
@@ -177,7 +230,12 @@ class RankingAgent:
         folder.mkdir(parents=True, exist_ok=True)
         if self.model is not None:
             self.model.save(folder / MODEL_FILE)
-        state = {"fallback": self.fallback, "lm_weight": self.lm_weight, "report": self.report}
+        state = {
+            "fallback": self.fallback,
+            "lm_weight": self.lm_weight,
+            "lm_trust": None if self.trust is None else self.trust.tolist(),
+            "report": self.report,
+        }
         (folder / STATE_FILE).write_text(json.dumps(state, indent=1), encoding="utf-8")
 
     @classmethod
@@ -197,6 +255,8 @@ class RankingAgent:
             report=state.get("report") or {},
             lm_weight=float(state.get("lm_weight") or 0.0),
         )
+        if state.get("lm_trust"):
+            agent.trust = np.asarray(state["lm_trust"], dtype=float)
         history = list(history)
         agent.observe(history[:-JUDGED_REPLAY], judge=False)
         agent.observe(history[-JUDGED_REPLAY:])

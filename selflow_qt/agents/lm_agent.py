@@ -1,0 +1,122 @@
+"""An agent whose language model writes candidates, fitted with a three-way split by time.
+
+Of the positions before ``start`` (the rest is scored), the oldest part trains the ranker and
+the LoRA adapter; the newest slice (``LM_SLICE_FRACTION``, at least ``LM_SLICE_MIN``) is
+replayed with the model writing lines, and fits when to trust them (``lm_trust``): its older
+two thirds fit the weights (and stop the adapter's training early), its newest third judges
+them against the same agent without the model. No model, adapter or weight is trained on a
+position it is judged or scored on.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from selflow_qt.agents.actions import full_key
+from selflow_qt.agents.dataset import examples_of
+from selflow_qt.agents.lm_trust import TrustRow, choose_weights
+from selflow_qt.agents.lm_writer import LineWriter
+from selflow_qt.agents.predictors import Context
+from selflow_qt.agents.ranking_agent import CONTEXT_EVENTS, RankingAgent, fit_ranking_agent
+
+LM_SLICE_FRACTION = 0.2
+LM_SLICE_MIN = 60
+JUDGE_FRACTION = 1 / 3
+
+
+@dataclass
+class SplitPoints:
+    """Positions [0, lm_lo): ranker and adapter; [lm_lo, judge_lo): trust weights (and the
+    adapter's early stop); [judge_lo, start): their judgement; [start, ...): scored."""
+
+    lm_lo: int
+    judge_lo: int
+    start: int
+
+
+def split_points(start: int) -> SplitPoints:
+    lm_lo = max(1, start // 2, start - max(LM_SLICE_MIN, int(start * LM_SLICE_FRACTION)))
+    judge_lo = lm_lo + int((start - lm_lo) * (1 - JUDGE_FRACTION))
+    return SplitPoints(lm_lo, judge_lo, start)
+
+
+@dataclass
+class LMAgentFit:
+    agent: RankingAgent  # writes lines where they helped on validation
+    no_lm: RankingAgent  # the same agent, the model off (the ablation)
+    report: dict
+
+
+def trust_rows(agent: RankingAgent, writer: LineWriter, stream: Context, lo: int, hi: int):
+    """Replay ``stream[lo:hi]`` through ``agent`` (it learns each event), recording at each
+    position the candidates with the model's lines and where the exact next line is."""
+    rows = []
+    for i in range(lo, hi):
+        ctx = stream[max(0, i - CONTEXT_EVENTS) : i]
+        cs, base = agent.lm_candidates(ctx, writer.lines(ctx))
+        target = full_key(stream[i][0]) or stream[i][1]
+        row = cs.fulls.index(target) if target in cs.fulls else -1
+        rows.append(TrustRow(base, cs.gen_features(), row))
+        agent.observe([stream[i]])
+    return rows
+
+
+def fit_lm_agent(
+    name: str,
+    stream: Context,
+    start: int,
+    model,
+    tok,
+    config,
+    *,
+    bf16: bool = False,
+    progress: Callable | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> LMAgentFit:
+    """Fit the agent on ``stream[:start]`` (see the module docstring); ``model`` is wrapped
+    with a fresh LoRA adapter (pass a fresh copy of the base model)."""
+    from selflow_qt.agents.trainer import train_adapter
+
+    stream = list(stream)
+    sp = split_points(start)
+    t0 = time.perf_counter()
+    agent = fit_ranking_agent(name, stream[: sp.lm_lo])
+    ranker_s = time.perf_counter() - t0
+    train = examples_of(stream, 1, sp.lm_lo)
+    val = examples_of(stream, sp.lm_lo, sp.judge_lo)
+    pmodel, result = train_adapter(
+        model, tok, train, val, config, progress=progress, should_stop=should_stop
+    )
+    writer = LineWriter(pmodel, tok, bf16=bf16)
+    t1 = time.perf_counter()
+    rows = trust_rows(agent, writer, stream, sp.lm_lo, start)
+    trust, report = choose_weights(rows)
+    slice_s = time.perf_counter() - t1
+    no_lm = copy.deepcopy(agent)
+    agent.writer, agent.trust = writer, trust
+    report.update(
+        lm_share=report.get("lm_val_share"),
+        split={
+            "ranker_adapter": [0, sp.lm_lo],
+            "trust": [sp.lm_lo, sp.judge_lo],
+            "judge": [sp.judge_lo, start],
+        },
+        adapter={
+            "steps": result.steps,
+            "total_steps": result.total_steps,
+            "early_stopped": result.early_stopped,
+            "val_loss_before": result.val_loss_before,
+            "val_loss_after": result.val_loss_after,
+            "seconds": result.seconds,
+            "examples": len(train),
+        },
+        ranker_seconds=ranker_s,
+        slice_seconds=slice_s,
+    )
+    agent.report = {**agent.report, **report}
+    no_lm.report = dict(agent.report)
+    writer.latencies_ms.clear()
+    return LMAgentFit(agent, no_lm, report)

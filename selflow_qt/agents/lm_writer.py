@@ -1,0 +1,194 @@
+"""The language model writes candidate lines: a short beam search after the agent's prompt.
+
+From the same compact context the adapter is trained on (``actions.render_prompt``), the model
+proposes a few next lines itself: beam search over at most ``MAX_NEW_TOKENS`` tokens, each beam
+stopped at the end of a line, in inference mode with the key/value cache (the prompt is encoded
+once and shared by every beam). Lines that are not well-formed actions are dropped. Each line
+keeps what the ranker needs to judge it: its length-normalised log-probability, its rank in the
+beam and the share of its words copied from the context.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from selflow_qt.agents.actions import action_key, full_key, render_prompt
+from selflow_qt.agents.dataset import CONTEXT_LINES
+from selflow_qt.agents.predictors import Context
+from selflow_qt.core.event import Event
+
+MAX_NEW_TOKENS = 24
+BEAMS = 3
+MAX_PROMPT_TOKENS = 176
+CACHE = 8  # recent prompts whose lines are kept (predict, judge and suggest ask alike)
+_KINDS = {"fs": ("create", "modify", "delete", "move"), "app": ("open", "close")}
+
+
+@dataclass
+class GeneratedLine:
+    """One line the model wrote: its action key, exact line (``full_key`` form) and scores."""
+
+    key: str
+    full: str
+    logp: float  # mean log-probability per generated token
+    rank: int  # 0: the beam's best
+    copied: float  # share of the line's words that occur in the context
+
+
+def parse_line(text: str, like: Event | None = None) -> tuple[str, str] | None:
+    """(key, full) of a generated target line, or None when it is not a well-formed action."""
+    text = " ".join(text.split())
+    if not text or any(ord(ch) < 32 for ch in text):
+        return None
+    source, _, rest = text.partition(" ")
+    verb, _, target = rest.partition(" ")
+    if not target:
+        return None
+    if source == "shell" and verb == "run":
+        if target.count('"') % 2 or target.count("'") % 2 or target.endswith(("|", "\\")):
+            return None  # an unbalanced quote or a cut pipe is not a line anyone typed
+        ev = Event(
+            ts=like.ts if like else 0.0,
+            source="shell",
+            action="command",
+            cmd=target,
+            cwd=like.cwd if like else None,
+        )
+        key, full = action_key(ev), full_key(ev)
+        return (key, full) if key and full else None
+    if verb in _KINDS.get(source, ()):
+        return text, text
+    return None
+
+
+def copied_share(full: str, prompt: str) -> float:
+    """Share of the line's words (after ``<source> <verb>``) that occur in the prompt."""
+    words = full.split()[2:]
+    if not words:
+        return 0.0
+    seen = set(" ".join(prompt.splitlines()[1:]).split())
+    return sum(w in seen for w in words) / len(words)
+
+
+@dataclass
+class LineWriter:
+    """Writes the next lines for a context with a (LoRA-adapted) causal LM; remembers the last
+    few prompts' answers and how long each answer took (``latencies_ms``)."""
+
+    model: object
+    tok: object
+    context_lines: int = CONTEXT_LINES
+    beams: int = BEAMS
+    max_new_tokens: int = MAX_NEW_TOKENS
+    bf16: bool = False
+    latencies_ms: list[float] = field(default_factory=list)
+    _cache: OrderedDict = field(default_factory=OrderedDict)
+    _stops: list[int] | None = None
+
+    def stop_ids(self) -> list[int]:
+        """Every token whose text holds a line break (a beam ends there), and end of text."""
+        if self._stops is None:
+            vocab = self.tok.get_vocab()
+            ids = [i for t, i in vocab.items() if "\n" in self.tok.convert_tokens_to_string([t])]
+            if self.tok.eos_token_id is not None:
+                ids.append(self.tok.eos_token_id)
+            self._stops = sorted(set(ids))
+        return self._stops
+
+    def lines(self, context: Context) -> list[GeneratedLine]:
+        ctx = list(context)
+        prompt = render_prompt(ctx, self.context_lines)
+        if prompt in self._cache:
+            self._cache.move_to_end(prompt)
+            return self._cache[prompt]
+        t0 = time.perf_counter()
+        out = self._generate(prompt, ctx[-1][0] if ctx else None)
+        self.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        self._cache[prompt] = out
+        while len(self._cache) > CACHE:
+            self._cache.popitem(last=False)
+        return out
+
+    def _generate(self, prompt: str, last: Event | None) -> list[GeneratedLine]:
+        ids = self.tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
+        out: list[GeneratedLine] = []
+        fulls: set[str] = set()
+        for rank, (toks, score) in enumerate(self._beams(ids)):
+            text = self.tok.decode(toks, skip_special_tokens=True).split("\n")[0]
+            parsed = parse_line(text, last)
+            if parsed is None or parsed[1] in fulls:
+                continue
+            fulls.add(parsed[1])
+            out.append(
+                GeneratedLine(
+                    key=parsed[0],
+                    full=parsed[1],
+                    logp=score,
+                    rank=rank,
+                    copied=copied_share(parsed[1], prompt),
+                )
+            )
+        return out
+
+    def _beams(self, ids: list[int]) -> list[tuple[list[int], float]]:
+        """Beam search over whole lines: (tokens up to and with the line's end, mean
+        log-probability per token), best first. The prompt is encoded once; its key/value cache
+        is repeated for the beams and reordered as they are pruned; a beam that ends its line
+        leaves the search, the rest go on until ``beams`` lines are done or the token budget is
+        spent (unfinished beams are not lines and are dropped). Plain forward passes: the
+        library's generic beam search costs several times more per step on a CPU."""
+        import torch
+
+        device = next(self.model.parameters()).device
+        stops = torch.zeros(len(self.tok), dtype=torch.bool)
+        stops[self.stop_ids()] = True
+        done: list[tuple[list[int], float]] = []
+        with (
+            torch.inference_mode(),
+            torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.bf16),
+        ):
+            res = self.model(
+                input_ids=torch.tensor([ids], device=device), use_cache=True, logits_to_keep=1
+            )
+            cache = res.past_key_values
+            logp = torch.log_softmax(res.logits[:, -1].float(), -1).cpu()
+            seqs: list[list[int]] = [[]]
+            cum = torch.zeros(1)
+            for step in range(self.max_new_tokens):
+                width = logp.shape[-1]
+                total = (cum[:, None] + logp).reshape(-1)
+                want = self.beams - len(done)
+                top = torch.topk(total, min(len(total), 2 * want))
+                keep_rows, keep_tok, keep_sum = [], [], []
+                for v, flat in zip(top.values.tolist(), top.indices.tolist(), strict=True):
+                    row, tok = divmod(flat, width)
+                    if stops[tok]:
+                        done.append((seqs[row] + [tok], v / (step + 1)))
+                        if len(done) >= self.beams:
+                            break
+                    elif len(keep_rows) < want:
+                        keep_rows.append(row)
+                        keep_tok.append(tok)
+                        keep_sum.append(v)
+                if len(done) >= self.beams or not keep_rows:
+                    break
+                keep_rows = keep_rows[: self.beams - len(done)]
+                n = len(keep_rows)
+                seqs = [seqs[r] + [t] for r, t in zip(keep_rows, keep_tok[:n], strict=True)]
+                cum = torch.tensor(keep_sum[:n])
+                index = torch.tensor(keep_rows, device=device)
+                if step == 0:
+                    cache.batch_repeat_interleave(n)
+                else:
+                    cache.reorder_cache(index)
+                res = self.model(
+                    input_ids=torch.tensor([[t] for t in keep_tok[:n]], device=device),
+                    past_key_values=cache,
+                    use_cache=True,
+                )
+                cache = res.past_key_values
+                logp = torch.log_softmax(res.logits[:, -1].float(), -1).cpu()
+        done.sort(key=lambda d: -d[1])
+        return done[: self.beams]

@@ -1,0 +1,155 @@
+"""The language model writes candidate lines: their features, the split, the ablation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from selflow_qt.agents.actions import candidate_full, keyed
+from selflow_qt.agents.candidates import GEN_FEATURES, candidate_set
+from selflow_qt.agents.dataset import examples_of
+from selflow_qt.agents.history import History
+from selflow_qt.agents.lm_agent import split_points, trust_rows
+from selflow_qt.agents.lm_trust import TrustRow, choose_weights
+from selflow_qt.agents.lm_writer import GeneratedLine, copied_share, parse_line
+from selflow_qt.agents.ranking_agent import RankingAgent, fit_ranking_agent
+from selflow_qt.core.event import Event
+
+F = {name: i for i, name in enumerate(GEN_FEATURES)}
+
+
+def shell_stream(n: int) -> list[tuple[Event, str]]:
+    cmds = ["cd /srv/app", "ls -la", "cat notes.txt", "git status", "make test"]
+    evs = [
+        Event(ts=1e9 + 9 * i, source="shell", action="command", cmd=cmds[i % 5], cwd="/srv")
+        for i in range(n)
+    ]
+    return keyed(evs)
+
+
+class FixedWriter:
+    """Writes the same lines at every moment (these tests are not about the model's text)."""
+
+    def __init__(self, lines: list[GeneratedLine]) -> None:
+        self._lines = lines
+        self.latencies_ms: list[float] = []
+
+    def lines(self, context) -> list[GeneratedLine]:
+        return list(self._lines)
+
+
+def gen(full: str, rank: int = 0, logp: float = -0.5, copied: float = 0.5) -> GeneratedLine:
+    key, full = parse_line(full)
+    return GeneratedLine(key=key, full=full, logp=logp, rank=rank, copied=copied)
+
+
+def test_only_well_formed_lines_are_kept():
+    assert parse_line("shell run ls -la /tmp") == ("shell run ls -la /tmp", "shell run ls -la /tmp")
+    assert parse_line('shell run grep "a b" x') == (
+        'shell run grep "…" x',
+        'shell run grep "a b" x',
+    )
+    assert parse_line('shell run echo "unterminated') is None
+    assert parse_line("shell run cat x |") is None
+    assert parse_line("shell run") is None
+    assert parse_line("fs modify ~/a.txt") == ("fs modify ~/a.txt", "fs modify ~/a.txt")
+    assert parse_line("hello world again") is None
+
+
+def test_copied_share_counts_the_words_taken_from_the_context():
+    prompt = "mon 9h in /srv\n+0s shell run cat notes.txt\nnext:"
+    assert copied_share("shell run cat notes.txt", prompt) == 1.0
+    assert copied_share("shell run cat other.txt", prompt) == 0.5
+
+
+def test_generated_lines_enter_the_candidate_set_with_their_features():
+    stream = shell_stream(40)
+    hist = History().observe_all(stream[:30])
+    ctx = stream[10:30]
+    seen_line, new_line = gen("shell run git status", rank=1), gen("shell run rm -rf build", 0)
+    cs = candidate_set(hist, ctx, generated=[new_line, seen_line])
+    G = cs.gen_features()
+    assert G.shape == (len(cs.keys), len(GEN_FEATURES))
+    i = cs.fulls.index("shell run git status")  # counted already: marked, not repeated
+    assert cs.fulls.count("shell run git status") == 1
+    assert G[i, F["gen"]] == 1 and G[i, F["gen_only"]] == 0 and G[i, F["gen_seen"]] == 1
+    assert G[i, F["gen_top"]] == 0.5
+    j = cs.fulls.index("shell run rm -rf build")  # only the model proposed it
+    assert G[j, F["gen_only"]] == 1 and G[j, F["gen_seen"]] == 0
+    assert G[j, F["gen_logp"]] == -0.5 and G[j, F["gen_copied"]] == 0.5
+    assert cs.X.shape[0] == len(cs.keys) == len(cs.examples)
+    others = [r for r in range(len(cs.keys)) if r not in (i, j)]
+    assert not G[others].any()
+
+
+def test_the_three_way_split_never_overlaps():
+    for start in (40, 100, 799, 1368, 20_000):
+        sp = split_points(start)
+        assert 0 < sp.lm_lo < sp.judge_lo < sp.start == start
+    stream = shell_stream(200)
+    sp = split_points(160)
+    train, val = examples_of(stream, 1, sp.lm_lo), examples_of(stream, sp.lm_lo, sp.judge_lo)
+    assert max(e.ts for e in train) < min(e.ts for e in val)
+    assert max(e.ts for e in val) < stream[sp.judge_lo][0].ts
+    agent = fit_ranking_agent("a", stream[: sp.lm_lo])
+    assert agent.hist.n == sp.lm_lo  # the ranker has seen nothing of the slice
+    rows = trust_rows(agent, FixedWriter([]), stream, sp.lm_lo, sp.start)
+    assert len(rows) == sp.start - sp.lm_lo and agent.hist.n == sp.start
+
+
+def test_with_its_lines_off_the_agent_answers_as_without_the_model():
+    stream = shell_stream(300)
+    for agent in (fit_ranking_agent("a", stream[:200]), RankingAgent("b", None)):
+        if agent.model is None:
+            agent.observe(stream[:200])
+        plain = RankingAgent(agent.name, agent.model, fallback=agent.fallback)
+        plain.observe(stream[:200], judge=False)
+        agent.writer = FixedWriter([gen("shell run rm -rf build"), gen("shell run ls -la", 1)])
+        agent.trust = np.zeros(len(GEN_FEATURES))
+        assert not agent.writes_lines
+        for i in range(200, 260):
+            ctx = stream[i - 20 : i]
+            lm_path = [candidate_full(c) for c in agent._written(ctx, 5)]
+            assert lm_path == [candidate_full(c) for c in agent.predict(ctx, 5)]
+            assert lm_path == [candidate_full(c) for c in plain.predict(ctx, 5)]
+            agent.observe([stream[i]])
+            plain.observe([stream[i]])
+
+
+def test_trusted_lines_are_proposed_first():
+    stream = shell_stream(260)
+    agent = fit_ranking_agent("a", stream[:200])
+    agent.writer = FixedWriter([gen("shell run rm -rf build")])
+    agent.trust = np.zeros(len(GEN_FEATURES))
+    agent.trust[F["gen_only"]] = 50.0
+    top = agent.predict(stream[180:200], 3)
+    assert candidate_full(top[0]) == "shell run rm -rf build"
+    assert top[0].key == "shell run rm -rf build"
+
+
+def test_the_model_is_kept_only_where_its_lines_add_hits():
+    rng = np.random.default_rng(0)
+
+    def rows(helps: bool) -> list[TrustRow]:
+        out = []
+        for _ in range(90):
+            base = -np.arange(6, dtype=float)
+            G = np.zeros((6, len(GEN_FEATURES)))
+            G[5, F["gen"]] = G[5, F["gen_only"]] = 1.0
+            G[5, F["gen_logp"]] = -0.2
+            target = 5 if helps and rng.random() < 0.6 else 0
+            out.append(TrustRow(base, G, target))
+        return out
+
+    w, report = choose_weights(rows(True))
+    assert report["lm_useful"] and report["lm_val_share"] > 0 and w is not None
+    w, report = choose_weights(rows(False))
+    assert w is None and report["lm_useful"] is False and report["lm_val_share"] <= 0
+
+
+def test_a_saved_agent_keeps_its_trust_in_the_model(tmp_path):
+    stream = shell_stream(200)
+    agent = fit_ranking_agent("a", stream)
+    agent.trust = np.arange(len(GEN_FEATURES), dtype=float)
+    agent.save(tmp_path)
+    loaded = RankingAgent.load("a", tmp_path, stream)
+    assert np.array_equal(loaded.trust, agent.trust) and loaded.writer is None
