@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from selflow_qt.analyze.dataset import EventTable
+from selflow_qt.analyze.paths import folder_prefixes
 
-HOME_RE = re.compile(r"^(/home/[^/]+|/Users/[^/]+|/root|[A-Za-z]:\\Users\\[^\\]+)(?=[/\\]|$)")
 QUOTED_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
 MULTI_WORD_TOOLS = frozenset(
     "git apt apt-get dnf brew docker kubectl systemctl npm yarn pnpm cargo pip uv make go conda"
@@ -46,23 +46,6 @@ SVD_DIMS = 32
 # rest and the SVD had no directions left for their terms.)
 SVD_FIT = 100_000
 CONTEXT_WINDOWS = (8, 32)  # events either side, inside one session
-
-
-def home_relative(path: str) -> str:
-    """``/home/alice/src/x`` -> ``~/src/x`` (the user's own name never becomes a term)."""
-    return HOME_RE.sub("~", path, count=1)
-
-
-def folder_prefixes(path: str, max_depth: int = 4) -> list[str]:
-    """Folder prefixes of a path's parent: ``~/src/app/x.py`` -> ``~``, ``~/src``, ``~/src/app``."""
-    parts = [p for p in home_relative(path).replace("\\", "/").split("/")[:-1] if p != ""]
-    if path.startswith("/") and (not parts or parts[0] != "~"):
-        parts = ["/" + parts[0]] + parts[1:] if parts else ["/"]
-    out, cur = [], ""
-    for p in parts[: max_depth + 1]:
-        cur = p if not cur else f"{cur}/{p}"
-        out.append(cur)
-    return out
 
 
 def extension(path: str) -> str:

@@ -32,7 +32,9 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from selflow_qt.analyze.paths import folder_prefixes
 from selflow_qt.store.queries.analysis import any_completed_run, last_automatic_run
+from selflow_qt.store.queries.events import analysis_rows
 from selflow_qt.store.state import BufferFill, buffer_fill, kv_get, kv_set
 
 PILOT_SAMPLE = 2000
@@ -104,7 +106,6 @@ def budget_text(nbytes: int, events: int, target_bytes: float, settings) -> str:
 def activity_kind(
     source: str, action: str, path: str | None, app: str | None, cmd: str | None
 ) -> str:
-    from selflow_qt.analyze.features import folder_prefixes
 
     key = ""
     if cmd:
@@ -175,7 +176,7 @@ def quick_trigger(ctx, now: float | None = None) -> TriggerReport:
     criteria (fill, sources, entropy) computed now, the costly ones (pilot, units: features and
     workflow units) as the analysis process last stored them for this buffer, else unchecked."""
     s = ctx.settings
-    fill, table, cold = _buffer(ctx)
+    fill, table, cold = _buffer(ctx, cheap=True)
     crit = _cheap_criteria(s, fill, table, cold)
     stored = kv_get(ctx.db, REPORT_KEY)
     same_buffer = isinstance(stored, dict) and stored.get("cycle_started") == fill.cycle_started
@@ -185,14 +186,14 @@ def quick_trigger(ctx, now: float | None = None) -> TriggerReport:
         if same_buffer
         else 0.0
     )
-    for name, threshold in (("pilot", s.trigger_min_silhouette), ("units", _min_units())):
+    for name in ("pilot", "units"):
         c = by_name.get(name)
         if c is None:
             crit.append(
                 Criterion(
                     name,
                     0,
-                    threshold,
+                    s.trigger_min_silhouette if name == "pilot" else _min_units(),
                     False,
                     "not checked yet for this buffer (the analysis process checks it)",
                 )
@@ -222,19 +223,40 @@ def _ago(seconds: float) -> str:
 
 
 def _min_units() -> int:
-    from selflow_qt.analyze.few_units import MIN_UNITS
+    from selflow_qt.analyze.few_units import MIN_UNITS  # numpy: only while nothing is stored
 
     return MIN_UNITS
 
 
-def _buffer(ctx) -> tuple[BufferFill, object, bool]:
-    """The buffer's fill, its newest events (at most ``PILOT_SAMPLE``) and whether no cycle
-    has completed yet."""
-    from selflow_qt.analyze.dataset import load_events
+@dataclass
+class _Sample:
+    """The newest buffer events as plain columns: what the cheap criteria read (no numpy)."""
 
+    ts: list[float]
+    source: list[str]
+    action: list[str]
+    path: list[str | None]
+    app: list[str | None]
+    cmd: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+def _buffer(ctx, cheap: bool = False) -> tuple[BufferFill, object, bool]:
+    """The buffer's fill, its newest events (at most ``PILOT_SAMPLE``; an EventTable, or with
+    ``cheap`` plain columns) and whether no cycle has completed yet."""
     fill = buffer_fill(ctx.db, ctx.settings.budget_bytes)
     n = min(fill.events, PILOT_SAMPLE)
-    table = load_events(ctx.db, last_n=n) if n else None
+    if not n:
+        table = None
+    elif cheap:
+        rows = analysis_rows(ctx.db, last_n=n, with_truth=False)
+        table = _Sample(*([r[i] for r in rows] for i in (1, 3, 4, 5, 7, 8)))
+    else:
+        from selflow_qt.analyze.dataset import load_events
+
+        table = load_events(ctx.db, last_n=n)
     cold = not any_completed_run()
     return fill, table, cold
 
@@ -319,11 +341,10 @@ def _units(s, table) -> Criterion:
 
 def active_seconds(ts) -> float:
     """Time spent active over sorted timestamps: the gaps, each capped at ``ACTIVE_GAP_S``."""
-    import numpy as np
-
     if ts is None or len(ts) < 2:
         return 0.0
-    return float(np.minimum(np.diff(np.asarray(ts, dtype=float)), ACTIVE_GAP_S).sum())
+    ts = [float(t) for t in ts]
+    return sum(min(b - a, ACTIVE_GAP_S) for a, b in zip(ts, ts[1:], strict=False))
 
 
 def _budget_fill(s, fill: BufferFill) -> Criterion:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from peewee import SqliteDatabase
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def any_completed_run() -> bool:
@@ -123,6 +126,8 @@ def _patterns_of_run(db: SqliteDatabase, run_id: int) -> list[tuple[int, str, di
 
 def latest_projection(db: SqliteDatabase, max_points: int = 50_000) -> Projection | None:
     """The newest run's 2-D points (an even sample when there are more than ``max_points``)."""
+    import numpy as np
+
     run = latest_run(db)
     if run is None:
         return None

@@ -92,15 +92,17 @@ def test_status_trigger_reuses_the_stored_pilot_and_units(buffer_store):
 
 
 def test_status_trigger_builds_no_features(buffer_store):
-    """selflow status's trigger section never loads scikit-learn (the ~4 s it used to take)."""
+    """selflow status's trigger section loads no numpy, let alone scikit-learn (the ~4 s it
+    used to take), once the analysis process has stored a report."""
     import subprocess
     import sys
 
+    evaluate_trigger(buffer_store)  # what the analysis process does every minute
     code = (
         "import sys; from selflow_qt.store.context import StoreContext; "
         "from selflow_qt.analyze.trigger import quick_trigger; "
         f"ctx = StoreContext.open({str(buffer_store.data_dir)!r}); quick_trigger(ctx); "
-        "print(sorted(m for m in ('sklearn', 'scipy', 'torch') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'sklearn', 'scipy', 'torch') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
