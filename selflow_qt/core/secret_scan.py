@@ -188,8 +188,12 @@ def _is_path_or_file(v: str) -> bool:
     return "/" in v and not looks_random(v.replace("/", ""), 16)
 
 
+# An HTTP auth scheme names how the credential after it is sent; it is not the credential.
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm"})
+
+
 def _placeholder(v: str) -> bool:
-    return not v or "REDACTED" in v or bool(_PLACEHOLDER.match(v))
+    return not v or "REDACTED" in v or v.lower() in _AUTH_SCHEMES or bool(_PLACEHOLDER.match(v))
 
 
 @functools.lru_cache(maxsize=4096)
