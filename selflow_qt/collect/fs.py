@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent
@@ -35,10 +35,17 @@ from selflow_qt.collect.fs_tree import DEFAULT_MAX_ENTRIES, Change, TreeModel, _
 from selflow_qt.collect.fs_watch import make_observer
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
+from selflow_qt.store.db import connect
+from selflow_qt.store.queries.fs import RecordedChange, newest_fs_changes
 
 log = logging.getLogger(__name__)
 
 _WATCHED_TYPES = ("created", "deleted", "modified", "moved")
+# Events this much older than a snapshot's save are taken into account by the catch-up (clock
+# noise; an older event is already in the snapshot, and weighing it again changes nothing).
+_SNAPSHOT_SLACK_S = 5.0
+# How long a snapshot save waits for the queued events to be committed before it gives up.
+_COMMIT_WAIT_S = 5.0
 
 
 def _max_user_watches() -> str:
@@ -80,6 +87,8 @@ class FilesystemCollector(Collector):
         probe_dir: Path | None = None,
         probe_seconds: float = PROBE_SECONDS,
         probe_timeout: float = PROBE_TIMEOUT,
+        db_path: Path | None = None,
+        wait_committed: Callable[[float], bool] | None = None,
     ) -> None:
         super().__init__()
         self.roots = [os.path.abspath(os.path.expanduser(os.fspath(r))) for r in roots]
@@ -106,6 +115,13 @@ class FilesystemCollector(Collector):
         self.snapshot_seconds = snapshot_seconds
         self._dirty = False
         self.offline_changes = 0
+        # The database the events go to and the writer's flush: a snapshot is saved only once
+        # every event it reflects is committed, and the restart's catch-up leaves out what the
+        # database already holds (recorded live after the snapshot), so a SIGKILL loses nothing
+        # acknowledged and reports nothing twice.
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.wait_committed = wait_committed
+        self.already_recorded = 0
 
     # -- lifecycle -----------------------------------------------------------------------------
     def run(self, emit: Emit, stopping: threading.Event) -> None:
@@ -208,9 +224,41 @@ class FilesystemCollector(Collector):
                 model.build()
                 self._dirty = True
         if offline:  # what changed while SelFlow was not running
+            changes = self._not_yet_recorded(changes, model.saved_ns)
             for c in changes:
                 self._send(c.action, c.path, c.is_dir, c.size, rescan="offline")
             self.offline_changes += len(changes)
+
+    def _not_yet_recorded(self, changes: list[Change], saved_ns: int) -> list[Change]:
+        """The catch-up's changes less those the database already holds.
+
+        A change recorded live after the snapshot was saved (the process was then killed before
+        its next save) is in the database: its newest event leaves the path in the state found
+        on disk, and for a file no later than its modification time. Without a database, or if
+        it cannot be read, every change is reported (twice rather than never).
+        """
+        if self.db_path is None or not changes:
+            return changes
+        since = saved_ns / 1e9 - _SNAPSHOT_SLACK_S if saved_ns else 0.0
+        try:
+            db = connect(self.db_path)
+            try:
+                recorded = newest_fs_changes(db, [c.path for c in changes], since)
+            finally:
+                db.close()
+        except Exception as exc:  # a locked or damaged database: report everything
+            log.warning("could not check the catch-up against the database: %s", exc)
+            return changes
+        out: list[Change] = []
+        for c in changes:
+            known = recorded.get(c.path)
+            if _already(c, known):
+                continue
+            if c.action == "create" and known is not None and known.exists and not c.is_dir:
+                c.action = "modify"  # recorded as there; written again since
+            out.append(c)
+        self.already_recorded += len(changes) - len(out)
+        return out
 
     def _snapshot_path(self, root: str) -> Path | None:
         if self.snapshot_dir is None:
@@ -223,10 +271,17 @@ class FilesystemCollector(Collector):
         return not self.privacy.needs_redaction(text) or self.privacy.redact(text) == text
 
     def save_snapshots(self) -> None:
-        """Persist what was reported under every root (so a restart can reconcile)."""
+        """Persist what was reported under every root (so a restart can reconcile).
+
+        Under the model lock (no change is reported meanwhile) and after the writer committed
+        what was queued: a snapshot never holds a change whose event could still be lost.
+        """
         if self.snapshot_dir is None:
             return
         with self._model_lock:
+            if self.wait_committed is not None and not self.wait_committed(_COMMIT_WAIT_S):
+                log.warning("file snapshot not saved: queued events are not committed yet")
+                return  # still dirty: the next save tries again
             self._dirty = False
             for root, model in self.models.items():
                 path = self._snapshot_path(root)
@@ -289,24 +344,24 @@ class FilesystemCollector(Collector):
             return
         if self._excluded(src):
             return
+        # The model changes and its event is queued under one lock hold, so a snapshot (saved
+        # under that lock once the queue is committed) never holds a change still in flight.
         if kind == "modified":
             if is_dir:
                 return  # watchdog's "folder contents changed" echo
             st = _entry_stat(src)
             with self._model_lock:
                 model.touch(src, st[1] if st else 0)
-            self._send("modify", src, False, st[2] if st else None)
+                self._send("modify", src, False, st[2] if st else None)
         elif kind == "created":
             st = _entry_stat(src)
             with self._model_lock:
-                new = model.add(src, is_dir, st[1] if st else 0)
-            if new:
-                self._send("create", src, is_dir, None if is_dir or not st else st[2])
+                if model.add(src, is_dir, st[1] if st else 0):
+                    self._send("create", src, is_dir, None if is_dir or not st else st[2])
         else:  # deleted
             with self._model_lock:
-                gone = model.remove(src)
-            if gone:
-                self._send("delete", src, is_dir, None)
+                if model.remove(src):
+                    self._send("delete", src, is_dir, None)
 
     def _moved(self, model: TreeModel, src: str, dest: str, is_dir: bool) -> None:
         src_out, dest_out = self._excluded(src), self._excluded(dest)
@@ -315,15 +370,13 @@ class FilesystemCollector(Collector):
         if src_out:  # appeared from a place we do not record
             st = _entry_stat(dest)
             with self._model_lock:
-                new = model.add(dest, is_dir, st[1] if st else 0)
-            if new:
-                self._send("create", dest, is_dir, None if is_dir or not st else st[2])
+                if model.add(dest, is_dir, st[1] if st else 0):
+                    self._send("create", dest, is_dir, None if is_dir or not st else st[2])
             return
         if dest_out:  # went somewhere we do not record
             with self._model_lock:
-                gone = model.remove(src)
-            if gone:
-                self._send("delete", src, is_dir, None)
+                if model.remove(src):
+                    self._send("delete", src, is_dir, None)
             return
         with self._model_lock:
             known = model.move(src, dest)
@@ -332,7 +385,7 @@ class FilesystemCollector(Collector):
                     return  # already reported (a file inside a folder that moved as a whole)
                 st = _entry_stat(dest)
                 model.add(dest, is_dir, st[1] if st else 0)
-        self._send("move", src, is_dir, None, dest=dest)
+            self._send("move", src, is_dir, None, dest=dest)
 
     def rescan(self, root: str, reason: str) -> list[Change]:
         """Diff the disk against what was reported under ``root`` and emit the differences."""
@@ -341,8 +394,8 @@ class FilesystemCollector(Collector):
             return []
         with self._model_lock:
             changes = model.rescan()
-        for c in changes:
-            self._send(c.action, c.path, c.is_dir, c.size, rescan=reason)
+            for c in changes:
+                self._send(c.action, c.path, c.is_dir, c.size, rescan=reason)
         self.rescans += 1
         self._report()
         return changes
@@ -374,3 +427,18 @@ class FilesystemCollector(Collector):
 
     def fail(self, message: str) -> None:
         self.set_status(ERROR, message)
+
+
+def _already(change: Change, recorded: RecordedChange | None) -> bool:
+    """Whether ``recorded`` (the path's newest committed event) already says what ``change`` says."""
+    if recorded is None:
+        return False
+    if change.action == "delete":
+        return not recorded.exists
+    if not recorded.exists:
+        return False
+    if change.is_dir or change.mtime_ns is None:
+        return True  # a folder's own time moves with its entries; being there is what counts
+    # A file written after its last recorded event changed while SelFlow was down (1 µs of
+    # float rounding; the kernel's file time never runs ahead of the clock the event read).
+    return change.mtime_ns <= round(recorded.ts * 1e9) + 1_000

@@ -32,6 +32,7 @@ class Change:
     path: str
     is_dir: bool
     size: int | None = None
+    mtime_ns: int | None = None  # a file's modification time on disk (create and modify)
 
 
 def _entry_stat(path: str) -> tuple[bool, int, int] | None:
@@ -115,6 +116,8 @@ class TreeModel:
         self.max_entries = max_entries
         self.complete = True
         self.synced_ns = time.time_ns()
+        # When the loaded snapshot was written (0: none, or one written before this was kept).
+        self.saved_ns = 0
         self.folders: dict[str, dict[str, int]] = {root: {}}
 
     def build(self) -> int:
@@ -208,10 +211,11 @@ class TreeModel:
             for name, value in entries.items():
                 path = os.path.join(folder, name)
                 prev = before.get(name)
+                mtime = None if value == DIR else value
                 if prev is None or (prev == DIR) != (value == DIR):
-                    changes.append(Change("create", path, value == DIR, sizes.get(path)))
+                    changes.append(Change("create", path, value == DIR, sizes.get(path), mtime))
                 elif value != DIR and value != prev:
-                    changes.append(Change("modify", path, False, sizes.get(path)))
+                    changes.append(Change("modify", path, False, sizes.get(path), mtime))
         for folder in sorted(old, reverse=True):  # children before parents
             entries = new.get(folder)
             if entries is None and folder != top:
@@ -269,6 +273,7 @@ class TreeModel:
             "root": self.root,
             "complete": self.complete,
             "synced_ns": self.synced_ns,
+            "saved_ns": time.time_ns(),
             "folders": folders,
         }
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -293,7 +298,9 @@ class TreeModel:
         folders = doc.get("folders")
         if not isinstance(folders, dict):
             return False
+        synced, saved = doc.get("synced_ns"), doc.get("saved_ns")
         self.complete = bool(doc.get("complete"))
-        self.synced_ns = int(doc.get("synced_ns") or 0)
+        self.synced_ns = synced if isinstance(synced, int) else 0
+        self.saved_ns = saved if isinstance(saved, int) else 0
         self.folders = folders if self.complete else {}
         return True

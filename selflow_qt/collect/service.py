@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,13 +46,17 @@ def build_collectors(
     snapshot_dir: Path | None = None,
     probe_dir: Path | None = None,
     spool_dir: Path | None = None,
+    db_path: Path | None = None,
+    wait_committed: Callable[[float], bool] | None = None,
 ) -> list[Collector]:
     """The collectors the settings (or the overrides) enable, not yet started.
 
     With ``snapshot_dir`` the filesystem collector keeps a snapshot of what it reported there,
     so a restart records what changed while SelFlow was not running; with ``probe_dir`` it
     checks its watcher with test changes there (see collect.fs_probe); with ``spool_dir`` the
-    shell hooks' records are read from there (see collect.shell_hook).
+    shell hooks' records are read from there (see collect.shell_hook). With ``db_path`` and the
+    writer's flush as ``wait_committed``, the snapshot only holds committed changes and the
+    restart's catch-up leaves out what the database already holds.
     """
     out: list[Collector] = []
     if settings.collect_fs if fs is None else fs:
@@ -64,6 +68,8 @@ def build_collectors(
                 privacy,
                 snapshot_dir=snapshot_dir,
                 probe_dir=probe_dir,
+                db_path=db_path,
+                wait_committed=wait_committed,
             )
         )
     if settings.collect_apps if apps is None else apps:
@@ -111,6 +117,7 @@ class CollectionService:
         self.db_path = db_path_for(self.data_dir)
         # SelFlow's own folder is never recorded, even inside a watched root.
         self.privacy = PrivacyFilter.from_settings(self.settings, self.data_dir)
+        self.writer = EventWriter(self.db_path, self.privacy, on_flush=self._flushed)
         self.collectors = (
             collectors
             if collectors is not None
@@ -124,10 +131,11 @@ class CollectionService:
                 snapshot_dir=self.data_dir / "fs-state",
                 probe_dir=self.data_dir / "probe",
                 spool_dir=spool_dir_for(self.data_dir),
+                db_path=self.db_path,
+                wait_committed=self.writer.flush,
             )
         )
         self.heartbeat_seconds = heartbeat_seconds
-        self.writer = EventWriter(self.db_path, self.privacy, on_flush=self._flushed)
         self.flushed_total = 0
         self.flush_listeners: list = []  # called with no argument after each committed batch
         self._stopping = threading.Event()
