@@ -21,8 +21,14 @@ from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
 from selflow_qt.agents.refit import REFIT_EVERY, start_refit
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
-from selflow_qt.store.models import MicroAgent, UserInteraction
-from selflow_qt.store.queries.agents import resolve_suggestion
+from selflow_qt.store.queries.agents import (
+    SuggestionRecord,
+    agent_home,
+    log_suggestion,
+    pending_suggestions,
+    resolve_suggestion,
+    suggestion_by_id,
+)
 from selflow_qt.store.queries.events import newest_written, written_after
 
 log = logging.getLogger(__name__)
@@ -120,16 +126,16 @@ class SuggestionService:
     def _predictor(self, arm: str):
         if arm in self.baselines:
             return self.baselines[arm]
-        row = MicroAgent.get_or_none(MicroAgent.model_id == arm)
+        row = agent_home(arm)
         if row is None or not row.is_active:
             return None
-        if (Path(row.model_path) / STATE_FILE).exists():
-            return self._ranker(arm, Path(row.model_path))
+        if (Path(row.folder) / STATE_FILE).exists():
+            return self._ranker(arm, Path(row.folder))
         if self._pool is None:
             from selflow_qt.agents.adapters import AgentPool
 
             self._pool = AgentPool(self.data_dir, self.settings)
-        return self._pool.load(arm, Path(row.model_path), self.baselines["markov-2"].predict)
+        return self._pool.load(arm, Path(row.folder), self.baselines["markov-2"].predict)
 
     def _ranker(self, arm: str, folder: Path):
         """A ranking agent (no torch): its counts learn the same history as the baselines.
@@ -175,20 +181,18 @@ class SuggestionService:
             arm, pred = "markov-2", self.baselines["markov-2"]
         cands = pred.predict(self._context, k)
         latency = (time.perf_counter() - t0) * 1000
-        row = UserInteraction.create(
-            interaction_type="suggestion",
-            timestamp=self.clock(),
-            model_id=arm,
-            success=None,
-            latency_ms=latency,
-            data={
+        interaction_id = log_suggestion(
+            arm,
+            self.clock(),
+            latency,
+            {
                 "keys": [c.key for c in cands],
                 "texts": [c.text for c in cands],
                 "after_event_id": self._last_id,
                 "horizon_s": self.settings.prediction_horizon_s,
             },
         )
-        out = [_to_suggestion(c, arm, row.id) for c in cands]
+        out = [_to_suggestion(c, arm, interaction_id) for c in cands]
         self._cache = (self._last_id, out)
         return out
 
@@ -196,17 +200,9 @@ class SuggestionService:
     def resolve_pending(self) -> int:
         """Resolve pending suggestions against newer events; returns how many were resolved."""
         now = self.clock()
-        pending = list(
-            UserInteraction.select()
-            .where(
-                (UserInteraction.interaction_type == "suggestion")
-                & UserInteraction.success.is_null()
-            )
-            .order_by(UserInteraction.id)
-        )
         done = 0
-        for it in pending:
-            data = dict(it.data or {})
+        for it in pending_suggestions():
+            data = dict(it.data)
             keys = data.get("keys") or []
             horizon = float(data.get("horizon_s", self.settings.prediction_horizon_s))
             end = it.timestamp + horizon
@@ -233,22 +229,22 @@ class SuggestionService:
 
     def record_choice(self, interaction_id: int, key: str | None = None) -> None:
         """The user picked a suggestion from the tray: a success for the arm that made it."""
-        it = UserInteraction.get_or_none(UserInteraction.id == interaction_id)
+        it = suggestion_by_id(interaction_id)
         if it is None or it.success is not None:
             return
-        data = {**(it.data or {}), "chosen": key or (it.data or {}).get("keys", [None])[0]}
+        data = {**it.data, "chosen": key or it.data.get("keys", [None])[0]}
         data["resolved_at"] = self.clock()
         self._record(it, True, data)
 
     def resolve_now(self, interaction_id: int, success: bool) -> None:
         """What the user did next at the prompt resolves a suggestion at once (not by horizon)."""
-        it = UserInteraction.get_or_none(UserInteraction.id == interaction_id)
+        it = suggestion_by_id(interaction_id)
         if it is None or it.success is not None:
             return
-        data = {**(it.data or {}), "resolved_at": self.clock(), "at_prompt": True}
+        data = {**it.data, "resolved_at": self.clock(), "at_prompt": True}
         self._record(it, success, data)
 
-    def _record(self, it: UserInteraction, success: bool, data: dict) -> None:
+    def _record(self, it: SuggestionRecord, success: bool, data: dict) -> None:
         with self.db.atomic():
             resolve_suggestion(it.id, it.model_id, success, data)
-            self.bandit.update(it.model_id, success, it.latency_ms or 0.0)
+            self.bandit.update(it.model_id, success, it.latency_ms)

@@ -87,6 +87,73 @@ def deactivate_agents(model_ids: list[str]) -> None:
         MicroAgent.update(is_active=False).where(MicroAgent.model_id.in_(model_ids)).execute()
 
 
+@dataclass
+class SuggestionRecord:
+    """A logged suggestion (user_interactions, type ``suggestion``)."""
+
+    id: int
+    model_id: str | None
+    timestamp: float
+    latency_ms: float
+    success: bool | None
+    data: dict
+
+
+def _suggestion(row: UserInteraction) -> SuggestionRecord:
+    return SuggestionRecord(
+        row.id,
+        row.model_id,
+        row.timestamp,
+        row.latency_ms or 0.0,
+        row.success,
+        dict(row.data or {}),
+    )
+
+
+def log_suggestion(model_id: str, timestamp: float, latency_ms: float, data: dict) -> int:
+    """A new suggestion, not resolved yet; its id."""
+    row = UserInteraction.create(
+        interaction_type="suggestion",
+        timestamp=timestamp,
+        model_id=model_id,
+        success=None,
+        latency_ms=latency_ms,
+        data=data,
+    )
+    return row.id
+
+
+def pending_suggestions() -> list[SuggestionRecord]:
+    """Suggestions not resolved yet, oldest first."""
+    rows = (
+        UserInteraction.select()
+        .where(
+            (UserInteraction.interaction_type == "suggestion") & UserInteraction.success.is_null()
+        )
+        .order_by(UserInteraction.id)
+    )
+    return [_suggestion(r) for r in rows]
+
+
+def suggestion_by_id(interaction_id: int) -> SuggestionRecord | None:
+    row = UserInteraction.get_or_none(UserInteraction.id == interaction_id)
+    return None if row is None else _suggestion(row)
+
+
+@dataclass
+class AgentHome:
+    """Where an active micro-agent lives."""
+
+    model_id: str
+    folder: str
+    is_active: bool
+
+
+def agent_home(model_id: str) -> AgentHome | None:
+    row = MicroAgent.get_or_none(MicroAgent.model_id == model_id)
+    return None if row is None else AgentHome(row.model_id, row.model_path, bool(row.is_active))
+
+
 def resolve_suggestion(
     interaction_id: int, model_id: str | None, success: bool, data: dict
 ) -> None:
