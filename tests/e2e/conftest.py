@@ -97,7 +97,9 @@ def x_display():
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for(lambda: '"panel": ("panel" "trayer")' in disp.tree(), 45, "trayer's panel")
+        # generous: the first GTK start on a fresh machine builds the font cache (CI once
+        # waited more than 45 s for it under load)
+        wait_for(lambda: '"panel": ("panel" "trayer")' in disp.tree(), 180, "trayer's panel")
         yield disp
     finally:
         _stop(tray)
