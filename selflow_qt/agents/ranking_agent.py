@@ -212,10 +212,9 @@ class RankingAgent:
         return out
 
     def predict(self, context: Context, k: int) -> list[Candidate]:
-        if self.writes_lines:
-            return self._written(context, k)
         use_lm = self.lm_scorer is not None and self.lm_weight > 0
-        cands = self.base_ranking(context, max(k, self.lm_top) if use_lm else k)
+        n = max(k, self.lm_top) if use_lm else k
+        cands = self._written(context, n) if self.writes_lines else self.base_ranking(context, n)
         if use_lm and cands:
             head = cands[: self.lm_top]
             lm = self.lm_scorer(context, [c.key for c in head])

@@ -28,9 +28,7 @@ from selflow_qt.core.privacy import redact_text
 
 FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
 EVAL_POSITIONS = 100
-LM_POSITIONS = 60  # positions that choose the LM's weight (each costs one LM scoring)
-LM_SLICE_FRACTION = 0.15
-LM_SLICE_MIN = 30
+LM_POSITIONS = 60  # slice positions that weigh the LM (each costs a scoring and an answer)
 
 
 def emit(obj: dict) -> None:
@@ -48,7 +46,9 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
         set_threads,
     )
     from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
+    from selflow_qt.agents.lm_agent import add_written_lines, split_points
     from selflow_qt.agents.lm_feature import fit_lm_weight, with_lm
+    from selflow_qt.agents.lm_writer import LineWriter
     from selflow_qt.agents.predictors import make_baselines
     from selflow_qt.agents.ranking_agent import fit_ranking_agent
     from selflow_qt.agents.trainer import TrainConfig, train_adapter
@@ -62,12 +62,15 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     examples = build_examples(events, context_lines)
     stream = keyed(events)
     start = next((i for i, (ev, _) in enumerate(stream) if ev.ts >= split_ts), len(stream))
-    # The newest slice before the split chooses the LM's weight in the ranker (and stops the
-    # adapter's training early), so the adapter trains on what came before it.
-    lm_lo = max(1, start // 2, start - max(LM_SLICE_MIN, int(start * LM_SLICE_FRACTION)))
+    # Three-way split by time (agents.lm_agent): the ranker and the adapter learn what came
+    # before the newest slice; the slice fits how far to trust the model (its older part also
+    # stops the adapter's training early) and judges it (its newest part); the rest is scored.
+    sp = split_points(start)
+    lm_lo = sp.lm_lo
     lm_ts = stream[lm_lo][0].ts if lm_lo < len(stream) else split_ts
+    judge_ts = stream[sp.judge_lo][0].ts if sp.judge_lo < len(stream) else split_ts
     train = [e for e in examples if e.ts < lm_ts][-int(job.get("max_examples", MAX_EXAMPLES)) :]
-    val = [e for e in examples if lm_ts <= e.ts < split_ts]
+    val = [e for e in examples if lm_ts <= e.ts < judge_ts]
     if len(train) < 8:
         raise ValueError(
             f"only {len(train)} training examples in {len(events)} events; at least 8 are needed"
@@ -121,7 +124,7 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     # alone, re-ranking the baselines' candidates, is scored beside it as "<id>-lm" (in memory
     # the adapter is PEFT's "default").
     t_fit = time.perf_counter()
-    ranker = fit_ranking_agent(job["model_id"], stream[:start])
+    ranker = fit_ranking_agent(job["model_id"], stream[:lm_lo])
     ranker_s = time.perf_counter() - t_fit
     lm_agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
     lm_n = int(job.get("lm_positions", LM_POSITIONS))
@@ -130,22 +133,30 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
         ranker, stream, lm_lo, start, lm_agent.score, max_positions=lm_n
     )
     ranker.lm_weight = weight
+    # The model writes lines; the slice decides whether they are used (lm_useful).
+    writer = LineWriter(pmodel, tok, context_lines=context_lines, bf16=bf16)
+    no_lm, lines_report = add_written_lines(ranker, writer, stream, sp, max_positions=lm_n)
     agent = with_lm(ranker, lm_agent.score, weight)
+    no_lm_id = f"{job['model_id']}-no-lm"
     n_pos = int(job.get("eval_positions", EVAL_POSITIONS))
     emit({"event": "evaluating", "positions": min(n_pos, len(stream) - start)})
     metrics = evaluate_offline(
-        {**baselines, job["model_id"]: agent, f"{job['model_id']}-lm": lm_agent},
+        {**baselines, job["model_id"]: agent, no_lm_id: no_lm, f"{job['model_id']}-lm": lm_agent},
         stream,
         start,
         max_positions=n_pos,
     )
     meta["metrics"] = {name: m.to_dict() for name, m in metrics.items()}
     meta["margin_over_best_baseline"] = margin_over_best_baseline(metrics, job["model_id"])
+    meta["lm_share"] = metrics[job["model_id"]].hit1_full - metrics[no_lm_id].hit1_full
     meta["ranker"] = {
         **ranker.report,
         **lm_report,
+        **lines_report,
         "uses_ranker": ranker.uses_ranker,
         "fit_seconds": ranker_s,
+        "generation_ms": writer.latencies_ms[-200:],
+        "lm_share": meta["lm_share"],  # on the scored part; lm_val_share: on the slice
     }
     meta["training"] = {
         "steps": result.steps,

@@ -153,3 +153,28 @@ def test_a_saved_agent_keeps_its_trust_in_the_model(tmp_path):
     agent.save(tmp_path)
     loaded = RankingAgent.load("a", tmp_path, stream)
     assert np.array_equal(loaded.trust, agent.trust) and loaded.writer is None
+
+
+def test_the_beams_score_as_a_full_forward_pass_does(loaded_model):
+    """Lines end at any token that starts a new word here, so the real model's beams finish in
+    a few steps; each beam's mean log-probability equals the one from a plain forward pass."""
+    import torch
+
+    from selflow_qt.agents.lm_writer import LineWriter
+
+    model, tok = loaded_model
+    writer = LineWriter(model, tok, beams=3, max_new_tokens=6)
+    writer._stops = [i for t, i in tok.get_vocab().items() if t.startswith("Ġ")]
+    prompt = tok(
+        "mon 9h in ~/proj\n+0s shell run git status\nnext: shell", add_special_tokens=False
+    )
+    beams = writer._beams(prompt["input_ids"])
+    assert 1 <= len(beams) <= 3
+    assert [s for _, s in beams] == sorted((s for _, s in beams), reverse=True)
+    for toks, score in beams:
+        ids = torch.tensor([prompt["input_ids"] + toks])
+        with torch.inference_mode():
+            logp = torch.log_softmax(model(input_ids=ids).logits[0].float(), -1)
+        n = len(prompt["input_ids"])
+        full = sum(float(logp[n - 1 + j, t]) for j, t in enumerate(toks)) / len(toks)
+        assert abs(full - score) < 1e-3
