@@ -80,7 +80,11 @@ def build_collectors(
         from selflow_qt.collect.shell import ShellCollector
         from selflow_qt.collect.shell_hook import ShellHookCollector
 
-        hook = ShellHookCollector(spool_dir) if spool_dir is not None else None
+        hook = (
+            ShellHookCollector(spool_dir, db_path=db_path, wait_committed=wait_committed)
+            if spool_dir is not None
+            else None
+        )
         out.append(
             ShellCollector(
                 settings.shell_history_files or None,

@@ -15,11 +15,14 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from selflow_qt.collect.base import RUNNING, STOPPED, Collector, Emit
 from selflow_qt.collect.shell_spool import HookRecord, SpoolReader, ensure_spool_dir
 from selflow_qt.core.event import Event, local_tz_offset
+from selflow_qt.store.db import connect
+from selflow_qt.store.queries.shell import stored_hook_commands
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ MATCH_WINDOW = 5.0  # seconds between a history entry's time and the hook record
 HOLD_SECONDS = 120.0
 REMEMBER_SECONDS = 14 * 86400.0
 CLEANUP_SECONDS = 600.0
+COMMIT_WAIT_SECONDS = 5.0
 
 
 def record_event(rec: HookRecord, now: float) -> Event:
@@ -124,6 +128,8 @@ class ShellHookCollector(Collector):
         spool_dir: Path,
         dedupe: HistoryDedupe | None = None,
         poll_seconds: float = POLL_SECONDS,
+        db_path: Path | None = None,
+        wait_committed: Callable[[float], bool] | None = None,
     ) -> None:
         super().__init__()
         self.spool_dir = Path(spool_dir)
@@ -131,6 +137,12 @@ class ShellHookCollector(Collector):
         self.poll_seconds = poll_seconds
         self.reader: SpoolReader | None = None
         self.recorded = 0
+        # With the writer's flush, the spool offsets are saved only once the events read before
+        # them are committed (a kill loses nothing acknowledged); with the database, the first
+        # read after a start leaves out what a killed run committed but had no time to mark.
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.wait_committed = wait_committed
+        self._first_read = True
 
     def start_reading(self) -> None:
         ensure_spool_dir(self.spool_dir)
@@ -166,16 +178,42 @@ class ShellHookCollector(Collector):
         assert self.reader is not None
         now = time.time()
         n = 0
-        for rec in self.reader.read_new():
-            ev = record_event(rec, now)
+        records = self.reader.read_new(save=self.wait_committed is None)
+        events = [record_event(rec, now) for rec in records]
+        stored = self._already_stored(records, events) if self._first_read and events else set()
+        self._first_read = False
+        for rec, ev in zip(records, events, strict=True):
             self.dedupe.saw_record(rec, ev.ts)
+            if (ev.ts, rec.session) in stored:
+                continue
             emit(ev)
             n += 1
+        if records and self.wait_committed is not None:
+            if self.wait_committed(COMMIT_WAIT_SECONDS):
+                self.reader.save_offsets()
+            else:  # read again at the next start, where what was committed is left out
+                log.warning("shell spool offsets not saved: events are not committed yet")
         n_held = self.dedupe.release(emit)
         if n:
             self.recorded += n
             self._report()
         return n + n_held
+
+    def _already_stored(self, records: list[HookRecord], events: list[Event]) -> set:
+        """(ts, session) of the timed records the database already holds (a killed run's)."""
+        if self.db_path is None:
+            return set()
+        timed = [(ev.ts, rec.session) for rec, ev in zip(records, events, strict=True)
+                 if rec.start is not None or rec.end is not None]  # fmt: skip
+        try:
+            db = connect(self.db_path)
+            try:
+                return stored_hook_commands(db, timed)
+            finally:
+                db.close()
+        except Exception as exc:  # a locked or damaged database: twice rather than never
+            log.warning("could not check the spool against the database: %s", exc)
+            return set()
 
     @staticmethod
     def _start(rec: HookRecord, now: float) -> float:

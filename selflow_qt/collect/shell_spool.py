@@ -226,8 +226,12 @@ class SpoolReader:
             out.extend(parse_records(data)[0])
         return out
 
-    def read_new(self) -> list[HookRecord]:
-        """Records appended since the last call, file by file; offsets saved when they move."""
+    def read_new(self, save: bool = True) -> list[HookRecord]:
+        """Records appended since the last call, file by file; offsets saved when they move.
+
+        ``save=False`` leaves the saving to the caller (once the records' events are committed:
+        an offset saved before that would lose them to a kill).
+        """
         out: list[HookRecord] = []
         moved = False
         names = set()
@@ -261,7 +265,7 @@ class SpoolReader:
         gone = [n for n in self.offsets if n not in names]
         for n in gone:
             del self.offsets[n]
-        if moved or gone:
+        if save and (moved or gone):
             self.save_offsets()
         return out
 
