@@ -27,6 +27,21 @@ def register(subparsers) -> None:
     r.set_defaults(func=run_restore)
     v = sub.add_parser("recover", help="rebuild the database from every row that can be read")
     v.set_defaults(func=run_recover)
+    s = sub.add_parser(
+        "scrub",
+        help="apply today's privacy rules to everything already stored",
+        description="Rewrite the stored events, every table's text, the backups and SelFlow's "
+        "files in the data folder (exports, agents' files, logs) with today's privacy filter "
+        "(a rule added since included), then checkpoint and vacuum so no copy stays behind.",
+    )
+    s.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an export written outside the data folder to scrub too (repeatable)",
+    )
+    s.set_defaults(func=run_scrub)
     for q in (c, b, r, v):
         q.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -115,4 +130,33 @@ def run_recover(args: argparse.Namespace) -> int:
         print(f"selflow: recovery failed: {describe(exc, path).message}", file=sys.stderr)
         return 2
     print(report.summary())
+    return 0
+
+
+def run_scrub(args: argparse.Namespace) -> int:
+    from selflow_qt.core.privacy import PrivacyFilter
+    from selflow_qt.core.settings import Settings
+    from selflow_qt.store.errors import DB_ERRORS, describe
+    from selflow_qt.store.scrub import scrub_database
+    from selflow_qt.store.scrub_files import scrub_files, scrub_lines
+
+    data_dir, path = _paths(args)
+    try:
+        flt = PrivacyFilter.from_settings(Settings.load(data_dir), data_dir)
+    except ValueError as exc:  # a redaction pattern that does not compile
+        print(f"selflow: {exc}", file=sys.stderr)
+        return 2
+    exports = [Path(e) for e in args.export]
+    missing = [str(e) for e in exports if not e.expanduser().is_file()]
+    if missing:
+        print(f"selflow: no such export: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        tables = scrub_database(path, flt) if path.exists() else None
+        files = scrub_files(data_dir, flt, exports)
+    except DB_ERRORS as exc:
+        print(f"selflow: scrub failed: {describe(exc, path).message}", file=sys.stderr)
+        return 2
+    for line in scrub_lines(tables, files):
+        print(line)
     return 0
