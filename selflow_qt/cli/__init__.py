@@ -18,7 +18,15 @@ from selflow_qt.cli import db as cli_db
 from selflow_qt.cli import demo as cli_demo
 from selflow_qt.cli import io as cli_io
 from selflow_qt.cli import shell as cli_shell
+from selflow_qt.cli.options import (
+    OneLineParser,
+    add_global_options,
+    command_parsers,
+    configure_logging,
+)
 from selflow_qt.store.errors import DatabaseDamaged, describe, is_disk_full
+
+log = logging.getLogger(__name__)
 
 # Each module exposes register(subparsers); a command sets ``func(args) -> int`` as its default.
 # Modules must stay cheap to import: heavy imports (torch, sklearn) go inside the handlers.
@@ -26,17 +34,13 @@ COMMAND_MODULES = (cli_collect, cli_db, cli_demo, cli_io, cli_analyze, cli_agent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="selflow",
-        description="SelFlow: learn your workflows privately. With no command, starts the desktop app.",
+        description="SelFlow: learn your workflows privately. With no command, starts the desktop "
+        "app. --data-dir and -v may be given before or after any command.",
     )
     parser.add_argument("--version", action="version", version=f"selflow {__version__}")
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="data folder (default: $SELFLOW_DATA_DIR or the platform's user data folder)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    add_global_options(parser, top=True)
     parser.add_argument(
         "--headless", action="store_true", help="never start the desktop app; run the collector"
     )
@@ -49,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    for command in command_parsers(parser):
+        add_global_options(command, top=False)
     return parser
 
 
@@ -89,9 +95,12 @@ def run_desktop(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(args.verbose)
+    log.debug(
+        "selflow %s: command %s, data folder %s",
+        __version__,
+        args.command or "(desktop app)",
+        args.data_dir or os.environ.get("SELFLOW_DATA_DIR") or "(default)",
     )
     func = getattr(args, "func", None)
     if args.self_test:

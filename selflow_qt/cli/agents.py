@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from selflow_qt.cli.options import open_fraction, positive_int
 from selflow_qt.core.ranking import medal
 
 
@@ -13,18 +14,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train", help="train a micro-agent (a queued session, a pattern, or all activity)"
     )
-    p.add_argument("--pattern", type=int, default=None, help="pattern id to specialise on")
+    p.add_argument("--pattern", type=positive_int, default=None, help="pattern id to specialise on")
     p.add_argument("--workflow", default=None, help="train on events whose meta.workflow is this")
-    p.add_argument("--max-steps", type=int, default=None, help="cap the training steps")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="cap the training steps")
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("agents", help="rank the predictors: baselines and micro-agents")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the ranking as JSON")
     p.set_defaults(func=run_agents)
 
     p = sub.add_parser("predict", help="suggest the next actions now")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "-k", type=positive_int, default=5, help="how many suggestions to show (default 5)"
+    )
+    p.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     p.set_defaults(func=run_predict)
 
     p = sub.add_parser("eval", help="evaluate predictors offline")
@@ -33,10 +36,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "next-event", help="train on the earlier part of a JSONL stream, score on the rest"
     )
     e.add_argument("--events", required=True, help="events in the JSON Lines interchange format")
-    e.add_argument("--split", type=float, default=0.8, help="fraction (by time) used for training")
-    e.add_argument("--max-steps", type=int, default=None)
-    e.add_argument("--max-positions", type=int, default=200, help="held-out positions scored")
-    e.add_argument("--json", action="store_true")
+    e.add_argument(
+        "--split",
+        type=open_fraction,
+        default=0.8,
+        help="fraction (by time) used for training (default 0.8)",
+    )
+    e.add_argument("--max-steps", type=positive_int, default=None, help="cap the training steps")
+    e.add_argument(
+        "--max-positions",
+        type=positive_int,
+        default=200,
+        help="held-out positions scored (default 200)",
+    )
+    e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.set_defaults(func=run_eval_next_event)
 
 

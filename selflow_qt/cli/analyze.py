@@ -8,6 +8,7 @@ import json
 import sys
 import time
 
+from selflow_qt.cli.options import show_progress
 from selflow_qt.core.format import consensus_text
 from selflow_qt.store.queries.tray import FEW_UNITS
 
@@ -119,9 +120,18 @@ def run_analyze(args: argparse.Namespace) -> int:
     ctx = StoreContext.open(args.data_dir)
     t0 = time.perf_counter()
 
+    tty = sys.stderr.isatty()
+    shown = show_progress(args) and (tty or not args.json)
+    last_stage: list[str] = []
+
     def progress(stage: str, frac: float) -> None:
-        if not args.json and sys.stderr.isatty():
+        if not shown:
+            return
+        if tty:
             print(f"\r{stage:<24} {100 * frac:5.1f}%", end="", file=sys.stderr, flush=True)
+        elif last_stage[-1:] != [stage]:  # -v into a pipe or file: one line per stage
+            last_stage.append(stage)
+            print(f"{stage} ({100 * frac:.0f}%)", file=sys.stderr, flush=True)
 
     try:
         res = run_cycle(ctx, since=_when(args.since), until=_when(args.until), progress=progress)
@@ -130,7 +140,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         return 2
     finally:
         ctx.close()
-    if not args.json and sys.stderr.isatty():
+    if shown and tty:
         print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
     if args.json:
         print(json.dumps(result_json(res), indent=2, default=str))

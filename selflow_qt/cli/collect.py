@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 
+from selflow_qt.cli.options import positive_float
+
 log = logging.getLogger(__name__)
 
 
@@ -20,7 +22,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-fs", action="store_true", help="do not watch files")
     p.add_argument("--no-apps", action="store_true", help="do not record apps")
     p.add_argument("--no-shell", action="store_true", help="do not tail shell history")
-    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    p.add_argument(
+        "--seconds", type=positive_float, default=None, help="stop after this many seconds"
+    )
     p.set_defaults(func=run_collect)
 
     s = subparsers.add_parser("status", help="events, buffer fill, database size, collectors")

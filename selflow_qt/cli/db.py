@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from selflow_qt.cli.options import positive_int
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,7 +21,7 @@ def register(subparsers) -> None:
     c = sub.add_parser("check", help="check every page of the database (exit 1 if damaged)")
     c.set_defaults(func=run_check)
     b = sub.add_parser("backup", help="take a backup now")
-    b.add_argument("--keep", type=int, default=None, help="backups to keep (default 3)")
+    b.add_argument("--keep", type=positive_int, default=None, help="backups to keep (default 3)")
     b.set_defaults(func=run_backup)
     r = sub.add_parser("restore", help="replace the database with a backup (default: newest)")
     r.add_argument("backup", nargs="?", default=None, help="a file from backups/")
@@ -42,8 +44,6 @@ def register(subparsers) -> None:
         help="an export written outside the data folder to scrub too (repeatable)",
     )
     s.set_defaults(func=run_scrub)
-    for q in (c, b, r, v):
-        q.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _paths(args) -> tuple[Path, Path]:

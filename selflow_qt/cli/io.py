@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from selflow_qt.cli.options import show_progress
+
 KIND_HELP = {
     "jsonl": ("FILE", "events in the JSON Lines interchange form, one a line"),
     "shell": ("FILE", "a bash, zsh (extended or plain) or fish history file"),
@@ -27,13 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = imp.add_subparsers(dest="import_kind", metavar="KIND", required=True)
     for kind, (metavar, help_text) in KIND_HELP.items():
         p = kinds.add_parser(kind, help=help_text, description=help_text)
-        p.add_argument("source", metavar=metavar)
+        p.add_argument("source", metavar=metavar, help=f"what to import: {help_text}")
         p.add_argument(
             "--skip-bad",
             action="store_true",
             help="skip malformed records (each is reported) and import the rest",
         )
-        _data_dir_option(p)
         p.set_defaults(func=run_import, import_kind=kind)
 
     exp = subparsers.add_parser("export", help="export events (JSON Lines)")
@@ -50,14 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cycle, id and name, or null where it has none)",
     )
     # the default since patterns are always written; kept so older scripts still run
-    j.add_argument("--with-patterns", action="store_true", default=True, help=argparse.SUPPRESS)
-    _data_dir_option(j)
+    j.add_argument(
+        "--with-patterns",
+        action="store_true",
+        default=True,
+        help="write meta.pattern (the default; kept so older scripts still run)",
+    )
     j.set_defaults(func=run_export)
-
-
-def _data_dir_option(p: argparse.ArgumentParser) -> None:
-    # Also accepted after the command; SUPPRESS keeps the global value when it is not given.
-    p.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 class _ProgressLine:
@@ -92,7 +92,7 @@ def run_import(args: argparse.Namespace) -> int:
     ctx = _open_store(args)
     if ctx is None:
         return 2
-    progress = _ProgressLine() if sys.stderr.isatty() else None
+    progress = _ProgressLine() if show_progress(args) else None
     try:
         report = import_file(ctx, args.import_kind, args.source, args.skip_bad, progress)
     except ImportFormatError as exc:
