@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import platformdirs
 
+from selflow_qt.core.settings_checks import check, clean_list
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "selflow"
@@ -19,13 +21,15 @@ DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
 TRAINING_POLICIES = ("ask", "when_idle", "always")
 
 
-def resolve_data_dir(cli_value: str | os.PathLike | None = None) -> Path:
+def resolve_data_dir(cli_value: str | os.PathLike | None = None, *, create: bool = True) -> Path:
     """The data folder: --data-dir, else $SELFLOW_DATA_DIR, else the platform's user data folder.
 
-    Created with mode 0700 if missing.
+    Created with mode 0700 if missing, unless ``create`` is false (read-only commands).
     """
     raw = cli_value or os.environ.get("SELFLOW_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
     path = Path(raw).expanduser().resolve()
+    if not create:
+        return path
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         os.chmod(path, 0o700)
@@ -112,9 +116,16 @@ class Settings:
         for f in fields(cls):
             if f.name == "extra" or f.name not in raw:
                 continue
-            value, problem = _coerce(raw[f.name], getattr(defaults, f.name))
+            default = getattr(defaults, f.name)
+            value, problem = _coerce(raw[f.name], default)
+            if not problem and isinstance(value, list):
+                value, dropped = clean_list(f.name, value)
+                warnings += [f"{path}: {f.name}: {d}; left out" for d in dropped]
+            elif not problem:
+                problem = check(f.name, value)
+                problem = problem and f"{problem}, not {value!r}"
             if problem:
-                warnings.append(f"{path}: {f.name} {problem}; using the default")
+                warnings.append(f"{path}: {f.name} {problem}; using the default {default!r}")
             else:
                 kwargs[f.name] = value
         if kwargs.get("training_policy", "when_idle") not in TRAINING_POLICIES:
