@@ -113,7 +113,15 @@ def lm_fit(stream, start: int, lm: dict):
     folder = ensure_converted(gguf, cache)
     model, tok = load_base_model(BaseModelSpec("path", str(folder), "bench"), cache, device="cpu")
     cfg = TrainConfig(epochs=lm.get("epochs", 1.0), max_steps=lm.get("max_steps", 400))
-    return fit_lm_agent(AGENT, stream, start, model, tok, cfg, bf16=cpu_bf16_ok())
+
+    def progress(r) -> None:
+        if r.step % 10 == 0 or r.val_loss is not None:
+            val = f" val {r.val_loss:.3f}" if r.val_loss is not None else ""
+            print(f"  step {r.step}/{r.total_steps} loss {r.loss:.3f}{val}", file=sys.stderr)
+
+    return fit_lm_agent(
+        AGENT, stream, start, model, tok, cfg, bf16=cpu_bf16_ok(), progress=progress
+    )
 
 
 def time_generation(writer, stream, start: int, n: int) -> list[float]:
@@ -279,8 +287,9 @@ def main() -> int:
     for name, events in streams.items():
         metrics, agent, fit_s, lat = evaluate(events, args.positions, lm=lm)
         print(row(name, metrics, agent, fit_s), flush=True)
-        full_rows += full_line_rows(name, metrics, agent, lat)
-        print(f"  {name}: lm_share {lm_share(metrics):+.3f}", flush=True)
+        rows = full_line_rows(name, metrics, agent, lat)
+        full_rows += rows
+        print(f"  {rows[-1]}", flush=True)
         if args.detail:
             print(format_table(metrics, name))
         if args.novel:
@@ -292,6 +301,8 @@ def main() -> int:
         everything[name]["_agent"] = agent.report
         everything[name]["_lm_share"] = lm_share(metrics)
         everything[name]["_generation_ms"] = lat
+        if args.json:  # after every stream: a long run keeps what it measured
+            Path(args.json).write_text(json.dumps(everything, indent=1))
     if margins:
         print(
             f"\nmean margin over the best baseline (hit@1): {sum(margins) / len(margins):+.4f}; "
