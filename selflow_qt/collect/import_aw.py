@@ -50,6 +50,10 @@ def _event_from_aw(bucket_id: str, bucket_type: str, raw: Any) -> Event:
         isinstance(dur, bool) or not isinstance(dur, (int, float)) or not 0 <= dur < math.inf
     ):
         raise _BadRecord(f"duration must be a non-negative number of seconds, got {dur!r}")
+    try:
+        dur = None if dur is None else float(dur)
+    except OverflowError:  # an integer past a float's range
+        raise _BadRecord("duration is too large") from None
     data = raw.get("data", {})
     if not isinstance(data, dict):
         raise _BadRecord(f"data must be a JSON object, got {type(data).__name__}")
@@ -89,7 +93,7 @@ def _event_from_aw(bucket_id: str, bucket_type: str, raw: Any) -> Event:
             tz_offset=local_tz_offset(ts),
             source="aw",
             action=action,
-            duration=None if dur is None else float(dur),
+            duration=dur,
             meta=meta,
             **kw,
         )
@@ -151,6 +155,10 @@ class ActivityWatchSource:
             ) from None
         except RecursionError:
             raise ImportFormatError(self.name, None, "JSON nested too deeply") from None
+        except ValueError:  # an integer past Python's 4,300 digits
+            digits = re.search(r"\d{4301,}", self.text)
+            line = self.text.count("\n", 0, digits.start()) + 1 if digits else None
+            raise ImportFormatError(self.name, line, "invalid JSON: a number too long") from None
         self._locator = _Locator(self.text)
         self.buckets, self.prefix = self._find_buckets(doc)
 

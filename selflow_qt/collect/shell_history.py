@@ -162,7 +162,7 @@ def _parse_fish(lines: Iterable[str], start: int, report: OnError) -> Iterator[H
                 report(HistoryFormatError(i, "'when:' before any '- cmd:' entry"))
                 continue
             value = line[len("  when:") :].strip()
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):  # "²".isdigit(), but float() refuses it
                 # The entry has no usable time: report it and drop the whole entry.
                 report(HistoryFormatError(i, "'when:' must be Unix seconds"))
                 cmd = None

@@ -187,11 +187,16 @@ class SpoolReader:
         self._load_offsets()
 
     def _load_offsets(self) -> None:
+        """The saved offsets; a damaged file (or entry) reads the spool from its start."""
         try:
             raw = json.loads((self.folder / OFFSETS_FILE).read_text())
-            self.offsets = {str(k): int(v) for k, v in raw.items()}
-        except (OSError, ValueError, AttributeError):
-            self.offsets = {}
+        except (OSError, ValueError, RecursionError):
+            raw = {}
+        if not isinstance(raw, dict):
+            raw = {}
+        # Only whole non-negative numbers: null or Infinity raised here (the collector died),
+        # and a negative offset made that spool file unreadable for good.
+        self.offsets = {str(k): v for k, v in raw.items() if type(v) is int and v >= 0}
 
     def save_offsets(self) -> None:
         tmp = self.folder / (OFFSETS_FILE + ".tmp")

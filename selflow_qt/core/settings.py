@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 from dataclasses import asdict, dataclass, field, fields
@@ -103,7 +104,8 @@ class Settings:
         if path.exists():
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            # ValueError: bad JSON, or an integer past 4,300 digits; RecursionError: too deep.
+            except (OSError, ValueError, RecursionError) as exc:
                 warnings.append(f"{path} cannot be read ({exc}); using the default settings")
                 _keep_broken(path)
                 raw = {}
@@ -164,7 +166,11 @@ def _coerce(value: Any, default: Any) -> tuple[Any, str]:
         return None, "must be a whole number"
     if isinstance(default, float):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value), ""
+            try:
+                number = float(value)
+            except OverflowError:  # an integer past a float's range
+                return None, "must be a finite number"
+            return (number, "") if math.isfinite(number) else (None, "must be a finite number")
         return None, "must be a number"
     if isinstance(default, str):
         return (value, "") if isinstance(value, str) else (None, "must be text")
