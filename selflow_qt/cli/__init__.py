@@ -93,6 +93,16 @@ def run_desktop(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file SelFlow writes (database, -wal/-shm, settings, lock, logs, exports, backups,
+    # agents) is the user's alone: 0600 files, 0700 folders, whichever module creates them.
+    previous_umask = os.umask(0o077)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous_umask)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)

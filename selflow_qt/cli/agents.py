@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from selflow_qt.cli.options import open_fraction, positive_int
+from selflow_qt.cli.options import open_fraction, positive_int, recorded_data_dir
 from selflow_qt.core.ranking import medal
 
 
@@ -152,7 +152,10 @@ def run_agents(args: argparse.Namespace) -> int:
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.queries.agents import retired_agent_count
 
-    ctx = StoreContext.open(args.data_dir)
+    data_dir = recorded_data_dir(args)
+    if data_dir is None:
+        return 1
+    ctx = StoreContext.open(data_dir)
     rows = agent_rankings(ctx)
     retired = retired_agent_count()
     if args.json:

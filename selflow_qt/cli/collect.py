@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from selflow_qt.cli.options import positive_float
+from selflow_qt.cli.options import positive_float, recorded_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,11 @@ def run_status(args: argparse.Namespace) -> int:
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.errors import DB_ERRORS, DatabaseDamaged, describe
 
+    data_dir = recorded_data_dir(args)
+    if data_dir is None:
+        return 1
     try:
-        ctx = StoreContext.open(args.data_dir)
+        ctx = StoreContext.open(data_dir)
     except DatabaseDamaged as exc:
         print(f"selflow: {exc}", file=sys.stderr)
         return 2

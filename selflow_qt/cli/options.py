@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 GLOBAL_HELP = {
@@ -91,3 +92,23 @@ def configure_logging(verbose: bool) -> None:
 def show_progress(args: argparse.Namespace) -> bool:
     """Progress lines on stderr: on a terminal, or anywhere with -v."""
     return bool(getattr(args, "verbose", False)) or sys.stderr.isatty()
+
+
+def recorded_data_dir(args: argparse.Namespace) -> Path | None:
+    """The data folder of a read-only command, or None (and one line said) if nothing is there.
+
+    Read-only commands create nothing: no folder, no database, no settings.
+    """
+    from selflow_qt.core.settings import resolve_data_dir
+    from selflow_qt.store.db import db_path_for
+
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None), create=False)
+    if db_path_for(data_dir).is_file():
+        return data_dir
+    where = "does not exist" if not data_dir.exists() else "holds no database"
+    print(
+        f"selflow: nothing recorded yet: {data_dir} {where} (start `selflow` or "
+        "`selflow collect` to record, or try `selflow demo`)",
+        file=sys.stderr,
+    )
+    return None

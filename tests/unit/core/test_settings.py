@@ -57,6 +57,9 @@ def test_a_good_file_round_trips_without_warnings(tmp_path):
 
 
 def test_the_cli_runs_with_a_broken_settings_file(tmp_path, capsys):
+    from selflow_qt.store.context import StoreContext
+
+    StoreContext.open(tmp_path).close()  # status reads a database; it creates none
     (tmp_path / "settings.json").write_text('{"budget_bytes": ', encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)
