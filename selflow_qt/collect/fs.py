@@ -206,6 +206,9 @@ class FilesystemCollector(Collector):
             self._problems.append(f"{root}: excluded by the privacy rules")
             return
         model = TreeModel(root, self._excluded, self.max_entries)
+        # This run's live events come after this moment: the catch-up weighs only earlier ones
+        # (a file created while starting is reported by the catch-up, its later write live).
+        started = time.time()
         with self._model_lock:
             self.models[root] = model
             try:
@@ -224,12 +227,12 @@ class FilesystemCollector(Collector):
                 model.build()
                 self._dirty = True
         if offline:  # what changed while SelFlow was not running
-            changes = self._not_yet_recorded(changes, model.saved_ns)
+            changes = self._not_yet_recorded(changes, model.saved_ns, started)
             for c in changes:
                 self._send(c.action, c.path, c.is_dir, c.size, rescan="offline")
             self.offline_changes += len(changes)
 
-    def _not_yet_recorded(self, changes: list[Change], saved_ns: int) -> list[Change]:
+    def _not_yet_recorded(self, changes: list[Change], saved_ns: int, until: float) -> list[Change]:
         """The catch-up's changes less those the database already holds.
 
         A change recorded live after the snapshot was saved (the process was then killed before
@@ -243,7 +246,7 @@ class FilesystemCollector(Collector):
         try:
             db = connect(self.db_path)
             try:
-                recorded = newest_fs_changes(db, [c.path for c in changes], since)
+                recorded = newest_fs_changes(db, [c.path for c in changes], since, until)
             finally:
                 db.close()
         except Exception as exc:  # a locked or damaged database: report everything

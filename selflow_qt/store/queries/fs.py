@@ -25,9 +25,9 @@ class RecordedChange:
 
 
 def newest_fs_changes(
-    db: SqliteDatabase, paths: Iterable[str], since: float
+    db: SqliteDatabase, paths: Iterable[str], since: float, until: float = float("inf")
 ) -> dict[str, RecordedChange]:
-    """Per path, the newest fs event at or after ``since`` naming it as path or move destination.
+    """Per path, the newest fs event in [since, until) naming it as path or move destination.
 
     Paths with no such event are absent. Ties in time go to the later row (arrival order).
     """
@@ -37,9 +37,9 @@ def newest_fs_changes(
         chunk = wanted[i : i + _IN_CHUNK]
         marks = ", ".join("?" * len(chunk))
         rows = db.execute_sql(
-            "SELECT id, ts, action, path, dest FROM events WHERE source = 'fs' AND ts >= ?"
-            f" AND (path IN ({marks}) OR dest IN ({marks}))",
-            (since, *chunk, *chunk),
+            "SELECT id, ts, action, path, dest FROM events WHERE source = 'fs'"
+            f" AND ts >= ? AND ts < ? AND (path IN ({marks}) OR dest IN ({marks}))",
+            (since, until, *chunk, *chunk),
         ).fetchall()
         want = set(chunk)
         for row_id, ts, action, path, dest in rows:

@@ -39,3 +39,10 @@ def test_many_paths_are_asked_in_chunks(store):
     paths = [f"/w/f{i}" for i in range(1500)]
     _put(store, *(Event(ts=200.0, source="fs", action="create", path=p) for p in paths))
     assert len(newest_fs_changes(store.db, paths, since=0.0)) == 1500
+
+
+def test_events_from_until_on_are_not_weighed(store):
+    """The restart's own live events (from its start on) never hide a catch-up change."""
+    _put(store, Event(ts=100.0, source="fs", action="modify", path="/w/a"))
+    assert newest_fs_changes(store.db, ["/w/a"], since=0.0, until=100.0) == {}
+    assert "/w/a" in newest_fs_changes(store.db, ["/w/a"], since=0.0, until=100.5)
