@@ -13,6 +13,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from selflow_qt.agents.bandit import Bandit
+from selflow_qt.agents.predictors import BASELINE_IDS
 from selflow_qt.analyze import trigger
 from selflow_qt.core.ranking import beta_interval, medal, rank_key
 from selflow_qt.core.settings import Settings
@@ -147,7 +148,7 @@ def _attach_offline_metrics(db: SqliteDatabase, rows: list[AgentRow]) -> None:
     last saved offline evaluation (kv_state "offline_eval")."""
     saved = kv_get(db, "offline_eval") or {}
     metrics = dict(saved.get("metrics", {})) if isinstance(saved, dict) else {}
-    metrics.update(training_metrics(db))
+    metrics.update(training_metrics(db, also=BASELINE_IDS))
     for r in rows:
         m = metrics.get(r.arm_id)
         if isinstance(m, dict):

@@ -44,8 +44,9 @@ def suggestions_by_model(db: SqliteDatabase) -> dict[str, int]:
     return {m: int(n) for m, n in rows}
 
 
-def training_metrics(db: SqliteDatabase) -> dict[str, dict]:
-    """model id -> its own held-out metrics from its latest completed training."""
+def training_metrics(db: SqliteDatabase, also: tuple[str, ...] = ()) -> dict[str, dict]:
+    """model id -> its own held-out metrics from its latest completed training; the predictors
+    named in ``also`` (the baselines, scored beside every agent) from the latest one."""
     rows = db.execute_sql(
         "SELECT model_id, metadata FROM training_sessions WHERE status = 'completed' ORDER BY id"
     ).fetchall()
@@ -55,9 +56,10 @@ def training_metrics(db: SqliteDatabase) -> dict[str, dict]:
             m = json.loads(meta) if isinstance(meta, str) else (meta or {})
         except json.JSONDecodeError:
             continue
-        own = (m.get("metrics") or {}).get(model_id)
-        if isinstance(own, dict):
-            out[model_id] = own
+        metrics = m.get("metrics") or {}
+        for name in (model_id, *also):
+            if isinstance(metrics.get(name), dict):
+                out[name] = metrics[name]
     return out
 
 
