@@ -51,7 +51,7 @@ class TargetReport:
 
     target: str
     kills: dict[str, int] = field(default_factory=lambda: {"SIGKILL": 0, "SIGTERM": 0})
-    held: int = 0  # kills after which every per-kill invariant held
+    held: int = 0  # kills after which every per-kill check held (the final counts aside)
     lost: int = 0  # committed events gone, plus activity never stored
     duplicates: int = 0
     orphans: int = 0
@@ -83,7 +83,7 @@ class TargetReport:
 HEADER = [
     "target",
     "kills (KILL+TERM)",
-    "invariants held",
+    "per-kill checks held",
     "events lost",
     "duplicates",
     "orphans",

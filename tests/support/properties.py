@@ -17,6 +17,7 @@ _SHARED = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=_CHOICE == "ci",  # make test is reproducible; the long run explores
     print_blob=True,
+    database=None,  # nothing written into the checkout; a failure prints its reproduction blob
 )
 settings.register_profile("ci", max_examples=40, **_SHARED)
 settings.register_profile("long", max_examples=3000, **_SHARED)
