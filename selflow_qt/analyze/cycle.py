@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -192,6 +193,18 @@ def _few(units, inverse, settings):
     return algos, full, cons, agreement(full), unit_xy(units.vectors), FEW_UNITS
 
 
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run_cycle(
     ctx,
     *,
@@ -204,8 +217,12 @@ def run_cycle(
 ) -> CycleResult:
     """Run one cycle on the events of ``ctx`` in [since, until); see the module docstring."""
     from selflow_qt.store.models import AnalysisRun
+    from selflow_qt.store.queries.analysis import fail_interrupted_runs
 
-    run = AnalysisRun.create(status="running", since=since, until=until, trigger=trigger)
+    fail_interrupted_runs(_pid_alive)  # runs a killed analysis process left "running"
+    run = AnalysisRun.create(
+        status="running", since=since, until=until, trigger=trigger, metrics={"pid": os.getpid()}
+    )
     try:
         result = _run(ctx, run, since, until, progress, should_stop, clusterers)
     except BaseException as exc:

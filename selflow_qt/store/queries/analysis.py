@@ -200,3 +200,27 @@ def runs_history(db: SqliteDatabase) -> list[dict]:
             }
         )
     return out
+
+
+def fail_interrupted_runs(alive) -> int:
+    """Record as failed the runs left "running" by an analysis process that is gone (killed,
+    crashed, power lost): ``alive(pid)`` says whether the pid stored with a run still runs.
+    Returns how many were marked."""
+    import time
+
+    from selflow_qt.store.models import AnalysisRun
+
+    marked = 0
+    for run in AnalysisRun.select().where(AnalysisRun.status == "running"):
+        pid = (run.metrics or {}).get("pid")
+        if isinstance(pid, int) and alive(pid):
+            continue
+        run.status = "failed"
+        run.completed_at = run.completed_at or time.time()
+        run.metrics = {
+            **(run.metrics or {}),
+            "error": "interrupted: the analysis process ended before the run finished",
+        }
+        run.save()
+        marked += 1
+    return marked
