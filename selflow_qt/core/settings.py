@@ -122,7 +122,7 @@ class Settings:
             value, problem = _coerce(raw[f.name], default)
             if not problem and isinstance(value, list):
                 value, dropped = clean_list(f.name, value)
-                warnings += [f"{path}: {f.name}: {d}; left out" for d in dropped]
+                warnings += [f"{path}: {f.name}: {d}" for d in dropped]
             elif not problem:
                 problem = check(f.name, value)
                 problem = problem and f"{problem}, not {value!r}"

@@ -104,16 +104,25 @@ LIST_CHECKS: dict[str, Callable[[str], str]] = {
 }
 
 
+# A redaction pattern the user wrote must never be dropped quietly: what it should hide would be
+# written. It stays, and the privacy filter refuses to write anything until it is fixed (one line).
+KEEP_WHEN_BAD = frozenset({"redact_patterns"})
+
+
 def clean_list(name: str, values: list[str]) -> tuple[list[str], list[str]]:
-    """The usable entries of the list setting ``name`` and one message per dropped entry."""
+    """The usable entries of the list setting ``name`` and one message per dropped entry
+    (entries of ``KEEP_WHEN_BAD`` settings are reported but kept)."""
     test = LIST_CHECKS.get(name)
     if test is None:
         return values, []
     kept, problems = [], []
     for v in values:
         problem = test(v)
-        if problem:
-            problems.append(f"{v!r} {problem}")
+        if problem and name in KEEP_WHEN_BAD:
+            problems.append(f"{v!r} {problem} (kept: nothing is written until it is fixed)")
+            kept.append(v)
+        elif problem:
+            problems.append(f"{v!r} {problem}; left out")
         else:
             kept.append(v)
     return kept, problems

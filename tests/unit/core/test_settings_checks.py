@@ -46,15 +46,17 @@ def test_a_value_out_of_range_keeps_the_default_and_names_the_key(tmp_path, key,
         assert s.max_models == 3  # the good keys beside it are kept
 
 
-def test_an_invalid_redaction_regex_is_left_out_and_the_rest_kept(tmp_path):
+def test_an_invalid_redaction_regex_is_named_and_kept_so_nothing_it_hides_is_written(tmp_path):
+    """Dropping it would write what the user asked to hide: it stays, the warning names it, and
+    the filter refuses to be built (import and collection stop with that one line)."""
     s = _load(tmp_path, {"redact_patterns": ["token-[0-9]+", "([unclosed", ""]})
-    assert s.redact_patterns == ["token-[0-9]+"]
+    assert s.redact_patterns == ["token-[0-9]+", "([unclosed", ""]
     assert len(s.warnings) == 2
     assert all(": redact_patterns: " in w for w in s.warnings)
     assert "'([unclosed' is not a valid regular expression" in s.warnings[0]
-    # the collectors' filter builds from what was loaded, without raising
-    f = PrivacyFilter.from_settings(s)
-    assert f.redact("my token-1234 here") == "my [REDACTED] here"
+    assert "nothing is written until it is fixed" in s.warnings[0]
+    with pytest.raises(ValueError, match="redaction pattern"):
+        PrivacyFilter.from_settings(s)
 
 
 def test_globs_that_are_empty_or_exclude_everything_are_left_out(tmp_path):
