@@ -74,9 +74,6 @@ def evaluate(events, positions: int | None, split: float = 0.8, lm: dict | None 
     else:
         fit = lm_fit(stream, start, lm)
         agent, no_lm = fit.agent, fit.no_lm
-        if agent.writer is not None and agent.trust is None:
-            # Not useful on validation: the agent does not ask the model; time it anyway.
-            agent.writer.latencies_ms.clear()
     fit_s = time.perf_counter() - t0
     preds = {
         **make_baselines(stream[:start]),
@@ -86,7 +83,7 @@ def evaluate(events, positions: int | None, split: float = 0.8, lm: dict | None 
     }
     metrics = evaluate_offline(preds, stream, start, max_positions=positions or None)
     lat = list(agent.writer.latencies_ms) if agent.writer is not None else []
-    if lm is not None and not agent.writes_lines:
+    if lm is not None and not agent.writes_lines:  # not asked while scoring: time it apart
         lat = time_generation(agent.writer, stream, start, lm.get("time_positions", 40))
     return metrics, agent, fit_s, lat
 
