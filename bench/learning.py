@@ -92,7 +92,6 @@ def lm_fit(stream, start: int, lm: dict):
     """The agent with the model writing lines (a fresh base model and adapter per stream)."""
     from selflow_qt.agents.base_model import (
         BaseModelSpec,
-        cpu_bf16_ok,
         ensure_converted,
         find_gguf,
         load_base_model,
@@ -116,9 +115,7 @@ def lm_fit(stream, start: int, lm: dict):
             val = f" val {r.val_loss:.3f}" if r.val_loss is not None else ""
             print(f"  step {r.step}/{r.total_steps} loss {r.loss:.3f}{val}", file=sys.stderr)
 
-    return fit_lm_agent(
-        AGENT, stream, start, model, tok, cfg, bf16=cpu_bf16_ok(), progress=progress
-    )
+    return fit_lm_agent(AGENT, stream, start, model, tok, cfg, progress=progress)
 
 
 def time_generation(writer, stream, start: int, n: int) -> list[float]:

@@ -110,7 +110,6 @@ def fit_lm_agent(
     tok,
     config,
     *,
-    bf16: bool = False,
     progress: Callable | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> LMAgentFit:
@@ -130,7 +129,7 @@ def fit_lm_agent(
     )
     if result.cancelled:
         raise Cancelled()
-    writer = LineWriter(pmodel, tok, bf16=bf16)
+    writer = LineWriter(pmodel, tok)  # float32: see LineWriter.bf16
     t1 = time.perf_counter()
     no_lm, report = add_written_lines(agent, writer, stream, sp)
     report.update(

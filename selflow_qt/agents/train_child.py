@@ -134,7 +134,7 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     )
     ranker.lm_weight = weight
     # The model writes lines; the slice decides whether they are used (lm_useful).
-    writer = LineWriter(pmodel, tok, context_lines=context_lines, bf16=bf16)
+    writer = LineWriter(pmodel, tok, context_lines=context_lines)  # float32 decodes faster
     no_lm, lines_report = add_written_lines(ranker, writer, stream, sp, max_positions=lm_n)
     agent = with_lm(ranker, lm_agent.score, weight)
     no_lm_id = f"{job['model_id']}-no-lm"
