@@ -299,7 +299,10 @@ class TmuxShell:
             init = f"function fish_prompt; printf 'SFP> '; end; source '{hook}'"
             cmd = f'env HOME={home} {exe} --no-config -i -C "{init}"'
         self._tmux("new-session", "-d", "-s", self.name, "-x", "100", "-y", "10", cmd)
-        assert _wait(lambda: "SFP>" in self.screen()), self.screen()  # (no trailing spaces)
+        if not _wait(lambda: "SFP>" in self.screen()):  # (capture-pane drops trailing spaces)
+            screen = self.screen()
+            self.close()  # no tmux server left behind
+            raise AssertionError(f"no prompt: {screen!r}")
 
     def _tmux(self, *args: str) -> str:
         out = subprocess.run(
