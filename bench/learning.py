@@ -156,7 +156,7 @@ def full_line_rows(name: str, metrics: dict, agent, lat: list[float]) -> list[st
     for pred, m in sorted(metrics.items(), key=lambda kv: -kv[1].hit1_full):
         out.append(
             f"| {name} | {pred} | {m.hit1:.3f} | {m.hit1_full:.3f} | {m.hit1_novel:.3f} "
-            f"| {m.hit5_novel:.3f} | {m.n_novel} |"
+            f"| {m.hit5_novel:.3f} | {m.n_novel} | {m.keys_saved:.3f} |"
         )
     rep = agent.report
     gen = f"{percentile(lat, 0.5):.0f} / {percentile(lat, 0.95):.0f}" if lat else "-"
@@ -168,6 +168,21 @@ def full_line_rows(name: str, metrics: dict, agent, lat: list[float]) -> list[st
         f"| early stop {adapter.get('early_stopped', '-')} |"
     )
     return out
+
+
+def keys_saved_table(everything: dict) -> str:
+    """Keystrokes saved at the prompt per stream: the agent's ghost text against
+    zsh-autosuggestions' two strategies, and the agent's lead over the better of them."""
+    lines = [
+        "\n| stream | agent keys_saved | zsh-history | zsh-match-prev | agent lead |",
+        "| --- | --: | --: | --: | --: |",
+    ]
+    for name, m in everything.items():
+        if not all(p in m for p in (AGENT, "zsh-history", "zsh-match-prev")):
+            continue
+        a, h, p = (m[x]["keys_saved"] for x in (AGENT, "zsh-history", "zsh-match-prev"))
+        lines.append(f"| {name} | {a:.3f} | {h:.3f} | {p:.3f} | {a - max(h, p):+.3f} |")
+    return "\n".join(lines)
 
 
 def _num(v, digits: int = 3) -> str:
@@ -304,9 +319,13 @@ def main() -> int:
             f"{sum(m < 0 for m in margins)}"
         )
         print(group_summary(dict(zip(streams, margins, strict=True))))
-        print("\n| stream | predictor | hit1 | hit1_full | hit1_novel | hit5_novel | n_novel |")
-        print("| --- | --- | --: | --: | --: | --: | --: |")
+        print(
+            "\n| stream | predictor | hit1 | hit1_full | hit1_novel | hit5_novel | n_novel "
+            "| keys_saved |"
+        )
+        print("| --- | --- | --: | --: | --: | --: | --: | --: |")
         print("\n".join(full_rows))
+        print(keys_saved_table(everything))
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=1))
     if args.lm_stream:
