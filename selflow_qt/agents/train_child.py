@@ -50,6 +50,7 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     from selflow_qt.agents.lm_feature import fit_lm_weight, with_lm
     from selflow_qt.agents.lm_writer import LineWriter
     from selflow_qt.agents.predictors import make_baselines
+    from selflow_qt.agents.prompt import zsh_predictors
     from selflow_qt.agents.ranking_agent import fit_ranking_agent
     from selflow_qt.agents.trainer import TrainConfig, train_adapter
 
@@ -141,7 +142,13 @@ def run_job(job: dict, should_stop: Callable[[], bool] = lambda: False) -> dict:
     n_pos = int(job.get("eval_positions", EVAL_POSITIONS))
     emit({"event": "evaluating", "positions": min(n_pos, len(stream) - start)})
     metrics = evaluate_offline(
-        {**baselines, job["model_id"]: agent, no_lm_id: no_lm, f"{job['model_id']}-lm": lm_agent},
+        {
+            **baselines,
+            **zsh_predictors(stream[:start]),  # zsh-autosuggestions' strategies: keys_saved
+            job["model_id"]: agent,
+            no_lm_id: no_lm,
+            f"{job['model_id']}-lm": lm_agent,
+        },
         stream,
         start,
         max_positions=n_pos,
