@@ -41,6 +41,15 @@ _SELF_TIME = {
 }
 
 
+def _own_tty() -> None:
+    """In the child: a new session whose controlling terminal is the pty (fish insists)."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Pty:
     def __init__(self, shell: str, home: Path, cwd: Path, hook: Path | None) -> None:
         import pty
@@ -65,7 +74,7 @@ class Pty:
             ]
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, start_new_session=True
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, preexec_fn=_own_tty
         )
         os.close(slave)
         self.buf = b""
