@@ -22,7 +22,6 @@ from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.adapters import agents_dir
 from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.dataset import build_examples, data_hash, load_events
-from selflow_qt.core.child import pid_alive
 from selflow_qt.core.privacy import redact_text
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
@@ -97,7 +96,16 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
     return row.id
 
 
-_alive = pid_alive
+def _alive(pid) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours
+        return True
+    return True
 
 
 def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:

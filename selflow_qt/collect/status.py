@@ -19,6 +19,7 @@ says which and why (collect.base.problem_line), else null.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -27,7 +28,6 @@ from typing import Any
 
 from selflow_qt.collect.base import LIVE_STATES, problem_line
 from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
-from selflow_qt.core.child import pid_alive
 from selflow_qt.core.format import human_bytes
 from selflow_qt.store.queries.collectors import (
     collector_rows,
@@ -56,7 +56,18 @@ def _db_bytes(path: Path) -> int:
     return total
 
 
-_alive = pid_alive
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
