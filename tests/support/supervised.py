@@ -1,0 +1,36 @@
+"""Functions the supervisor's tests run in real child processes (importable by name there)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from selflow_qt.core.cancel import Cancelled
+
+
+def adds(channel, a: int, b: int) -> int:
+    for step in range(3):
+        channel.progress({"step": step})
+    print("adding in the child", flush=True)
+    return a + b
+
+
+def fails(channel, secret: str) -> None:
+    raise ValueError(f"no data for --password {secret}")
+
+
+def sleeps(channel, seconds: float) -> None:
+    channel.progress({"started": os.getpid()})
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if channel.should_stop():
+            raise Cancelled("stopped")
+        time.sleep(0.05)
+
+
+def echoes(channel) -> None:
+    while channel.poll(30):
+        message = channel.recv()
+        if message is None:
+            return
+        channel.send("echo", message)
