@@ -205,8 +205,8 @@ def learning_curve(events, steps: list[int], positions: int, lm_positions: int) 
     print("| --: | --: | --: | --: | --: | --: | --: | --: | --: |")
     for n in steps:
         # Up to 4 epochs, no early stop: the curve shows what more steps buy.
-        settings.extra["train_config"] = {"epochs": 4.0, "patience": 0, "max_steps": n}
-        settings.extra["lm_positions"] = lm_positions
+        settings.train_config = {"epochs": 4.0, "patience": 0, "max_steps": n}
+        settings.lm_positions = lm_positions
         t0 = time.perf_counter()
         metrics, result = evaluate_stream(
             events, data_dir, settings, max_steps=n, max_positions=positions

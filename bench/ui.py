@@ -208,7 +208,7 @@ def agent_store() -> tuple[Path, str]:
         from selflow_qt.core.settings import Settings
 
         settings = Settings.load(data)
-        settings.extra["eval_positions"] = 30  # the offline score is not what this bench measures
+        settings.eval_positions = 30  # the offline score is not what this bench measures
         settings.save(data)
         cli = [sys.executable, "-m", "selflow_qt", "--data-dir", str(data)]
         t0 = time.perf_counter()

@@ -33,7 +33,7 @@ def write_job_inputs(
         "lora_r": settings.lora_r,
         "lora_alpha": settings.lora_alpha,
         "lora_dropout": settings.lora_dropout,
-        **(settings.extra.get("train_config") or {}),
+        **settings.train_config,
     }
     if max_steps is not None:
         config["max_steps"] = int(max_steps)

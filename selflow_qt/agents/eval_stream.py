@@ -57,7 +57,7 @@ def evaluate_stream(
             "work_dir": str(work),
             "base_model": asdict(spec),
             "eval_positions": max_positions,
-            "lm_positions": int(settings.extra.get("lm_positions", 60)),
+            "lm_positions": 60 if settings.lm_positions is None else settings.lm_positions,
             "specialization": "eval",
         }
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")

@@ -209,6 +209,7 @@ class TrainingRunner:
         private_mkdir(job_dir.parent)
         private_mkdir(job_dir)
         events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
+        long_run = (max_steps or 100) >= 50
         job = {
             "session_id": session_id,
             "model_id": model_id,
@@ -221,12 +222,10 @@ class TrainingRunner:
             "base_model": asdict(spec),
             # A short run (tests, self-test, a quick try) gets a shorter offline evaluation and
             # fewer positions weighing the LM (each one a scoring by the model: ~1 s on 2 cores).
-            "eval_positions": int(
-                settings.extra.get("eval_positions", 100 if (max_steps or 100) >= 50 else 30)
-            ),
-            "lm_positions": int(
-                settings.extra.get("lm_positions", 60 if (max_steps or 100) >= 50 else 12)
-            ),
+            "eval_positions": settings.eval_positions or (100 if long_run else 30),
+            "lm_positions": (60 if long_run else 12)
+            if settings.lm_positions is None
+            else settings.lm_positions,
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
         }

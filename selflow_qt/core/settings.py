@@ -86,7 +86,15 @@ class Settings:
     training_idle_minutes: float = 10.0  # "when idle": no activity for this long
     # desktop
     start_at_login: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    welcome_done: bool = False  # the first-start welcome was answered; it never comes back
+    # short runs for tests and benches: the training child's config overrides (max_steps,
+    # batch_size, eval_every, max_val, ...), held-out positions scored and LM-weighed positions
+    # (None: the runner's own numbers)
+    train_config: dict[str, Any] = field(default_factory=dict)
+    eval_positions: int | None = None
+    lm_positions: int | None = None
+    # keys this version does not know, written back as they were (a newer version's settings)
+    unknown_keys: dict[str, Any] = field(default_factory=dict)
     # what load() ignored, for the app to show (not a setting: never saved)
     warnings: ClassVar[tuple[str, ...]] = ()
 
@@ -96,7 +104,8 @@ class Settings:
 
         An unreadable file gives the defaults (the file is kept as ``settings.json.broken``);
         a value of the wrong type gives that key's default. Each problem is logged and listed in
-        ``settings.warnings`` so the app can say what it ignored.
+        ``settings.warnings`` so the app can say what it ignored. Keys written by older versions
+        are read too: the ``extra`` object's keys, and ``auto_train: false`` as the policy "ask".
         """
         path = Path(data_dir) / "settings.json"
         warnings: list[str] = []
@@ -113,13 +122,14 @@ class Settings:
                 warnings.append(f"{path} is not a JSON object; using the default settings")
                 _keep_broken(path)
                 raw = {}
+        raw = _lift_old_keys(raw)
         defaults = cls()
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name == "extra" or f.name not in raw:
+            if f.name == "unknown_keys" or f.name not in raw:
                 continue
             default = getattr(defaults, f.name)
-            value, problem = _coerce(raw[f.name], default)
+            value, problem = _coerce(raw[f.name], default, f.type)
             if not problem and isinstance(value, list):
                 value, dropped = clean_list(f.name, value)
                 warnings += [f"{path}: {f.name}: {d}" for d in dropped]
@@ -136,26 +146,44 @@ class Settings:
                 "using the default"
             )
             kwargs.pop("training_policy")
-        known = {f.name for f in fields(cls)}
-        extra_raw = raw.get("extra")
-        extra = dict(extra_raw) if isinstance(extra_raw, dict) else {}
-        extra.update({k: v for k, v in raw.items() if k not in known})
-        settings = cls(**kwargs, extra=extra)
+        known = {f.name for f in fields(cls)} - {"unknown_keys"}
+        settings = cls(**kwargs, unknown_keys={k: v for k, v in raw.items() if k not in known})
         for w in warnings:
             log.warning("%s", w)
         settings.warnings = tuple(warnings)
         return settings
 
     def save(self, data_dir: Path) -> None:
+        """Write settings.json: every setting, then the unknown keys as they were read."""
         path = Path(data_dir) / "settings.json"
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        values = asdict(self)
+        values = {**values.pop("unknown_keys"), **values}
+        tmp.write_text(json.dumps(values, indent=2), encoding="utf-8")
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
 
 
-def _coerce(value: Any, default: Any) -> tuple[Any, str]:
-    """``value`` as the type of ``default``, or (None, what is wrong)."""
+def _lift_old_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with older versions' keys read as today's: the keys in an ``extra`` object (a key
+    beside it wins) and ``auto_train: false``, which meant the training policy "ask"."""
+    old = raw.get("extra")
+    merged = {**old, **raw} if isinstance(old, dict) else dict(raw)
+    merged.pop("extra", None)
+    if merged.pop("auto_train", True) is False:
+        merged["training_policy"] = "ask"
+    return merged
+
+
+def _coerce(value: Any, default: Any, annotation: str = "") -> tuple[Any, str]:
+    """``value`` as the type of ``default`` (``annotation``: the field's type, for the fields
+    that may be None), or (None, what is wrong)."""
+    if annotation.endswith("| None"):
+        return (None, "") if value is None else _coerce(value, 0)
+    if isinstance(default, dict):
+        if isinstance(value, dict) and all(_plain(v) for v in value.values()):
+            return dict(value), ""
+        return None, "must be an object of numbers, text or true/false"
     if isinstance(default, bool):
         return (value, "") if isinstance(value, bool) else (None, "must be true or false")
     if isinstance(default, int):
@@ -179,6 +207,13 @@ def _coerce(value: Any, default: Any) -> tuple[Any, str]:
             return list(value), ""
         return None, "must be a list of text"
     return value, ""
+
+
+def _plain(value: Any) -> bool:
+    """A JSON number (finite), text or true/false."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (bool, int, str))
 
 
 def _keep_broken(path: Path) -> None:

@@ -58,6 +58,8 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "lora_alpha": _at_least(1),
     "lora_dropout": (lambda v: 0 <= v < 1, "must be at least 0 and below 1"),
     "training_idle_minutes": _at_least(0),
+    "eval_positions": _at_least(1),
+    "lm_positions": _at_least(0),
 }
 
 
@@ -66,7 +68,7 @@ def check(name: str, value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "must be a finite number"
     rule = RULES.get(name)
-    if rule is None:
+    if rule is None or value is None:
         return ""
     ok, what = rule
     return "" if ok(value) else what

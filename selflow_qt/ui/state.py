@@ -300,13 +300,11 @@ class AppState(QObject):
         """The queue runner: the next queued session may start on the user's training policy.
 
         One at a time, never back to back (see core.training_policy); ``training_gate`` says why
-        it waits. The old ``settings.extra["auto_train"] = False`` reads as the policy "ask".
+        it waits.
         """
         if not self.services_started or self._stopping:
             return
         policy = self.settings.training_policy
-        if self.settings.extra.get("auto_train", True) is False:
-            policy = "ask"
         ended = self._training_ended_at
         self.training_gate = may_start_training(
             policy,

@@ -179,5 +179,5 @@ def mark_welcome_done(state: Any) -> None:
     """Remember that the welcome was shown (it never comes back for this data folder)."""
     from dataclasses import replace
 
-    settings = replace(state.settings, extra={**state.settings.extra, "welcome_done": True})
+    settings = replace(state.settings, welcome_done=True)
     state.save_settings(settings)

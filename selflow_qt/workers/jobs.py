@@ -83,7 +83,7 @@ def first_run_job(ctx: StoreContext, probe_aw: bool = True) -> FirstRun:
     from selflow_qt.collect.shell_history import default_history_files
 
     events = event_count(ctx.db)
-    needed = not ctx.settings.extra.get("welcome_done") and events == 0
+    needed = not ctx.settings.welcome_done and events == 0
     if not needed:
         return FirstRun(False, events=int(events))
     histories = []

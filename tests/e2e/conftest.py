@@ -183,15 +183,15 @@ def demo_app(x_display, tmp_path_factory):
     if gguf is not None:
         cache = Path(tempfile.gettempdir()) / "selflow-test-model-cache"
         settings.base_model = str(ensure_converted(gguf, cache))
-    settings.extra["train_config"] = {
+    settings.train_config = {
         "max_steps": 4,
         "batch_size": 4,
         "eval_every": 2,
         "max_val": 8,
     }
-    settings.extra["eval_positions"] = 8
-    settings.extra["lm_positions"] = 4  # each is a model scoring
-    settings.extra["auto_train"] = False  # the test starts the training, as the Train button does
+    settings.eval_positions = 8
+    settings.lm_positions = 4  # each is a model scoring
+    settings.training_policy = "ask"  # the test starts the training, as the Train button does
     settings.save(data_dir)
     exe = Path(sys.executable).with_name("selflow")
     cli = [str(exe)] if exe.exists() else [sys.executable, "-m", "selflow_qt"]

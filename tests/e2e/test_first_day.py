@@ -107,7 +107,7 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     assert imported["total"] >= 0.9 * n_history, imported
     wait_for(lambda: not find_window(x_display, "Welcome to SelFlow"), 10, "the welcome to close")
     settings = json.loads((app.data_dir / "settings.json").read_text())
-    assert settings["extra"]["welcome_done"] is True  # it never comes back
+    assert settings["welcome_done"] is True  # it never comes back
     # the import is analysed at once: named patterns on day one, each announced
     wait_for(lambda: app.state()["analyses"] or app.state()["errors"], 240, "the first analysis")
     assert not app.state()["errors"], app.state()["errors"]

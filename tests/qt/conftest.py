@@ -193,8 +193,8 @@ def fast_training(shell_state, smollm_dir):
     """The shell state set up for short trainings on the real model."""
     s = shell_state.settings
     s.base_model = str(smollm_dir)
-    s.extra["train_config"] = dict(FAST_TRAINING)
-    s.extra["eval_positions"] = 8
-    s.extra["lm_positions"] = 4  # each is a model scoring
+    s.train_config = dict(FAST_TRAINING)
+    s.eval_positions = 8
+    s.lm_positions = 4  # each is a model scoring
     s.save(shell_state.data_dir)
     return shell_state

@@ -38,7 +38,7 @@ def test_first_start_offers_the_history_and_never_comes_back(
             dialog.import_button.click()
         assert blocker.args[0] == [str(home / ".bash_history")]
         mark_welcome_done(state)
-        assert Settings.load(data_dir).extra["welcome_done"] is True
+        assert Settings.load(data_dir).welcome_done is True
         assert not jobs.first_run_job(state.job_context(), probe_aw=False).needed
     finally:
         state.shutdown(10_000)

@@ -128,9 +128,9 @@ def test_a_real_short_training_draws_its_loss_curve(
     # Short: the model converted once per run, a small batch, a small validation set, a short
     # held-out check after training.
     state.settings.base_model = str(smollm_dir)
-    state.settings.extra["train_config"] = {"batch_size": 4, "max_val": 16}
-    state.settings.extra["eval_positions"] = 8
-    state.settings.extra["lm_positions"] = 4  # each is a model scoring
+    state.settings.train_config = {"batch_size": 4, "max_val": 16}
+    state.settings.eval_positions = 8
+    state.settings.lm_positions = 4  # each is a model scoring
     state.settings.save(analysed_copy)
     dock = TrainingCenterDock(state)
     qtbot.addWidget(dock)

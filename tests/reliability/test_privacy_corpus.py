@@ -184,9 +184,9 @@ def test_no_planted_secret_survives_a_short_training(tmp_path: Path, smollm_dir:
     ctx = StoreContext.open(data)
     try:
         ctx.settings.base_model = str(smollm_dir)  # converted once per run, not per data folder
-        ctx.settings.extra["train_config"] = {"max_steps": 2, "batch_size": 4, "max_val": 8}
-        ctx.settings.extra["eval_positions"] = 8
-        ctx.settings.extra["lm_positions"] = 4  # each is a model scoring
+        ctx.settings.train_config = {"max_steps": 2, "batch_size": 4, "max_val": 8}
+        ctx.settings.eval_positions = 8
+        ctx.settings.lm_positions = 4  # each is a model scoring
         ctx.settings.save(data)
         sid = queue_training(ctx)
         out = TrainingRunner(data).run(sid, max_steps=2)

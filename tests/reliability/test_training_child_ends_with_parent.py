@@ -51,8 +51,8 @@ class EvalRun:
     def __init__(self, tmp_path: Path, data_dir: Path, model: Path, *, max_steps: int, lm: int):
         settings = Settings.load(data_dir)
         settings.base_model = str(model)
-        settings.extra["train_config"] = {"batch_size": 4, "eval_every": 10_000, "max_val": 8}
-        settings.extra["lm_positions"] = lm
+        settings.train_config = {"batch_size": 4, "eval_every": 10_000, "max_val": 8}
+        settings.lm_positions = lm
         settings.save(data_dir)
         events = tmp_path / "events.jsonl"
         if not events.exists():

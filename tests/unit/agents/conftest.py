@@ -80,9 +80,9 @@ def write_events(ctx, events: list[Event]) -> None:
 def agent_store(store, base_model_dir: Path):
     """A store whose settings point at the shared base model and train only a few steps."""
     store.settings.base_model = str(base_model_dir)
-    store.settings.extra["train_config"] = dict(FAST_TRAIN)
-    store.settings.extra["eval_positions"] = 8
-    store.settings.extra["lm_positions"] = 4  # each is a model scoring
+    store.settings.train_config = dict(FAST_TRAIN)
+    store.settings.eval_positions = 8
+    store.settings.lm_positions = 4  # each is a model scoring
     store.settings.save(store.data_dir)
     return store
 

@@ -8,7 +8,7 @@ from selflow_qt.cli import main
 
 
 def test_eval_reports_full_line_hits_and_the_agents_margin(agent_store, routine, tmp_path, capsys):
-    agent_store.settings.extra["lm_positions"] = 4
+    agent_store.settings.lm_positions = 4
     agent_store.settings.save(agent_store.data_dir)
     events = tmp_path / "events.jsonl"
     events.write_text("".join(ev.to_json() + "\n" for ev in routine(12, seed=5)))
