@@ -112,6 +112,22 @@ class BoostedRanker:
         A = np.vstack([g.inputs() for g in groups])
         y = np.concatenate([(np.arange(len(g.X)) == g.target).astype(int) for g in groups])
         model = HistGradientBoostingClassifier(**TREES, random_state=seed).fit(A, y)
+        ranker = cls._export(model)
+        # The trees' node arrays have no public API: check the export against the public
+        # decision_function, which also gives the bias (the prior log-odds) without a private read.
+        sample = A[:2000]
+        offsets = model.decision_function(sample) - ranker.raw(sample)
+        ranker.bias = float(np.median(offsets))
+        if not np.allclose(offsets, ranker.bias, atol=1e-6):
+            raise RuntimeError(
+                "the ranker's trees score unlike scikit-learn's own: this scikit-learn release "
+                "lays its trees out differently (install the locked version)"
+            )
+        return ranker
+
+    @classmethod
+    def _export(cls, model) -> BoostedRanker:
+        """Every tree of a fitted HistGradientBoostingClassifier as plain arrays (bias 0)."""
         parts, roots, offset = [], [], 0
         for (tree,) in model._predictors:  # one tree per iteration for a binary task
             nodes = tree.nodes
@@ -132,7 +148,7 @@ class BoostedRanker:
             is_leaf=cat("is_leaf").astype(bool),
             value=cat("value").astype(np.float64),
             roots=np.array(roots, dtype=np.int64),
-            bias=float(np.ravel(model._baseline_prediction)[0]),
+            bias=0.0,
         )
 
 

@@ -114,7 +114,8 @@ class LiveCurve:
 
 
 class IntervalBars:
-    """Points with asymmetric error bars, e.g. success rates with 95 % Beta intervals."""
+    """Points with asymmetric error bars, e.g. success rates with their 95 % Beta intervals
+    (``core.ranking.beta_interval``, the one place they are computed)."""
 
     def __init__(self, plot: pg.PlotWidget, color: str = PALETTE[0]) -> None:
         self.plot = plot
@@ -144,17 +145,6 @@ class IntervalBars:
         axis.setTicks([[(float(i), _ellipsize(t, 14)) for i, t in enumerate(self.labels)]])
         if len(x):
             self.plot.setXRange(-0.6, len(x) - 0.4, padding=0)
-
-
-def beta_interval(successes: int, attempts: int, level: float = 0.95) -> tuple[float, float]:
-    """Equal-tailed Beta(s + 1, f + 1) interval for a success rate (the posterior under a flat prior)."""
-    if attempts <= 0:
-        return 0.0, 1.0
-    from scipy.stats import beta  # scipy is heavy: import on first use
-
-    a, b = successes + 1, attempts - successes + 1
-    tail = (1 - level) / 2
-    return float(beta.ppf(tail, a, b)), float(beta.ppf(1 - tail, a, b))
 
 
 def _ellipsize(text: str, n: int) -> str:

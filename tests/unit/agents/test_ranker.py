@@ -222,3 +222,28 @@ def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["RankingAgent", "3", "False", "False", "True"]
+
+
+def test_a_tree_export_that_scores_unlike_scikit_learn_fails_loudly(monkeypatch):
+    """The export reads the fitted trees' node arrays (scikit-learn has no public API for them):
+    each fit checks itself against the public decision_function, so a release that lays its
+    trees out differently stops a training with one clear line instead of serving wrong scores."""
+    import numpy as np
+    import pytest
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from selflow_qt.agents.predictors import BASELINE_IDS
+    from selflow_qt.agents.ranker import BoostedRanker, Group
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(100):
+        X = rng.random((6, 21))
+        priors = {b: -rng.integers(0, 30, 6).astype(float) for b in BASELINE_IDS}
+        groups.append(Group(X, int(np.argmax(X[:, 0])), priors))
+    public = HistGradientBoostingClassifier.decision_function
+    monkeypatch.setattr(
+        HistGradientBoostingClassifier, "decision_function", lambda self, A: 2 * public(self, A)
+    )
+    with pytest.raises(RuntimeError, match="scikit-learn"):
+        BoostedRanker.fit(groups)
