@@ -1,15 +1,14 @@
 """Refit a ranking agent's trees on the newest events, in a child process.
 
 The tray's ranking agents learn every event online (their counts and their record of who guessed
-right lately), but their trees are fitted once. ``SuggestionService`` starts this module as a child
-process after every ``REFIT_EVERY`` new events, so scikit-learn never enters the tray process and a
-slow fit never holds a suggestion back; the new trees replace the old files atomically and the
-service reloads the agent when ``ranker.json`` changes. The trees are fitted on the stream the
+right lately), but their trees are fitted once. ``SuggestionService`` refits them in a child
+process (``core.supervisor``) after every ``REFIT_EVERY`` new events, so scikit-learn never enters
+the tray process and a slow fit never holds a suggestion back; the new trees replace the old files
+atomically and the service reloads the agent when ``ranker.json`` changes. The trees are fitted on the stream the
 agent serves (the newest ``HISTORY_EVENTS`` events of every workflow), as its counts already are.
-The child ends with the tray (``core.child``); its output goes to ``logs/refit-AGENT.log`` in the
-data folder, and a refit that fails becomes a notification naming the reason and that log.
-
-    python -m selflow_qt.agents.refit DATA_DIR AGENT_FOLDER
+The child ends with the tray; its output goes to ``logs/refit-<stamp>.log`` in the data folder,
+and a refit that fails is recorded as a failed session (shown like a failed training) and becomes
+a notification naming the reason and that log.
 """
 
 from __future__ import annotations
@@ -17,16 +16,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from selflow_qt.agents import registry
 from selflow_qt.agents.ranking_agent import MODEL_FILE, STATE_FILE, fit_ranking_agent
-from selflow_qt.core.child import child_env, end_with_parent, exit_reason
+from selflow_qt.core import supervisor
 from selflow_qt.core.privacy import redact_text
-from selflow_qt.store.files import open_private, private_mkdir
+from selflow_qt.store.queries.training import record_failed_run
 
 REFIT_EVERY = 1000  # new events since the agent was loaded or last refitted
 
@@ -52,84 +49,50 @@ def refit(folder: Path, stream: list) -> dict:
     return agent.report
 
 
-def log_path(data_dir: Path, folder: Path) -> Path:
-    """Where the refit child of the agent in ``folder`` writes its output (the last run's)."""
-    return Path(data_dir) / "logs" / f"refit-{Path(folder).name}.log"
-
-
-class RefitProcess(subprocess.Popen):
-    """The refit child; the first ``poll``/``wait`` that sees it fail records a notification."""
-
-    def __init__(self, args: list[str], *, agent: str, log: Path, **kwargs) -> None:
-        self.agent, self.log, self.recorded = agent, log, False
-        super().__init__(args, **kwargs)
-
-    def poll(self) -> int | None:
-        return self._record(super().poll())
-
-    def wait(self, timeout: float | None = None) -> int:
-        return self._record(super().wait(timeout))
-
-    def _record(self, code: int | None) -> int | None:
-        if code and not self.recorded:
-            self.recorded = True
-            try:
-                tail = self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
-            except OSError:
-                tail = ""
-            reason = redact_text(exit_reason(code, tail, "the refit process"))
-            registry.notify(
-                "agents",
-                f"Refit failed: {self.agent}",
-                f"{reason} (log: {self.log})",
-                {"model_id": self.agent, "exit_code": code, "log": str(self.log)},
-            )
-        return code
-
-
-def start_refit(data_dir: Path, folder: Path) -> RefitProcess:
-    """Run ``main`` for one agent in a child process (not waited for); its output goes to
-    ``log_path``."""
-    log = log_path(data_dir, folder)
-    private_mkdir(log.parent)
-    with open_private(log) as out:  # the child holds its own copy of the file
-        return RefitProcess(
-            [sys.executable, "-m", __name__, str(data_dir), str(folder)],
-            agent=Path(folder).name,
-            log=log,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            # a background job: one core at most; it ends with this process (core.child)
-            env=child_env({**os.environ, "OMP_NUM_THREADS": "1"}),
-        )
-
-
-def main(argv: list[str] | None = None) -> int:
-    from selflow_qt.agents.serving import read_history
+def refit_child(channel, data_dir: str, folder: str) -> dict:
+    """The refit child's work (``core.supervisor`` runs it): read the served stream, refit."""
+    from selflow_qt.agents.serving import read_history  # here: serving imports this module
     from selflow_qt.store.db import open_database
 
-    end_with_parent()
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2:
-        print("usage: python -m selflow_qt.agents.refit DATA_DIR AGENT_FOLDER", file=sys.stderr)
-        return 2
+    db = open_database(Path(data_dir))
     try:
-        db = open_database(Path(argv[0]))
-        try:
-            stream = read_history(db)
-        finally:
-            db.close()
-        report = refit(Path(argv[1]), stream)
-    except Exception as exc:  # the last line is the reason the tray's notification gives
-        import traceback
-
-        traceback.print_exc(file=sys.stderr)
-        print(f"refit failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps({k: report.get(k) for k in ("fit_positions", "fallback", "refit_events")}))
-    return 0
+        stream = read_history(db)
+    finally:
+        db.close()
+    report = refit(Path(folder), stream)
+    return {k: report.get(k) for k in ("fit_positions", "fallback", "refit_events")}
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def start_refit(data_dir: Path, folder: Path) -> supervisor.Child:
+    """Refit the agent in ``folder`` in a child process (not waited for: ``poll`` it). Its output
+    goes to ``<data>/logs/refit-<stamp>.log``; a refit that fails is recorded like a failed
+    training (a failed session in the Training Center) and notified, naming the reason and log."""
+    agent = Path(folder).name
+    return supervisor.start(
+        refit_child,
+        str(data_dir),
+        str(folder),
+        kind="refit",
+        data_dir=Path(data_dir),
+        what="the refit process",
+        env={"OMP_NUM_THREADS": "1"},  # a background job: one core at most
+        on_exit=lambda out: _record(agent, out),
+    )
+
+
+def _record(agent: str, out: supervisor.ChildExit) -> None:
+    if out.ok:
+        return
+    reason = redact_text(f"refit failed: {out.message}")
+    record_failed_run(
+        agent,
+        reason,
+        {"reason": "refit", "pattern_name": f"refit of {agent}", "log": str(out.log)},
+        status="cancelled" if out.reason == supervisor.CANCELLED else "failed",
+    )
+    registry.notify(
+        "agents",
+        f"Refit failed: {agent}",
+        f"{reason} (log: {out.log})",
+        {"model_id": agent, "exit_code": out.code, "log": str(out.log), "reason": out.reason},
+    )

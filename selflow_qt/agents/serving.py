@@ -2,13 +2,13 @@
 later resolved against what the user really did within ``settings.prediction_horizon_s``.
 
 A suggestion succeeds when its top action happens within the horizon after it was made (see
-``actions`` for what "the same action" means). Torch is imported only when an agent arm is used.
+``actions`` for what "the same action" means). An agent arm is its ranking agent (counts and
+trees, refitted in a child process: see ``refit``), so serving never imports torch.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from selflow_qt.agents.bandit import Bandit
 from selflow_qt.agents.predictors import make_baselines
 from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
 from selflow_qt.agents.refit import REFIT_EVERY, start_refit
+from selflow_qt.core import supervisor
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
 from selflow_qt.store.queries.agents import (
@@ -78,7 +79,7 @@ class _Refit:
     folder: Path
     mtime: float
     learned: int = 0
-    child: subprocess.Popen | None = None
+    child: supervisor.Child | None = None
 
 
 class SuggestionService:
@@ -97,7 +98,6 @@ class SuggestionService:
         self.baselines = make_baselines()
         self._last_id = 0
         self._context: list = []
-        self._pool = None
         self._rankers: dict = {}  # arm id -> RankingAgent, learning every new event
         self._refits: dict[str, _Refit] = {}  # arm id -> when to refit its trees
         self._cache: tuple[int, list[Suggestion]] | None = None
@@ -129,13 +129,9 @@ class SuggestionService:
         row = agent_home(arm)
         if row is None or not row.is_active:
             return None
-        if (Path(row.folder) / STATE_FILE).exists():
-            return self._ranker(arm, Path(row.folder))
-        if self._pool is None:
-            from selflow_qt.agents.adapters import AgentPool
-
-            self._pool = AgentPool(self.data_dir, self.settings)
-        return self._pool.load(arm, Path(row.folder), self.baselines["markov-2"].predict)
+        if not (Path(row.folder) / STATE_FILE).exists():
+            return None  # an adapter alone (trained before ranking agents): markov-2 answers
+        return self._ranker(arm, Path(row.folder))
 
     def _ranker(self, arm: str, folder: Path):
         """A ranking agent (no torch): its counts learn the same history as the baselines.
@@ -157,12 +153,6 @@ class SuggestionService:
             r.child = None  # finished (reaped); its files are picked up by ``_ranker``
         if r.learned >= REFIT_EVERY and r.child is None:
             r.learned, r.child = 0, start_refit(self.data_dir, r.folder)
-
-    def live_margins(self) -> dict[str, float | None]:
-        """Each loaded ranking agent's recent hit@1 margin over the best baseline (see
-        ``RankingAgent.live_margin``), for the Micro-Agents dock."""
-        self._refresh()
-        return {arm: agent.live_margin() for arm, agent in self._rankers.items()}
 
     # -- suggesting ----------------------------------------------------------------------------
     def suggest(self, k: int = 5) -> list[Suggestion]:

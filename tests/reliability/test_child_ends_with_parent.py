@@ -179,16 +179,16 @@ def test_a_run_folder_is_removed_once_its_owner_is_gone(tmp_path) -> None:
 
 
 def test_a_failing_refit_child_is_logged_and_notified(store, tmp_path) -> None:
-    from selflow_qt.agents.refit import log_path, start_refit
+    from selflow_qt.agents.refit import start_refit
     from selflow_qt.store.models import Notification
 
     folder = tmp_path / "agent-broken"
     folder.mkdir()  # no ranker state: the refit cannot load the agent
     child = start_refit(store.data_dir, folder)
-    assert child.wait(timeout=120) == 1
-    log = log_path(store.data_dir, folder)
-    assert "refit failed: FileNotFoundError" in log.read_text(encoding="utf-8")
+    out = child.wait(timeout=120)
+    assert out is not None and out.code == 1
+    assert "failed: FileNotFoundError" in out.log.read_text(encoding="utf-8")
     note = Notification.get(Notification.title == "Refit failed: agent-broken")
-    assert "FileNotFoundError" in note.body and str(log) in note.body
+    assert "FileNotFoundError" in note.body and str(out.log) in note.body
     child.poll()
     assert Notification.select().count() == 1  # recorded once

@@ -17,6 +17,7 @@ from peewee import SqliteDatabase
 
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import connect, db_path_for
+from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.queries.analysis import latest_run
 from selflow_qt.store.queries.tray import consensus_score_of
 from selflow_qt.store.state import buffer_fill
@@ -143,6 +144,20 @@ def training_queue(db: SqliteDatabase) -> tuple[list[QueuedSession], list[Queued
         "ORDER BY coalesce(completed_at, started_at, 0) DESC, id DESC LIMIT 5"
     ).fetchall()
     return [_session(r) for r in active], [_session(r) for r in done]
+
+
+def record_failed_run(model_id: str, error: str, metadata: dict, status: str = "failed") -> int:
+    """A run outside the training queue that failed (an agent's refit), kept as a finished
+    session so the Training Center shows it as it shows a failed training; returns its id."""
+    now = time.time()
+    row = TrainingSession.create(
+        model_id=model_id,
+        status=status,
+        started_at=now,
+        completed_at=now,
+        metadata={**metadata, "error": error},
+    )
+    return int(row.id)
 
 
 def clustering_summary(db: SqliteDatabase) -> ClusteringSummary | None:

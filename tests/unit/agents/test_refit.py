@@ -9,8 +9,9 @@ from agent_streams import folder_stream
 from selflow_qt.agents import serving
 from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.ranking_agent import STATE_FILE, fit_ranking_agent
-from selflow_qt.agents.refit import refit
-from selflow_qt.store.models import MicroAgent
+from selflow_qt.agents.refit import refit, start_refit
+from selflow_qt.store.models import MicroAgent, Notification
+from selflow_qt.store.queries.training import training_queue
 
 
 def _saved_agent(store, add_events, tmp_path, events):
@@ -60,6 +61,20 @@ def test_serving_refits_in_a_child_process_after_enough_new_events(
     add_events(store, events[700:])
     svc._refresh()
     child = svc._refits["agent-r"].child
-    assert child is not None and child.wait(timeout=300) == 0
+    assert child is not None and child.wait(timeout=300).ok
     state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     assert state["report"]["refit_events"] == len(events)
+
+
+def test_a_failing_refit_is_recorded_like_a_failed_training(store, tmp_path):
+    folder = tmp_path / "agent-broken"
+    folder.mkdir()  # no ranker state: the refit cannot load the agent
+    out = start_refit(store.data_dir, folder).wait(timeout=120)
+    assert out is not None and out.reason == "failed" and "FileNotFoundError" in out.message
+    _queue, recent = training_queue(store.db)
+    assert [(s.model_id, s.status, s.pattern_name) for s in recent] == [
+        ("agent-broken", "failed", "refit of agent-broken")
+    ]
+    note = Notification.get(Notification.title == "Refit failed: agent-broken")
+    assert "FileNotFoundError" in note.body and str(out.log) in note.body
+    assert out.log.parent == store.data_dir / "logs" and "Traceback" in out.log.read_text()
