@@ -97,6 +97,7 @@ def step_demo_import(run: SelfTestRun) -> str:
     from selflow_qt.collect.importers import import_file
     from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
+    from selflow_qt.store.queries.events import event_count
 
     source = StoreContext.open(run.data_dir / "demo-source")
     try:
@@ -112,7 +113,7 @@ def step_demo_import(run: SelfTestRun) -> str:
     ctx = StoreContext.open(run.data_dir)
     try:
         report = import_file(ctx, "jsonl", export)
-        stored = ctx.db.execute_sql("SELECT count(*) FROM events").fetchone()[0]
+        stored = event_count(ctx.db)
     finally:
         ctx.close()
     if report.imported == 0 or stored != report.imported:
