@@ -1,4 +1,5 @@
-"""Micro-agents on disk: an adapter folder with its metadata, and loading one to predict."""
+"""A micro-agent's adapter: saved with its metadata, and in memory as a predictor (the ranker's LM
+signal while it trains)."""
 
 from __future__ import annotations
 
@@ -34,14 +35,6 @@ def save_adapter(pmodel, folder: Path, metadata: dict[str, Any]) -> Path:
         shutil.rmtree(folder)
     tmp.rename(folder)
     return folder
-
-
-def read_metadata(folder: Path) -> dict[str, Any]:
-    path = Path(folder) / METADATA_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read agent metadata: {exc}") from None
 
 
 @dataclass
@@ -103,50 +96,3 @@ class AgentPredictor:
             self.model, "set_adapter"
         ):
             self.model.set_adapter(self.name)
-
-
-class AgentPool:
-    """One base model in memory with every loaded agent as a named adapter on it."""
-
-    def __init__(self, data_dir: Path, settings: Any) -> None:
-        self.data_dir = Path(data_dir)
-        self.settings = settings
-        self._model = None
-        self._tok = None
-        self._bf16 = False
-        self.agents: dict[str, AgentPredictor] = {}
-
-    def _base(self):
-        if self._model is None:
-            from selflow_qt.agents.base_model import (
-                cpu_bf16_ok,
-                load_base_model,
-                resolve_base_model,
-                set_threads,
-            )
-
-            set_threads()
-            spec = resolve_base_model(self.settings, self.data_dir)
-            self._model, self._tok = load_base_model(spec, self.data_dir)
-            self._bf16 = str(next(self._model.parameters()).device) == "cpu" and cpu_bf16_ok()
-        return self._model, self._tok
-
-    def load(self, model_id: str, folder: Path, candidate_source=None) -> AgentPredictor:
-        if model_id in self.agents:
-            self.agents[model_id].candidate_source = candidate_source
-            return self.agents[model_id]
-        from peft import PeftModel
-
-        model, tok = self._base()
-        meta = read_metadata(folder)
-        if isinstance(model, PeftModel):
-            model.load_adapter(str(folder), adapter_name=model_id)
-        else:
-            model = PeftModel.from_pretrained(model, str(folder), adapter_name=model_id)
-            self._model = model
-            for a in self.agents.values():
-                a.model = model
-        model.eval()
-        agent = AgentPredictor(model_id, model, tok, meta, candidate_source, self._bf16)
-        self.agents[model_id] = agent
-        return agent

@@ -93,11 +93,6 @@ class History:
         if len(t) > 64:
             del t[:32]
 
-    def observe_all(self, stream) -> History:
-        for ev, key in stream:
-            self.observe(ev, key)
-        return self
-
     def decayed_value(self, key: str) -> float:
         """The key's frequency with each past occurrence weighted by its age (half-life 50)."""
         v = self.decayed.get(key)

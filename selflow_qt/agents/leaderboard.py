@@ -75,7 +75,6 @@ class TrainingCenterData:
     bandit: BanditView
     clustering: ClusteringSummary | None
     trigger: list[tuple[str, bool, str]] = field(default_factory=list)  # name, passed, detail
-    missing: list[str] = field(default_factory=list)  # features not available yet
 
 
 def _agent_rows(db: SqliteDatabase) -> dict[str, AgentRow]:
@@ -176,7 +175,6 @@ def training_center_data(
 ) -> TrainingCenterData:
     """One read for the Training Center; ``with_trigger=False`` when the app's own minutely
     trigger check already reports the criteria."""
-    missing: list[str] = []
     queue, recent = training_queue(db)
     ranking, bandit = agent_ranking(db, settings)
     clustering = clustering_summary(db)
@@ -189,7 +187,6 @@ def training_center_data(
         bandit=bandit,
         clustering=clustering,
         trigger=criteria or [],
-        missing=missing,
     )
 
 

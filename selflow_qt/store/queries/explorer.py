@@ -24,7 +24,6 @@ class ExplorerData:
     cluster_sizes: dict[int, int] = field(default_factory=dict)
     suggestions: list[SpecializationIdea] = field(default_factory=list)
     sampled_from: int = 0  # original number of points when sampled, else 0
-    missing: str = ""  # "analysis" when the analysis module is not there yet
 
 
 @dataclass

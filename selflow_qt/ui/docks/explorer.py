@@ -187,10 +187,7 @@ class ClusterExplorerDock(QWidget):
         self._show_ideas(data.suggestions)
         proj = data.projection
         if proj is None:
-            msg = "Analysis not available yet." if data.missing else NO_ANALYSIS
-            self._show_empty(
-                True, msg + ("" if data.missing else " (Training Center → Run analysis now).")
-            )
+            self._show_empty(True, NO_ANALYSIS + " (Training Center → Run analysis now).")
             self.selection.reset(0)
             self.highlight.reset(0)
             self.model.set_rows([], np.empty(0), [])

@@ -323,9 +323,6 @@ class TrainingCenterDock(QWidget):
         set_medals(self.ranking_table, ranked=sum(1 for r in data.ranking if r.queries))
         self.ranking_empty.setVisible(not rows)
         b = data.bandit
-        if "bandit" in data.missing:
-            self.bandit_label.setText("Bandit not available yet (the agents module is missing).")
-            return
         if b.exploitation is None:
             explore = f"{count(b.suggestions, 'suggestion')} logged, none scored yet"
         else:
@@ -345,10 +342,7 @@ class TrainingCenterDock(QWidget):
     def _show_clustering(self, data: leaderboard.TrainingCenterData) -> None:
         c = data.clustering
         if c is None:
-            missing = "analysis" in data.missing
-            self.clustering_label.setText(
-                "Analysis not available yet." if missing else NO_ANALYSIS + " (Run analysis now)."
-            )
+            self.clustering_label.setText(NO_ANALYSIS + " (Run analysis now).")
             fill_table(self.clustering_table, [])
             return
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.started_at))

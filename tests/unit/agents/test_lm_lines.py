@@ -63,7 +63,9 @@ def test_copied_share_counts_the_words_taken_from_the_context():
 
 def test_generated_lines_enter_the_candidate_set_with_their_features():
     stream = shell_stream(40)
-    hist = History().observe_all(stream[:30])
+    hist = History()
+    for ev, key in stream[:30]:
+        hist.observe(ev, key)
     ctx = stream[10:30]
     seen_line, new_line = gen("shell run git status", rank=1), gen("shell run rm -rf build", 0)
     cs = candidate_set(hist, ctx, generated=[new_line, seen_line])

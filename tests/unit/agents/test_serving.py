@@ -20,6 +20,13 @@ def event_doing(s, ts: float) -> Event:
     return Event(ts=ts, source="app", action="focus", app=s.app)
 
 
+def in_a_child(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter (which modules it loads is what is tested)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 class Clock:
     def __init__(self, t: float) -> None:
         self.t = t
@@ -74,6 +81,25 @@ def test_serving_baselines_does_not_import_torch(store, routine, add_events):
         f"s = S({str(store.data_dir)!r}); s.suggest(3); s.resolve_pending(); "
         "print('torch' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert in_a_child(code).strip() == "False"
+
+
+def test_an_agent_without_a_ranker_answers_as_markov_2_and_loads_no_model(
+    store, routine, add_events, tmp_path
+):
+    """An agent folder holding only an adapter (no ranker state) is not served: no base model is
+    loaded for it, and its turn is answered by markov-2."""
+    from selflow_qt.store.models import MicroAgent
+
+    add_events(store, routine(5))
+    folder = tmp_path / "agent-old"
+    folder.mkdir()
+    MicroAgent.create(model_id="agent-old", specialization="", training_data_hash="",
+                      model_path=str(folder), created_at=0.0, performance_score=0.0,
+                      avg_latency_ms=0.0, is_active=True)  # fmt: skip
+    code = (
+        "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
+        f"s = S({str(store.data_dir)!r}); s._refresh(); "
+        "print(s._predictor('agent-old'), 'torch' in sys.modules)"
+    )
+    assert in_a_child(code).split() == ["None", "False"]
