@@ -20,12 +20,21 @@ import time
 from pathlib import Path
 
 from selflow_qt.agents import registry
+from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.ranking_agent import MODEL_FILE, STATE_FILE, fit_ranking_agent
 from selflow_qt.core import supervisor
 from selflow_qt.core.privacy import redact_text
+from selflow_qt.store.queries.events import newest_written
 from selflow_qt.store.queries.training import record_failed_run
 
 REFIT_EVERY = 1000  # new events since the agent was loaded or last refitted
+HISTORY_EVENTS = 20_000  # the stream a served agent learns and is refitted on
+
+
+def read_history(db, up_to_id: int | None = None, limit: int = HISTORY_EVENTS) -> list:
+    """The newest ``limit`` non-system events (up to ``up_to_id``), keyed, oldest first: what a
+    served ranking agent learns (serving) and is refitted on (here)."""
+    return keyed([ev for _, ev in newest_written(db, limit, up_to_id)])
 
 
 def refit(folder: Path, stream: list) -> dict:
@@ -51,7 +60,6 @@ def refit(folder: Path, stream: list) -> dict:
 
 def refit_child(channel, data_dir: str, folder: str) -> dict:
     """The refit child's work (``core.supervisor`` runs it): read the served stream, refit."""
-    from selflow_qt.agents.serving import read_history  # here: serving imports this module
     from selflow_qt.store.db import open_database
 
     db = open_database(Path(data_dir))

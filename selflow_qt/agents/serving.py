@@ -18,7 +18,7 @@ from selflow_qt.agents.actions import Candidate, action_key, keyed
 from selflow_qt.agents.bandit import Bandit
 from selflow_qt.agents.predictors import make_baselines
 from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
-from selflow_qt.agents.refit import REFIT_EVERY, start_refit
+from selflow_qt.agents.refit import HISTORY_EVENTS, REFIT_EVERY, read_history, start_refit
 from selflow_qt.core import supervisor
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
@@ -33,13 +33,7 @@ from selflow_qt.store.queries.agents import (
 from selflow_qt.store.queries.events import newest_written, written_after
 
 log = logging.getLogger(__name__)
-HISTORY_EVENTS = 20_000
 CONTEXT_EVENTS = 20
-
-
-def read_history(db, up_to_id: int | None = None, limit: int = HISTORY_EVENTS) -> list:
-    """The newest ``limit`` non-system events (up to ``up_to_id``), keyed, oldest first."""
-    return keyed([ev for _, ev in newest_written(db, limit, up_to_id)])
 
 
 @dataclass
