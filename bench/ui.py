@@ -340,12 +340,11 @@ def idle_memory(seconds: float) -> dict:
         watched.mkdir()
         Settings(watch_roots=[str(watched)]).save(data)
         agent = prepare_agent_run(trained, watched)
-        app_env = dict(env, SELFLOW_TEST_HOOKS="1")
         cmd = [sys.executable, str(RUN_APP)]
         apps = {}
         for name, folder in (("selflow", data), ("selflow+agent", trained)):
             apps[name] = subprocess.Popen(
-                [*cmd, "--data-dir", str(folder)], env=app_env, stdout=quiet, stderr=quiet
+                [*cmd, "--data-dir", str(folder)], env=env, stdout=quiet, stderr=quiet
             )
         bare = subprocess.Popen(
             [sys.executable, "-c", BARE_TRAY], env=env, stdout=quiet, stderr=quiet

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 
@@ -28,7 +27,7 @@ _test_hooks = None
 
 
 def install_test_hooks(module) -> None:
-    """Let the control socket run test commands (only with SELFLOW_TEST_HOOKS=1)."""
+    """Let the control socket run test commands; the hooks' recorder sees the app as it starts."""
     global _test_hooks
     _test_hooks = module
 
@@ -37,7 +36,7 @@ class DesktopApp:
     """Everything one running app holds: state, main window, tray, control socket."""
 
     def __init__(self, app: QApplication, data_dir, lock) -> None:
-        from selflow_qt.ui.control import TEST_HOOKS_ENV, ControlServer
+        from selflow_qt.ui.control import ControlServer
         from selflow_qt.ui.main_window import LazyMainWindow, MainWindow
         from selflow_qt.ui.resources import app_icon
         from selflow_qt.ui.state import AppState
@@ -58,11 +57,8 @@ class DesktopApp:
         self.window = LazyMainWindow(build_window)
         self.tray = TrayController(self.state, self.window, app_icon(), show_icon=self.has_tray)
         self.tray.quitRequested.connect(self.quit)
-        self.test_hooks = os.environ.get(TEST_HOOKS_ENV) == "1"
         self.control = ControlServer(self.state.data_dir, self.handle_command)
-        self.recorder = None
-        if self.test_hooks and _test_hooks is not None:
-            self.recorder = _test_hooks.HookRecorder(self.state)
+        self.recorder = None if _test_hooks is None else _test_hooks.HookRecorder(self)
         app.aboutToQuit.connect(self.shutdown)
         self.welcome = None
         self.state.run(  # on a worker: counting events is database I/O
@@ -98,8 +94,8 @@ class DesktopApp:
             return "ok"
         if cmd == "ping":
             return "ok"
-        if not self.test_hooks or _test_hooks is None:
-            return "error unknown command (test hooks are off)"
+        if _test_hooks is None:
+            return "error unknown command"
         return _test_hooks.run_test_command(self, line)
 
     def quit(self) -> None:

@@ -1,7 +1,8 @@
 """Single instance and a local control socket: a second start asks the first to show itself.
 
-With ``SELFLOW_TEST_HOOKS=1`` the socket also accepts the commands end-to-end tests need
-(open a dock, start a training, deliver a drop, save a screenshot), each answered with one line.
+Started by the tests' launcher (tests/support/run_app.py), the socket also accepts the commands
+end-to-end tests need (open a dock, start a training, deliver a drop, save a screenshot), each
+answered with one line.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from PySide6.QtCore import QLockFile, QObject
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
-
-TEST_HOOKS_ENV = "SELFLOW_TEST_HOOKS"
 
 
 def server_name(data_dir: Path) -> str:

@@ -149,7 +149,7 @@ def start_app(
 ) -> RunningApp:
     dump = data_dir.parent / "tray-dump.json"
     log = artifacts / log_name
-    env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), SELFLOW_TEST_HOOKS="1", **(env_extra or {}))
+    env = dict(x.env, SELFLOW_DUMP_TRAY=str(dump), **(env_extra or {}))
     cmd = [sys.executable, str(RUN_APP)]
     fh = open(log, "w")  # noqa: SIM115 - closed when the process ends
     proc = subprocess.Popen(

@@ -3,10 +3,11 @@
 How each step is driven:
 - the tray icon is found in trayer's window tree (xwininfo) and right-clicked with xdotool;
   the menu opens for real, and the Training Center is opened from it with the keyboard;
-- the menu's texts are read from the file the app writes after every refresh
-  (``SELFLOW_DUMP_TRAY``) and compared with numbers computed here from the SQLite file;
-- analysis, a short training and the drop go through the app's control socket test hooks
-  (``SELFLOW_TEST_HOOKS=1``): ``train N`` calls ``AppState.start_training(max_steps=N)`` as the
+- the menu's texts are read from the file the test hooks write after every change
+  (``SELFLOW_DUMP_TRAY``, tests/support/app_hooks.py) and compared with numbers computed here
+  from the SQLite file;
+- analysis, a short training and the drop go through the control socket's test hooks (the app
+  is started by tests/support/run_app.py, which plugs them in): ``train N`` calls ``AppState.start_training(max_steps=N)`` as the
   Training Center's button does; ``import PATH`` sends a real ``QDropEvent`` carrying the file's
   URL to the Cluster Explorer, so its own drop handler runs (a pointer drag is not scriptable
   under Xvfb without a drag source);

@@ -24,8 +24,8 @@ def _settings(data_dir: Path, watched: Path) -> None:
     s.save(data_dir)
 
 
-def _start(data_dir: Path, *extra: str) -> subprocess.Popen:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SELFLOW_TEST_HOOKS="1")
+def _start(data_dir: Path, *extra: str, env_extra: dict | None = None) -> subprocess.Popen:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **(env_extra or {}))
     return subprocess.Popen(
         [sys.executable, str(RUN_APP), "-v", "--data-dir", str(data_dir), *extra],
         env=env,
@@ -100,3 +100,20 @@ def test_second_start_defers_to_the_first_and_quit_is_clean(running_app):
         third.send_signal(signal.SIGTERM)
         third.communicate(timeout=60)
     assert third.returncode == 0
+
+
+def test_the_test_hooks_write_the_tray_menu_where_selflow_dump_tray_says(qapp, data_dir, tmp_path):
+    """The dump is a test hook (tests/support/app_hooks.py), fed by the tray's menuChanged."""
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    _settings(data_dir, watched)
+    dump = tmp_path / "tray.json"
+    proc = _start(data_dir, env_extra={"SELFLOW_DUMP_TRAY": str(dump)})
+    try:
+        wait_for(dump.exists, 60, "the tray dump")
+        menu = json.loads(dump.read_text(encoding="utf-8"))["menu"]
+        assert any("Quit" in json.dumps(item) for item in menu), menu
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out

@@ -1,15 +1,18 @@
-"""Test hooks of the running app (only with SELFLOW_TEST_HOOKS=1), driven over the control socket.
+"""Test hooks of the running app (plugged in by run_app.py), driven over the control socket.
 
 They call the same code the UI calls: ``import`` sends a real QDropEvent with the file's URL to
 the Cluster Explorer (its drop handler runs), ``train`` calls ``AppState.start_training`` as the
-Training Center's button does, with a small ``max_steps``.
+Training Center's button does, with a small ``max_steps``. With ``SELFLOW_DUMP_TRAY=FILE`` the
+tray menu's texts are written to FILE each time the menu changes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -25,10 +28,15 @@ def _plain(obj: Any) -> Any:
     return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
 
 
-class HookRecorder:
-    """Remembers what the tests ask about: trainings, imports, analyses, progress."""
+DUMP_ENV = "SELFLOW_DUMP_TRAY"  # a path: the menu's texts are written there after each change
 
-    def __init__(self, state) -> None:
+
+class HookRecorder:
+    """Remembers what the tests ask about: trainings, imports, analyses, progress; dumps the tray
+    menu where ``SELFLOW_DUMP_TRAY`` says."""
+
+    def __init__(self, desktop) -> None:
+        state = desktop.state
         self.training: list = []
         self.progress: list = []
         self.imports: list = []
@@ -41,6 +49,24 @@ class HookRecorder:
         )
         state.analysisFinished.connect(lambda r: self.analyses.append(getattr(r, "run_id", None)))
         state.analysisFailed.connect(self.errors.append)
+        dump_path = os.environ.get(DUMP_ENV)
+        if dump_path:
+            tray = desktop.tray
+            tray.menuChanged.connect(lambda data: dump_tray(tray, data, Path(dump_path)))
+
+
+def dump_tray(tray, data, path: Path) -> None:
+    """The menu's texts and the data it shows, as JSON in ``path`` (replaced whole)."""
+    payload = {
+        "time": time.time(),
+        "menu": tray.menu.texts(),
+        "snapshot": asdict(data.snap),
+        "suggestions": [_plain(s) for s in data.suggestions],
+        "refresh_ms": tray.last_refresh_ms,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def grab_menu(tray, submenu_key: str | None = None) -> QPixmap:

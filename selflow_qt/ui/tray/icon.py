@@ -3,12 +3,10 @@ seeing events, and what menu choices do."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shlex
 import time
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +23,13 @@ from selflow_qt.workers import jobs
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 30_000
-DUMP_ENV = "SELFLOW_DUMP_TRAY"  # a path: the menu's texts are written there after each refresh
 
 
 class TrayController(QObject):
     """Owns the tray menu (with or without a visible tray icon) and keeps it live."""
 
     refreshed = Signal(object)  # MenuData, after the menu was updated
+    menuChanged = Signal(object)  # MenuData the menu now shows (refresh, suggestions, collection)
     quitRequested = Signal()
 
     def __init__(self, state: AppState, window, icon: QIcon, *, show_icon: bool = True) -> None:
@@ -45,7 +43,6 @@ class TrayController(QObject):
         self._pending = None
         self._again = False
         self._last_note_id: int | None = None
-        self.dump_path = os.environ.get(DUMP_ENV) or None
         self.icon: QSystemTrayIcon | None = None
         if show_icon:
             self.icon = QSystemTrayIcon(icon, self)
@@ -93,13 +90,13 @@ class TrayController(QObject):
         self.last_refresh_ms = snap.took_ms + (time.perf_counter() - t0) * 1000
         self._announce(snap)
         self._update_tooltip()
-        self._dump()
+        self.menuChanged.emit(self.data)
         self.refreshed.emit(self.data)
 
     def _on_suggestions(self, suggestions: list) -> None:
         self.data = MenuData(self.data.snap, list(suggestions), self.data.collection)
         self.menu.apply(self.data)
-        self._dump()
+        self.menuChanged.emit(self.data)
 
     def apply_collection(self, cs: jobs.CollectionState) -> None:
         """The collection's line in the menu and tooltip; a new problem also becomes a message."""
@@ -112,7 +109,7 @@ class TrayController(QObject):
                 what, _, why = line.partition(": ")
                 self.show_message(what, why or line)
         self._told = set(problems)  # a problem that clears and comes back is told again
-        self._dump()
+        self.menuChanged.emit(self.data)
 
     def tooltip(self) -> str:
         """The tray icon's tooltip: today's count and buffer, and a collection problem if any."""
@@ -152,20 +149,6 @@ class TrayController(QObject):
             self.icon.showMessage(title, body, QSystemTrayIcon.MessageIcon.Information, 8000)
         elif self.window is not None:
             self.window.statusBar().showMessage(f"{title}: {body}", 15_000)
-
-    def _dump(self) -> None:
-        if not self.dump_path:
-            return
-        payload = {
-            "time": time.time(),
-            "menu": self.menu.texts(),
-            "snapshot": asdict(self.data.snap),
-            "suggestions": [_plain(s) for s in self.data.suggestions],
-            "refresh_ms": self.last_refresh_ms,
-        }
-        tmp = Path(self.dump_path + ".tmp")
-        tmp.write_text(json.dumps(payload, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, self.dump_path)
 
     # -- commands --------------------------------------------------------------------------------
     def command(self, name: str, payload: Any = None) -> None:
@@ -255,10 +238,6 @@ class TrayController(QObject):
             QSystemTrayIcon.ActivationReason.DoubleClick,
         ):
             self.window.show_dock("dashboard")
-
-
-def _plain(obj: Any) -> Any:
-    return asdict(obj) if is_dataclass(obj) else getattr(obj, "__dict__", str(obj))
 
 
 def tray_available() -> bool:
