@@ -6,12 +6,13 @@ limit forces polling, a rescan reports exactly what was missed (meta ``rescan: t
 
 With a probe folder the collector also proves, at start and every few minutes, that the watcher
 delivers (:mod:`selflow_qt.collect.fs_probe`); when it does not, the status says so in one line.
+With a snapshot folder it remembers what it reported across restarts
+(:mod:`selflow_qt.collect.fs_snapshot`).
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import logging
 import os
 import threading
@@ -31,21 +32,15 @@ from selflow_qt.collect.base import (
     clock_time,
 )
 from selflow_qt.collect.fs_probe import PROBE_SECONDS, PROBE_TIMEOUT, WatcherProbe, inside
+from selflow_qt.collect.fs_snapshot import Snapshots
 from selflow_qt.collect.fs_tree import DEFAULT_MAX_ENTRIES, Change, TreeModel, _entry_stat
 from selflow_qt.collect.fs_watch import make_observer
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
-from selflow_qt.store.db import connect
-from selflow_qt.store.queries.fs import RecordedChange, newest_fs_changes
 
 log = logging.getLogger(__name__)
 
 _WATCHED_TYPES = ("created", "deleted", "modified", "moved")
-# Events this much older than a snapshot's save are taken into account by the catch-up (clock
-# noise; an older event is already in the snapshot, and weighing it again changes nothing).
-_SNAPSHOT_SLACK_S = 5.0
-# How long a snapshot save waits for the queued events to be committed before it gives up.
-_COMMIT_WAIT_S = 5.0
 
 
 def _max_user_watches() -> str:
@@ -110,18 +105,22 @@ class FilesystemCollector(Collector):
         self._excluded = self._is_excluded
         # With a snapshot folder, the model is saved (every snapshot_seconds when it changed, and
         # at stop) and a restart diffs the disk against it: changes made while SelFlow was not
-        # running are recorded with meta offline: true.
-        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+        # running are recorded with meta offline: true. The database the events go to and the
+        # writer's flush: a snapshot is saved only once every event it reflects is committed,
+        # and the restart's catch-up leaves out what the database already holds.
+        self.snapshots = (
+            Snapshots(snapshot_dir, self.privacy, db_path, wait_committed)
+            if snapshot_dir is not None
+            else None
+        )
         self.snapshot_seconds = snapshot_seconds
         self._dirty = False
         self.offline_changes = 0
-        # The database the events go to and the writer's flush: a snapshot is saved only once
-        # every event it reflects is committed, and the restart's catch-up leaves out what the
-        # database already holds (recorded live after the snapshot), so a SIGKILL loses nothing
-        # acknowledged and reports nothing twice.
-        self.db_path = Path(db_path) if db_path is not None else None
-        self.wait_committed = wait_committed
-        self.already_recorded = 0
+
+    @property
+    def already_recorded(self) -> int:
+        """Changes the restart's catch-up left out because the database already held them."""
+        return 0 if self.snapshots is None else self.snapshots.already_recorded
 
     # -- lifecycle -----------------------------------------------------------------------------
     def run(self, emit: Emit, stopping: threading.Event) -> None:
@@ -219,59 +218,18 @@ class FilesystemCollector(Collector):
                     self._problems.append(f"{root}: cannot watch ({exc.strerror or exc})")
                     return
                 self.polled.add(root)
-            snapshot = self._snapshot_path(root)
-            offline = snapshot is not None and model.load(snapshot)
+            snapshots = self.snapshots
+            offline = snapshots is not None and model.load(snapshots.path(root))
             if offline:
                 changes = model.rescan()
             else:
                 model.build()
                 self._dirty = True
         if offline:  # what changed while SelFlow was not running
-            changes = self._not_yet_recorded(changes, model.saved_ns, started)
+            changes = snapshots.not_yet_recorded(changes, model.saved_ns, started)
             for c in changes:
                 self._send(c.action, c.path, c.is_dir, c.size, rescan="offline")
             self.offline_changes += len(changes)
-
-    def _not_yet_recorded(self, changes: list[Change], saved_ns: int, until: float) -> list[Change]:
-        """The catch-up's changes less those the database already holds.
-
-        A change recorded live after the snapshot was saved (the process was then killed before
-        its next save) is in the database: its newest event leaves the path in the state found
-        on disk, and for a file no later than its modification time. Without a database, or if
-        it cannot be read, every change is reported (twice rather than never).
-        """
-        if self.db_path is None or not changes:
-            return changes
-        since = saved_ns / 1e9 - _SNAPSHOT_SLACK_S if saved_ns else 0.0
-        try:
-            db = connect(self.db_path)
-            try:
-                recorded = newest_fs_changes(db, [c.path for c in changes], since, until)
-            finally:
-                db.close()
-        except Exception as exc:  # a locked or damaged database: report everything
-            log.warning("could not check the catch-up against the database: %s", exc)
-            return changes
-        out: list[Change] = []
-        for c in changes:
-            known = recorded.get(c.path)
-            if _already(c, known):
-                continue
-            if c.action == "create" and known is not None and known.exists and not c.is_dir:
-                c.action = "modify"  # recorded as there; written again since
-            out.append(c)
-        self.already_recorded += len(changes) - len(out)
-        return out
-
-    def _snapshot_path(self, root: str) -> Path | None:
-        if self.snapshot_dir is None:
-            return None
-        key = hashlib.sha256(os.fsencode(root)).hexdigest()[:20]
-        return self.snapshot_dir / f"{key}.json.gz"
-
-    def _storable(self, text: str) -> bool:
-        """Whether a name may be written to the snapshot as it is (no secret in it)."""
-        return not self.privacy.needs_redaction(text) or self.privacy.redact(text) == text
 
     def save_snapshots(self) -> None:
         """Persist what was reported under every root (so a restart can reconcile).
@@ -279,20 +237,14 @@ class FilesystemCollector(Collector):
         Under the model lock (no change is reported meanwhile) and after the writer committed
         what was queued: a snapshot never holds a change whose event could still be lost.
         """
-        if self.snapshot_dir is None:
+        if self.snapshots is None:
             return
         with self._model_lock:
-            if self.wait_committed is not None and not self.wait_committed(_COMMIT_WAIT_S):
+            if not self.snapshots.committed():
                 log.warning("file snapshot not saved: queued events are not committed yet")
                 return  # still dirty: the next save tries again
-            self._dirty = False
-            for root, model in self.models.items():
-                path = self._snapshot_path(root)
-                try:
-                    model.save(path, keep=self._storable)
-                except OSError as exc:  # a full disk: the next save tries again
-                    self._dirty = True
-                    log.warning("could not save the file snapshot of %s: %s", root, exc)
+            # a root that could not be written (a full disk): the next save tries again
+            self._dirty = not self.snapshots.save(self.models)
 
     def _report(self) -> None:
         entries = sum(m.entry_count() for m in self.models.values())
@@ -430,18 +382,3 @@ class FilesystemCollector(Collector):
 
     def fail(self, message: str) -> None:
         self.set_status(ERROR, message)
-
-
-def _already(change: Change, recorded: RecordedChange | None) -> bool:
-    """Whether ``recorded`` (the path's newest committed event) already says what ``change`` says."""
-    if recorded is None:
-        return False
-    if change.action == "delete":
-        return not recorded.exists
-    if not recorded.exists:
-        return False
-    if change.is_dir or change.mtime_ns is None:
-        return True  # a folder's own time moves with its entries; being there is what counts
-    # A file written after its last recorded event changed while SelFlow was down (1 µs of
-    # float rounding; the kernel's file time never runs ahead of the clock the event read).
-    return change.mtime_ns <= round(recorded.ts * 1e9) + 1_000
