@@ -67,6 +67,20 @@ def redact_private_keys(text: str) -> str:
     return "".join(out)
 
 
+_MYSQL_WORD = r"\bmysql(?:dump|admin|sh)?\b"
+_LOGIN_WORDS = r"\b(?:docker|podman|buildah|skopeo|helm|oras|nerdctl)\s+(?:registry\s+)?login\b"
+
+
+def _args_until(command: str) -> str:
+    """Up to 256 characters of one command's arguments that stop before the next ``command``.
+
+    Each match of the command scans its arguments; without the stop, text that repeats the
+    command word ("mysql mysql mysql ...") was scanned 256 characters from every repeat (64 KB:
+    ~40 ms). The later repeat is nearer to any flag, so what is redacted stays the same.
+    """
+    return r"(?:(?!" + command + r")[^|;&\n]){0,256}?"
+
+
 _HTPASSWD_BATCH = re.compile(r"\s-[a-zA-Z]*b")
 
 
@@ -208,12 +222,13 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
         ("-u", "--user", "-proxy-user"),
     ),
     # mysql -pSECRET (also mysqldump, mysqladmin, mysqlsh); "-p" alone prompts and is kept
-    SecretRule(r"(\bmysql(?:dump|admin|sh)?\b[^|;&\n]{0,256}?\s-p)" + VALUE, _value, ("mysql",)),
+    SecretRule(
+        r"(" + _MYSQL_WORD + _args_until(_MYSQL_WORD) + r"\s-p)" + VALUE, _value, ("mysql",)
+    ),
     SecretRule(r"(\bsshpass\s+-p\s*)" + VALUE, _value, ("sshpass",)),
     # docker/podman/helm ... login -p SECRET
     SecretRule(
-        r"(\b(?:docker|podman|buildah|skopeo|helm|oras|nerdctl)\s+(?:registry\s+)?login\b"
-        r"[^|;&\n]{0,256}?\s-p(?:\s+|=))" + VALUE,
+        r"(" + _LOGIN_WORDS + _args_until(_LOGIN_WORDS) + r"\s-p(?:\s+|=))" + VALUE,
         _value,
         ("login",),
     ),
