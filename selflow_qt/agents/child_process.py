@@ -1,21 +1,22 @@
-"""Starting and supervising the training child process (shared by sessions and `selflow eval`)."""
+"""Starting the training child process through ``core.supervisor`` (shared by sessions and
+`selflow eval`)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selflow_qt.core.child import child_env, exit_reason
-from selflow_qt.core.event import Event, event_from_json
+from selflow_qt.agents import train_child
+from selflow_qt.agents.train_child import read_jsonl
+from selflow_qt.core import supervisor
+from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.files import open_private
+
+__all__ = ["ChildResult", "read_jsonl", "run_training_child", "write_job_inputs"]
 
 
 def write_job_inputs(
@@ -40,44 +41,37 @@ def write_job_inputs(
     return events_path, config
 
 
-def read_jsonl(path: Path) -> list[Event]:
-    """Events of an interchange file, in file order; a bad line raises ValueError naming it."""
-    events = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(event_from_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
-    return events
-
-
-EXIT_CANCELLED = 3  # the child stopped on SIGTERM (or its parent's end) and saved nothing
-
-
 @dataclass
 class ChildResult:
-    code: int
+    exit: supervisor.ChildExit
     result: dict | None  # the child's final "result" message
-    cancelled: bool
-    stderr_tail: str
     last_loss: float | None
 
     @property
     def ok(self) -> bool:
-        return self.code == 0 and self.result is not None and not self.cancelled
+        return self.exit.ok and self.result is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.exit.reason == supervisor.CANCELLED
+
+    @property
+    def code(self) -> int | None:
+        return self.exit.code
+
+    @property
+    def stderr_tail(self) -> str:
+        """The end of the child's log (redacted)."""
+        if self.exit.log is None:
+            return ""
+        try:
+            return self.exit.log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        except OSError:
+            return ""
 
     def error(self) -> str:
         """What went wrong, in one line a user can act on."""
-        if self.cancelled:
-            return "cancelled by the user"
-        if self.code == EXIT_CANCELLED:
-            return "the training process was stopped (SIGTERM) before it finished"
-        if self.code == 4:
-            return "the training process ran out of memory"
-        return exit_reason(self.code, self.stderr_tail, "the training process")
+        return self.exit.message or "the training process ended without a result"
 
 
 def run_training_child(
@@ -85,62 +79,39 @@ def run_training_child(
     *,
     on_message: Callable[[dict], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
-    on_start: Callable[[subprocess.Popen], None] | None = None,
+    on_start: Callable[[supervisor.Child], None] | None = None,
     python: str | None = None,
     env: dict | None = None,
 ) -> ChildResult:
-    """Run ``train_child`` on a job file until it ends; stderr goes next to the job file.
-
-    The child ends with this process (``core.child``): it is told this process's pid."""
+    """Run ``train_child`` on a job file until it ends (``core.supervisor``); its output goes to
+    ``<data>/logs/training-<stamp>.log``. Everything it writes is private (umask 077)."""
     job_path = Path(job_path)
-    stderr_path = job_path.with_name("stderr.log")
-    env_ = child_env(env)
-    env_.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    env_["PYTHONUNBUFFERED"] = "1"
-    result, last_loss = None, None
-    cancelled = threading.Event()
-    from selflow_qt.agents import train_child  # here: it imports this module
+    job = json.loads(job_path.read_text(encoding="utf-8"))
+    last_loss: list[float | None] = [None]
 
-    with open_private(stderr_path) as err:
-        proc = subprocess.Popen(
-            [python or sys.executable, "-m", train_child.__name__, str(job_path)],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env_,
-            umask=0o077,  # the adapter and everything else it writes are private
-        )
-        if on_start is not None:
-            on_start(proc)
-        if should_stop is not None:
-            threading.Thread(
-                target=_watch_stop, args=(proc, should_stop, cancelled), daemon=True
-            ).start()
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if msg.get("event") == "progress":
-                last_loss = msg.get("loss")
-            elif msg.get("event") == "result":
-                result = msg
-            if on_message is not None:
-                on_message(msg)
-        code = proc.wait()
-    tail = stderr_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-    return ChildResult(code, result, cancelled.is_set(), tail, last_loss)
-
-
-def _watch_stop(proc: subprocess.Popen, should_stop, cancelled: threading.Event) -> None:
-    while proc.poll() is None:
-        if should_stop():
-            cancelled.set()
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    def on_tagged(message: tuple[str, Any]) -> None:
+        msg = message[1]
+        if not isinstance(msg, dict):
             return
-        time.sleep(0.2)
+        if msg.get("event") == "progress":
+            last_loss[0] = msg.get("loss")
+        if on_message is not None:
+            on_message(msg)
+
+    child = supervisor.start(
+        train_child.child_main,
+        str(job_path),
+        kind="training",
+        data_dir=Path(job["data_dir"]) if job.get("data_dir") else None,
+        what="the training process",
+        env={**(env or {}), "OMP_WAIT_POLICY": "PASSIVE", "PYTHONUNBUFFERED": "1"},
+        python=python,
+        umask=0o077,  # the adapter and everything else it writes are private
+        cleanup=[Path(job["work_dir"])] if job.get("work_dir") else [],  # an orphan removes it
+    )
+    if on_start is not None:
+        on_start(child)
+    out = child.wait(on_message=on_tagged, should_stop=should_stop)
+    assert out is not None  # no timeout: it ended
+    result = out.result if out.ok and isinstance(out.result, dict) else None
+    return ChildResult(out, result, last_loss[0])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from selflow_qt.agents.actions import keyed
 from selflow_qt.agents.adapters import agents_dir
 from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.dataset import build_examples, data_hash, load_events
+from selflow_qt.core import supervisor
 from selflow_qt.core.privacy import redact_text
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
@@ -149,7 +149,7 @@ class TrainingRunner:
         self.python = python or sys.executable
         self.env = env
         self.child_pid: int | None = None
-        self._proc: subprocess.Popen | None = None
+        self._child: supervisor.Child | None = None
 
     def _set(self, session_id: int, **fields) -> None:
         meta_update = fields.pop("meta", None)
@@ -247,8 +247,8 @@ class TrainingRunner:
                 fields["session_id"] = session_id
                 on_progress(TrainingProgress(**fields))
 
-        def on_start(proc) -> None:
-            self._proc, self.child_pid = proc, proc.pid
+        def on_start(child: supervisor.Child) -> None:
+            self._child, self.child_pid = child, child.pid
 
         child = run_training_child(
             job_dir / "job.json",
@@ -258,7 +258,7 @@ class TrainingRunner:
             python=self.python,
             env=self.env,
         )
-        self._proc = None
+        self._child = None
         if child.cancelled:
             return self._finish_failed(
                 session_id, model_id, child.error(), out_dir, job_dir, "cancelled", child.last_loss
@@ -280,8 +280,8 @@ class TrainingRunner:
 
     def cancel(self) -> None:
         """Stop the running child (SIGTERM; it stops between steps and saves nothing)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
+        if self._child is not None:
+            self._child.cancel()
 
     def _finish_failed(
         self, session_id, model_id, error, out_dir, job_dir, status="failed", loss=None, tail=""
