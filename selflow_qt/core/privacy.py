@@ -1,8 +1,11 @@
-"""Privacy rules: excluded paths are dropped and secrets redacted before anything is written."""
+"""Privacy rules: excluded paths are dropped and secrets redacted before anything is written.
+
+Which paths are excluded is core.exclusions; what a secret looks like is core.secret_rules and
+core.secret_scan; this module applies both to every event, with the caches that keep it fast.
+"""
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 from collections.abc import Iterable
@@ -10,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from selflow_qt.core.event import Event
+from selflow_qt.core.exclusions import DEFAULT_EXCLUDES, GlobSet, normalise_glob
 from selflow_qt.core.secret_rules import (
     LONG_TOKEN,
     REDACTED,
@@ -21,61 +25,6 @@ from selflow_qt.core.secret_rules import (
 )
 from selflow_qt.core.secret_scan import ZERO_DIGITS, gate_pattern, redact_found, trie_pattern
 
-# Matched against every path segment sequence; "**/x/**" means a folder x anywhere.
-DEFAULT_EXCLUDES: tuple[str, ...] = (
-    "**/.cache/**",
-    "**/__pycache__/**",
-    "**/.pytest_cache/**",
-    "**/.mypy_cache/**",
-    "**/.ruff_cache/**",
-    "**/.git/**",
-    "**/.hg/**",
-    "**/.svn/**",
-    "**/node_modules/**",
-    "**/.venv/**",
-    "**/venv/**",
-    "**/.tox/**",
-    "**/site-packages/**",
-    "**/build/**",
-    "**/dist/**",
-    "**/target/**",
-    "**/.gradle/**",
-    "**/*.pyc",
-    "**/*.o",
-    "**/*.swp",
-    "**/*~",
-    "**/.mozilla/**",
-    "**/.config/google-chrome/**",
-    "**/.config/chromium/**",
-    "**/.config/BraveSoftware/**",
-    "**/snap/firefox/**",
-    "**/Library/Application Support/Google/Chrome/**",
-    "**/Library/Application Support/Firefox/**",
-    "**/Library/Safari/**",
-    "**/AppData/Local/Google/Chrome/**",
-    "**/AppData/Roaming/Mozilla/**",
-    "**/.ssh/**",
-    "**/.gnupg/**",
-    "**/.aws/**",
-    "**/.docker/config.json",
-    "**/.kube/config",
-    "**/.netrc",
-    "**/.pgpass",
-    "**/.git-credentials",
-    "**/.local/share/keyrings/**",
-    "**/Library/Keychains/**",
-    "**/.password-store/**",
-    "**/*.pem",
-    "**/*.key",
-    "**/*.p12",
-    "**/*.pfx",
-    "**/*.kdbx",
-    "**/.env",
-    "**/.env.*",
-    "**/.local/share/selflow/**",
-    "**/selflow.db*",
-)
-
 _REDACTED = REDACTED
 # Every default rule, for readers that want to list them (shapes run on long tokens only).
 SECRET_RULES: tuple[SecretRule, ...] = TRIGGERED_RULES + SHAPE_RULES
@@ -85,78 +34,6 @@ DEFAULT_SECRET_PATTERNS: tuple[tuple[str, str], ...] = tuple(
 )
 MAX_META_DEPTH = 32  # deeper meta is replaced whole (inputs are limited to less, see core.event)
 _EXCLUDED_CACHE_MAX = 8192
-
-_WILDCARDS = re.compile(r"[*?\[]")
-
-
-class _GlobSet:
-    """Exclusion globs with fnmatch semantics; plain shapes are checked without regexes.
-
-    "**/NAME/**" is a path-segment test, "**/LIT*" a substring test, "**/*LIT" and "**/LIT"
-    suffix tests, "/LIT*" a prefix test; anything else falls back to one fnmatch regex.
-    """
-
-    def __init__(self, globs: Iterable[str]) -> None:
-        names: set[str] = set()
-        contains: list[str] = []
-        endswith: list[str] = []
-        star_suffix: list[str] = []
-        prefixes: list[str] = []
-        rest: list[str] = []
-        for g in globs:
-            body = g[3:] if g.startswith("**/") else None
-            lit = body.rstrip("*") if body is not None else ""
-            if body is not None and body and not _WILDCARDS.search(body):
-                endswith.append("/" + body)
-            elif lit and not _WILDCARDS.search(lit):
-                if lit.endswith("/") and lit.count("/") == 1:
-                    names.add(lit[:-1])
-                else:
-                    contains.append("/" + lit)
-            elif body and body.startswith("*") and not _WILDCARDS.search(body.lstrip("*") or "*"):
-                star_suffix.append(body.lstrip("*"))
-            elif g.startswith("/") and g.endswith("*") and not _WILDCARDS.search(g.rstrip("*")):
-                prefixes.append(g.rstrip("*"))
-            else:
-                rest.append(g)
-        self._names = frozenset(names)
-        self._contains = tuple(contains)
-        self._longest_contains = max(map(len, contains), default=0)
-        self._endswith = tuple(endswith)
-        self._star_suffix = tuple(star_suffix)
-        self._prefixes = tuple(prefixes)
-        self._regex = re.compile("|".join(fnmatch.translate(g) for g in rest)) if rest else None
-
-    def matches(self, p: str, folder: str | None = None) -> bool:
-        """Whether ``p`` or ``p + "/"`` (the folder itself) matches a glob.
-
-        ``folder``: ``p``'s parent, already known not to match; then only the part of ``p``
-        after it needs the segment and substring tests (the answer is the same).
-        """
-        q = p + "/"
-        if folder is None:
-            # "/NAME/" occurs in q exactly when NAME is a segment of p other than the first.
-            if self._names and not self._names.isdisjoint(p.split("/")[1:]):
-                return True
-            window = q
-        else:
-            if p[len(folder) + 1 :] in self._names:
-                return True
-            window = q[max(0, len(folder) + 1 - self._longest_contains) :]
-        for c in self._contains:
-            if c in window:
-                return True
-        if self._endswith and (p.endswith(self._endswith) or q.endswith(self._endswith)):
-            return True
-        if self._star_suffix:
-            for v in (p, q):
-                if v.endswith(self._star_suffix):
-                    for s in self._star_suffix:
-                        if v.endswith(s) and "/" in v[: len(v) - len(s)]:
-                            return True
-        if self._prefixes and q.startswith(self._prefixes):
-            return True
-        return bool(self._regex is not None and (self._regex.match(p) or self._regex.match(q)))
 
 
 class PrivacyFilter:
@@ -169,8 +46,8 @@ class PrivacyFilter:
         use_defaults: bool = True,
     ) -> None:
         globs = list(DEFAULT_EXCLUDES if use_defaults else ()) + list(exclude_globs)
-        self._globs = [self._normalise_glob(g) for g in globs]
-        self._glob_set = _GlobSet(self._globs) if self._globs else None
+        self._globs = [normalise_glob(g) for g in globs]
+        self._glob_set = GlobSet(self._globs) if self._globs else None
         self._excluded_cache: dict[str, bool] = {}
         self._folder_dirty: dict[str, bool] = {}  # folder -> needs_redaction(folder)
         self._clean_keys: set = set()  # meta keys seen holding no secret
@@ -198,17 +75,6 @@ class PrivacyFilter:
         except re.error as exc:
             raise ValueError(f"redaction pattern {rule.pattern!r} is invalid: {exc}") from None
         return compiled, rule.replacement, rule.triggers
-
-    @staticmethod
-    def _normalise_glob(glob: str) -> str:
-        g = os.path.expanduser(glob).replace("\\", "/")
-        if not g.startswith(("/", "*")):
-            g = "**/" + g
-        if g.endswith("/"):  # "folder/" means the folder and everything in it
-            g += "**"
-        elif g.startswith("/") and not _WILDCARDS.search(g):  # a plain absolute path: its tree too
-            g += "/**"
-        return g
 
     def is_excluded(self, path: str | None) -> bool:
         if not path or self._glob_set is None:
@@ -276,16 +142,9 @@ class PrivacyFilter:
         literal piece, and the redaction gate. None: no shortcut (a user pattern, or a glob
         with wildcards inside it)."""
         gs = self._glob_set
-        if self._user or (gs is not None and gs._regex is not None):
+        literals = set() if gs is None else gs.name_literals()
+        if self._user or literals is None:
             return None
-        literals: set[str] = set()
-        if gs is not None:
-            literals |= gs._names
-            for lit in (*gs._contains, *gs._endswith, *gs._star_suffix):
-                last = [part for part in lit.split("/") if part]
-                if not last:
-                    return None  # a glob ending in "/": the name alone cannot clear it
-                literals.add(last[-1])
         literals = {lit.lower() for lit in literals}
         if self._defaults:
             pattern = gate_pattern([*literals, *triggers], zero_digits=True)
@@ -305,9 +164,7 @@ class PrivacyFilter:
         info = self._folders.get(folder)
         if info is None:
             excluded = self._glob_set is not None and self._glob_set.matches(folder)
-            near = self._glob_set is not None and any(
-                p.startswith(folder + "/") for p in self._glob_set._prefixes
-            )
+            near = self._glob_set is not None and self._glob_set.prefix_below(folder)
             info = (excluded, self.needs_redaction(folder), near)
             if len(self._folders) >= _EXCLUDED_CACHE_MAX:
                 self._folders.clear()
