@@ -6,8 +6,9 @@ at a time and exits once ``IDLE_EXIT_S`` pass without one: an idle tray holds no
 library. Progress and the result come back over a pipe; ``should_stop()`` reaches the job through
 a shared event, where it raises ``Cancelled`` as it would in process. A job the child never
 started (it was exiting just then) is sent again to a new child; a child that dies during a job
-is an error naming its exit code. The child ends with the app (``core.child``): within 2 s of the
-app's death or of a SIGTERM, whatever job it is running.
+is an error naming its exit code. The child is run by ``core.supervisor``: it ends with the app
+(within 2 s of the app's death or of a SIGTERM, whatever job it is running), and its output goes
+to ``<data>/logs/analysis-<stamp>.log``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from __future__ import annotations
 import atexit
 import multiprocessing as mp
 import multiprocessing.util  # noqa: F401 - its exit handler (joins children) registers first
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from selflow_qt.core import supervisor
 from selflow_qt.core.cancel import Cancelled
-from selflow_qt.core.child import end_with_parent
 
 IDLE_EXIT_S = 120.0
 POLL_S = 0.2
@@ -45,36 +45,36 @@ def _run_kind(kind: str, ctx, progress, should_stop, kwargs: dict) -> Any:
     raise ValueError(f"unknown analysis job {kind!r}")
 
 
-def _serve(conn, stop, data_dir: str, idle_s: float, parent_pid: int | None = None) -> None:
+def _serve(channel, stop, data_dir: str, idle_s: float) -> None:
     """The child: open the store once, then run jobs until the pipe closes or it idles; SIGTERM
     or the parent's end cancels the job (``stop``) and ends it within 2 s."""
-    guard = end_with_parent(parent_pid, on_stop=[stop.set])
+    channel.on_stop(stop.set)
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.db import open_database
 
     db = None
     try:
-        while not guard.stopping.is_set() and conn.poll(idle_s):
+        while not channel.should_stop() and channel.poll(idle_s):
             try:
-                kind, settings, kwargs = conn.recv()
+                kind, settings, kwargs = channel.recv()
             except (EOFError, OSError):
                 return
-            conn.send(("started", None))
+            channel.send("started")
             try:
                 if db is None:
                     db = open_database(Path(data_dir), check=False)
                 ctx = StoreContext(data_dir=Path(data_dir), settings=settings, db=db)
                 result = _run_kind(
-                    kind, ctx, lambda *p: conn.send(("progress", p)), stop.is_set, kwargs
+                    kind, ctx, lambda *p: channel.send("progress", p), stop.is_set, kwargs
                 )
             except Cancelled:
-                conn.send(("cancelled", None))
+                channel.send("cancelled")
             except BaseException as exc:  # reported to the caller, who raises it
-                conn.send(
-                    ("error", (type(exc).__name__, str(exc), getattr(exc, "expected", False)))
+                channel.send(
+                    "error", (type(exc).__name__, str(exc), getattr(exc, "expected", False))
                 )
             else:
-                conn.send(("result", result))
+                channel.send("result", result)
     except (EOFError, OSError, BrokenPipeError):  # the app is gone
         return
     finally:
@@ -103,26 +103,26 @@ class AnalysisService:
         self.idle_s = idle_s
         self._lock = threading.Lock()
         self._mp = mp.get_context("spawn")
-        self._proc = None
-        self._conn = None
+        self._child: supervisor.Child | None = None
         self._stop = None
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        return self._child is not None and self._child.alive
 
     def _start(self) -> None:
-        parent, child = self._mp.Pipe()
         self._stop = self._mp.Event()
-        self._proc = self._mp.Process(
-            target=_serve,
-            args=(child, self._stop, str(self.data_dir), self.idle_s, os.getpid()),
-            name="selflow-analysis",
+        self._child = supervisor.start(
+            _serve,
+            self._stop,
+            str(self.data_dir),
+            self.idle_s,
+            kind="analysis",
+            data_dir=self.data_dir,
+            context=self._mp,
+            what="the analysis process",
             daemon=False,  # the cycle starts its clusterers' processes from it
         )
-        self._proc.start()
-        child.close()
-        self._conn = parent
 
     def run(
         self,
@@ -136,10 +136,11 @@ class AnalysisService:
         with self._lock:
             for attempt in range(2):
                 if not self.alive:
+                    self._reap()
                     self._start()
                 self._stop.clear()
                 try:
-                    self._conn.send((kind, settings, kwargs))
+                    self._child.send((kind, settings, kwargs))
                     return self._wait(progress, should_stop)
                 except (BrokenPipeError, OSError):
                     gone = _Gone(False, None)
@@ -155,41 +156,36 @@ class AnalysisService:
 
     def _wait(self, progress, should_stop) -> Any:
         started = False
+        child = self._child
         while True:
             if should_stop is not None and should_stop():
                 self._stop.set()
-            if self._conn.poll(POLL_S):
-                try:
-                    tag, value = self._conn.recv()
-                except (EOFError, OSError):
-                    raise _Gone(started, self._exitcode()) from None
-                if tag == "started":
-                    started = True
-                elif tag == "progress":
-                    if progress is not None:
-                        progress(value)
-                elif tag == "result":
-                    return value
-                elif tag == "cancelled":
-                    raise Cancelled("cancelled")
-                elif tag == "error":
-                    raise _error(*value)
-            elif not self._proc.is_alive():
-                raise _Gone(started, self._exitcode())
-
-    def _exitcode(self) -> int | None:
-        self._proc.join(1.0)
-        return self._proc.exitcode
+            message = child.recv(POLL_S)
+            if message is None:
+                if child.connection is None or not child.alive:
+                    raise _Gone(started, child.join(1.0))
+                continue
+            tag, value = message
+            if tag == "started":
+                started = True
+            elif tag == "progress":
+                if progress is not None:
+                    progress(value)
+            elif tag == "result":
+                return value
+            elif tag == "cancelled":
+                raise Cancelled("cancelled")
+            elif tag == "error":
+                raise _error(*value)
 
     def _reap(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._proc is not None:
-            self._proc.join(2.0)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join(2.0)
-        self._proc = self._conn = None
+        """Forget the child: its pipe closed, it ended (stopped if it did not within 2 s)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.close()
+            if child.join(2.0) is None:
+                child.stop()
+            child.poll()
 
     def close(self, timeout_s: float = 15.0) -> None:
         """Stop the child: a running job is asked to stop, then the pipe closes."""
@@ -197,16 +193,15 @@ class AnalysisService:
             self._stop.set()
         locked = self._lock.acquire(timeout=timeout_s)
         try:
-            proc, conn = self._proc, self._conn
-            if conn is not None and locked:
-                conn.close()  # the child's next poll sees the end of the pipe
-            if proc is not None:
-                proc.join(5.0 if locked else 0.0)
-                if proc.is_alive():
-                    proc.terminate()
-                    proc.join(2.0)
+            child = self._child
+            if child is not None and locked:
+                child.close()  # the child's next poll sees the end of the pipe
+            if child is not None:
+                if child.join(5.0 if locked else 0.0) is None:
+                    child.stop()
+                child.poll()
             if locked:
-                self._proc = self._conn = None
+                self._child = None
         finally:
             if locked:
                 self._lock.release()

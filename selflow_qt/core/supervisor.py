@@ -107,7 +107,13 @@ class Child:
             return self._proc.poll()
         return None if self._proc.is_alive() else self._proc.exitcode
 
-    def _join(self, timeout: float) -> int | None:
+    @property
+    def alive(self) -> bool:
+        """The process is still running (its exit may not be read yet: see ``poll``)."""
+        return self._code() is None
+
+    def join(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` s for the process to end; its exit code, None if still running."""
         if isinstance(self._proc, subprocess.Popen):
             try:
                 return self._proc.wait(timeout)
@@ -152,13 +158,27 @@ class Child:
         except (ProcessLookupError, PermissionError):
             pass
 
+    def close(self) -> None:
+        """Close this side of the pipe (the child's ``channel.poll`` then sees its end)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def stop(self) -> ChildExit:
+        """End the child now: SIGTERM, SIGKILL 2 s later if needed; returns its exit."""
+        if self.alive:
+            self._stop()
+        out = self.poll()
+        assert out is not None
+        return out
+
     def _stop(self) -> None:
         self._signal(signal.SIGTERM)
-        if self._join(2.0) is None:
+        if self.join(2.0) is None:
             self._signal(signal.SIGKILL)
-            self._join(5.0)
+            self.join(5.0)
 
-    def poll(self, on_message: Callable[[dict], None] | None = None) -> ChildExit | None:
+    def poll(self, on_message: Callable[[Any], None] | None = None) -> ChildExit | None:
         """Hand the messages that arrived to ``on_message``; the exit once the child ended."""
         if self.exit is not None:
             return self.exit
@@ -194,11 +214,11 @@ class Child:
             if self._conn is not None:
                 wait([self._conn], 0.2)
             else:
-                self._join(0.2)
+                self.join(0.2)
         return out
 
     def _finish(self) -> ChildExit:
-        code = self._join(5.0)
+        code = self.join(5.0)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -238,10 +258,6 @@ class Child:
             return self.log.read_text(encoding="utf-8", errors="replace")[-2000:]
         except OSError:
             return ""
-
-    def tail(self, chars: int = 2000) -> str:
-        """The end of the child's log (redacted once it ended)."""
-        return self._tail()[-chars:]
 
 
 def _redact_file(path: Path) -> None:
