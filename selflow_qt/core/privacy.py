@@ -14,6 +14,7 @@ from typing import Any
 
 from selflow_qt.core.event import Event
 from selflow_qt.core.exclusions import DEFAULT_EXCLUDES, GlobSet, normalise_glob
+from selflow_qt.core.secret_gate import ZERO_DIGITS, gate_pattern, trie_pattern
 from selflow_qt.core.secret_rules import (
     LONG_TOKEN,
     REDACTED,
@@ -23,7 +24,7 @@ from selflow_qt.core.secret_rules import (
     SecretRule,
     redact_private_keys,
 )
-from selflow_qt.core.secret_scan import ZERO_DIGITS, gate_pattern, redact_found, trie_pattern
+from selflow_qt.core.secret_scan import redact_found
 
 _REDACTED = REDACTED
 # Every default rule, for readers that want to list them (shapes run on long tokens only).
@@ -60,7 +61,7 @@ class PrivacyFilter:
         triggers = sorted({t for r in rules for t in r.triggers}, key=len, reverse=True)
         self._any_trigger = re.compile(trie_pattern(triggers)) if triggers else None
         # The one cheap scan deciding whether text needs redaction at all: any rule's trigger,
-        # a long token (shape rules) or anything the scored scan could judge (secret_scan.HINT).
+        # a long token (shape rules) or anything the scored scan could judge (secret_gate.HINT).
         self._gate = re.compile(gate_pattern(triggers)) if use_defaults else None
         self._name_gate = self._make_name_gate(triggers)
         self._names: dict[bytes, bool] = {}  # a file name, digits as 0 -> whether it may matter

@@ -5,20 +5,27 @@ Each whitespace-separated word of a text is judged by what it looks like (length
 character classes alternate, entropy, a vendor prefix) and by what stands around it (a
 credential flag of the command it belongs to, a key name before it, ``KEY=VALUE``, ``user%pw``,
 ``user:pw@host``, a value echoed into a command that reads a password from standard input).
-``might_hold_secret`` is the cheap gate: text it rejects is never split into words.
+``secret_gate.might_hold_secret`` is the cheap gate: text it rejects is never split into words;
+``secret_shapes`` judges a value on its own.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import re
-from collections import Counter
 
+from selflow_qt.core.secret_gate import might_hold_secret
+from selflow_qt.core.secret_shapes import (
+    FILE_EXT,
+    has_vendor_prefix,
+    is_path_or_file,
+    is_placeholder,
+    looks_random,
+    names_secret,
+    value_ok,
+)
 from selflow_qt.core.secret_tables import (
     ATTACHED_FLAGS,
     GENERIC_SHORT_FLAGS,
-    KNOWN_PREFIXES,
     NOT_A_VALUE_NAME,
     POSITIONAL,
     RESOURCE_VERBS,
@@ -29,178 +36,19 @@ from selflow_qt.core.secret_tables import (
 )
 
 REDACTED = "[REDACTED]"
-
-# The gate, on lower-cased text: a long token run, a word naming a secret, a tool with password
-# flags, or a syntax that carries one (user%pw, user:pw@host, a here-string, echo piped on,
-# Windows /p:). Literals go into one trie: Python's engine then rejects most positions at once.
-_TOOLS = {*TOOL_FLAGS, *ATTACHED_FLAGS, *(t for t, _ in POSITIONAL)}
-HINT_WORDS = (
-    ("pass", "pwd", "secret", "token", "key", "auth", "cred", "cookie", "session", "bearer")
-    + ("echo", "printf", "<<<", "/p:")
-    + tuple(t if len(t) > 3 else t + " " for t in _TOOLS)  # "az ", not every "lazy"
-)
-# Each alternative is cheap to reject: '%' and '@' are rare, runs are checked by class.
-HINT_SHAPES = r"[a-z0-9_+=-]{16}|[\"'][a-z0-9+/=_-]{16}|\w%\S|:[^\s/@:]{1,256}@"
-# Lower case, every digit a 0: the key under which a file name's gate answer is kept.
-ZERO_DIGITS = bytes.maketrans(
-    b"123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"000000000abcdefghijklmnopqrstuvwxyz"
-)
-
-
-def trie_pattern(words) -> str:
-    """One regex for "any of these literals", factored as a trie ("pass|pwd" -> "p(?:ass|wd)"),
-    so the engine rejects most positions on their first character."""
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        if "" in node:  # a whole literal ends here: longer ones add nothing to "any of"
-            return ""
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return build(trie)
-
-
-def gate_pattern(literals=(), zero_digits: bool = False) -> str:
-    """The hint regex (for lower-cased text) with more literals in its trie; ``zero_digits``:
-    for text whose digits were all turned into 0 (``ZERO_DIGITS``), so a superset."""
-    words = {*HINT_WORDS, *literals}
-    if zero_digits:
-        words = {w.encode().translate(ZERO_DIGITS).decode() for w in words}
-    return trie_pattern(words) + "|" + HINT_SHAPES
-
-
-HINT = re.compile(gate_pattern())
 _WORD = re.compile(r"\S+")
 MAX_WORDS = 2048  # words judged with their surroundings; a longer text's rest by shape
 _RUN = re.compile(r"[A-Za-z0-9_+=-]{16,4096}")
 _SEPARATORS = frozenset({"|", "||", "&&", ";", "|&", "&", "(", ")", "{", "}"})
 _WRAPPERS = frozenset({"sudo", "doas", "env", "time", "nohup", "exec", "command", "xargs", "nice"})
-_QUOTES = "\"'`"
 _TRIM = "\"'`,;()[]{}<>"
 _ASSIGN = re.compile(r"^\$?(?:env:)?([A-Za-z_][A-Za-z0-9_.:-]{0,80})(?::=|=)(.+)$")
-_STRONG_WORD = re.compile(
-    r"(?i)pass(?!age|ive|ing|enger|thr|port)|pwd|secret|token|cred(?:s|ential)|bearer"
-    r"|api[_.-]?key|apikey|private[_.-]?key|auth[_.-]?key|access[_.-]?key|signing[_.-]?key"
-)
-_SOFT_WORD = re.compile(r"(?i)key|auth|cookie|session|sig(?:nature)?\b|private")
 _USER_PCT = re.compile(r"^(?:[\w.-]{1,80}[/\\])?[\w.@-]{1,80}%([^%\s]+)$")
 _USER_AT = re.compile(r"^(?:[\w.-]{1,80}/)?[\w.$\\-]{1,80}:([^\s@/]{1,512})@[\w-]+(?:\.[\w-]+)*$")
 _SQLPLUS = re.compile(r"^[\w.$-]{1,80}/([^\s@/]{1,512})(?:@\S*)?$")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _XML_VALUE = re.compile(r"^<?([\w.:-]{1,80})>([^<>\s]{1,1024})</\1>?$")
 _WIN_PASS = re.compile(r"(?i)^/(?:p|pass|password|pwd):(.+)$")
-_PLACEHOLDER = re.compile(r"^(?:\$|%\w+%|<[^>]*>$|\*+$|x{3,}$|\.\.\.|-$|@|env:|file:|fd:|stdin)")
-_FILE_EXT = re.compile(
-    r"(?i)\.(?:txt|md|log|csv|tsv|json|ya?ml|toml|ini|cfg|conf|xml|html?|pdf|docx?|xlsx?|zip"
-    r"|tar|gz|tgz|bz2|xz|7z|rar|py|js|ts|sh|rb|go|rs|c|h|cpp|java|php|sql|db|sqlite|pem|key"
-    r"|crt|cer|der|p12|pfx|jks|kdbx|gpg|asc|pub|lst|dic|hash|hashes|out|bin|img|iso|png|jpe?g"
-    r"|gif|svg|mp[34]|wav|exe|dll|so|deb|rpm|apk|jar|whl|lock|env|bak|tmp)$"
-)
-_HEXISH = frozenset("0123456789abcdefABCDEF-")
-_PREFIXES = tuple(prefix for prefix, _ in KNOWN_PREFIXES)
-_HASH_PREFIX = re.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sri)[-:_]")
-
-
-def might_hold_secret(text: str) -> bool:
-    """False only when no word of ``text`` can be judged a secret (the common case)."""
-    return HINT.search(text.lower()) is not None
-
-
-# Each ASCII letter or digit as its class (a, A, 0); the class changes are the pairs of two.
-_CLASS_OF = str.maketrans(
-    "bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ123456789", "a" * 25 + "A" * 25 + "0" * 9
-)
-_CHANGES = ("aA", "a0", "Aa", "A0", "0a", "0A")
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
-
-
-def _classes(s: str) -> tuple[int, float, float]:
-    """(classes present among lower/upper/digit, class changes per alnum pair, entropy).
-
-    A separator starts a new piece: words joined by _ or - are not random. Counted by C string
-    methods, not a Python loop per character (a 64 KB run of token characters took ~30 ms).
-    """
-    classes = s.translate(_CLASS_OF)
-    kinds = ("a" in classes) + ("A" in classes) + ("0" in classes)
-    runs = _ALNUM_RUN.findall(s)
-    pairs = sum(map(len, runs)) - len(runs)
-    changes = sum(classes.count(c) for c in _CHANGES)  # two unlike letters never overlap
-    n = len(s)
-    ent = -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
-    return kinds, changes / pairs if pairs else 0.0, ent
-
-
-def looks_random(s: str, min_len: int = 16) -> bool:
-    """A run of token characters as mixed as a generated key (not a word, hash or path)."""
-    if len(s) < min_len or _HASH_PREFIX.match(s):
-        return False
-    if _HEXISH.issuperset(s):  # hashes, UUIDs and ids: only a prefix or a context says secret
-        return False
-    kinds, alternation, entropy = _classes(s)
-    if kinds < 2:
-        return False
-    return alternation >= 0.3 and entropy >= min(3.6, math.log2(len(s)) * 0.85)
-
-
-def has_vendor_prefix(s: str) -> bool:
-    """A known token prefix followed by a random-enough body (``hf_...``, ``dop_v1_...``)."""
-    if not s.startswith(_PREFIXES):  # one C call rejects most words
-        return False
-    for prefix, body_min in KNOWN_PREFIXES:
-        if s.startswith(prefix) and len(s) - len(prefix) >= body_min:
-            body = s[len(prefix) :]
-            return (
-                looks_random(body, body_min)
-                or (_HEXISH.issuperset(body) and len(body) >= 24)
-                or len(body) >= 32
-            )
-    return False
-
-
-_USER_HOST = re.compile(r"^[\w.-]{1,80}@[\w.-]{1,255}$")
-
-
-def plausible_password(v: str) -> bool:
-    """A value that may be a password when its surroundings say so: two kinds of character at
-    least (not a word, words joined by - or _, a path, a port, a host or user@host)."""
-    if len(v) < 6 or v.isdigit() and len(v) < 8 or _is_path_or_file(v) or _USER_HOST.match(v):
-        return False
-    kinds = (
-        any(c.islower() for c in v)
-        + any(c.isupper() for c in v)
-        + any(c.isdigit() for c in v)
-        + any(not c.isalnum() and c not in "-_." for c in v)
-    )
-    if kinds < 2:
-        return False
-    return not ("." in v and v.replace(".", "").replace("-", "").isalnum() and v[-1].isalpha())
-
-
-def _is_path_or_file(v: str) -> bool:
-    if v.startswith(("/", "~", "./", "../", "\\\\")) or _FILE_EXT.search(v):
-        return True
-    return "/" in v and not looks_random(v.replace("/", ""), 16)
-
-
-# An HTTP auth scheme names how the credential after it is sent; it is not the credential.
-_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "ntlm"})
-
-
-def _placeholder(v: str) -> bool:
-    return not v or "REDACTED" in v or v.lower() in _AUTH_SCHEMES or bool(_PLACEHOLDER.match(v))
-
-
-@functools.lru_cache(maxsize=4096)
-def _names_secret(name: str, strong_only: bool = False) -> bool:
-    if NOT_A_VALUE_NAME.search(name):
-        return False
-    return bool(_STRONG_WORD.search(name) or (not strong_only and _SOFT_WORD.search(name)))
 
 
 def _core(word: str) -> tuple[int, int]:
@@ -211,15 +59,6 @@ def _core(word: str) -> tuple[int, int]:
     while b > a and word[b - 1] in _TRIM:
         b -= 1
     return a, b
-
-
-def _value_ok(v: str, strong: bool) -> bool:
-    """Whether a value in a credential position should go."""
-    if _placeholder(v):
-        return False
-    if strong:
-        return not _is_path_or_file(v) or looks_random(v, 12)
-    return plausible_password(v) or looks_random(v, 12)
 
 
 class _Scan:
@@ -284,7 +123,7 @@ class _Scan:
         if cmd in ("echo", "printf") and following and self._reads_stdin(following):
             for i in rest:
                 s, e, c = self.core(i)
-                if not c.startswith("-") and _value_ok(c, strong=True):
+                if not c.startswith("-") and value_ok(c, strong=True):
                     self.mark(s, e)
             return
         self.words_of(cmd, verb, rest)
@@ -300,7 +139,7 @@ class _Scan:
         vs = start + m.start(2)
         a, b = _core(value)
         v = value[a:b]
-        if _names_secret(name) and _value_ok(v, strong=_names_secret(name, True)):
+        if names_secret(name) and value_ok(v, strong=names_secret(name, True)):
             self.mark(vs + a, vs + b)
         else:
             self.standalone(vs + a, v)
@@ -322,7 +161,7 @@ class _Scan:
                 if not reads_stdin:
                     continue
                 vs, ve, v = self.core(idx[k + 1])
-                if _value_ok(v, strong=True):
+                if value_ok(v, strong=True):
                     self.mark(vs, ve)
                 skip = k + 1
                 continue
@@ -335,7 +174,7 @@ class _Scan:
             after_value = k - 1 == skip  # the word before was a flag's value, not a key
             n_pos += 1
             if positional and n_pos == positional + (verb and (cmd, verb) in POSITIONAL):
-                if not _placeholder(c):
+                if not is_placeholder(c):
                     self.mark(s, e)
                 continue
             if self.shaped(s, c, cmd):
@@ -343,16 +182,16 @@ class _Scan:
             prev = self.core(idx[k - 1])[2] if k > 0 else ""
             before = self.core(idx[k - 2])[2].lower() if k > 1 else ""
             if prev and not after_value and self._key_before(prev, before, setting):
-                if _value_ok(c, strong=False):
+                if value_ok(c, strong=False):
                     self.mark(s, e)
                     continue
             self.standalone(s, c)
 
     def _key_before(self, key: str, before: str, setting: bool) -> bool:
         """Whether ``key`` (the word before a value) names the value a secret."""
-        if _is_path_or_file(key) or before in RESOURCE_VERBS or "=" in key:
+        if is_path_or_file(key) or before in RESOURCE_VERBS or "=" in key:
             return False
-        if not _names_secret(key):
+        if not names_secret(key):
             return False
         # A bare noun ("secret", "token") is a key only after a setting verb; a key name
         # (GITHUB_TOKEN, npmAuthToken, github.token, requirepass) is one anywhere.
@@ -374,17 +213,17 @@ class _Scan:
         if not eq:
             for f in attached:  # -pSECRET
                 if c.startswith(f) and len(c) > len(f) and c not in tool:
-                    if not _placeholder(c[len(f) :]):
+                    if not is_placeholder(c[len(f) :]):
                         self.mark(s + len(f), s + len(c))
                     return k
-        named = _names_secret(lname) and not NOT_A_VALUE_NAME.search(lname)
+        named = names_secret(lname) and not NOT_A_VALUE_NAME.search(lname)
         if name in USER_FLAGS or (cmd in ("smbclient", "rpcclient", "net") and name == "-U"):
             return self.user_value(idx, k, s, c, eq)
         if not (named or name in tool or name in GENERIC_SHORT_FLAGS):
             if eq:
                 self.standalone(s + len(name) + 1, value)
             return k
-        strong = name in tool or (named and _names_secret(lname, True))
+        strong = name in tool or (named and names_secret(lname, True))
         if eq:
             v_start, v = s + len(name) + 1, value
             consumed = k
@@ -396,9 +235,9 @@ class _Scan:
         if v.startswith("-") and not eq:
             return k  # the next flag, not a value
         if named or name in tool:
-            ok = _value_ok(v, strong)
+            ok = value_ok(v, strong)
         else:  # -p/-a/-k of a tool we do not know: only a value shaped like a key
-            ok = not _placeholder(v) and (looks_random(v, 10) or has_vendor_prefix(v))
+            ok = not is_placeholder(v) and (looks_random(v, 10) or has_vendor_prefix(v))
         if ok:
             self.mark(v_start, v_start + len(v))
         else:
@@ -418,7 +257,7 @@ class _Scan:
         for sep in ("%", ",", ":") if c.startswith("--") else ("%", ","):
             if sep in v:
                 cut = v.index(sep) + 1
-                if cut < len(v) and not _placeholder(v[cut:]):
+                if cut < len(v) and not is_placeholder(v[cut:]):
                     self.mark(v_start + cut, v_start + len(v))
                 return consumed
         return consumed
@@ -430,13 +269,13 @@ class _Scan:
             self.mark(s + m.start(1), s + m.end(1))
             return True
         m = _USER_AT.match(c)
-        if m and "://" not in c and not _FILE_EXT.search(c):
-            if not _placeholder(m.group(1)):
+        if m and "://" not in c and not FILE_EXT.search(c):
+            if not is_placeholder(m.group(1)):
                 self.mark(s + m.start(1), s + m.end(1))
             return True
         m = _XML_VALUE.match(c)
-        if m and _names_secret(m.group(1)):
-            if not _placeholder(m.group(2)):
+        if m and names_secret(m.group(1)):
+            if not is_placeholder(m.group(2)):
                 self.mark(s + m.start(2), s + m.end(2))
             return True
         m = _WIN_PASS.match(c)
