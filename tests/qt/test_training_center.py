@@ -204,3 +204,18 @@ def test_a_cancelled_pattern_can_be_queued_again(qtbot, center, docks_state):
     qtbot.waitUntil(lambda: not center.requeue_button.isVisible(), timeout=10_000)
     queued = TrainingSession.select().where(TrainingSession.status == "queued")
     assert [(s.metadata or {}).get("pattern_id") for s in queued] == [pattern.id]
+
+
+def test_a_failed_refit_is_listed_like_a_failed_training(qtbot, center, docks_state, tmp_path):
+    """A ranking agent's refit that fails is a failed run in the Training Center (it was only a
+    notification and a log nobody looked at)."""
+    from selflow_qt.agents.refit import start_refit
+
+    folder = tmp_path / "agent-broken"
+    folder.mkdir()  # no ranker state: the refit cannot load the agent
+    out = start_refit(docks_state.ctx.data_dir, folder).wait(timeout=120)
+    assert out is not None and out.reason == "failed"
+    docks_state.refresh()
+    qtbot.waitUntil(
+        lambda: "refit of agent-broken: failed" in center.recent_label.text(), timeout=10_000
+    )
