@@ -81,8 +81,7 @@ def run_collect(args: argparse.Namespace) -> int:
 
     prompt = serve_prompt(service)
     try:
-        seconds = getattr(args, "seconds", None)
-        service.wait(seconds)
+        _wait_telling_problems(service, getattr(args, "seconds", None))
     finally:
         service.stop()
         if prompt is not None:
@@ -102,6 +101,29 @@ def run_collect(args: argparse.Namespace) -> int:
         print(f"selflow: {problem or 'the event writer stopped'}", file=sys.stderr)
     # Events that were lost make a failed run, so scripts and service managers notice.
     return 0 if health.ok else 3
+
+
+def _wait_telling_problems(service, seconds: float | None) -> None:
+    """Wait for a stop request (or ``seconds``), saying in one line when events start failing
+    to be saved (a full disk, a read-only folder, a damaged file) and when they are saved again."""
+    import time
+
+    deadline = None if seconds is None else time.monotonic() + seconds
+    told = ""
+    while True:
+        step = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+        if step <= 0 or service.wait(step):
+            return
+        problem = service.writer_health().problem
+        if problem != told:
+            queued = service.writer_health().queued
+            text = (
+                f"selflow: {problem}; {queued} events wait in memory"
+                if problem
+                else "selflow: events are saved again"
+            )
+            print(text, file=sys.stderr, flush=True)
+            told = problem
 
 
 def _running_collector(data_dir) -> int | None:

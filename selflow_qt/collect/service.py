@@ -185,7 +185,7 @@ class CollectionService:
         try:
             self._write_health(final=True)
         except Exception:  # a full or damaged disk: the exit code and stderr still say it
-            log.exception("could not record the final collector health")
+            log.debug("could not record the final collector health", exc_info=True)
         self._started = False
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -280,8 +280,9 @@ class CollectionService:
             if now_states != last or time.monotonic() >= next_beat:
                 try:
                     self._write_health()
-                except Exception:  # a busy or locked database: try again next beat
-                    log.exception("could not record collector health")
+                except Exception:  # a busy, full or damaged database: try again next beat
+                    # (the writer's health says why; a traceback a second would bury it)
+                    log.debug("could not record collector health", exc_info=True)
                     continue
                 last = now_states
                 next_beat = time.monotonic() + self.heartbeat_seconds

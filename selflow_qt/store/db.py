@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
@@ -145,6 +146,16 @@ def _last_full_check(path: Path) -> float | None:
         return None
 
 
+def _read_only(folder: Path) -> bool:
+    """The folder's file system is mounted read-only, or this user may not write there."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        return False
+    return not os.access(folder, os.W_OK)
+
+
 def open_database(data_dir: Path, check: bool = True) -> SqliteDatabase:
     """Open (creating or upgrading) the database in ``data_dir`` and bind the models to it.
 
@@ -152,6 +163,8 @@ def open_database(data_dir: Path, check: bool = True) -> SqliteDatabase:
     says how to restore or recover) before anything is written to it.
     """
     path = db_path_for(data_dir)
+    if path.exists() and _read_only(path.parent):  # not damaged: SQLite cannot open its WAL
+        raise OSError(errno.EROFS, "Read-only file system", str(path.parent))
     if check and path.exists():
         result = check_on_open(path, _last_full_check(path))
         if not result.ok:

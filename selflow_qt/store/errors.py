@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -17,7 +18,8 @@ class DatabaseDamaged(RuntimeError):
 
 @dataclass(frozen=True)
 class DbProblem:
-    """A database error as plain data: ``kind`` is disk_full, damaged, locked or error."""
+    """A database error as plain data: ``kind`` is disk_full, read_only, damaged, locked or
+    error."""
 
     kind: str
     message: str
@@ -38,6 +40,21 @@ def is_disk_full(exc: BaseException) -> bool:
         or "no space left" in text
         or getattr(exc, "sqlite_errorcode", None) == 13  # SQLITE_FULL
     )
+
+
+def is_read_only(exc: BaseException, folder: Path | None = None) -> bool:
+    """SQLite or the OS refused a write because the file or its file system is read-only."""
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) == errno.EROFS or "read-only file system" in text:
+        return True
+    if "readonly database" in text or getattr(exc, "sqlite_errorcode", 0) & 0xFF == 8:
+        return True  # SQLITE_READONLY and its extended codes
+    if folder is None or "disk i/o error" not in text:
+        return False
+    try:  # an I/O error on a folder whose file system went read-only
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _root_cause(exc: BaseException) -> BaseException:
@@ -72,6 +89,13 @@ def describe(exc: BaseException, db_path: Path | str | None = None) -> DbProblem
             "disk_full",
             f"the disk {where}is full{free}: new events cannot be saved until space is freed "
             "(what was already saved is kept)",
+        )
+    if is_read_only(exc, folder):
+        where = f" {folder}" if folder is not None else ""
+        return DbProblem(
+            "read_only",
+            f"the data folder{where} is read-only: new events cannot be saved until it is "
+            "writable again (what was already saved is kept)",
         )
     low = text.lower()
     if isinstance(exc, DatabaseDamaged) or any(

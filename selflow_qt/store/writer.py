@@ -16,7 +16,7 @@ from peewee import SqliteDatabase
 from selflow_qt.core.event import Event, clip_event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
 from selflow_qt.store.db import connect
-from selflow_qt.store.errors import DbProblem, describe
+from selflow_qt.store.errors import DatabaseDamaged, DbProblem, describe
 
 # The row encoding lives in store.rows; these names stay importable from here.
 from selflow_qt.store.rows import (  # noqa: F401
@@ -29,6 +29,8 @@ from selflow_qt.store.rows import (  # noqa: F401
 
 log = logging.getLogger(__name__)
 
+
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 # Positions in an event_row tuple.
 _TS, _SOURCE, _ACTION, _PATH, _META, _SIZE = 0, 2, 3, 4, 10, 11
@@ -79,6 +81,8 @@ class EventWriter:
     Privacy rules are applied in ``submit``, before an event can reach the queue. Repeated
     ``modify`` events of one path inside a batch collapse into one (with a count in meta). If the
     queue is ever full, dropped events are counted and recorded as one ``system/gap`` event.
+    A batch that cannot be written (a full disk, a read-only folder, a damaged file) is held in
+    memory, counted against ``max_queue``, and retried until it commits or the writer closes.
     The queue is a deque (appends are atomic under the GIL): a submit costs well under a
     microsecond, and the writer thread takes everything queued at once.
     """
@@ -116,12 +120,16 @@ class EventWriter:
         self._drop_reason = "writer queue full"
         self._closing = False
         self._started = False
+        self._running = False  # the thread is between start() and the end of _run
+        self._held: list[tuple] = []  # a batch that failed; written before anything newer
+        self._held_waiters: list[_FlushRequest] = []
+        self._file_id: tuple[int, int] | None = None  # the database file the connection has open
 
     # -- producer side -------------------------------------------------------------------------
     def start(self) -> EventWriter:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="selflow-writer", daemon=True)
-            self._started = True
+            self._started = self._running = True
             self._thread.start()
         return self
 
@@ -137,11 +145,13 @@ class EventWriter:
             event = filtered
         row = event_row(event)  # built here, in the producer's thread, while SQLite works
         buf = self._buf
-        if self._started and (self._thread is None or not self._thread.is_alive()):
+        if self._started and not self._running:  # a flag: Thread.is_alive costs more per event
             self._count_dropped(1, event.ts, "writer stopped")  # nobody would ever write it
             return False
-        if len(buf) >= self.max_queue and not self._wait_for_room():
-            self._count_dropped(1, event.ts, "writer queue full")
+        if len(buf) + len(self._held) >= self.max_queue and not self._wait_for_room():
+            problem = self._problem
+            reason = f"not written: {problem.message}" if problem else "writer queue full"
+            self._count_dropped(1, event.ts, reason)
             return False
         buf.append(row)
         # Wake the writer only for a full batch; otherwise it wakes at its flush deadline.
@@ -150,11 +160,11 @@ class EventWriter:
         return True
 
     def _wait_for_room(self) -> bool:
-        if self._thread is None or not self._thread.is_alive():
-            return False  # nobody will make room: do not make the producer wait
+        if self._thread is None or not self._thread.is_alive() or self._problem is not None:
+            return False  # nobody will make room soon: do not make the producer wait
         deadline = time.monotonic() + self.put_timeout
         self._wake.set()
-        while len(self._buf) >= self.max_queue:
+        while len(self._buf) + len(self._held) >= self.max_queue:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.002)
@@ -181,9 +191,11 @@ class EventWriter:
         self._wake.set()
         self._thread.join(timeout)
         if self._thread.is_alive():  # still stuck on a batch: what is queued is lost
-            left = sum(1 for x in list(self._buf) if x.__class__ is tuple)
+            left = sum(1 for x in list(self._buf) if x.__class__ is tuple) + len(self._held)
+            self._held = []
             if left:
                 self._count_dropped(left, time.time(), "writer did not finish before exit")
+        self._running = False  # what is submitted from now on is counted, never queued
         self._thread = None
 
     @property
@@ -220,7 +232,8 @@ class EventWriter:
 
     @property
     def queued(self) -> int:
-        return len(self._buf)
+        """Events waiting to be written: the queue and a batch held after a failure."""
+        return len(self._buf) + len(self._held)
 
     # -- writer thread -------------------------------------------------------------------------
     def _run(self) -> None:
@@ -232,11 +245,25 @@ class EventWriter:
             self._problem = self._last_problem = describe(exc, self.db_path)
             log.exception("event writer stopped")
         finally:
+            self._running = False
             self._drop_connection()
 
     def _connection(self) -> SqliteDatabase:
+        """The open connection, after checking its file is still the database it opened: a file
+        replaced (renamed over, or overwritten with something else) is never written into."""
+        try:
+            st = self.db_path.stat()
+        except FileNotFoundError:
+            raise DatabaseDamaged("the file is gone") from None
+        if self._db is not None and self._file_id != (st.st_dev, st.st_ino):
+            self._drop_connection()  # renamed over: the open one writes to a deleted file
+        with open(self.db_path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+        if head and head != SQLITE_HEADER:
+            raise DatabaseDamaged("replaced or overwritten: it does not start as an SQLite file")
         if self._db is None:
             self._db = connect(self.db_path)
+            self._file_id = (st.st_dev, st.st_ino)
         return self._db
 
     def _drop_connection(self) -> None:
@@ -256,9 +283,14 @@ class EventWriter:
     def _loop(self) -> None:
         buf, wake, popleft = self._buf, self._wake, self._buf.popleft
         stopping = False
+        failures = 0
         while not stopping:
-            batch: list[tuple] = []
-            waiters: list[_FlushRequest] = []
+            # A held batch goes first (it stays counted in ``queued`` while it is retried);
+            # while the database fails, the loop waits a backoff before the next try.
+            batch = self._held
+            waiters, self._held_waiters = self._held_waiters, []
+            if failures:
+                self._pause(min(2.0, 0.25 * 2 ** min(failures - 1, 3)))
             deadline = time.monotonic() + self.flush_interval
             while True:
                 take = min(len(buf), self.batch_max - len(batch))
@@ -272,7 +304,7 @@ class EventWriter:
                                 waiters.append(x)
                             elif x is _STOP:
                                 stopping = True
-                if stopping or waiters or len(batch) >= self.batch_max:
+                if stopping or waiters or failures or len(batch) >= self.batch_max:
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -293,11 +325,45 @@ class EventWriter:
                     batch = self._coalesce(batch)  # only batches with a repeated modify pay
             except Exception:  # a row that cannot be coalesced is still written as it is
                 log.exception("could not coalesce a batch")
-            self._write_retrying(batch)
+            self._held = batch
+            if stopping:
+                self._held = []
+                self._write_retrying(batch, tries=2)
+            elif not self._write_once(batch):
+                failures += 1
+                self._held_waiters = waiters  # told only once their events commit
+                continue
+            self._held, failures = [], 0
             for w in waiters:
                 w.done.set()
         if self._dropped_pending:  # a last try to record the loss before the thread ends
             self._write_retrying([], tries=2)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before retrying a held batch; a close cuts the wait short."""
+        deadline = time.monotonic() + seconds
+        while not self._closing and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _write_once(self, batch: list[tuple]) -> bool:
+        """Write a batch; False (the problem in :meth:`health`, said once in the log) if the
+        database refused it. Every exception class counts (sqlite3's, Peewee's, OSError)."""
+        if not batch and not self._dropped_pending:
+            return True
+        try:
+            self._write(self._connection(), batch)
+        except Exception as exc:
+            self._error = exc
+            problem = describe(exc, self.db_path)
+            if self._problem is None or problem.message != self._problem.message:
+                log.info("events not saved (kept in memory, retrying): %s", problem.message)
+            self._problem = self._last_problem = problem
+            self._drop_connection()
+            return False
+        if self._problem is not None:
+            log.info("events saved again (%d waited in memory)", len(batch))
+        self._error, self._problem = None, None
+        return True
 
     def _write_retrying(self, batch: list[tuple], tries: int = 8) -> None:
         """Write a batch; any database error is retried, then the batch is counted as a gap.
@@ -317,7 +383,7 @@ class EventWriter:
                 self._error = exc
                 self._problem = self._last_problem = describe(exc, self.db_path)
                 self._drop_connection()
-                log.warning(
+                log.info(
                     "event batch not written (try %d of %d): %s",
                     attempt + 1,
                     tries,

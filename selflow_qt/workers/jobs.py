@@ -322,11 +322,15 @@ class CollectionState:
     queued: int = 0
     collectors: list[tuple[str, str, str]] = field(default_factory=list)  # name, state, detail
     error: str = ""
+    writer_problem: str = ""  # events cannot be saved (a full disk, a read-only folder, ...)
 
     @property
     def problems(self) -> list[str]:
-        """One line per collector that stopped seeing events, saying which and why."""
+        """One line per collector that stopped seeing events, saying which and why; first, why
+        events cannot be saved, if they cannot."""
         lines = problem_lines(self.collectors)
+        if self.writer_problem:
+            lines = [f"Events not saved: {self.writer_problem}", *lines]
         return [f"Collection stopped: {self.error}", *lines] if self.error else lines
 
     def summary(self) -> str:
@@ -358,6 +362,7 @@ def collection_job(
             written=service.stats.written,
             queued=service.writer.queued,
             collectors=[(h.name, h.state, h.detail) for h in service.health()],
+            writer_problem=service.writer.health().problem,
         )
 
     from selflow_qt.agents.prompt_serving import serve_prompt

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from selflow_qt.core.event import Event
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+def command_event(i: int, pad: int = 80) -> Event:
+    """A shell command event, numbered, with ``pad`` bytes of arguments."""
+    return Event(ts=1.7e9 + i, source="shell", action="command", cmd=f"make target{i} " + "x" * pad)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of one query, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
 
 
 def run_selflow(

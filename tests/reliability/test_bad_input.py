@@ -4,14 +4,13 @@ a malformed history line and a folder instead of a file are each handled alone a
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from reliability_helpers import REPO, run_selflow
+from reliability_helpers import REPO, rows, run_selflow
 
 from selflow_qt.collect.shell import ShellCollector
 from selflow_qt.core.event import Event
@@ -23,14 +22,6 @@ GOOD = {"ts": 1.7e9, "source": "shell", "action": "command", "cmd": "ls"}
 
 def _line(**kw) -> str:
     return json.dumps({**GOOD, **kw}) + "\n"
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_nesting_nan_and_huge_lines_are_reported_alone(tmp_path: Path) -> None:
@@ -52,8 +43,8 @@ def test_nesting_nan_and_huge_lines_are_reported_alone(tmp_path: Path) -> None:
     for n, word in ((2, "nested"), (3, "NaN"), (4, "Infinity"), (5, "longer than")):
         assert f"{src}:{n}:" in proc.stderr and word in proc.stderr, proc.stderr
     db = db_path_for(data)
-    assert _rows(db, "SELECT cmd FROM events ORDER BY ts") == [("first",), ("last",)]
-    assert _rows(db, "SELECT count(*) FROM events WHERE NOT json_valid(meta)") == [(0,)]
+    assert rows(db, "SELECT cmd FROM events ORDER BY ts") == [("first",), ("last",)]
+    assert rows(db, "SELECT count(*) FROM events WHERE NOT json_valid(meta)") == [(0,)]
 
 
 def test_a_huge_field_is_cut_and_marked(data_dir: Path) -> None:
@@ -64,8 +55,8 @@ def test_a_huge_field_is_cut_and_marked(data_dir: Path) -> None:
     assert writer.submit(Event(ts=1.7e9 + 1, source="app", action="x", meta={"v": float("nan")}))
     writer.close()
     (cmd, meta), (meta2,) = (
-        _rows(db_path_for(data_dir), "SELECT cmd, meta FROM events")[0],
-        (_rows(db_path_for(data_dir), "SELECT meta FROM events WHERE source = 'app'")[0]),
+        rows(db_path_for(data_dir), "SELECT cmd, meta FROM events")[0],
+        (rows(db_path_for(data_dir), "SELECT meta FROM events WHERE source = 'app'")[0]),
     )
     assert len(cmd) <= 65_536
     assert json.loads(meta)["truncated"] == {"cmd": 50_000_000}

@@ -4,27 +4,20 @@ say "disk full" in its health, status and exit code, and keep everything already
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
-from reliability_helpers import assert_clean_failure, fill_disk, run_selflow, start_selflow
+from reliability_helpers import (
+    assert_clean_failure,
+    command_event,
+    fill_disk,
+    rows,
+    run_selflow,
+    start_selflow,
+)
 
-from selflow_qt.core.event import Event
 from selflow_qt.store.db import db_path_for, open_database
 from selflow_qt.store.writer import EventWriter
-
-
-def _cmd(i: int) -> Event:
-    return Event(ts=1.7e9 + i, source="shell", action="command", cmd=f"make target{i} " + "x" * 80)
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_the_writer_survives_a_full_disk_and_records_the_loss(small_disk: Path) -> None:
@@ -37,7 +30,7 @@ def test_the_writer_survives_a_full_disk_and_records_the_loss(small_disk: Path) 
     deadline = time.monotonic() + 120  # hang guard
     while not writer.health().disk_full and time.monotonic() < deadline:
         for _ in range(1_000):
-            writer.submit(_cmd(submitted))
+            writer.submit(command_event(submitted))
             submitted += 1
         time.sleep(0.05)
     health = writer.health()
@@ -46,21 +39,21 @@ def test_the_writer_survives_a_full_disk_and_records_the_loss(small_disk: Path) 
     ballast.unlink()
     assert writer.flush(90)
     for _ in range(10):  # after space is freed, new events are saved again
-        writer.submit(_cmd(submitted))
+        writer.submit(command_event(submitted))
         submitted += 1
     deadline = time.monotonic() + 90  # hang guard: a batch may still be backing off
     while not (writer.flush(10) and writer.health().state == "running"):
         assert time.monotonic() < deadline, writer.health()
     writer.close()
     db = db_path_for(data)
-    saved = _rows(db, "SELECT count(*) FROM events WHERE source = 'shell'")[0][0]
-    gaps = [json.loads(m) for (m,) in _rows(db, "SELECT meta FROM events WHERE action = 'gap'")]
+    saved = rows(db, "SELECT count(*) FROM events WHERE source = 'shell'")[0][0]
+    gaps = [json.loads(m) for (m,) in rows(db, "SELECT meta FROM events WHERE action = 'gap'")]
     assert saved + writer.stats.dropped == submitted  # every event is saved or counted
     assert sum(g["count"] for g in gaps) == writer.stats.dropped
     assert all("full" in g["reason"] for g in gaps if "queue" not in g["reason"])
-    last = _rows(db, "SELECT cmd FROM events WHERE source = 'shell' ORDER BY ts DESC LIMIT 1")
+    last = rows(db, "SELECT cmd FROM events WHERE source = 'shell' ORDER BY ts DESC LIMIT 1")
     assert last[0][0].startswith(f"make target{submitted - 1} ")
-    assert _rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
 
 
 def test_an_import_on_a_full_disk_fails_cleanly_and_keeps_what_was_there(
@@ -68,9 +61,9 @@ def test_an_import_on_a_full_disk_fails_cleanly_and_keeps_what_was_there(
 ) -> None:
     data = small_disk / "data"
     first = tmp_path / "first.jsonl"
-    first.write_text("".join(_cmd(i).to_json() + "\n" for i in range(100)))
+    first.write_text("".join(command_event(i).to_json() + "\n" for i in range(100)))
     big = tmp_path / "big.jsonl"
-    big.write_text("".join(_cmd(1000 + i).to_json() + "\n" for i in range(30_000)))
+    big.write_text("".join(command_event(1000 + i).to_json() + "\n" for i in range(30_000)))
     assert run_selflow(data, "import", "jsonl", str(first)).returncode == 0
     fill_disk(small_disk, leave=200_000)
     proc = run_selflow(data, "import", "jsonl", str(big))
