@@ -22,6 +22,7 @@ from selflow_qt.agents.adapters import agents_dir
 from selflow_qt.agents.child_process import run_training_child, write_job_inputs
 from selflow_qt.agents.dataset import build_examples, data_hash, load_events
 from selflow_qt.core import supervisor
+from selflow_qt.core.child import pid_alive
 from selflow_qt.core.privacy import redact_text
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
@@ -96,18 +97,6 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
     return row.id
 
 
-def _alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists but is not ours
-        return True
-    return True
-
-
 def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:
     """Sessions left "training" by a runner that is gone (killed, crashed, power cut) become
     failed ("interrupted"), so their pattern can be queued again; their job folders go.
@@ -117,7 +106,7 @@ def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:
     reset = []
     for row in TrainingSession.select().where(TrainingSession.status == "training"):
         meta = dict(row.metadata or {})
-        if _alive(meta.get("runner_pid")):
+        if pid_alive(meta.get("runner_pid")):
             continue
         meta["error"] = "interrupted: the training process ended before the session finished"
         row.status, row.completed_at, row.metadata = "failed", time.time(), meta

@@ -193,18 +193,6 @@ def _few(units, inverse, settings):
     return algos, full, cons, agreement(full), unit_xy(units.vectors), FEW_UNITS
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def run_cycle(
     ctx,
     *,
@@ -216,10 +204,11 @@ def run_cycle(
     clusterers: list[str] | None = None,
 ) -> CycleResult:
     """Run one cycle on the events of ``ctx`` in [since, until); see the module docstring."""
+    from selflow_qt.core.child import pid_alive
     from selflow_qt.store.models import AnalysisRun
     from selflow_qt.store.queries.analysis import fail_interrupted_runs
 
-    fail_interrupted_runs(_pid_alive)  # runs a killed analysis process left "running"
+    fail_interrupted_runs(pid_alive)  # runs a killed analysis process left "running"
     run = AnalysisRun.create(
         status="running", since=since, until=until, trigger=trigger, metrics={"pid": os.getpid()}
     )

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
+from selflow_qt.core.child import pid_alive
+
 log = logging.getLogger(__name__)
 
 SPOOL_DIR = "shell"  # under the data folder
@@ -163,16 +165,6 @@ def _first_of(data: bytes, start: int, needles: tuple[bytes, ...], limit: int) -
 def session_pid(path: Path) -> int | None:
     m = _SPOOL_NAME.match(path.name)
     return int(m.group(2)) if m else None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SpoolReader:

@@ -19,7 +19,6 @@ says which and why (collect.base.problem_line), else null.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +27,7 @@ from typing import Any
 
 from selflow_qt.collect.base import LIVE_STATES, problem_line
 from selflow_qt.collect.service import HEARTBEAT_SECONDS, WRITER_KEY
+from selflow_qt.core.child import pid_alive
 from selflow_qt.core.format import human_bytes
 from selflow_qt.store.queries.collectors import (
     collector_rows,
@@ -56,26 +56,12 @@ def _db_bytes(path: Path) -> int:
     return total
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def collectors_health(db, now: float | None = None) -> list[dict[str, Any]]:
     """Rows of collector_status, with stale or orphaned live rows shown as stopped."""
     now = time.time() if now is None else now
     out = []
     for name, state, detail, pid, updated in collector_rows(db):
-        if state in LIVE_STATES and (now - updated > STALE_SECONDS or not _alive(pid)):
+        if state in LIVE_STATES and (now - updated > STALE_SECONDS or not pid_alive(pid)):
             state = "stopped"
             detail = f"not running (last heartbeat {now - updated:.0f} s ago)"
         out.append(
@@ -99,7 +85,7 @@ def writer_health(db) -> dict[str, Any] | None:
     w = kv_get(db, WRITER_KEY)
     if not isinstance(w, dict):
         return None
-    if w.get("state") in ("running", "error") and not _alive(w.get("pid")):
+    if w.get("state") in ("running", "error") and not pid_alive(w.get("pid")):
         w = {**w, "state": "stopped"}
     return w
 

@@ -43,6 +43,22 @@ _PR_SET_PDEATHSIG = 1
 PARENT_DEATH_SIGNAL = getattr(signal, "SIGUSR1", None)
 
 
+def pid_alive(pid: object) -> bool:
+    """Whether a process with this id runs now; one of another user's counts as running, and
+    anything that is not a process id (None, 0, a string, a bool) as not running."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def child_env(env: dict | None = None) -> dict:
     """``env`` (default: this process's) plus this process's pid as the child's expected parent."""
     out = dict(os.environ if env is None else env)
