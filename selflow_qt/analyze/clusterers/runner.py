@@ -1,10 +1,10 @@
 """Run each clusterer in its own child process with a time limit; failures are recorded, not fatal.
 
 Children come from a ``forkserver`` that preloads numpy/sklearn/hdbscan once, so starting one is
-cheap and never inherits the parent's OpenMP/numba threads (fork after those can deadlock). A
-child that raises reports its traceback; one past its deadline is terminated. At most
-``max_parallel`` run at once (the machine's cores). A child ends with the process that started it
-(``core.child``: the forkserver is its parent, the caller its owner).
+cheap and never inherits the parent's OpenMP/numba threads (fork after those can deadlock). Each
+is run by ``core.supervisor``: a child that raises reports why in one line; one past its time
+limit is stopped. At most ``max_parallel`` run at once (the machine's cores). A child ends with
+the process that started it (the forkserver is its parent, the caller its owner).
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ import os
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import util as mp_util
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ import numpy as np
 
 from selflow_qt.analyze import clusterers
 from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
+from selflow_qt.core import supervisor
 from selflow_qt.core.cancel import Cancelled
-from selflow_qt.core.child import end_with_parent, remove_folders, run_folder
+from selflow_qt.core.child import remove_folders, run_folder
 
 # third-party libraries the children use, then our registry package by its real import (a
 # rename breaks this import, not a string the forkserver would silently skip)
@@ -98,29 +98,24 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
-def _child(conn, fn: ClustererFn, X: np.ndarray, seed: int, threads: int, owner: int) -> None:
-    end_with_parent(owner, grace_s=0)  # nothing to save: SIGTERM ends it at once
+def _fit(channel, fn: ClustererFn, X: np.ndarray, seed: int, threads: int):
+    """In the child: ``fn(X, seed)`` on ``threads`` threads; (its clusters, seconds)."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        try:
-            from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(limits=threads):
-                res = fn(X, seed)
-        except ImportError:
-            res = fn(X, seed)
-        if not isinstance(res, LandmarkClusters):
-            raise TypeError(f"clusterer returned {type(res).__name__}, not LandmarkClusters")
-        if len(res.labels) != len(X):
-            raise ValueError(f"clusterer returned {len(res.labels)} labels for {len(X)} points")
-        res.params = {**res.params, "cpu_s": round(time.process_time() - c0, 3)}
-        conn.send(("ok", res, time.perf_counter() - t0))
-    except BaseException as exc:  # report everything; the parent records it
-        tb = traceback.format_exc(limit=4)
-        conn.send(("error", f"{type(exc).__name__}: {exc}\n{tb}", time.perf_counter() - t0))
-    finally:
-        conn.close()
+        limits = threadpool_limits(limits=threads)
+    except ImportError:
+        limits = nullcontext()
+    with limits:
+        res = fn(X, seed)
+    if not isinstance(res, LandmarkClusters):
+        raise TypeError(f"clusterer returned {type(res).__name__}, not LandmarkClusters")
+    if len(res.labels) != len(X):
+        raise ValueError(f"clusterer returned {len(res.labels)} labels for {len(X)} points")
+    res.params = {**res.params, "cpu_s": round(time.process_time() - c0, 3)}
+    return res, time.perf_counter() - t0
 
 
 def run_clusterers(
@@ -138,8 +133,8 @@ def run_clusterers(
     max_parallel = max_parallel or max(1, min(len(names), os.cpu_count() or 1))
     threads = max(1, (os.cpu_count() or 1) // max_parallel)
     ctx = _context()
-    pending = [n for n in names]
-    running: dict[str, tuple[Any, Any, float]] = {}  # name -> (process, conn, started)
+    pending = list(names)
+    running: dict[str, supervisor.Child] = {}
     done: dict[str, AlgorithmRun] = {}
 
     def finish(run: AlgorithmRun) -> None:
@@ -155,98 +150,70 @@ def run_clusterers(
                 if fn is None:
                     finish(AlgorithmRun(name, None, 0.0, f"no clusterer named {name!r}"))
                     continue
-                recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(
-                    target=_child,
-                    args=(send, fn, X, seed, threads, os.getpid()),
-                    name=f"selflow-{name}",
+                running[name] = supervisor.start(
+                    _fit,
+                    fn,
+                    X,
+                    seed,
+                    threads,
+                    kind=name,
+                    context=ctx,
+                    what=f"the {name} clusterer",
+                    time_limit_s=timeout_s,
+                    grace_s=0,
                 )
-                proc.daemon = True
-                proc.start()
-                send.close()
-                running[name] = (proc, recv, time.perf_counter())
             if should_stop is not None and should_stop():
                 raise CycleCancelled("analysis cancelled")
-            now = time.perf_counter()
-            next_deadline = min(started + timeout_s for _, _, started in running.values())
-            ready = wait(
-                [c for _, c, _ in running.values()], timeout=max(0.0, min(0.2, next_deadline - now))
-            )
-            for name, (proc, conn, started) in list(running.items()):
-                elapsed = time.perf_counter() - started
-                if conn in ready:
-                    try:
-                        status, payload, runtime = conn.recv()
-                    except (EOFError, OSError):
-                        proc.join(1.0)
-                        status, payload, runtime = (
-                            "error",
-                            f"child process died (exit code {proc.exitcode})",
-                            elapsed,
-                        )
-                    proc.join(5.0)
+            supervisor.wait_any(running.values(), 0.2)
+            for name, child in list(running.items()):
+                out = child.poll()
+                if out is not None:
                     del running[name]
-                    if status == "ok":
-                        finish(AlgorithmRun(name, payload, runtime))
-                    else:
-                        finish(AlgorithmRun(name, None, runtime, payload.strip()))
-                elif elapsed > timeout_s:
-                    _stop(proc)
-                    del running[name]
-                    finish(AlgorithmRun(name, None, elapsed, f"timed out after {timeout_s:g} s"))
+                    finish(_algorithm_run(name, out, time.monotonic() - child.started, timeout_s))
     finally:
-        for proc, _conn, _ in running.values():
-            _stop(proc)
+        for child in running.values():
+            child.stop()
     return {n: done[n] for n in names if n in done}
 
 
-def _stop(proc) -> None:
-    proc.terminate()
-    proc.join(2.0)
-    if proc.is_alive():
-        proc.kill()
-        proc.join(2.0)
+def _algorithm_run(
+    name: str, out: supervisor.ChildExit, elapsed: float, timeout_s: float
+) -> AlgorithmRun:
+    if out.ok:
+        res, runtime = out.result
+        return AlgorithmRun(name, res, runtime)
+    if out.reason == supervisor.TIMED_OUT:
+        return AlgorithmRun(name, None, elapsed, f"timed out after {timeout_s:g} s")
+    return AlgorithmRun(name, None, elapsed, out.message)
 
 
-def _job_child(conn, fn: Callable, args: tuple, owner: int) -> None:
-    end_with_parent(owner, grace_s=0)
+def _call(channel, fn: Callable, *args: Any) -> tuple[Any, float]:
     c0 = time.process_time()
-    try:
-        value = fn(*args)
-        conn.send(("ok", value, time.process_time() - c0))
-    except BaseException as exc:
-        conn.send(("error", f"{type(exc).__name__}: {exc}", time.process_time() - c0))
-    finally:
-        conn.close()
+    value = fn(*args)
+    return value, time.process_time() - c0
 
 
 class BackgroundJob:
     """One function in a child process (e.g. the 2-D UMAP while the clusterers run)."""
 
     def __init__(self, fn: Callable, *args: Any) -> None:
-        ctx = _context()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_job_child, args=(send, fn, args, os.getpid()), daemon=True)
-        self._proc.start()
-        send.close()
-        self.started = time.perf_counter()
+        self._child = supervisor.start(
+            _call, fn, *args, kind="background", context=_context(), grace_s=0
+        )
         self.cpu_s = 0.0
 
     def result(self, timeout_s: float) -> tuple[Any, str | None]:
         """(value, None) or (None, error); a job past ``timeout_s`` (from its start) is stopped."""
-        left = max(0.0, timeout_s - (time.perf_counter() - self.started))
-        try:
-            if self._recv.poll(left):
-                status, payload, self.cpu_s = self._recv.recv()
-                self._proc.join(5.0)
-                return (payload, None) if status == "ok" else (None, payload)
+        left = max(0.0, timeout_s - (time.monotonic() - self._child.started))
+        out = self._child.wait(timeout=left)
+        if out is None:
+            self._child.stop()
             return None, f"timed out after {timeout_s:g} s"
-        except (EOFError, OSError):
-            return None, f"child process died (exit code {self._proc.exitcode})"
-        finally:
-            if self._proc.is_alive():
-                _stop(self._proc)
+        if not out.ok:
+            return None, out.message
+        value, self.cpu_s = out.result
+        return value, None
 
     def cancel(self) -> None:
-        if self._proc.is_alive():
-            _stop(self._proc)
+        if self._child.exit is None:
+            self._child.stop()
