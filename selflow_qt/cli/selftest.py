@@ -225,10 +225,11 @@ def step_suggestion(run: SelfTestRun) -> str:
     agent among the predictors the bandit picks from."""
     if run.outcome is None or run.outcome.status != "completed":
         raise StepSkipped("no trained agent (training failed)")
+    from selflow_qt import agents
     from selflow_qt.agents.serving import SuggestionService
 
     problems = _ErrorLog(logging.WARNING)  # e.g. "agent ... unavailable; using markov-2"
-    logger = logging.getLogger("selflow_qt.agents")
+    logger = logging.getLogger(agents.__name__)  # the package's logger: every agents module's
     logger.addHandler(problems)
     service = SuggestionService(run.data_dir)
     try:
