@@ -175,6 +175,23 @@ def check_meta(meta: dict) -> None:
 def clip_event(ev: Event) -> Event:
     """``ev`` with every text field cut to MAX_FIELD_CHARS; the cut fields are listed in meta
     ``truncated`` (with their original lengths), so nothing is silently shortened."""
+    # Every event passes here before the privacy filter: the common case (nothing to cut) is
+    # answered by attribute reads alone, without building a dict per event.
+    limit, meta = MAX_FIELD_CHARS, ev.meta
+    if (
+        (ev.path is None or len(ev.path) <= limit)
+        and (ev.dest is None or len(ev.dest) <= limit)
+        and (ev.app is None or len(ev.app) <= limit)
+        and (ev.cmd is None or len(ev.cmd) <= limit)
+        and (ev.cwd is None or len(ev.cwd) <= limit)
+    ):
+        if not meta or len(meta) >= 4096:
+            return ev
+        for v in meta.values():
+            if isinstance(v, str) and len(v) > limit:
+                break
+        else:
+            return ev
     cut: dict[str, int] = {}
     changes: dict[str, Any] = {}
     for name in _STR_FIELDS:

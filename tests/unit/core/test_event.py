@@ -154,3 +154,20 @@ def test_long_fields_are_cut_and_marked() -> None:
     assert len(ev.cmd) == MAX_FIELD_CHARS + 5  # the caller's event is not changed
     short = Event(ts=1.0, source="shell", action="command", cmd="ls")
     assert clip_event(short) is short
+
+
+@pytest.mark.parametrize("field", ["path", "dest", "app", "cmd", "cwd", "meta"])
+def test_each_long_field_is_cut_and_the_rest_kept(field: str) -> None:
+    from selflow_qt.core.event import MAX_FIELD_CHARS, clip_event
+
+    long = "y" * (MAX_FIELD_CHARS + 1)
+    meta = {"note": long, "n": 1} if field == "meta" else {"n": 1}
+    fields = {f: "short" for f in ("path", "dest", "app", "cmd", "cwd")}
+    if field != "meta":
+        fields[field] = long
+    out = clip_event(Event(ts=1.0, source="fs", action="move", meta=meta, **fields))
+    key = "meta.note" if field == "meta" else field
+    assert out.meta["truncated"] == {key: MAX_FIELD_CHARS + 1} and out.meta["n"] == 1
+    texts = {f: getattr(out, f) for f in fields}
+    texts["note"] = out.meta.get("note", "")
+    assert sorted(len(t) for t in texts.values() if len(t) > 5) == [MAX_FIELD_CHARS]
