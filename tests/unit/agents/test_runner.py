@@ -7,9 +7,9 @@ import os
 import signal
 
 import pytest
+from faults import training_fails_at
 
 from selflow_qt.agents.runner import TrainingRunner, next_queued_session, queue_training
-from selflow_qt.agents.train_child import FAIL_ENV
 from selflow_qt.cli import main
 from selflow_qt.store.models import MicroAgent, Notification, TrainingSession
 
@@ -39,9 +39,8 @@ def test_a_crashing_child_leaves_a_failed_session_and_the_next_one_works(
     agent_store, routine, add_events
 ):
     add_events(agent_store, routine(25))
-    env = {**os.environ, FAIL_ENV: "1"}
-    sid = queue_training(agent_store)
-    out = TrainingRunner(agent_store.data_dir, env=env).run(sid, max_steps=3)
+    sid = queue_training(agent_store)  # the fault is injected from the test side: child_faults
+    out = TrainingRunner(agent_store.data_dir, env=training_fails_at(1)).run(sid, max_steps=3)
     row = TrainingSession.get_by_id(sid)
     assert out.status == row.status == "failed"
     assert "injected failure" in row.metadata["error"] and "injected failure" in out.error
