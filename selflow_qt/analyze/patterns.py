@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from peewee import SqliteDatabase
 
 from selflow_qt.analyze.semantics import ClusterProfile
+from selflow_qt.core.format import count
+from selflow_qt.core.wording import terms_words
 from selflow_qt.store.models import Notification, Pattern
 
 MATCH_COSINE = 0.5
@@ -131,8 +133,8 @@ def save_patterns(
                 Notification.create(
                     kind="pattern",
                     title=f"New pattern: {prof.name}",
-                    body=f"{prof.event_count:,} events; top terms: "
-                    + ", ".join(t.split(":", 1)[-1] for t, _ in prof.top_terms[:5]),
+                    body=f"{count(prof.event_count, 'event')}, mostly "
+                    + terms_words([t for t, _ in prof.top_terms], limit=5),
                     created_at=now,
                     data={"pattern_id": pat.id, "run_id": run_id},
                 )

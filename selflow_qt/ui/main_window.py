@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.collection_label = QLabel("Collection: starting…")
+        self.collection_label = QLabel(self.state.collection_line())
         self.collection_label.setObjectName("collection-state")
         self.buffer_bar = QProgressBar()
         self.buffer_bar.setObjectName("buffer-fill")
@@ -163,8 +163,6 @@ class MainWindow(QMainWindow):
         self.buffer_bar.setFormat("Buffer: %p%")
         bar.addPermanentWidget(self.collection_label)
         bar.addPermanentWidget(self.buffer_bar)
-        if not self.state.services_started:
-            self.collection_label.setText("Collection: off")
 
     # -- docks ---------------------------------------------------------------------------------------
     def show_dock(self, dock_id: str) -> QWidget | None:
@@ -198,8 +196,9 @@ class MainWindow(QMainWindow):
 
     # -- status bar ----------------------------------------------------------------------------------
     def _show_collection(self, cs) -> None:
-        self.collection_label.setText(cs.summary())  # a collector that stopped seeing events first
-        self.collection_label.setToolTip("\n".join(f"{n}: {s} {d}" for n, s, d in cs.collectors))
+        self.collection_label.setText(self.state.collection_line(cs))  # a stopped collector first
+        collectors = cs.collectors if cs is not None else []
+        self.collection_label.setToolTip("\n".join(f"{n}: {s} {d}" for n, s, d in collectors))
 
     def _update_buffer(self) -> None:
         """Read the buffer's fill on a worker; a busy database is tried again on the next tick."""

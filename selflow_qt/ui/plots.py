@@ -9,6 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 
+from selflow_qt.core.wording import shorten
+
 # Colour-blind-friendly categorical palette (Okabe-Ito, then Tableau), noise in grey.
 PALETTE = [
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
@@ -142,10 +144,6 @@ class IntervalBars:
         self.errors.setData(x=x, y=y, top=hi, bottom=lo)
         self.points.setData(x=x, y=y)
         axis = self.plot.getPlotItem().getAxis("bottom")
-        axis.setTicks([[(float(i), _ellipsize(t, 14)) for i, t in enumerate(self.labels)]])
+        axis.setTicks([[(float(i), shorten(t, 24)) for i, t in enumerate(self.labels)]])
         if len(x):
             self.plot.setXRange(-0.6, len(x) - 0.4, padding=0)
-
-
-def _ellipsize(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"

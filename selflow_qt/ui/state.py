@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from selflow_qt.core.format import count
 from selflow_qt.core.settings import Settings
 from selflow_qt.core.training_policy import TrainingGate, may_start_training
+from selflow_qt.core.wording import collection_line
 from selflow_qt.demo.folder import is_demo_dir
 from selflow_qt.store.context import StoreContext
 from selflow_qt.workers import analysis as analysis_jobs
@@ -152,17 +153,29 @@ class AppState(QObject):
     def collection_paused(self) -> bool:
         return self._paused
 
+    def collection_line(self, collection: Any = None) -> str:
+        """The collection's one line (of ``collection``, a state just reported, or the last one),
+        as the tray and the status bar show it."""
+        return collection_line(
+            collection if collection is not None else self.collection,
+            live_capture=self.live_capture,
+            paused=self._paused,
+            started=self.services_started,
+        )
+
     def pause_collection(self) -> None:
         """Stop recording until resumed (the tray's Pause collection)."""
         self._paused = True
         self.stop_collection()
         self.message.emit("Collection paused: nothing is recorded until you resume.")
+        self.collectionChanged.emit(self.collection)
 
     def resume_collection(self) -> None:
         self._paused = False
         if self.live_capture:
             self.start_collection()
             self.message.emit("Collection resumed.")
+        self.collectionChanged.emit(self.collection)
 
     def _warn_settings(self) -> None:
         body = "\n".join(self.settings.warnings)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from doc_screenshots import update_doc_screenshot
+from PySide6.QtCore import Qt
 
 from selflow_qt.store.models import MicroAgent
+from selflow_qt.ui.docks.agents import name
 
 
 @pytest.fixture
@@ -35,7 +37,10 @@ def _row(dock, model_id):
 
 
 def test_rankings_in_medal_order_with_beta_intervals(agents, artifacts_dir):
-    ids = [agents.table.item(i, 1).text() for i in range(agents.table.rowCount())]
+    ids = [
+        agents.table.item(i, 1).data(Qt.ItemDataRole.UserRole)
+        for i in range(agents.table.rowCount())
+    ]
     assert (
         ids.index("agent-p2-writing")
         < ids.index("agent-p1-coding")
@@ -47,14 +52,17 @@ def test_rankings_in_medal_order_with_beta_intervals(agents, artifacts_dir):
     assert small.ci_low < small.success_rate < small.ci_high
     assert (small.ci_high - small.ci_low) > (big.ci_high - big.ci_low)  # fewer queries: wider
     scored = [r for r in agents.rows if r.queries > 0][:12]
-    assert agents.ci_bars.labels == [r.specialization or r.arm_id for r in scored]
+    assert agents.ci_bars.labels == [name(r) for r in scored]
     agents.grab().save(str(artifacts_dir / "agents.png"))
 
 
 def test_compare_two_agents_side_by_side(qtbot, agents, artifacts_dir):
     from PySide6.QtCore import QItemSelectionModel
 
-    ids = [agents.table.item(i, 1).text() for i in range(agents.table.rowCount())]
+    ids = [
+        agents.table.item(i, 1).data(Qt.ItemDataRole.UserRole)
+        for i in range(agents.table.rowCount())
+    ]
     sm = agents.table.selectionModel()
     for mid in ("agent-p1-coding", "agent-p2-writing"):
         sm.select(
@@ -67,15 +75,18 @@ def test_compare_two_agents_side_by_side(qtbot, agents, artifacts_dir):
     assert agents.compare_box.isVisible()
     success = [t.item(0, c).text() for c in range(3)]
     a, b = (t.horizontalHeaderItem(1).text(), t.horizontalHeaderItem(2).text())
-    expected = {"agent-p1-coding": "62%", "agent-p2-writing": "81%"}
+    expected = {"agent for coding": "62%", "agent for writing": "81%"}  # named, not by id
     assert success == ["Success rate", expected[a], expected[b]]
-    winner_col = 1 if a == "agent-p2-writing" else 2
+    winner_col = 1 if a == "agent for writing" else 2
     assert t.item(0, winner_col).font().bold() and not t.item(0, 3 - winner_col).font().bold()
     agents.grab().save(str(artifacts_dir / "agents_compare.png"))
 
 
 def test_retire_marks_the_agent_inactive_in_the_store(qtbot, agents):
-    ids = [agents.table.item(i, 1).text() for i in range(agents.table.rowCount())]
+    ids = [
+        agents.table.item(i, 1).data(Qt.ItemDataRole.UserRole)
+        for i in range(agents.table.rowCount())
+    ]
     agents.table.selectRow(ids.index("agent-p3-downloads"))
     assert agents.retire_button.isEnabled()
     agents.retire_button.click()
@@ -107,6 +118,6 @@ def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
         assert (r.ci_low, r.ci_high) == pytest.approx((s.ci_low, s.ci_high))
     means = [(r.successes + 1) / (r.queries + 2) for r in scored]
     assert means == sorted(means, reverse=True)  # medal order: posterior mean
-    assert dock.table.item(0, 1).text() == scored[0].arm_id
+    assert dock.table.item(0, 1).data(Qt.ItemDataRole.UserRole) == scored[0].arm_id
     dock.grab().save(str(artifacts_dir / "agents.png"))
     update_doc_screenshot(artifacts_dir / "agents.png", "agents.png")

@@ -127,3 +127,31 @@ def test_a_watcher_that_delivers_nothing_reaches_the_tray(
     finally:
         shell_state.stop_collection()
         ctl.timer.stop()
+
+
+def test_a_demo_folder_says_collection_is_off_everywhere(qtbot, shell_state):
+    """A demo folder never captures: the tray and the status bar say so, not 'starting…'."""
+    shell_state.live_capture = False
+    window = MainWindow(shell_state)
+    qtbot.addWidget(window)
+    ctl = TrayController(shell_state, window, app_icon(), show_icon=False)
+    try:
+        line = window.collection_label.text()
+        assert line.startswith("Collection: off (a demo data folder")
+        assert ctl.menu.actions["collection"].text() == line
+    finally:
+        ctl.timer.stop()
+
+
+def test_pausing_reads_alike_in_the_tray_and_the_status_bar(qtbot, shell_state):
+    window = MainWindow(shell_state)
+    qtbot.addWidget(window)
+    ctl = TrayController(shell_state, window, app_icon(), show_icon=False)
+    try:
+        ctl.toggle_collection()
+        assert window.collection_label.text().startswith("Collection: paused")
+        assert ctl.menu.actions["collection"].text() == window.collection_label.text()
+        ctl.toggle_collection()
+        assert not window.collection_label.text().startswith("Collection: paused")
+    finally:
+        ctl.timer.stop()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from PySide6.QtCore import Qt
+
 from selflow_qt.agents.adapters import METADATA_FILE
 from selflow_qt.cli import main as selflow
 from selflow_qt.store.models import BanditArm, MicroAgent, TrainingSession
@@ -77,7 +79,9 @@ def test_tray_dock_and_cli_rank_agents_alike(qtbot, shell_state, capsys):
     qtbot.addWidget(dock)
     dock.show()
     qtbot.waitUntil(lambda: len(dock.rows) >= len(AGENTS) + len(BASELINE_MRR), timeout=20_000)
-    dock_ids = [dock.table.item(i, 1).text() for i in range(dock.table.rowCount())]
+    dock_ids = [
+        dock.table.item(i, 1).data(Qt.ItemDataRole.UserRole) for i in range(dock.table.rowCount())
+    ]
 
     assert selflow(["--data-dir", str(shell_state.data_dir), "agents", "--json"]) == 0
     cli_ids = [a["arm"] for a in json.loads(capsys.readouterr().out)["arms"]]

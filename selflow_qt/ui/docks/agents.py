@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from selflow_qt.agents import leaderboard
-from selflow_qt.core.format import pct
+from selflow_qt.core.format import count, pct
+from selflow_qt.core.wording import predictor_name
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import BackgroundLoader, fill_table, make_table, set_medals
 from selflow_qt.ui.docks.training_center import medal
@@ -42,6 +43,11 @@ def agent_margins(rows: list[leaderboard.AgentRow]) -> dict[str, float | None]:
     return {
         r.arm_id: margin_over_best_baseline(metrics, r.arm_id) for r in rows if r.kind == "agent"
     }
+
+
+def name(r: leaderboard.AgentRow) -> str:
+    """The predictor as the tables, plots and summary show it (never an id)."""
+    return predictor_name(r.arm_id, r.specialization, r.kind)
 
 
 def _fmt(attr: str, value: Any) -> str:
@@ -90,13 +96,11 @@ class AgentsDock(QWidget):
 
     def _build(self) -> None:
         self.table = make_table(
-            ["", "Predictor", "Kind", "Specialization", "Success", "95% interval", "Latency",
+            ["", "Predictor", "Kind", "Success", "95% interval", "Latency",
              "Queries", "hit@1", "vs best baseline", "MRR", "Active"],
             stretch_last=False,
         )  # fmt: skip
-        self.table.horizontalHeader().setSectionResizeMode(
-            3, self.table.horizontalHeader().ResizeMode.Stretch
-        )
+        self.table.setWordWrap(False)  # every column fits its text; the table scrolls sideways
         self.table.setSelectionMode(self.table.SelectionMode.ExtendedSelection)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.empty = QLabel(
@@ -175,9 +179,8 @@ class AgentsDock(QWidget):
             [
                 [
                     medal(i),
-                    r.arm_id,
+                    name(r),
                     r.kind,
-                    r.specialization,
                     pct(r.success_rate) if r.queries else "—",
                     f"{pct(r.ci_low)}–{pct(r.ci_high)}" if r.queries else "—",
                     f"{r.mean_latency_ms:.0f} ms" if r.queries else "—",
@@ -189,24 +192,27 @@ class AgentsDock(QWidget):
                 ]  # fmt: skip
                 for i, r in enumerate(self.rows)
             ],
-            align_right={4, 6, 7, 8, 9, 10},
+            align_right={3, 5, 6, 7, 8, 9},
         )
+        for i, r in enumerate(self.rows):  # the id stays with the row, for retire and compare
+            self.table.item(i, 1).setData(Qt.ItemDataRole.UserRole, r.arm_id)
+            self.table.item(i, 1).setToolTip(r.specialization)
         set_medals(self.table, ranked=sum(1 for r in self.rows if r.queries))
         self.empty.setVisible(not self.rows)
         scored = [r for r in self.rows if r.queries > 0][:12]
         self.ci_bars.set(
-            [r.specialization or r.arm_id for r in scored],
+            [name(r) for r in scored],
             [r.success_rate for r in scored],
             [r.ci_low for r in scored],
             [r.ci_high for r in scored],
         )
         n_agents = sum(1 for r in self.rows if r.kind == "agent" and r.active)
         total = sum(r.queries for r in self.rows)
-        text = f"{n_agents} active micro-agents · {total:,} scored predictions"
+        text = f"{count(n_agents, 'active micro-agent')} · {count(total, 'scored prediction')}"
         if not have_bandit:
             text += " · bandit not available yet"
         elif self.bandit and self.bandit.best:
-            text += f" · best now: {self.bandit.best.arm_id}"
+            text += f" · best now: {name(self.bandit.best)}"
         self.summary.setText(text)
         self._update_buttons()
 
@@ -230,14 +236,14 @@ class AgentsDock(QWidget):
             return
         a, b = sel
         rows = compare_rows(a, b)
-        self.compare_table.setHorizontalHeaderLabels(["Metric", a.arm_id, b.arm_id])
+        self.compare_table.setHorizontalHeaderLabels(["Metric", name(a), name(b)])
         fill_table(self.compare_table, [[m, va, vb] for m, va, vb, _ in rows], align_right={1, 2})
         for r, (*_, winner) in enumerate(rows):
             for c in (1, 2):
                 font = self.compare_table.item(r, c).font()
                 font.setBold(winner == c - 1)
                 self.compare_table.item(r, c).setFont(font)
-        self.compare_box.setTitle(f"Compare: {a.arm_id} vs {b.arm_id} (better in bold)")
+        self.compare_box.setTitle(f"Compare: {name(a)} vs {name(b)} (better in bold)")
         self.compare_box.show()
 
 

@@ -132,7 +132,7 @@ class DashboardDock(QWidget):
 
     def show_collection(self, cs: jobs.CollectionState) -> None:
         """One line per collector that stopped seeing events; nothing while all work."""
-        problems = cs.problems
+        problems = cs.problems if cs is not None else []
         self.collection_problem.setText("\n".join(problems))
         self.collection_problem.setVisible(bool(problems))
 
@@ -148,17 +148,17 @@ class DashboardDock(QWidget):
         wf, eff = data.workflows, data.efficiency
         if eff.analysed:
             self.efficiency_label.setText(
-                f"{eff.share:.0%}  ({eff.continued:,} of {eff.analysed:,} actions stayed in flow)"
+                f"{eff.share:.0%}  ({eff.continued:,} of {count(eff.analysed, 'action')} stayed in flow)"
             )
         else:
             self.efficiency_label.setText("n/a (no analysed actions today yet)")
         self.workflows.clear()
         if wf["by_pattern"]:
             for name, n in list(wf["by_pattern"].items())[:8]:
-                self.workflows.addItem(f"{name} — {n:,} actions")
+                self.workflows.addItem(f"{name} — {count(n, 'action')}")
         elif wf["analysed"]:
             self.workflows.addItem(
-                f"Today's {wf['analysed']:,} analysed actions fit no known workflow (noise)."
+                f"Today's {count(wf['analysed'], 'analysed action')} fit no known workflow (noise)."
             )
         elif data.top_apps:
             self.workflows.addItem("No analysed workflows today yet; most used apps:")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.core.format import count
 from selflow_qt.core.selection import SelectionModel, lasso_mask, rect_mask
+from selflow_qt.core.wording import terms_words
 from selflow_qt.store.queries import explorer as reads
 from selflow_qt.store.queries.training import read_with
 from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, empty_label
@@ -243,7 +244,7 @@ class ClusterExplorerDock(QWidget):
             text = f"{self.cluster_name(label, algorithm)} — {count(int(counts[k]), 'event')}"
             terms = proj.cluster_terms.get(label, []) if algorithm == "consensus" else []
             if terms:
-                text += "\n   " + ", ".join(terms[:6])
+                text += "\n   " + terms_words(terms)
             item = QListWidgetItem(_swatch(label), text)
             item.setData(Qt.ItemDataRole.UserRole, label)
             self.clusters.addItem(item)
@@ -263,7 +264,7 @@ class ClusterExplorerDock(QWidget):
             return
         n = len(self.data.projection.event_ids)
         sampled = f" (sample of {self.data.sampled_from:,})" if self.data.sampled_from else ""
-        self.status.setText(f"{n:,} points{sampled} · {len(self.selection):,} selected")
+        self.status.setText(f"{count(n, 'point')}{sampled} · {len(self.selection):,} selected")
 
     # -- selection ---------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:

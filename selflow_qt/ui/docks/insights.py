@@ -207,7 +207,7 @@ class InsightsDock(QWidget):
             self.agents_plot.setXRange(min(days_x) - 86_400, max(days_x) + 2 * 86_400, padding=0)
         n = sum(d.attempts for days in agents.values() for d in days)
         self.agents_label.setText(
-            f"{len(agents)} predictors, {n:,} scored predictions in 28 days"
+            f"{count(len(agents), 'predictor')}, {count(n, 'scored prediction')} in 28 days"
             if agents
             else "No scored predictions yet: suggestions are scored once their horizon passes."
         )

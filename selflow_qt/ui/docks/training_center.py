@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from selflow_qt.agents import leaderboard
 from selflow_qt.analyze.trigger import budget_text
 from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration, pct
+from selflow_qt.core.wording import bandit_policy_words, predictor_name
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
@@ -310,7 +312,7 @@ class TrainingCenterDock(QWidget):
         rows = [
             [
                 medal(i),
-                r.arm_id,
+                predictor_name(r.arm_id, r.specialization, r.kind),
                 r.kind,
                 pct(r.success_rate) if r.queries else "—",
                 f"{pct(r.ci_low)}–{pct(r.ci_high)}" if r.queries else "—",
@@ -327,15 +329,16 @@ class TrainingCenterDock(QWidget):
             explore = f"{count(b.suggestions, 'suggestion')} logged, none scored yet"
         else:
             explore = (
-                f"of {b.suggestions:,} suggestions, {pct(b.exploitation)} came from the current best"
+                f"of {count(b.suggestions, 'suggestion')}, {pct(b.exploitation)} came from the current best"
                 f" (exploitation), {pct(1 - b.exploitation)} from other predictors (exploration)"
             )
-        policy = f"{b.policy}" + (f", ε = {b.epsilon:.2f}" if b.policy == "epsilon_greedy" else "")
+        policy = bandit_policy_words(b.policy, b.epsilon)
         best = (
             "current best: none scored yet"
             if b.best is None
-            else f"current best: <b>{b.best.arm_id}</b> — success {pct(b.best.success_rate)},"
-            f" mean latency {b.best.mean_latency_ms:.0f} ms over {b.best.queries:,} suggestions"
+            else f"current best: <b>{html.escape(predictor_name(b.best.arm_id, b.best.specialization, b.best.kind))}</b>"
+            f" — success {pct(b.best.success_rate)}, mean latency {b.best.mean_latency_ms:.0f} ms"
+            f" over {count(b.best.queries, 'suggestion')}"
         )
         self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from selflow_qt.core.format import count
+from selflow_qt.core.wording import name_agents
 from selflow_qt.store.queries.tray import TraySnapshot, mark_notifications_read
 from selflow_qt.ui.state import AppState
 from selflow_qt.ui.tray.menu import MenuData, TrayMenu
@@ -37,7 +38,7 @@ class TrayController(QObject):
         self.state = state
         self.window = window
         self.menu = TrayMenu(self.command)
-        self.data = MenuData(TraySnapshot(), list(state.suggestions), state.collection)
+        self.data = self._menu_data(TraySnapshot(), list(state.suggestions), state.collection)
         self._told: set[str] = set()  # collection problems already shown as a tray message
         self.last_refresh_ms = 0.0
         self._pending = None
@@ -63,6 +64,9 @@ class TrayController(QObject):
         self.menu.apply(self.data)
         QTimer.singleShot(0, self.refresh)
 
+    def _menu_data(self, snap: TraySnapshot, suggestions: list, cs) -> MenuData:
+        return MenuData(snap, suggestions, cs, self.state.collection_line(cs))
+
     # -- refresh ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the store on a worker; the menu is updated in place when the numbers arrive."""
@@ -85,7 +89,7 @@ class TrayController(QObject):
 
     def apply_snapshot(self, snap: TraySnapshot) -> None:
         t0 = time.perf_counter()
-        self.data = MenuData(snap, list(self.data.suggestions), self.data.collection)
+        self.data = self._menu_data(snap, list(self.data.suggestions), self.data.collection)
         self.menu.apply(self.data)
         self.last_refresh_ms = snap.took_ms + (time.perf_counter() - t0) * 1000
         self._announce(snap)
@@ -94,16 +98,16 @@ class TrayController(QObject):
         self.refreshed.emit(self.data)
 
     def _on_suggestions(self, suggestions: list) -> None:
-        self.data = MenuData(self.data.snap, list(suggestions), self.data.collection)
+        self.data = self._menu_data(self.data.snap, list(suggestions), self.data.collection)
         self.menu.apply(self.data)
         self.menuChanged.emit(self.data)
 
     def apply_collection(self, cs: jobs.CollectionState) -> None:
         """The collection's line in the menu and tooltip; a new problem also becomes a message."""
-        self.data = MenuData(self.data.snap, list(self.data.suggestions), cs)
+        self.data = self._menu_data(self.data.snap, list(self.data.suggestions), cs)
         self.menu.apply(self.data)
         self._update_tooltip()
-        problems = cs.problems
+        problems = cs.problems if cs is not None else []
         for line in problems:
             if line not in self._told:
                 what, _, why = line.partition(": ")
@@ -133,7 +137,12 @@ class TrayController(QObject):
         if self._last_note_id is None:  # first read: remember, don't replay old news
             self._last_note_id = max(ids, default=0)
             return
-        fresh = [n for n in snap.notifications if n["id"] > self._last_note_id]
+        names = {a.model_id: a.specialization for a in snap.agents}
+        fresh = [
+            {**n, "title": name_agents(n["title"], names), "body": name_agents(n["body"], names)}
+            for n in snap.notifications
+            if n["id"] > self._last_note_id
+        ]
         if fresh:
             self._last_note_id = max(n["id"] for n in fresh)
             if len(fresh) == 1:

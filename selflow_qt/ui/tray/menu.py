@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
 from selflow_qt.core.format import clock_duration, count, pct
+from selflow_qt.core.wording import name_agents, predictor_name, shorten
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
     WORKFLOW_EFFICIENCY_DEFINITION,
@@ -27,13 +28,14 @@ class MenuData:
     snap: TraySnapshot
     suggestions: list = field(default_factory=list)
     collection: Any = None  # workers.jobs.CollectionState, once collection has reported
+    collection_line: str = ""  # AppState.collection_line(): the same line the status bar shows
 
 
 def _collection(d: MenuData) -> str:
     """What collection does, or which collector stopped seeing events and why (one line)."""
-    if d.collection is None:
-        return "Collection: not running"
-    return d.collection.summary()
+    if d.collection_line:
+        return d.collection_line
+    return "Collection: not running" if d.collection is None else d.collection.summary()
 
 
 @dataclass
@@ -76,8 +78,10 @@ KIND_ICONS = {
 
 def _hdbscan(d: MenuData) -> str:
     n = d.snap.hdbscan_patterns
+    if n is None and d.snap.analysis_runs:  # the latest run was too small for HDBSCAN
+        return f"Advanced Pattern Explorer ({count(d.snap.patterns_total, 'pattern')})"
     if n is None:
-        return "Advanced Pattern Explorer (HDBSCAN: no analysis yet)"
+        return "Advanced Pattern Explorer (no analysis yet)"
     return f"Advanced Pattern Explorer (HDBSCAN: {count(n, 'pattern')})"
 
 
@@ -97,9 +101,9 @@ def _hot_rows(d: MenuData) -> list[tuple[str, Any]]:
 def _agent_rows(d: MenuData) -> list[tuple]:
     rows = []
     for rank, a in enumerate(d.snap.agents):
-        name = a.specialization or a.model_id
+        name = a.specialization or predictor_name(a.model_id)
         if a.total_queries:
-            text = f"{name} — {a.success_rate:.0%} success ({a.total_queries:,} queries)"
+            text = f"{name} — {a.success_rate:.0%} success ({count(a.total_queries, 'query', 'queries')})"
         else:
             text = f"{name} — no queries yet"
         rows.append((text, a.model_id, medal_icon(rank)))
@@ -117,7 +121,11 @@ def _suggestion_rows(d: MenuData) -> list[tuple]:
 
 
 def _note_rows(d: MenuData) -> list[tuple[str, Any]]:
-    return [(f"{n['title']}: {n['body']}"[:90], n["id"]) for n in d.snap.notifications]
+    names = {a.model_id: a.specialization for a in d.snap.agents}
+    return [
+        (shorten(name_agents(f"{n['title']}: {n['body']}", names), 90), n["id"])
+        for n in d.snap.notifications
+    ]
 
 
 def _consensus(d: MenuData) -> str:
@@ -195,7 +203,7 @@ MENU_SPEC: list = [
         [
             Item(
                 "learning",
-                lambda d: f"Learning Progress ({d.snap.analysis_runs} analysis cycles)",
+                lambda d: f"Learning Progress ({count(d.snap.analysis_runs, 'analysis cycle')})",
                 "dock:insights",
             ),
             Item("multi-cluster", "Multi-Cluster Analysis", "dock:clusters"),
