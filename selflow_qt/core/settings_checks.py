@@ -106,6 +106,15 @@ LIST_CHECKS: dict[str, Callable[[str], str]] = {
 }
 
 
+def list_problems(name: str, values: list[str]) -> list[str]:
+    """One message per entry of the list setting ``name`` that cannot work (the dialog's check
+    as it is edited; the same tests ``clean_list`` applies on load)."""
+    test = LIST_CHECKS.get(name)
+    if test is None:
+        return []
+    return [f"{v!r} {problem}" for v in values if (problem := test(v))]
+
+
 # A redaction pattern the user wrote must never be dropped quietly: what it should hide would be
 # written. It stays, and the privacy filter refuses to write anything until it is fixed (one line).
 KEEP_WHEN_BAD = frozenset({"redact_patterns"})

@@ -27,20 +27,14 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.core.autostart import Autostart, launch_command
 from selflow_qt.core.settings import Settings
+from selflow_qt.core.settings_checks import check, list_problems
+from selflow_qt.core.wording import BANDIT_POLICY_WORDS, TRAINING_POLICY_WORDS
 from selflow_qt.ui.state import AppState
 
 log = logging.getLogger(__name__)
 
-POLICIES = (
-    ("epsilon_greedy", "ε-greedy (explore at the rate below)"),
-    ("thompson", "Thompson sampling"),
-    ("ucb1", "UCB1 (optimism under uncertainty)"),
-)
-TRAINING_POLICY_LABELS = (  # core.settings.TRAINING_POLICIES, in words
-    ("when_idle", "when I am idle (one at a time)"),
-    ("ask", "only when I ask (Train now)"),
-    ("always", "as soon as one is queued (one at a time)"),
-)
+POLICIES = tuple(BANDIT_POLICY_WORDS.items())
+TRAINING_POLICY_LABELS = tuple(TRAINING_POLICY_WORDS.items())
 MB = 1024 * 1024
 
 
@@ -61,6 +55,7 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)
         self._build()
         self.load(self.settings)
+        self.validate()
 
     def _build(self) -> None:
         self.budget = QSpinBox()
@@ -91,6 +86,19 @@ class SettingsDialog(QDialog):
             "one glob a line, e.g. **/Private/**  (defaults always apply)"
         )
         self.excludes.setMaximumHeight(90)
+        self.excludes.textChanged.connect(self.validate)
+
+        self.redactions = QPlainTextEdit()
+        self.redactions.setObjectName("redactions")
+        self.redactions.setPlaceholderText(
+            "one regular expression a line, e.g. ticket-[0-9]+  (built-in secret rules always "
+            "apply)"
+        )
+        self.redactions.setToolTip(
+            "Text matching any of these is replaced by [REDACTED] before anything is written."
+        )
+        self.redactions.setMaximumHeight(90)
+        self.redactions.textChanged.connect(self.validate)
 
         self.policy = QComboBox()
         self.policy.setObjectName("bandit-policy")
@@ -108,6 +116,14 @@ class SettingsDialog(QDialog):
         self.max_models = QSpinBox()
         self.max_models.setObjectName("max-models")
         self.max_models.setRange(1, 100)
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setObjectName("training-idle-minutes")
+        self.idle_minutes.setRange(0, 24 * 60)
+        self.idle_minutes.setSuffix(" min")
+        self.idle_minutes.setToolTip(
+            "With 'when I am idle': how long keyboard and mouse must rest before a large "
+            "training starts by itself."
+        )
         self.base_model = QLineEdit()
         self.base_model.setObjectName("base-model")
         self.base_model.setPlaceholderText("empty: the bundled SmolLM2-135M")
@@ -129,13 +145,15 @@ class SettingsDialog(QDialog):
         form.addRow("Data budget:", self.budget)
         form.addRow("Watched folders:", roots_box)
         form.addRow("Exclusions:", self.excludes)
+        form.addRow("Redaction patterns:", self.redactions)
         form.addRow("Bandit policy:", self.policy)
         form.addRow("Exploration rate:", self.exploration)
         form.addRow("Max micro-agents:", self.max_models)
         form.addRow("Train agents:", self.training)
+        form.addRow("Idle for at least:", self.idle_minutes)
         form.addRow("Base model:", model_box)
         form.addRow("", self.start_at_login)
-        box = QDialogButtonBox(
+        box = self.button_box = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         box.accepted.connect(self.accept)
@@ -144,7 +162,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(box)
-        self.resize(620, 560)
+        self.resize(620, 680)
 
     # -- values ----------------------------------------------------------------------------------
     def load(self, s: Settings) -> None:
@@ -152,6 +170,8 @@ class SettingsDialog(QDialog):
         self.roots.clear()
         self.roots.addItems(list(s.watch_roots))
         self.excludes.setPlainText("\n".join(s.exclude_globs))
+        self.redactions.setPlainText("\n".join(s.redact_patterns))
+        self.idle_minutes.setValue(round(s.training_idle_minutes))
         i = self.policy.findData(s.bandit_policy)
         self.policy.setCurrentIndex(max(0, i))
         self.exploration.setValue(float(s.exploration_rate))
@@ -168,7 +188,9 @@ class SettingsDialog(QDialog):
         s = copy.deepcopy(self.settings)
         s.budget_bytes = self.budget.value() * MB
         s.watch_roots = [self.roots.item(i).text() for i in range(self.roots.count())]
-        s.exclude_globs = [g.strip() for g in self.excludes.toPlainText().splitlines() if g.strip()]
+        s.exclude_globs = _lines(self.excludes)
+        s.redact_patterns = _lines(self.redactions)
+        s.training_idle_minutes = type(s.training_idle_minutes)(self.idle_minutes.value())
         s.bandit_policy = str(self.policy.currentData())
         s.exploration_rate = float(self.exploration.value())
         s.max_models = int(self.max_models.value())
@@ -177,7 +199,30 @@ class SettingsDialog(QDialog):
         s.start_at_login = self.start_at_login.isChecked()
         return s
 
+    def problems(self) -> list[str]:
+        """What cannot be saved, one message each, worded by core.settings_checks (the checks
+        settings.json is loaded with)."""
+        s = self.collect()
+        out = [f"Exclusions: {p}" for p in list_problems("exclude_globs", s.exclude_globs)]
+        out += [
+            f"Redaction patterns: {p}" for p in list_problems("redact_patterns", s.redact_patterns)
+        ]
+        for name in ("budget_bytes", "exploration_rate", "max_models", "training_idle_minutes"):
+            if problem := check(name, getattr(s, name)):
+                out.append(f"{name.replace('_', ' ').capitalize()} {problem}")
+        return out
+
+    def validate(self) -> bool:
+        """Check the values as they are edited: a message names each bad one and OK stays off
+        until it is fixed (the settings in use are kept meanwhile)."""
+        problems = self.problems()
+        self.error.setText("" if not problems else "Not saved until fixed:\n" + "\n".join(problems))
+        self.button_box.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not problems)
+        return not problems
+
     def accept(self) -> None:
+        if not self.validate():
+            return
         s = self.collect()
         try:
             self.autostart.apply(s.start_at_login, launch_command(self.state.data_dir))
@@ -201,3 +246,7 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "A model folder (Hugging Face layout)")
         if folder:
             self.base_model.setText(folder)
+
+
+def _lines(edit: QPlainTextEdit) -> list[str]:
+    return [line.strip() for line in edit.toPlainText().splitlines() if line.strip()]

@@ -59,3 +59,54 @@ def test_cancel_changes_nothing(qtbot, shell_state, tmp_path):
     dlg.reject()
     assert shell_state.settings.budget_bytes == 64 * 1024 * 1024
     assert not (shell_state.data_dir / "settings.json").exists()
+
+
+def _ok_enabled(dlg) -> bool:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    return dlg.button_box.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+
+
+def test_redaction_patterns_are_edited_and_saved(qtbot, shell_state, tmp_path):
+    dlg = SettingsDialog(shell_state, autostart=Autostart(platform="linux", home=tmp_path))
+    qtbot.addWidget(dlg)
+    dlg.redactions.setPlainText("ticket-[0-9]+\n\nACME_[A-Z]+\n")
+    assert dlg.error.text() == "" and _ok_enabled(dlg)
+    dlg.accept()
+    assert Settings.load(shell_state.data_dir).redact_patterns == ["ticket-[0-9]+", "ACME_[A-Z]+"]
+
+
+def test_an_invalid_pattern_is_named_and_the_old_value_kept(qtbot, shell_state, tmp_path):
+    """A regex that does not compile, or a glob that excludes everything: a message names it,
+    OK is off, and the settings in use and on disk stay as they were."""
+    before = Settings.load(shell_state.data_dir)
+    dlg = SettingsDialog(shell_state, autostart=Autostart(platform="linux", home=tmp_path))
+    qtbot.addWidget(dlg)
+    dlg.redactions.setPlainText("token=[a-z")
+    assert "token=[a-z" in dlg.error.text() and "regular expression" in dlg.error.text()
+    assert not _ok_enabled(dlg)
+    dlg.accept()  # e.g. Enter: refused as well
+    assert shell_state.settings.redact_patterns == before.redact_patterns
+    assert Settings.load(shell_state.data_dir).redact_patterns == before.redact_patterns
+    dlg.redactions.setPlainText("token=[a-z]+")
+    dlg.excludes.setPlainText("**")
+    assert "'**'" in dlg.error.text() and "every file" in dlg.error.text()
+    assert not _ok_enabled(dlg)
+    dlg.excludes.setPlainText("**/Private/**")
+    assert dlg.error.text() == "" and _ok_enabled(dlg)
+    dlg.reject()
+
+
+def test_numbers_are_held_to_the_ranges_settings_json_is_checked_against(
+    qtbot, shell_state, tmp_path
+):
+    from selflow_qt.core.settings_checks import check
+
+    dlg = SettingsDialog(shell_state, autostart=Autostart(platform="linux", home=tmp_path))
+    qtbot.addWidget(dlg)
+    assert check("exploration_rate", dlg.exploration.maximum()) == ""
+    assert check("exploration_rate", dlg.exploration.minimum()) == ""
+    assert check("max_models", dlg.max_models.minimum()) == ""
+    assert check("budget_bytes", dlg.budget.minimum() * 1024 * 1024) == ""
+    assert check("training_idle_minutes", dlg.idle_minutes.minimum()) == ""
+    dlg.reject()
