@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from selflow_qt.agents.actions import Candidate, action_key, candidate_full, full_key
+from selflow_qt.agents.actions import (
+    Candidate,
+    action_key,
+    candidate_full,
+    command_shape,
+    full_key,
+)
+from selflow_qt.agents.line_scorer import LineScorer, prefix_points
 from selflow_qt.agents.predictors import Context
 from selflow_qt.core.event import Event
 
@@ -30,11 +37,6 @@ def line_of(full: str | None) -> str | None:
 
 def event_line(ev: Event) -> str | None:
     return line_of(full_key(ev))
-
-
-def prefix_points(line: str) -> list[int]:
-    """Where the user looks at the suggestion: the start and after each space."""
-    return [0] + [i + 1 for i, ch in enumerate(line) if ch == " " and i + 1 < len(line)]
 
 
 def keys_saved_on(line: str, suggest: Callable[[str], str | None]) -> int:
@@ -169,28 +171,19 @@ def zsh_predictors(stream: Context = ()) -> dict[str, ZshHistory]:
 class PromptAgent:
     """A micro-agent at the prompt: its ranking of next actions made into whole typed lines.
 
-    Three ways to complete a prefix, each a line the user really typed: the lines that followed
-    the last one before (most often, then most recently), the agent's ranked actions (each as its
-    latest line with the prefix), and the most recent line with the prefix. Which goes first is
-    learned online, apart for an empty prompt and for a typed prefix: on every new line each way
-    is judged by whether it would have shown that line at each point the user looks (hits decay
-    with a half-life of about 70 lines). A stream where habits repeat line by line and one where
-    only the action is predictable are each served by what works there. ``predict`` (and so
-    hit@k) is the agent's own.
+    The ghost text is ``LineScorer``'s best line for what is typed: the lines the user typed
+    before (and the last one counted up), scored on recency, frequency, what followed the last
+    lines, folder, session and the agent's own ranking of each line's action, with weights
+    learned online on every line typed. ``predict`` (and so hit@k) is the agent's own.
     """
-
-    WAYS = ("after", "agent", "recent")
-    DECAY = 0.99
 
     def __init__(self, agent, stream: Context = ()) -> None:
         self.agent = agent
         self.name = getattr(agent, "name", "agent")
-        self.history = ShellHistory()
-        self.after: dict[str, dict[str, tuple[int, int]]] = {}  # prev -> line -> (count, last)
-        self.lines_of_key: dict[str, list[str]] = {}
-        # record[typed?][way]: decayed hits at an empty prompt (False) and after a prefix (True)
-        self.record = {typed: dict.fromkeys(self.WAYS, 0.0) for typed in (False, True)}
+        self.scorer = LineScorer()
+        self.key_of: dict[str, str] = {}
         self.tail: list = []
+        self._ranks: tuple[int, dict[str, float]] | None = None
         self._learn_lines(stream, judge=False)
 
     # -- the predictor interface -----------------------------------------------------------
@@ -202,65 +195,43 @@ class PromptAgent:
         self.agent.observe(stream)
 
     def suggest(self, context: Context, typed: str) -> str | None:
-        """The ghost text for ``typed``: the first way (in learned order) with a line for it."""
-        ranked: list[Candidate] | None = None
-        last = _last_line(context)
-        record = self.record[bool(typed)]
-        for way in sorted(self.WAYS, key=lambda w: -record[w]):
-            if way == "agent" and ranked is None:
-                ranked = self.agent.predict(context, KEYS_RANKED)
-            line = self._by(way, typed, last, ranked or [])
-            if line is not None:
-                return line
-        return None
+        """The ghost text for ``typed``: the scorer's best line that extends it."""
+        return self.scorer.suggest(typed, self._agent_rank(context))
 
-    # -- the three ways ----------------------------------------------------------------------
-    def _by(self, way: str, typed: str, last: str | None, ranked: list[Candidate]) -> str | None:
-        if way == "after":
-            followers = self.after.get(last or "", {})
-            best = sorted(followers.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
-            return first_with_prefix((line for line, _ in best), typed)
-        if way == "agent":
-            for c in ranked:
-                line = first_with_prefix(reversed(self.lines_of_key.get(c.key, ())), typed)
-                if line is not None:
-                    return line
-            return None
-        return self.history.most_recent(typed)
+    # -- the agent's view of each line ----------------------------------------------------------
+    def _agent_rank(self, context: Context):
+        n = len(self.scorer.lines)
+        if self._ranks is None or self._ranks[0] != n:
+            ranked = self.agent.predict(list(context)[-CONTEXT_LINES:], KEYS_RANKED)
+            ranks: dict[str, float] = {}
+            for i, c in enumerate(ranked):
+                ranks.setdefault(c.key, 1.0 / (i + 1))
+            self._ranks = (n, ranks)
+        ranks = self._ranks[1]
+        return lambda line: ranks.get(self._key(line), 0.0)
 
-    def _judge(self, line: str) -> None:
-        last = _last_line(self.tail)
-        ranked = self.agent.predict(self.tail[-CONTEXT_LINES:], KEYS_RANKED)
-        points = prefix_points(line)
-        for typed_flag in (False, True):
-            ps = [p for p in points if (p > 0) == typed_flag]
-            if not ps:
-                continue
-            rec = self.record[typed_flag]
-            for way in self.WAYS:
-                hits = sum(self._by(way, line[:p], last, ranked) == line for p in ps)
-                rec[way] = rec[way] * self.DECAY + hits / len(ps)
+    def _key(self, line: str) -> str:
+        key = self.key_of.get(line)
+        return key if key is not None else f"{SHELL_PREFIX}{command_shape(line)}"
 
     def _learn_lines(self, stream: Context, *, judge: bool) -> None:
         for item in stream:
             ev, key = item
             line = event_line(ev)
             if line:
-                if judge:
-                    self._judge(line)
-                prev = self.history.lines[-1] if self.history.lines else ""
-                n = len(self.history.lines)
-                count, _ = self.after.setdefault(prev, {}).get(line, (0, 0))
-                self.after[prev][line] = (count + 1, n)
-                lines = self.lines_of_key.setdefault(key, [])
-                if line in lines:
-                    lines.remove(line)
-                lines.append(line)
-                self.history.add(line)
+                rank = self._agent_rank(self.tail) if judge else None
+                self.scorer.observe(
+                    line,
+                    folder=ev.cwd,
+                    session=(ev.meta or {}).get("session"),
+                    ts=ev.ts,
+                    agent_rank=rank,
+                )
+                self.key_of[line] = key
             self.tail.append(item)
             if len(self.tail) > 2 * CONTEXT_LINES:
                 del self.tail[:CONTEXT_LINES]
 
 
-CONTEXT_LINES = 20  # the recent events the agent is asked with when a way is judged
-KEYS_RANKED = 20  # the agent's ranked actions a prompt suggestion looks through
+CONTEXT_LINES = 20  # the recent events the agent is asked with
+KEYS_RANKED = 20  # the agent's ranked actions a line's rank is looked up in

@@ -20,6 +20,7 @@ import os
 import threading
 from pathlib import Path
 
+from selflow_qt.agents.line_scorer import LineScorer
 from selflow_qt.agents.prompt import ShellHistory, event_line
 from selflow_qt.agents.serving import SuggestionService
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SUGGEST_FILE = "suggest"  # + ".<session>" per shell session
 MAX_LINES = 200  # history lines after the predictions, for prefixes the predictions miss
 PREDICTIONS = 10
+SCORED_LINES = 10  # the scorer's lines at an empty prompt (then its best per first word)
 RECENT_SESSION_S = 3600.0
 
 
@@ -51,6 +53,8 @@ class PromptSuggestions:
         self.service = service
         self.spool_dir = Path(spool_dir)
         self.history = ShellHistory()
+        self.scorer = LineScorer()
+        self._predicted: list[str] = []
         self.pending: dict[str, tuple[int, str]] = {}  # session -> (interaction id, top line)
         self._changed: set[str] = set()
         self._first = True
@@ -63,6 +67,9 @@ class PromptSuggestions:
                 continue
             self.history.add(line)
             session = (ev.meta or {}).get("session")
+            self.scorer.observe(
+                line, folder=ev.cwd, session=session, ts=ev.ts, agent_rank=self._agent_rank()
+            )
             if not session or (self._first and ev.ts < self.service.clock() - RECENT_SESSION_S):
                 continue  # at start, only shells that ran a command lately get a file
             session = str(session)
@@ -78,6 +85,7 @@ class PromptSuggestions:
         if not self._changed and not first:
             return []
         predicted = [s.cmd.strip() for s in suggestions if s.kind == "command" and s.cmd]
+        self._predicted = predicted
         lines = self._lines(predicted)
         sessions, self._changed = sorted(self._changed), set()
         try:
@@ -93,10 +101,20 @@ class PromptSuggestions:
                 self.pending[session] = (suggestions[0].interaction_id, predicted[0])
         return sessions
 
+    def _agent_rank(self):
+        """The serving path's ranking of a line (the bandit's arm), a feature of the scorer."""
+        ranks = {line: 1.0 / (i + 1) for i, line in reversed(list(enumerate(self._predicted)))}
+        return lambda line: ranks.get(line, 0.0)
+
+    def scored_lines(self) -> list[str]:
+        """The scorer's best lines at an empty prompt, then its best for each first word: the
+        shell shows the first line that extends what is typed."""
+        return self.scorer.ready_lines(SCORED_LINES, self._agent_rank())
+
     def _lines(self, predicted: list[str]) -> list[str]:
         out: list[str] = []
         seen: set[str] = set()
-        for line in [*predicted, *self.history.newest_first()]:
+        for line in [*self.scored_lines(), *predicted, *self.history.newest_first()]:
             if line in seen or "\n" in line or "\r" in line:
                 continue
             seen.add(line)

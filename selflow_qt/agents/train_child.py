@@ -193,7 +193,7 @@ def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> di
     """Score the agent, its parts, the baselines and zsh-autosuggestions' strategies (their
     keys_saved) on the held-out part; the metrics, margin and the LM's share for the metadata."""
     from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
-    from selflow_qt.agents.prompt import zsh_predictors
+    from selflow_qt.agents.prompt import PromptAgent, zsh_predictors
 
     stream, start, model_id = split.stream, split.start, job["model_id"]
     no_lm_id = f"{model_id}-no-lm"
@@ -203,8 +203,8 @@ def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> di
         {
             **preds.baselines,
             **zsh_predictors(stream[:start]),
-            model_id: preds.agent,
-            no_lm_id: preds.no_lm,
+            model_id: PromptAgent(preds.agent, stream[:start]),
+            no_lm_id: PromptAgent(preds.no_lm, stream[:start]),
             f"{model_id}-lm": preds.lm_agent,
         },
         stream,

@@ -1,0 +1,261 @@
+"""Which typed line comes next: a scorer over the lines a person has typed, learned online.
+
+zsh-autosuggestions shows the most recent line with the typed prefix, or the most recent one that
+followed the last command. Each is one fixed rule; which is right depends on the person and on how
+much is typed. ``LineScorer`` scores every candidate line on what those rules and McFly look at
+(recency, frequency, what followed the last line and the two before it, the folder, the session),
+on where other sessions went next from the same lines, on arguments just seen, and on the
+micro-agent's ranking of the line's action. One linear weight set for an empty prompt and one
+after a prefix are learned by softmax regression on every line the person types: at each point
+where they look (the start and after each space), the line they really typed is the target.
+Besides the lines typed before, it proposes the last line with one number counted up
+(``cat part-3`` after ``cat part-2``): a line nobody typed yet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+FEATURES = (
+    "uses",  # log of how often the line was typed
+    "age",  # minus the log of how many lines ago it was last typed
+    "after_uses",  # log of how often it followed the last line
+    "after_share",  # its share of what followed the last line
+    "after_two",  # log of how often it followed the last two lines
+    "this_session",  # typed before in this session
+    "this_folder",  # share of its uses in the current folder
+    "sessions",  # log of how many sessions typed it
+    "aligned",  # log of how often other occurrences of the last lines led to it (within 3)
+    "recent_args",  # share of its arguments seen in the last 10 lines
+    "like_last",  # word overlap (Jaccard) with the last line
+    "repeat",  # it is the last line again
+    "counted_up",  # the last line with one number plus one
+    "same_command",  # same first word as the last line
+    "new",  # never typed
+    "agent",  # 1 / rank of its action in the micro-agent's ranking (0 when not ranked)
+    "newest",  # the most recent candidate (zsh-autosuggestions' history strategy)
+    "newest_after",  # the most recent candidate that followed the last line (match_prev_cmd)
+    "most_after",  # the candidate that most often followed the last line
+    "most_used",  # the most used candidate
+)
+PRIOR = {"newest": 1.0, "newest_after": 0.5}  # before any learning: zsh-autosuggestions' order
+LEARNING_RATE = 0.05
+MAX_CANDIDATES = 40  # scored per prefix: the most recent, followers first
+RECENT_LINES = 10  # the lines whose arguments count as just seen
+ALIGN_LAST = 3  # how many of the last lines are looked up in the history
+ALIGN_AHEAD = 3  # how far after an earlier occurrence a line still counts as next
+ALIGN_OCCURRENCES = 50  # the most recent occurrences of a line looked at
+SESSION_GAP_S = 1800.0  # a pause this long starts a new session where the shell gave no id
+_NUMBER = re.compile(r"\d{1,4}")
+
+
+def counted_up(line: str) -> list[str]:
+    """``line`` with each of its (short) numbers plus one, one number at a time."""
+    return [
+        line[: m.start()] + str(int(m.group()) + 1) + line[m.end() :]
+        for m in _NUMBER.finditer(line)
+        if not (m.start() and line[m.start() - 1].isdigit())
+        and not (m.end() < len(line) and line[m.end()].isdigit())
+    ]
+
+
+def prefix_points(line: str) -> list[int]:
+    """Where the user looks at the suggestion: the start and after each space."""
+    return [0] + [i + 1 for i, ch in enumerate(line) if ch == " " and i + 1 < len(line)]
+
+
+def _args(line: str) -> set[str]:
+    return set(line.split()[1:])
+
+
+class LineScorer:
+    """The typed history with per-line statistics, and the learned weights that rank it."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.uses: Counter[str] = Counter()
+        self.last: dict[str, int] = {}
+        self.where: dict[str, list[int]] = defaultdict(list)
+        self.after: dict[str, Counter[str]] = defaultdict(Counter)
+        self.after_last: dict[str, dict[str, int]] = defaultdict(dict)
+        self.after_two: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        self.sessions: dict[str, set] = defaultdict(set)
+        self.folders: dict[str, Counter[str | None]] = defaultdict(Counter)
+        self.session_lines: set[str] = set()
+        self.session: object = None
+        self.folder: str | None = None
+        self.ts: float | None = None
+        prior = np.array([PRIOR.get(f, 0.0) for f in FEATURES])
+        self.weights = {False: prior.copy(), True: prior.copy()}
+        self._context: dict | None = None
+
+    # -- learning ----------------------------------------------------------------------------
+    def observe(
+        self,
+        line: str,
+        *,
+        folder: str | None = None,
+        session: object = None,
+        ts: float | None = None,
+        agent_rank: Callable[[str], float] | None = None,
+        learn: bool = True,
+    ) -> None:
+        """Learn from ``line`` (typed now) at every point the user looked, then add it."""
+        if learn and self.lines:
+            self._learn(line, agent_rank)
+        if session is None and ts is not None and self.ts is not None:
+            session = self.session if ts - self.ts < SESSION_GAP_S else ts
+        if session != self.session:
+            self.session, self.session_lines = session, set()
+        n = len(self.lines)
+        prev = self.lines[-1] if n else ""
+        prev2 = self.lines[-2] if n > 1 else ""
+        self.after[prev][line] += 1
+        self.after_last[prev][line] = n
+        self.after_two[(prev2, prev)][line] += 1
+        self.uses[line] += 1
+        self.last[line] = n
+        self.where[line].append(n)
+        self.sessions[line].add(session)
+        self.folders[line][folder] += 1
+        self.lines.append(line)
+        self.session_lines.add(line)
+        self.folder, self.ts = folder, ts
+        self._context = None
+
+    def _learn(self, line: str, agent_rank) -> None:
+        for p in prefix_points(line):
+            typed = line[:p]
+            cands = self.candidates(typed)
+            if line not in cands or len(cands) < 2:
+                continue
+            x = self.features(cands, typed, agent_rank)
+            w = self.weights[bool(typed)]
+            s = x @ w
+            prob = np.exp(s - s.max())
+            prob /= prob.sum()
+            w += LEARNING_RATE * (x[cands.index(line)] - prob @ x)
+
+    # -- ranking -----------------------------------------------------------------------------
+    def suggest(self, typed: str, agent_rank=None) -> str | None:
+        """The best line that starts with ``typed`` and is longer, or None."""
+        ranked = self.ranked(typed, 1, agent_rank)
+        return ranked[0] if ranked else None
+
+    def ranked(self, typed: str, k: int, agent_rank=None) -> list[str]:
+        cands = self.candidates(typed)
+        if not cands:
+            return []
+        scores = self.features(cands, typed, agent_rank) @ self.weights[bool(typed)]
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [cands[i] for i in order]
+
+    def ready_lines(self, k: int, agent_rank=None) -> list[str]:
+        """The best ``k`` lines at an empty prompt, then the best after each of their first
+        words: a list whose first line extending what is typed is (mostly) the suggestion, for
+        shells that read a ready file."""
+        lines = self.ranked("", k, agent_rank)
+        for word in dict.fromkeys(line.split()[0] for line in lines if line.split()):
+            best = self.suggest(word + " ", agent_rank)
+            if best and best not in lines:
+                lines.append(best)
+        return lines
+
+    def candidates(self, typed: str) -> list[str]:
+        """Lines that start with ``typed`` and are longer: followers of the last line first,
+        then the most recent, at most MAX_CANDIDATES; plus the last line counted up."""
+        ctx = self.context()
+        fresh = [c for c in ctx["counted_up"] if c.startswith(typed) and len(c) > len(typed)]
+        followers = self.after.get(ctx["prev"], {})
+        width = len(typed)
+        seen = [line for line in self.last if len(line) > width and line.startswith(typed)]
+        if len(seen) > MAX_CANDIDATES:
+            seen.sort(key=lambda line: (line in followers, self.last[line]), reverse=True)
+            seen = seen[:MAX_CANDIDATES]
+        return seen + [c for c in fresh if c not in self.last]
+
+    def context(self) -> dict:
+        """What the features of every candidate share, computed once per new line."""
+        if self._context is None:
+            lines = self.lines
+            recent: set[str] = set()
+            for line in lines[-RECENT_LINES:]:
+                recent |= _args(line)
+            prev = lines[-1] if lines else ""
+            self._context = {
+                "prev": prev,
+                "prev2": lines[-2] if len(lines) > 1 else "",
+                "recent": recent,
+                "aligned": self._aligned(),
+                "counted_up": set(counted_up(prev)) if prev else set(),
+            }
+        return self._context
+
+    def _aligned(self) -> Counter[str]:
+        """Where earlier occurrences of the last few lines went next (nearer counts more)."""
+        lines, n, out = self.lines, len(self.lines), Counter()
+        for back in range(1, min(ALIGN_LAST, n) + 1):
+            for p in self.where[lines[n - back]][-ALIGN_OCCURRENCES:]:
+                if p >= n - back:
+                    continue
+                for d in range(1, ALIGN_AHEAD + 1):
+                    if p + d < n:
+                        out[lines[p + d]] += 1.0 / (back * d)
+        return out
+
+    def features(self, cands: list[str], typed: str, agent_rank=None) -> np.ndarray:
+        ctx = self.context()
+        prev, n = ctx["prev"], len(self.lines)
+        followers = self.after.get(prev, {})
+        total = sum(followers.values()) or 1
+        two = self.after_two.get((ctx["prev2"], prev), {})
+        prev_words = set(prev.split())
+        prev_cmd = prev.split()[0] if prev_words else None
+        rows = []
+        for line in cands:
+            uses = self.uses.get(line, 0)
+            words = set(line.split())
+            args = words - {line.split()[0]} if words else set()
+            rows.append(
+                (
+                    math.log1p(uses),
+                    -math.log1p(n - self.last[line]) if uses else -math.log1p(n + 1),
+                    math.log1p(followers.get(line, 0)),
+                    followers.get(line, 0) / total,
+                    math.log1p(two.get(line, 0)),
+                    float(line in self.session_lines),
+                    self.folders[line][self.folder] / uses if uses else 0.0,
+                    math.log1p(len(self.sessions[line])) if uses else 0.0,
+                    math.log1p(ctx["aligned"].get(line, 0.0)),
+                    len(args & ctx["recent"]) / len(args) if args else 0.0,
+                    len(words & prev_words) / len(words | prev_words) if prev_words else 0.0,
+                    float(line == prev),
+                    float(line in ctx["counted_up"]),
+                    float(prev_cmd is not None and line.split()[0] == prev_cmd),
+                    float(not uses),
+                    agent_rank(line) if agent_rank is not None else 0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                )
+            )
+        x = np.array(rows)
+        after_last = self.after_last.get(prev, {})
+        _mark_best(x, 16, [self.last.get(line, -1) for line in cands])
+        _mark_best(x, 17, [after_last.get(line, -1) for line in cands])
+        _mark_best(x, 18, [followers.get(line, 0) or -1 for line in cands])
+        _mark_best(x, 19, [self.uses.get(line, 0) or -1 for line in cands])
+        return x
+
+
+def _mark_best(x: np.ndarray, column: int, values: Iterable[float]) -> None:
+    values = list(values)
+    best = max(values)
+    if best >= 0:
+        x[values.index(best), column] = 1.0
