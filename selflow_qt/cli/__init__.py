@@ -23,8 +23,9 @@ from selflow_qt.cli.options import (
     add_global_options,
     command_parsers,
     configure_logging,
+    os_error_line,
 )
-from selflow_qt.store.errors import DatabaseDamaged, describe, is_disk_full
+from selflow_qt.store.errors import DatabaseDamaged, describe
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     except OSError as exc:  # a full disk, a folder that cannot be written: one line
         logging.getLogger(__name__).debug("system error", exc_info=True)
-        print(f"selflow: {describe(exc).message if is_disk_full(exc) else exc}", file=sys.stderr)
+        print(f"selflow: {os_error_line(exc, args)}", file=sys.stderr)
         return 2
 
 

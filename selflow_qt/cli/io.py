@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from selflow_qt.cli.options import show_progress
+from selflow_qt.cli.options import os_error_line, show_progress
 
 KIND_HELP = {
     "jsonl": ("FILE", "events in the JSON Lines interchange form, one a line"),
@@ -80,7 +80,10 @@ def _open_store(args: argparse.Namespace):
 
     try:
         return StoreContext.open(args.data_dir)
-    except (ValueError, RuntimeError, OSError) as exc:
+    except OSError as exc:  # the data folder's one wording (the app's dialog says the same)
+        print(f"selflow: {os_error_line(exc, args)}", file=sys.stderr)
+        return None
+    except (ValueError, RuntimeError) as exc:
         print(f"selflow: {exc}", file=sys.stderr)
         return None
 

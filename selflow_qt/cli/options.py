@@ -105,6 +105,12 @@ def recorded_data_dir(args: argparse.Namespace) -> Path | None:
     data_dir = resolve_data_dir(getattr(args, "data_dir", None), create=False)
     if db_path_for(data_dir).is_file():
         return data_dir
+    from selflow_qt.core.data_folder import folder_problem
+
+    problem = folder_problem(data_dir) if data_dir.exists() else None
+    if problem is not None:
+        print(f"selflow: {problem}", file=sys.stderr)
+        return None
     where = "does not exist" if not data_dir.exists() else "holds no database"
     print(
         f"selflow: nothing recorded yet: {data_dir} {where} (start `selflow` or "
@@ -112,3 +118,16 @@ def recorded_data_dir(args: argparse.Namespace) -> Path | None:
         file=sys.stderr,
     )
     return None
+
+
+def os_error_line(exc: OSError, args: argparse.Namespace) -> str:
+    """A full disk, an unusable data folder (the app's start-up dialog says the same: both word
+    it with ``core.data_folder.folder_problem``), or the error itself."""
+    from selflow_qt.core.data_folder import folder_problem
+    from selflow_qt.core.settings import resolve_data_dir
+    from selflow_qt.store.errors import describe, is_disk_full
+
+    if is_disk_full(exc):
+        return describe(exc).message
+    folder = resolve_data_dir(getattr(args, "data_dir", None), create=False)
+    return folder_problem(folder, exc) or str(exc)

@@ -11,6 +11,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from selflow_qt.core.data_folder import folder_problem
 from selflow_qt.core.settings import resolve_data_dir
 from selflow_qt.workers import jobs
 
@@ -120,6 +121,20 @@ class DesktopApp:
         self.lock.unlock()
 
 
+def cannot_start(problem: str) -> int:
+    """Say why the app cannot start, on stderr and in a dialog (the CLI words it alike: both
+    use core.data_folder.folder_problem); the exit status."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"selflow: {problem}", file=sys.stderr)
+    box = QMessageBox(
+        QMessageBox.Icon.Critical, "SelFlow cannot start", problem[:1].upper() + problem[1:]
+    )
+    box.setObjectName("startup-error")
+    box.exec()
+    return 1
+
+
 def run_app(args: argparse.Namespace) -> int:
     """Start the desktop app; returns its exit status."""
     import qasync
@@ -128,24 +143,19 @@ def run_app(args: argparse.Namespace) -> int:
     from selflow_qt.ui.gc_guard import GuiThreadGarbageCollector
     from selflow_qt.ui.resources import app_icon, stylesheet
 
-    data_dir = resolve_data_dir(getattr(args, "data_dir", None))
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    data_dir = resolve_data_dir(getattr(args, "data_dir", None), create=False)
+    try:
+        data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+        lock = acquire_lock(data_dir)
+    except OSError as exc:  # a file where the folder should be, a read-only folder
+        return cannot_start(folder_problem(data_dir, exc) or str(exc))
     app.setApplicationName("SelFlow")
     app.setOrganizationName("SelFlow")
     app.setQuitOnLastWindowClosed(False)
     collector = GuiThreadGarbageCollector(parent=app)  # noqa: F841 (lives with the app)
     app.setWindowIcon(app_icon())
     app.setStyleSheet(stylesheet())
-
-    try:
-        lock = acquire_lock(data_dir)
-    except PermissionError:
-        print(
-            f"selflow: cannot write in the data folder {data_dir} (is it read-only?). "
-            "Make it writable, or choose another with --data-dir or SELFLOW_DATA_DIR.",
-            file=sys.stderr,
-        )
-        return 1
     if lock is None:
         answer = send_command(data_dir, "show")
         print(
@@ -157,7 +167,11 @@ def run_app(args: argparse.Namespace) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    desktop = DesktopApp(app, data_dir, lock)
+    try:
+        desktop = DesktopApp(app, data_dir, lock)
+    except OSError as exc:  # its database or settings cannot be written
+        lock.unlock()
+        return cannot_start(folder_problem(data_dir, exc) or str(exc))
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     for sig in (signal.SIGINT, signal.SIGTERM):
