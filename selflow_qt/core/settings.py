@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 APP_NAME = "selflow"
 DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024
 TRAINING_POLICIES = ("ask", "when_idle", "always")
+# the settings a running collection was started with: a change restarts it
+COLLECTION_KEYS = ("watch_roots", "exclude_globs", "redact_patterns", "collect_fs")
 
 
 def resolve_data_dir(cli_value: str | os.PathLike | None = None, *, create: bool = True) -> Path:
@@ -152,6 +154,10 @@ class Settings:
             log.warning("%s", w)
         settings.warnings = tuple(warnings)
         return settings
+
+    def collection_differs(self, other: Settings) -> bool:
+        """Whether collection must restart to follow these settings instead of ``other``'s."""
+        return any(getattr(self, k) != getattr(other, k) for k in COLLECTION_KEYS)
 
     def save(self, data_dir: Path) -> None:
         """Write settings.json: every setting, then the unknown keys as they were read."""

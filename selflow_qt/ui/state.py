@@ -8,15 +8,15 @@ carry plain data. Widgets never run pipeline work themselves; they call the meth
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from selflow_qt.core.format import count
+from selflow_qt.app import messages
+from selflow_qt.app.training_clock import TrainingClock
 from selflow_qt.core.settings import Settings
-from selflow_qt.core.training_policy import TrainingGate, may_start_training
+from selflow_qt.core.training_policy import TrainingGate
 from selflow_qt.core.wording import collection_line
 from selflow_qt.demo.folder import is_demo_dir
 from selflow_qt.store.context import StoreContext
@@ -82,10 +82,7 @@ class AppState(QObject):
         self._suggest: Worker | None = None
         self._incremental: Worker | None = None
         self.live_capture = not is_demo_dir(self.data_dir)  # a demo folder gets no live events
-        self._written = -1
-        self._active_at = time.monotonic()  # when collection last wrote an event
-        self._training_ended_at: float | None = None  # monotonic, of the last training
-        self._session_started = False
+        self.training_clock = TrainingClock()  # idle time and the rest after a training
         self._paused = False
         self.training_gate: TrainingGate | None = None  # None until the queue runner has looked
         self._suggestions_job = jobs.SuggestionsJob(self.data_dir)
@@ -178,14 +175,12 @@ class AppState(QObject):
         self.collectionChanged.emit(self.collection)
 
     def _warn_settings(self) -> None:
-        body = "\n".join(self.settings.warnings)
-        self.message.emit("Settings: " + self.settings.warnings[0])
-        self.notify.emit("Some settings were ignored", body)
+        line, title, body = messages.settings_warning(self.settings.warnings)
+        self.message.emit(line)
+        self.notify.emit(title, body)
 
     def _on_collection(self, state: jobs.CollectionState) -> None:
-        if state.written != self._written:  # new events: the user is active
-            self._written = state.written
-            self._active_at = time.monotonic()
+        self.training_clock.collected(state.written)
         self.collection = state
         self.collectionChanged.emit(state)
 
@@ -220,8 +215,7 @@ class AppState(QObject):
     def _on_incremental(self, result) -> None:
         new = getattr(result, "new_patterns", None) or []
         if new:
-            names = ", ".join(p.name for p in new)
-            self.message.emit(f"New pattern{'s' if len(new) > 1 else ''}: {names}")
+            self.message.emit(messages.new_patterns_line(new))
             self.notificationsChanged.emit()  # the tray turns the new notifications into messages
             self.refresh()
 
@@ -259,8 +253,7 @@ class AppState(QObject):
 
     def _on_analysis(self, result) -> None:
         self.analysisFinished.emit(result)
-        n = len(getattr(result, "patterns", []) or [])
-        self.message.emit(f"Analysis finished: {count(n, 'pattern')}.")
+        self.message.emit(messages.analysis_line(result))
         self.notificationsChanged.emit()
         self.refresh()
         self.refresh_suggestions(force=True)
@@ -300,10 +293,7 @@ class AppState(QObject):
         return True
 
     def _on_training_done(self) -> None:
-        """Finished, failed or cancelled: an automatic next one waits (no back-to-back runs)."""
-        if self._session_started:
-            self._training_ended_at = time.monotonic()
-        self._session_started = False
+        self.training_clock.training_ended()
 
     def cancel_training(self) -> None:
         if self._training is not None:
@@ -317,22 +307,18 @@ class AppState(QObject):
         """
         if not self.services_started or self._stopping:
             return
-        policy = self.settings.training_policy
-        ended = self._training_ended_at
-        self.training_gate = may_start_training(
-            policy,
-            queued=True,  # the job itself finds the queue empty (cheaply) and returns None
+        self.training_gate = self.training_clock.gate(
+            self.settings.training_policy,
+            self.settings.training_idle_minutes,
             busy=self.training_running or self.analysis_running,
-            idle_s=time.monotonic() - self._active_at if self.live_capture else float("inf"),
-            idle_minutes=self.settings.training_idle_minutes,
-            since_last_s=None if ended is None else time.monotonic() - ended,
+            live_capture=self.live_capture,
         )
         if self.training_gate.allowed:
             self.start_training()
 
     def _on_training_started(self, start) -> None:
         if isinstance(start, jobs.TrainingStart):
-            self._session_started = True
+            self.training_clock.training_started()
             self.training_session_id = start.session_id
             self.trainingStarted.emit(start.session_id)
             self.message.emit(f"Training session {start.session_id} started.")
@@ -355,11 +341,7 @@ class AppState(QObject):
         self.training_session_id = None
         self.message.emit(f"Training failed: {message}")
         if sid is not None:
-            from types import SimpleNamespace
-
-            outcome = SimpleNamespace(
-                session_id=sid, status="failed", model_id=None, final_loss=None, error=message
-            )
+            outcome = messages.failed_training(sid, message)
             self._note_training(outcome)
             self.trainingFinished.emit(outcome)
 
@@ -417,14 +399,7 @@ class AppState(QObject):
         )
 
     def _on_imported(self, report: jobs.ImportReport) -> None:
-        parts = []
-        if report.imported:
-            parts.append(f"imported {count(report.total, 'event')}")
-        if report.watched:
-            parts.append(f"now watching {len(report.watched)} more")
-        for path, err in report.errors.items():
-            parts.append(f"{Path(path).name or 'import'} failed: {err}")
-        self.message.emit("Drop: " + ("; ".join(parts) or "nothing to import"))
+        self.message.emit(messages.import_line(report))
         if report.watched:
             self.settingsChanged.emit()
         self.importFinished.emit(report)
@@ -460,8 +435,7 @@ class AppState(QObject):
         self.settings = settings
         self.ctx.settings = settings
         self.settingsChanged.emit()
-        collection_keys = ("watch_roots", "exclude_globs", "redact_patterns", "collect_fs")
-        if any(getattr(old, k) != getattr(settings, k) for k in collection_keys):
+        if settings.collection_differs(old):
             self._restart_collection()
         self.refresh()
 
