@@ -14,6 +14,22 @@ tells little about which events belong together, so its vote in the co-associati
 down-weighted (``algorithm_weight``: 0 for one cluster, the non-noise share for mostly noise)
 instead of dragging the consensus towards "everything together" or "nothing together".
 
+Untimed history (``build_consensus(..., space=...)``): its units are cut by content, few and
+fine-grained, and the algorithms disagree most on how many workflows there are (three or five
+coarse groups against eleven or twelve). A fixed cut at 0.5 then keeps only the coarse majority
+and drops the rest as noise. There, instead:
+
+- the cut is the one whose partition shares the most information with the algorithms' own
+  (weighted mean NMI, the consensus objective of Strehl & Ghosh 2002), among the cuts from the
+  majority cut (never merging what most keep apart) to the most clusters any algorithm found;
+- a consensus cluster needs ``RECURRING`` units, not five: a unit of a history is long, and a
+  workflow seen in three sittings recurs;
+- an algorithm also supports a cluster that it keeps whole inside a coarser one of its own
+  (``NESTED_SHARE`` of its members in one cluster): a coarser grain does not contradict it;
+- a unit left in noise or in an unsupported cluster joins the nearest stable cluster (cosine to
+  its centroid in the clusterers' space) when it lies within that cluster's own spread (at least
+  as similar as the cluster's least similar member); otherwise it stays where it was.
+
 Consensus score: the mean, over the algorithms that succeeded, of the adjusted Rand index between
 that algorithm's labels and the consensus labels on all events (1 = every algorithm agrees with
 the consensus, ~0 = no better than chance).
@@ -26,7 +42,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 JACCARD_SUPPORT = 0.5
+NESTED_SHARE = 0.8
+RECURRING = 3  # units of untimed history a consensus cluster needs at the least
 CUT = 0.5
+MAJORITY = "evidence accumulation (co-association, average link, cut 0.5)"
+INFORMATIVE = "evidence accumulation (co-association, average link, cut of most shared information)"
 
 
 @dataclass
@@ -51,6 +71,8 @@ class Consensus:
     min_support: int = 0
     weights: dict[str, float] = field(default_factory=dict)  # each algorithm's vote
     degenerate: dict[str, str] = field(default_factory=dict)  # algorithm -> why down-weighted
+    method: str = MAJORITY
+    attached: int = 0  # units that joined the nearest stable cluster (untimed history)
 
 
 def algorithm_weight(labels: np.ndarray) -> tuple[float, str | None]:
@@ -101,9 +123,14 @@ def coassociation(
 
 
 def evidence_accumulation(
-    landmark_labels: list[np.ndarray], min_size: int, weights: list[float] | None = None
+    landmark_labels: list[np.ndarray],
+    min_size: int,
+    weights: list[float] | None = None,
+    *,
+    informative: bool = False,
 ) -> np.ndarray:
-    """Consensus labels of the landmarks: average link on 1 - co-association, cut at 0.5."""
+    """Consensus labels of the landmarks: average link on 1 - co-association, cut at 0.5
+    (``informative``: at the cut of most shared information, see the module docstring)."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
@@ -115,28 +142,88 @@ def evidence_accumulation(
     D = 1.0 - coassociation(landmark_labels, weights)
     np.fill_diagonal(D, 0.0)
     Z = linkage(squareform(D, checks=False).astype(np.float64), method="average")
-    labels = fcluster(Z, t=CUT, criterion="distance") - 1
+    if informative:
+        labels = informative_cut(Z, landmark_labels, weights)
+    else:
+        labels = fcluster(Z, t=CUT, criterion="distance") - 1
     sizes = np.bincount(labels)
     labels = np.where(sizes[labels] >= min_size, labels, -1)
     return relabel_by_size(labels)
 
 
-def supporters(cons_l: np.ndarray, landmark_labels: dict[str, np.ndarray]) -> dict[int, list[str]]:
-    """For each consensus cluster, the algorithms with a cluster of Jaccard >= 0.5 to it."""
+def informative_cut(
+    tree: np.ndarray, landmark_labels: list[np.ndarray], weights: list[float] | None = None
+) -> np.ndarray:
+    """Labels (0..k-1) of the cut of ``tree`` that shares the most information with the
+    algorithms (weighted mean NMI, noise as one more label). Only cuts at least as fine as the
+    majority cut (``CUT``) are candidates: what most algorithms keep apart stays apart. Up to the
+    most clusters any algorithm found; ties go to fewer clusters."""
+    from scipy.cluster.hierarchy import fcluster
+    from sklearn.metrics import normalized_mutual_info_score
+
+    weights = [1.0] * len(landmark_labels) if weights is None else list(weights)
+    if sum(weights) <= 0:
+        weights = [1.0] * len(landmark_labels)
+    m = len(landmark_labels[0])
+    majority = fcluster(tree, t=CUT, criterion="distance") - 1
+    fewest = len(np.unique(majority))
+    most = max(len(np.unique(lab[lab >= 0])) for lab in landmark_labels)
+    best, best_labels = -np.inf, majority
+    for k in range(fewest, min(max(most, fewest), m - 1) + 1):
+        labels = fcluster(tree, t=k, criterion="maxclust") - 1
+        shared = sum(
+            w * normalized_mutual_info_score(lab, labels)
+            for lab, w in zip(landmark_labels, weights, strict=True)
+            if w > 0
+        ) / sum(weights)
+        if shared > best + 1e-9:
+            best, best_labels = shared, labels
+    return best_labels
+
+
+def supporters(
+    cons_l: np.ndarray, landmark_labels: dict[str, np.ndarray], *, nested: bool = False
+) -> dict[int, list[str]]:
+    """For each consensus cluster, the algorithms with a cluster of Jaccard >= 0.5 to it
+    (``nested``: or one that holds ``NESTED_SHARE`` of its members, a coarser grain)."""
     out: dict[int, list[str]] = {}
     for c in np.unique(cons_l[cons_l >= 0]):
         members = cons_l == c
+        size = np.count_nonzero(members)
         names = []
         for name, lab in landmark_labels.items():
-            best = 0.0
+            best, held = 0.0, 0.0
             for k in np.unique(lab[members & (lab >= 0)]):
                 other = lab == k
                 inter = np.count_nonzero(members & other)
                 union = np.count_nonzero(members | other)
                 best = max(best, inter / union if union else 0.0)
-            if best >= JACCARD_SUPPORT:
+                held = max(held, inter / size)
+            if best >= JACCARD_SUPPORT or (nested and held >= NESTED_SHARE):
                 names.append(name)
         out[int(c)] = names
+    return out
+
+
+def attach_to_nearest(labels: np.ndarray, stable: list[int], space: np.ndarray) -> np.ndarray:
+    """Labels where each point in no stable cluster joins the stable cluster nearest it (cosine
+    to the centroid) when it lies within that cluster's spread; see the module docstring."""
+    out = np.asarray(labels).copy()
+    if not stable:
+        return out
+    X = np.asarray(space, dtype=np.float64)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    inside = np.isin(out, stable)
+    cents, floors = [], []
+    for c in stable:
+        cent = X[out == c].mean(axis=0)
+        cent /= max(float(np.linalg.norm(cent)), 1e-12)
+        cents.append(cent)
+        floors.append(float((X[out == c] @ cent).min()))
+    sim = X @ np.stack(cents).T
+    near = sim.argmax(axis=1)
+    join = ~inside & (sim.max(axis=1) >= np.asarray(floors)[near])
+    out[join] = np.asarray(stable)[near[join]]
     return out
 
 
@@ -148,8 +235,12 @@ def build_consensus(
     *,
     min_support: int = 3,
     min_size: int | None = None,
+    space: np.ndarray | None = None,
 ) -> Consensus:
-    """Consensus labels for every event, each cluster's supporters, and the consensus score."""
+    """Consensus labels for every event, each cluster's supporters, and the consensus score.
+
+    ``space``: the landmarks' coordinates where the clusterers worked, given for untimed
+    history: the informative cut, nested support and attaching (see the module docstring)."""
     from sklearn.metrics import adjusted_rand_score
 
     from selflow_qt.analyze.reduce import propagate
@@ -159,15 +250,31 @@ def build_consensus(
         n = len(knn_idx)
         return Consensus(np.full(n, -1, np.int32), np.zeros(n, np.float32), np.zeros(0, np.int32))
     m = len(landmark_labels[names[0]])
-    min_size = min_size or max(min(5, max(2, m // 10)), m // 200)
+    content = space is not None
+    if min_size is None:
+        min_size = max(min(5, max(2, m // 10)), m // 200)
+        if content:  # units of a history are long: a workflow seen in three sittings counts
+            min_size = min(min_size, RECURRING)
     judged = {n: algorithm_weight(landmark_labels[n]) for n in names}
     weights = {n: w for n, (w, _) in judged.items()}
     if sum(weights.values()) <= 0:  # every algorithm collapsed: count them all the same
         weights = dict.fromkeys(names, 1.0)
     degenerate = {n: why for n, (_, why) in judged.items() if why}
     cons_l = evidence_accumulation(
-        [landmark_labels[n] for n in names], min_size, [weights[n] for n in names]
+        [landmark_labels[n] for n in names],
+        min_size,
+        [weights[n] for n in names],
+        informative=content,
     )
+    voters = [n for n in names if weights[n] > 0]
+    support = supporters(cons_l, {n: landmark_labels[n] for n in voters}, nested=content)
+    need = max(1, min(min_support, len(voters)))
+    stable = [c for c, s in support.items() if len(s) >= need]
+    attached = 0
+    if content:
+        joined = attach_to_nearest(cons_l, stable, space)
+        attached = int(np.count_nonzero(joined != cons_l))
+        cons_l = joined
     # confidence of a landmark: per algorithm, the share of its consensus cluster that the
     # algorithm puts in the landmark's own cluster; averaged over algorithms
     conf_l = np.zeros(m, dtype=np.float32)
@@ -181,10 +288,6 @@ def build_consensus(
             vals.append(np.array([share[x] if x >= 0 else 0.0 for x in sub.tolist()]))
         conf_l[members] = np.mean(vals, axis=0)
     labels, conf = propagate(cons_l, conf_l, knn_idx, knn_w)
-    voters = [n for n in names if weights[n] > 0]
-    support = supporters(cons_l, {n: landmark_labels[n] for n in voters})
-    need = max(1, min(min_support, len(voters)))
-    stable = [c for c, s in support.items() if len(s) >= need]
     per_algo = {n: float(adjusted_rand_score(full_labels[n], labels)) for n in names}
     score = float(np.mean(list(per_algo.values()))) if per_algo else 0.0
     return Consensus(
@@ -198,4 +301,6 @@ def build_consensus(
         min_support=need,
         weights=weights,
         degenerate=degenerate,
+        method=INFORMATIVE if content else MAJORITY,
+        attached=attached,
     )

@@ -112,8 +112,11 @@ def _cluster(red, names, settings, should_stop, on_done):
     )
 
 
-def _clusters_and_consensus(red, names, table, of_event, settings, should_stop, step, timed):
-    """The five clusterers on the units' landmarks, their agreement and their consensus."""
+def _clusters_and_consensus(
+    red, names, table, of_event, settings, should_stop, step, timed, untimed=False
+):
+    """The five clusterers on the units' landmarks, their agreement and their consensus
+    (``untimed``: units of untimed history, see ``consensus.build_consensus``'s ``space``)."""
     from selflow_qt.analyze.clusterers.base import silhouette_sample
     from selflow_qt.analyze.consensus import agreement, build_consensus
     from selflow_qt.analyze.reduce import propagate
@@ -165,6 +168,7 @@ def _clusters_and_consensus(red, names, table, of_event, settings, should_stop, 
         red.knn_idx,
         red.knn_w,
         min_support=settings.analysis_min_support,
+        space=red.space if untimed else None,
     )
     return algos, full_labels, cons, agree
 
@@ -302,7 +306,15 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
                 # the 2-D view does not change the clusters: compute it while the clusterers run
                 scatter_job = BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED)
             algos, full_labels, cons, agree = _clusters_and_consensus(
-                red, names, table, of_event, settings, should_stop, step, timed
+                red,
+                names,
+                table,
+                of_event,
+                settings,
+                should_stop,
+                step,
+                timed,
+                untimed=units.mostly_untimed(),
             )
             xy_units, reduction, land_count = red.xy, red.method, len(red.landmarks)
         for name, w in cons.weights.items():
@@ -382,7 +394,8 @@ def _run(ctx, run, since, until, progress, should_stop, clusterers) -> CycleResu
             "landmarks": int(land_count),
             "units": int(len(units)),
             "consensus": {
-                "method": "evidence accumulation (co-association, average link, cut 0.5)",
+                "method": cons.method,
+                "attached": cons.attached,
                 "per_algorithm_ari": {k: round(v, 4) for k, v in cons.per_algorithm_ari.items()},
                 "min_support": cons.min_support,
                 "clusters": {str(c): s for c, s in cons.support.items()},

@@ -195,6 +195,7 @@ class WorkflowUnits:
     of_event: np.ndarray  # (n,) int64 unit of each event (table order)
     vectors: np.ndarray  # (units, d) float32
     sizes: np.ndarray  # (units,) events per unit
+    untimed: np.ndarray | None = None  # (units,) bool: most of its events' times were invented
 
     def __len__(self) -> int:
         return len(self.vectors)
@@ -205,7 +206,13 @@ class WorkflowUnits:
         np.add.at(sums, self.of_event, event_vectors)
         norm = np.linalg.norm(sums, axis=1, keepdims=True)
         text = (sums / np.maximum(norm, 1e-12)).astype(np.float32)
-        return WorkflowUnits(self.of_event, np.hstack([self.vectors, text]), self.sizes)
+        return WorkflowUnits(
+            self.of_event, np.hstack([self.vectors, text]), self.sizes, self.untimed
+        )
+
+    def mostly_untimed(self) -> bool:
+        """Most units come from untimed history: cut by content, not by pauses."""
+        return self.untimed is not None and bool(np.mean(self.untimed) > 0.5)
 
 
 def session_coherence(vectors: np.ndarray, session_of_unit: np.ndarray) -> np.ndarray:
@@ -256,7 +263,12 @@ def build_units(
         of_unit[units] = sessions
         w = SESSION_WEIGHT * session_weight(session_coherence(vectors, of_unit))
         vectors = np.hstack([vectors, w[:, None] * session_vecs[of_unit]]).astype(np.float32)
-    return WorkflowUnits(units, vectors, np.bincount(units, minlength=len(vectors)))
+    sizes = np.bincount(units, minlength=len(vectors))
+    order = np.argsort(ids, kind="stable")
+    even = np.zeros(len(ids), dtype=np.float64)
+    even[order] = even_gaps(ts[order])
+    untimed = np.bincount(units, weights=even, minlength=len(vectors)) > 0.5 * sizes
+    return WorkflowUnits(units, vectors, sizes, untimed)
 
 
 def vote(labels: np.ndarray, units: np.ndarray) -> np.ndarray:

@@ -148,13 +148,12 @@ def test_measured_times_still_cut_on_pauses_only():
     assert split_units(np.arange(8), ts, content=content, cmds=cmds).tolist() == [0] * 5 + [1] * 3
 
 
-def test_an_imported_untimed_history_gives_a_pattern_per_routine(tmp_path: Path):
-    """`selflow import shell` of a plain bash history, then a cycle: several patterns, not one."""
+def import_and_analyse(tmp_path: Path, cmds: list[str]):
+    """`selflow import shell` of ``cmds`` as a plain bash history, then one cycle; its result."""
     from selflow_qt.analyze.cycle import run_cycle
     from selflow_qt.collect.importers import import_file
     from selflow_qt.store.context import StoreContext
 
-    cmds, truth = history(seed=1, sittings=4)
     path = tmp_path / ".bash_history"
     path.write_text("".join(f"{c}\n" for c in cmds), encoding="utf-8")
     os.utime(path, (1.7e9, 1.7e9))
@@ -162,9 +161,15 @@ def test_an_imported_untimed_history_gives_a_pattern_per_routine(tmp_path: Path)
     ctx.settings.analysis_umap = "off"
     try:
         assert import_file(ctx, "shell", path).imported == len(cmds)
-        result = run_cycle(ctx)
+        return run_cycle(ctx)
     finally:
         ctx.close()
+
+
+def test_an_imported_untimed_history_gives_a_pattern_per_routine(tmp_path: Path):
+    """`selflow import shell` of a plain bash history, then a cycle: several patterns, not one."""
+    cmds, truth = history(seed=1, sittings=4)
+    result = import_and_analyse(tmp_path, cmds)
     assert len(result.patterns) >= 2
     labels = result.consensus_labels
     truth_arr = np.array(truth)

@@ -1,0 +1,142 @@
+"""Untimed history: patterns follow what was done, and few of its lines are left in none.
+
+An untimed history's workflow units are few, long and fine-grained; the clusterers then disagree
+most on how many workflows there are. The consensus keeps what they share most information
+about, counts a coarser algorithm that keeps a cluster whole as support, and lets a unit in
+noise join the stable pattern it clearly lies in (``consensus.build_consensus(..., space=...)``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from selflow_qt.analyze.consensus import attach_to_nearest, build_consensus
+from selflow_qt.analyze.features import build_features
+from selflow_qt.analyze.units import build_units
+from tests.unit.analyze.test_untimed import history, import_and_analyse, untimed_table
+
+SAMPLE = Path(__file__).parent / "data" / "games-sample.jsonl"
+BLOBS = 5
+PER_BLOB = 6
+
+
+def _blobs() -> tuple[np.ndarray, np.ndarray]:
+    """Five tight groups of six points far apart, and one more point inside group 4."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 10], [10, 0], [0, -10], [-10, 0], [7, 7]], dtype=float)
+    X = np.vstack([c + rng.normal(0, 0.3, (PER_BLOB, 2)) for c in centres])
+    X = np.vstack([X, centres[4]])  # its centre: every algorithm calls it noise
+    truth = np.append(np.repeat(np.arange(BLOBS), PER_BLOB), 4)
+    return X, truth
+
+
+def _votes(truth: np.ndarray) -> dict[str, np.ndarray]:
+    """Two algorithms find the five groups; three coarser ones each merge others (no two groups
+    together in more than two of five; group 2 always in a cluster of three groups)."""
+    fine = truth.copy()
+    fine[-1] = -1
+
+    def merge(*groups: tuple[int, ...]) -> np.ndarray:
+        out = fine.copy()
+        for label, members in enumerate(groups):
+            out[np.isin(fine, members)] = label
+        return out
+
+    return {
+        "fine_a": fine,
+        "fine_b": fine.copy(),
+        "coarse_a": merge((0, 1, 2), (3, 4)),
+        "coarse_b": merge((2, 3, 4), (0, 1)),
+        "coarse_c": merge((0, 2, 4), (1, 3)),
+    }
+
+
+def _consensus(space: np.ndarray | None):
+    X, truth = _blobs()
+    votes = _votes(truth)
+    idx = np.arange(len(X))[:, None]
+    w = np.ones((len(X), 1), dtype=np.float32)
+    return build_consensus(votes, votes, idx, w, min_support=3, space=space), truth
+
+
+def test_groups_the_finer_algorithms_agree_on_are_stable_when_coarser_ones_keep_them_whole():
+    X, _ = _blobs()
+    cons, truth = _consensus(X)
+    labels = cons.labels[:-1]
+    found = {int(labels[truth[:-1] == g][0]) for g in range(BLOBS)}
+    assert len(found) == BLOBS, cons.labels
+    for g in range(BLOBS):
+        assert len(set(labels[truth[:-1] == g].tolist())) == 1
+    # two algorithms reproduce each group and the three coarser ones hold it whole: stable
+    assert sorted(cons.stable) == sorted(found), cons.support
+
+
+def test_a_unit_in_noise_joins_the_pattern_it_lies_in():
+    X, _ = _blobs()
+    cons, _ = _consensus(X)
+    assert cons.labels[-1] == cons.labels[4 * PER_BLOB]  # the centre of group 4
+    assert cons.attached >= 1
+
+
+def test_timed_data_keeps_support_by_matching_clusters_only():
+    cons, truth = _consensus(None)
+    # group 2: only the two finer algorithms have a cluster like it (Jaccard >= 0.5)
+    assert cons.labels[2 * PER_BLOB] not in cons.stable, cons.support
+    assert len(cons.stable) == BLOBS - 1
+    assert cons.labels[-1] == -1
+
+
+def test_a_far_unit_stays_out_of_every_pattern():
+    X = np.array([[1.0, 0.0], [0.99, 0.1], [0.98, -0.1], [0.0, 1.0]])
+    labels = np.array([0, 0, 0, -1])
+    assert attach_to_nearest(labels, [0], X).tolist() == [0, 0, 0, -1]
+
+
+def _untimed_history(records: list[dict]) -> tuple[list[str], list[str]]:
+    """(commands, game of each): whole sessions, a session of each game in turn."""
+    sessions: dict[tuple, list[str]] = defaultdict(list)
+    for e in records:
+        sessions[(e["meta"]["game"], e["meta"]["session"])].append(" ".join(e["cmd"].split()))
+    by_game: dict[str, list] = defaultdict(list)
+    for (game, _), cmds in sessions.items():
+        by_game[game].append((game, cmds))
+    order = []
+    for i in range(max(len(v) for v in by_game.values())):
+        order += [v[i] for v in by_game.values() if i < len(v)]
+    return [c for _, cmds in order for c in cmds], [g for g, cmds in order for _ in cmds]
+
+
+def test_units_know_whether_their_times_were_invented():
+    cmds, _ = history()
+    t = untimed_table(cmds)
+    fs = build_features(t, matrix=False)
+    units = build_units(t.ids, t.ts, fs.inverse, fs.signature_tokens, t.cmd)
+    assert units.mostly_untimed()
+    t.ts = 1.7e9 + np.cumsum(np.random.default_rng(0).uniform(1, 30, len(cmds)))
+    units = build_units(t.ids, t.ts, fs.inverse, fs.signature_tokens, t.cmd)
+    assert not units.mostly_untimed()
+
+
+@pytest.mark.timeout(300)
+def test_an_untimed_history_of_real_sessions_gives_every_game_a_pattern(tmp_path: Path):
+    """The sample's nine sessions of four games, one after another, timestamps dropped and
+    imported as a plain bash history: each game is most of some pattern, no pattern holds
+    half the lines, and few lines are left in none."""
+    from sklearn.metrics import homogeneity_score
+
+    records = [json.loads(x) for x in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    cmds, games = _untimed_history(records)
+    result = import_and_analyse(tmp_path, cmds)
+    named = {p.cluster_label for p in result.patterns}
+    labels = np.array([c if c in named else -1 for c in result.consensus_labels.tolist()])
+    truth = np.array(games)
+    majority = {Counter(truth[labels == c].tolist()).most_common(1)[0][0] for c in named}
+    assert majority == set(games), {c: Counter(truth[labels == c].tolist()) for c in named}
+    assert np.bincount(labels[labels >= 0]).max() <= 0.5 * len(labels)
+    assert np.mean(labels < 0) <= 0.15
+    assert homogeneity_score(truth, labels) >= 0.55
