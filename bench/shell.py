@@ -95,6 +95,23 @@ class Pty:
         self.wait()
         return time.perf_counter() - t
 
+    def run_marked(self, line: str, timeout: float = 300.0) -> float:
+        """Seconds until ``line`` has finished, known by a marker it prints after (fish may draw
+        its prompt again after a command, so the prompt alone can mislead)."""
+        self.n_marks = getattr(self, "n_marks", 0) + 1
+        mark = f"__done_{self.n_marks}".encode()
+        t = time.perf_counter()
+        os.write(self.master, f"{line}; printf '__do''ne_%s\\n' {self.n_marks}\n".encode())
+        deadline = time.monotonic() + timeout
+        while mark not in self.buf:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no end mark: {self.buf[-300:]!r}")
+            if select.select([self.master], [], [], 0.01)[0]:
+                self.buf += os.read(self.master, 1 << 16)
+        elapsed = time.perf_counter() - t
+        self.wait()
+        return elapsed
+
     def close(self) -> None:
         os.write(self.master, b"exit\n")
         try:
@@ -114,9 +131,47 @@ def self_time(shell: str, hook: Path, tmp: Path, n: int = 2000) -> float:
             loop = f"for i in (seq {n}); {body}; end"
         else:
             loop = f"for i in {{1..{n}}}; do {body}; done"
-        t0 = sh.run(":")
-        t1 = sh.run(loop)
+        t0 = sh.run_marked(":")
+        t1 = sh.run_marked(loop)
         return max(0.0, t1 - t0) / n * 1e6
+    finally:
+        sh.close()
+
+
+# One suggestion query as the key binding / ghost text makes it, timed per call where the shell
+# has a clock ($EPOCHREALTIME): bash and zsh write each call's µs to $out; fish only the total.
+_SUGGEST_LOOP = {
+    "bash": (
+        'for i in {{1..{n}}}; do READLINE_LINE="$typed"; s=${{EPOCHREALTIME/[.,]/}}; '
+        '__selflow_suggest; e=${{EPOCHREALTIME/[.,]/}}; echo $((e-s)) >>"$out"; done'
+    ),
+    "zsh": (
+        "zmodload zsh/datetime; for i in {{1..{n}}}; do s=$EPOCHREALTIME; "
+        '__selflow_match "$typed"; e=$EPOCHREALTIME; echo $(( (e-s)*1000000 )) >>"$out"; done'
+    ),
+    "fish": "for i in (seq {n}); __selflow_match $typed >/dev/null; end",
+}
+
+
+def suggest_latency(shell: str, hook: Path, tmp: Path, spool: Path, n: int = 300) -> list[float]:
+    """Milliseconds per suggestion query on a full ready file (the match on its last line); fish:
+    one value, the mean (it has no clock finer than a command)."""
+    spool.mkdir(parents=True, exist_ok=True)
+    lines = [f"make target-{i} --jobs {i % 8}" for i in range(209)] + ["git commit -m wip"]
+    (spool / "suggest").write_text("".join(f"{x}\n" for x in lines))
+    out = tmp / f"suggest-{shell}.us"
+    out.unlink(missing_ok=True)
+    sh = Pty(shell, tmp / f"home-suggest-{shell}", tmp, hook)
+    try:
+        if shell == "fish":
+            sh.run("set typed 'git commit '")
+        else:
+            sh.run(f"typed='git commit '; out='{out}'")
+        t0 = sh.run_marked(":")
+        t1 = sh.run_marked(_SUGGEST_LOOP[shell].format(n=n))
+        if shell == "fish":
+            return [max(0.0, t1 - t0) / n * 1000]
+        return [float(x) / 1000 for x in out.read_text().split()]
     finally:
         sh.close()
 
@@ -177,6 +232,11 @@ def to_database(shell: str, hook: Path, tmp: Path, data_dir: Path, runs: int) ->
     return out
 
 
+def percentile(xs: list[float], q: float) -> float:
+    ys = sorted(xs)
+    return ys[min(len(ys) - 1, int(q * len(ys)))]
+
+
 def ms(xs: list[float], q: float) -> str:
     xs = sorted(xs)
     return f"{xs[min(len(xs) - 1, int(q * len(xs)))] * 1000:.2f}"
@@ -199,6 +259,7 @@ def main() -> int:
             hook = tmp / f"hook.{shell}"
             hook.write_text(hook_script(shell, spool_dir_for(data_dir)))
             hook_us = self_time(shell, hook, tmp)
+            query = suggest_latency(shell, hook, tmp, spool_dir_for(data_dir))
             base = round_trips(shell, None, tmp, args.runs, "base")
             stopped = round_trips(shell, hook, tmp, args.runs, "stopped")
             proc = start_collector(data_dir)
@@ -219,6 +280,8 @@ def main() -> int:
                 ms(running, 0.95),
                 ms(delays, 0.5),
                 ms(delays, 0.95),
+                f"{statistics.median(query):.2f}",
+                f"{percentile(query, 0.99):.2f}" if len(query) > 1 else "-",
             )
         )
     head = (
@@ -230,6 +293,8 @@ def main() -> int:
         "p95 ms running",
         "to DB p50 ms",
         "to DB p95 ms",
+        "suggestion p50 ms",
+        "suggestion p99 ms",
     )
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))

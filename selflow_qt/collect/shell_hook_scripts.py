@@ -165,19 +165,19 @@ if status is-interactive; and not set -q __selflow_spool
         umask $__selflow_umask
         # The suggestion: the first line of SelFlow's ready file that extends what is typed,
         # put on the command line by a key (Ctrl-G unless SELFLOW_SUGGEST_KEY names another).
-        function __selflow_suggest
+        # One regex pass over the file (a `while read` loop took ~25 ms on 200 lines).
+        function __selflow_match
             set -l f $__selflow_dir/suggest.$__selflow_sid
             test -r $f; or set f $__selflow_dir/suggest
-            test -r $f; or return
-            set -l typed (commandline)
-            set -l n (string length -- "$typed")
-            while read -l line
-                if test "$line" != "$typed"; and test (string sub -l $n -- "$line") = "$typed"
-                    commandline -r -- $line
-                    commandline -C (string length -- $line)
-                    return
-                end
-            end <$f
+            test -r $f; or return 1
+            set -l hits (string match -r -- '^'(string escape --style=regex -- "$argv[1]")'.+' <$f)
+            test -n "$hits[1]"; or return 1
+            printf '%s\n' $hits[1]
+        end
+        function __selflow_suggest
+            set -l line (__selflow_match (commandline)); or return
+            commandline -r -- $line
+            commandline -C (string length -- $line)
         end
         if test @PROMPT@ = on
             set -q SELFLOW_SUGGEST_KEY; or set -g SELFLOW_SUGGEST_KEY \cg
