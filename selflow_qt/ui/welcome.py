@@ -5,20 +5,28 @@ patterns appear on day one instead of after a day of collection."""
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from selflow_qt.collect import shell_rc
 from selflow_qt.workers.jobs import FirstRun
 
 FIRST_ANALYSIS_EVENTS = 30  # an import this large is analysed at once (the cycle's minimum)
@@ -50,20 +58,30 @@ class WelcomeDialog(QDialog):
         self.info = info
         self.setObjectName("welcome")
         self.setWindowTitle("Welcome to SelFlow")
-        self.setMinimumWidth(600)
+        self.setMinimumWidth(640)
         self.checks: list[tuple[QCheckBox, str]] = []
-        lay = QVBoxLayout(self)
-        lay.addWidget(
+        outer = QVBoxLayout(self)
+        outer.addWidget(
             _label(
                 "<h2>Welcome to SelFlow</h2>SelFlow learns the workflows you repeat on this "
                 "computer and suggests what comes next. Everything stays on this computer."
             )
         )
+        # On a small screen the sections scroll instead of being squeezed (and clipped).
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(0, 0, 0, 0)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
         for title, body in self._sections():
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(_label(body))
             lay.addWidget(box)
         lay.addWidget(self._import_box())
+        lay.addWidget(self._shell_box())
         lay.addWidget(
             _label(
                 "<span style='color:#505050'>Without an import, the first analysis starts by "
@@ -71,6 +89,7 @@ class WelcomeDialog(QDialog):
                 "of it showing up. Import more later from the tray: <b>Import…</b></span>"
             )
         )
+        lay.addStretch(1)
         self.buttons = QDialogButtonBox()
         self.import_button = self.buttons.addButton(
             "Import and analyse", QDialogButtonBox.ButtonRole.AcceptRole
@@ -83,7 +102,8 @@ class WelcomeDialog(QDialog):
         self.import_button.setAutoDefault(True)
         self.buttons.accepted.connect(self._import)
         self.buttons.rejected.connect(self.reject)
-        lay.addWidget(self.buttons)
+        outer.addWidget(self.buttons)
+        self.resize(680, 780)
         self._update_button()
 
     def _sections(self) -> list[tuple[str, str]]:
@@ -148,6 +168,67 @@ class WelcomeDialog(QDialog):
             )
         return box
 
+    def _shell_box(self) -> QGroupBox:
+        """The one line that hooks the user's shell, a Copy button, and "Add it for me"."""
+        box = QGroupBox("See each command as it runs, and get the next one at your prompt")
+        lay = QVBoxLayout(box)
+        self.shell = shell_rc.user_shell()
+        self.hook_line = QLineEdit()
+        self.hook_line.setObjectName("welcome-hook-line")
+        self.hook_line.setReadOnly(True)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setObjectName("welcome-hook-copy")
+        self.add_button = QPushButton("Add it for me")
+        self.add_button.setObjectName("welcome-hook-add")
+        self.hook_status = _label("")
+        self.hook_status.setObjectName("welcome-hook-status")
+        if self.shell is None:
+            shell = html.escape(Path(os.environ.get("SHELL", "") or "none").name)
+            lay.addWidget(
+                _label(
+                    f"Your shell ({shell}) has no SelFlow hook (bash, zsh and fish do); its "
+                    "history file is read instead."
+                )
+            )
+            return box
+        data_dir = None if _is_default_folder(self.state.data_dir) else self.state.data_dir
+        self.hook_line.setText(shell_rc.rc_line(self.shell, shell_rc.selflow_command(data_dir)))
+        self.rc_path = shell_rc.rc_file(self.shell)
+        lay.addWidget(
+            _label(
+                f"Add this line to <code>{html.escape(_home(str(self.rc_path)))}</code>: your "
+                f"{self.shell} then tells SelFlow each command as it finishes (its folder, exit "
+                "status and duration) and shows SelFlow's suggestion at the prompt."
+            )
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.hook_line, 1)
+        row.addWidget(self.copy_button)
+        row.addWidget(self.add_button)
+        lay.addLayout(row)
+        lay.addWidget(self.hook_status)
+        self.copy_button.clicked.connect(self._copy_hook)
+        self.add_button.clicked.connect(self._add_hook)
+        return box
+
+    def _copy_hook(self) -> None:
+        QApplication.clipboard().setText(self.hook_line.text())
+        self.hook_status.setText("Copied: paste it at the end of the file.")
+
+    def _add_hook(self) -> None:
+        where = html.escape(_home(str(self.rc_path)))
+        try:
+            added = shell_rc.add_to_rc(self.rc_path, self.hook_line.text())
+        except OSError as exc:
+            self.hook_status.setText(f"Could not add it to <code>{where}</code>: {exc.strerror}")
+            return
+        self.hook_status.setText(
+            f"Added to <code>{where}</code>: it works in terminals opened from now on."
+            if added
+            else f"Already in <code>{where}</code>: nothing changed."
+        )
+        self.add_button.setEnabled(False)
+
     def chosen(self) -> list[str]:
         return [src for cb, src in self.checks if cb.isChecked()]
 
@@ -159,6 +240,14 @@ class WelcomeDialog(QDialog):
         if sources:
             self.importChosen.emit(sources)
         self.accept()
+
+
+def _is_default_folder(data_dir: Path) -> bool:
+    import platformdirs
+
+    from selflow_qt.core.settings import APP_NAME
+
+    return Path(data_dir).resolve() == Path(platformdirs.user_data_dir(APP_NAME)).resolve()
 
 
 def start_welcome_import(state: Any, sources: list[str]) -> None:

@@ -108,3 +108,42 @@ def test_the_training_policy_is_set_in_settings(qtbot, shell_state):
     dlg.accept()
     assert Settings.load(shell_state.data_dir).training_policy == "ask"
     assert shell_state.settings.training_policy == "ask"
+
+
+def test_the_welcome_offers_the_shell_hook_and_adds_it_only_on_a_click(
+    qtbot, data_dir, tmp_path, monkeypatch, artifacts_dir
+):
+    """$SHELL zsh: the one line for ~/.zshrc, Copy puts it on the clipboard, "Add it for me"
+    appends it once (a second click changes nothing); nothing is written before the click."""
+    from PySide6.QtWidgets import QApplication
+
+    from selflow_qt.collect import shell_rc
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.ui.welcome import WelcomeDialog
+
+    home = _home_with_history(tmp_path, monkeypatch)
+    monkeypatch.setenv("SHELL", "/usr/bin/zsh")
+    monkeypatch.delenv("ZDOTDIR", raising=False)
+    state = AppState(data_dir, start_services=False)
+    try:
+        info = jobs.first_run_job(state.job_context(), probe_aw=False)
+        dialog = WelcomeDialog(state, info)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        line = dialog.hook_line.text()
+        assert line == shell_rc.rc_line("zsh", shell_rc.selflow_command(state.data_dir))
+        assert line.startswith('eval "$(') and line.endswith('shell-init zsh)"')
+        assert not (home / ".zshrc").exists()
+        dialog.copy_button.click()
+        assert QApplication.clipboard().text() == line
+        dialog.add_button.click()
+        assert (home / ".zshrc").read_text().count(line) == 1
+        assert "Added to" in dialog.hook_status.text()
+        dialog._add_hook()  # a second try (the button is off by now) adds nothing
+        assert (home / ".zshrc").read_text().count(line) == 1
+        assert "Already in" in dialog.hook_status.text()
+        dialog.grab().save(str(artifacts_dir / "welcome.png"))
+        dialog.close()
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()
