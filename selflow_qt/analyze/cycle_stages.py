@@ -135,7 +135,15 @@ def cluster_stage(loaded: Loaded, names: list[str], settings, s: Steps, jobs: li
             # the 2-D view does not change the clusters: compute it while the clusterers run
             jobs.append(BackgroundJob(umap_embedding, red.Z[red.landmarks], 2, SEED))
         algos, full, cons, agree = clusters_and_consensus(
-            red, names, loaded.table, units.of_event, settings, s.should_stop, s.step, s.timed
+            red,
+            names,
+            loaded.table,
+            units.of_event,
+            settings,
+            s.should_stop,
+            s.step,
+            s.timed,
+            untimed=units.mostly_untimed(),
         )
         out = Clustered(algos, full, cons, agree, red.xy, red.method, len(red.landmarks), red)
     out.jobs = jobs
@@ -252,7 +260,8 @@ def run_metrics(c: Clustered, named: Named, s: Steps, projection: str, n_units: 
         "landmarks": int(c.land_count),
         "units": int(n_units),
         "consensus": {
-            "method": "evidence accumulation (co-association, average link, cut 0.5)",
+            "method": c.cons.method,
+            "attached": c.cons.attached,
             "per_algorithm_ari": {k: round(v, 4) for k, v in c.cons.per_algorithm_ari.items()},
             "min_support": c.cons.min_support,
             "clusters": {str(k): v for k, v in c.cons.support.items()},
@@ -311,8 +320,10 @@ def clusters_and_consensus(
     should_stop,
     step: Callable,
     timed: Callable,
+    untimed=False,
 ):
-    """The five clusterers on the units' landmarks, their agreement and their consensus."""
+    """The five clusterers on the units' landmarks, their agreement and their consensus
+    (``untimed``: units of untimed history, see ``consensus.build_consensus``'s ``space``)."""
     from selflow_qt.analyze.clusterers.base import silhouette_sample
     from selflow_qt.analyze.consensus import agreement, build_consensus
     from selflow_qt.analyze.reduce import propagate
@@ -364,6 +375,7 @@ def clusters_and_consensus(
         red.knn_idx,
         red.knn_w,
         min_support=settings.analysis_min_support,
+        space=red.space if untimed else None,
     )
     return algos, full_labels, cons, agree
 
