@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from selflow_qt.core.training_policy import TrainingGate, may_start_training
+from selflow_qt.core.training_policy import TrainingCost, TrainingGate, may_start_training
 
 
 class TrainingClock:
@@ -35,10 +35,19 @@ class TrainingClock:
         self._running = False
 
     def gate(
-        self, policy: str, idle_minutes: float, *, busy: bool, live_capture: bool
+        self,
+        policy: str,
+        idle_minutes: float,
+        *,
+        busy: bool,
+        live_capture: bool,
+        cost: TrainingCost | None = None,
+        input_idle_s: float | None = None,
+        on_mains: bool | None = None,
     ) -> TrainingGate:
         """Whether the queue runner may start the next queued training now, and why (not).
-        Without live capture (a demo folder) the user counts as idle."""
+        Without live capture (a demo folder) collection tells nothing about idleness: a large
+        training then needs the keyboard and mouse idle time (``input_idle_s``)."""
         now = self.clock()
         return may_start_training(
             policy,
@@ -47,4 +56,7 @@ class TrainingClock:
             idle_s=now - self.active_at if live_capture else float("inf"),
             idle_minutes=idle_minutes,
             since_last_s=None if self.ended_at is None else now - self.ended_at,
+            cost=cost,
+            input_idle_s=input_idle_s,
+            on_mains=on_mains,
         )

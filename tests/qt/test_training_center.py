@@ -219,3 +219,28 @@ def test_a_failed_refit_is_listed_like_a_failed_training(qtbot, center, docks_st
     qtbot.waitUntil(
         lambda: "refit of agent-broken: failed" in center.recent_label.text(), timeout=10_000
     )
+
+
+def test_a_run_says_why_it_started_and_a_cancelled_one_keeps_no_eta(qtbot, center, docks_state):
+    """Issue 24: after Cancel the dock still showed the dead run's ETA; and a training that
+    started by itself did not say why."""
+    from types import SimpleNamespace
+
+    docks_state.training_reason = (
+        "started by itself: keyboard and mouse idle for 14 min, on mains power; a large training"
+        " (about 2.4 GB and 8 min 00 s)"
+    )
+    docks_state.trainingStarted.emit(8)
+    reason = center.live.reason
+    assert not reason.isHidden() and reason.text().startswith("Started by itself: keyboard")
+    docks_state.trainingProgress.emit(
+        TrainingProgress(session_id=8, step=1, total_steps=10, loss=2.0, tokens_per_s=900.0,
+                         eta_s=300.0, epoch=0.1, val_loss=None)
+    )  # fmt: skip
+    assert center.live.eta_label.text() == "ETA 5 min 00 s"
+    docks_state.trainingFinished.emit(
+        SimpleNamespace(session_id=8, status="cancelled", model_id=None, final_loss=None,
+                        error=None)
+    )  # fmt: skip
+    assert center.live.eta_label.text() == "ETA —"
+    assert "cancelled" in center.training_title.text()

@@ -398,7 +398,7 @@ class TrainingCenterDock(QWidget):
         name = ""
         if self.data is not None:
             name = next((s.pattern_name for s in self.data.queue if s.session_id == session_id), "")
-        self.live.started(session_id, name)
+        self.live.started(session_id, name, getattr(self.state, "training_reason", ""))
         self.train_button.setEnabled(False)
         self.refresh()  # the queue: the started session is no longer waiting
 

@@ -43,6 +43,11 @@ class LiveTrainingPanel(QGroupBox):
         self.title = QLabel("No training running")
         self.title.setStyleSheet("font-weight: bold;")
         self.title.setWordWrap(True)
+        self.reason = QLabel("")  # why the run started: the user, or the policy and idle time
+        self.reason.setObjectName("training-reason")
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: #505050;")
+        self.reason.hide()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -65,6 +70,7 @@ class LiveTrainingPanel(QGroupBox):
         self.smooth_curve.item.setPen(pg.mkPen(PALETTE[2], width=3))
         self.val_curve = LiveCurve(self.plot, PALETTE[1], name="validation loss", symbol="o")
         lay.addWidget(self.title)
+        lay.addWidget(self.reason)
         lay.addWidget(self.bar)
         lay.addLayout(stats)
         lay.addWidget(self.plot, 1)
@@ -74,9 +80,14 @@ class LiveTrainingPanel(QGroupBox):
         self.title.setText(self.title.text() + " — cancelling…")
         self._on_cancel()
 
-    def started(self, session_id: int, name: str = "") -> None:
+    def started(self, session_id: int, name: str = "", reason: str = "") -> None:
         self.session_id = int(session_id)
         self.title.setText(f"Training session #{session_id}" + (f" — {name}" if name else ""))
+        self.reason.setText(reason[:1].upper() + reason[1:])
+        self.reason.setVisible(bool(reason))
+        self.eta_label.setText("ETA —")
+        self.tps_label.setText("— tokens/s")
+        self.loss_label.setText("loss —")
         for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
             curve.clear()
         self._ema = None
@@ -105,5 +116,7 @@ class LiveTrainingPanel(QGroupBox):
         for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
             curve.flush()
         self.title.setText(outcome_text(outcome, self.session_id))
+        self.eta_label.setText("ETA —")  # a finished or cancelled run has no time left
+        self.tps_label.setText("— tokens/s")
         self.cancel_button.setEnabled(False)
         self.session_id = None

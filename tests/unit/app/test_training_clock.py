@@ -49,3 +49,20 @@ def test_busy_and_ask_never_start():
     clock = TrainingClock(Clock())
     assert not clock.gate("always", 0, busy=True, live_capture=False).allowed
     assert "ask" in clock.gate("ask", 0, busy=False, live_capture=False).reason
+
+
+def test_a_large_training_in_a_demo_folder_waits_for_real_input_idle_time():
+    """Issue 24: a 3 GB training started unasked after a demo folder was opened. A demo folder
+    records nothing, so only the keyboard and mouse idle time can say the user is away."""
+    from selflow_qt.core.training_policy import estimate_training
+
+    clock = TrainingClock(Clock())
+    large = estimate_training({})
+    gate = clock.gate("when_idle", 10, busy=False, live_capture=False, cost=large)
+    assert not gate.allowed and "Train now" in gate.reason
+    typing = clock.gate("when_idle", 10, busy=False, live_capture=False, cost=large,
+                        input_idle_s=5.0)  # fmt: skip
+    assert not typing.allowed
+    away = clock.gate("when_idle", 10, busy=False, live_capture=False, cost=large,
+                      input_idle_s=20 * 60.0, on_mains=None)  # fmt: skip
+    assert away.allowed and "keyboard and mouse idle for 20 min" in away.reason

@@ -33,3 +33,49 @@ def test_no_back_to_back_runs_whatever_the_policy():
         assert not gate.allowed and "rest" in gate.reason
         rested = dict(IDLE, since_last_s=GAP_S + 1)
         assert may_start_training(policy, queued=True, busy=False, **rested).allowed
+
+
+# -- a large training (issue 24 item 7) ----------------------------------------------------------
+def test_a_default_training_is_large_and_a_test_sized_one_is_not():
+    from selflow_qt.core.training_policy import estimate_training
+
+    assert estimate_training({}).large  # ~2.4 GB, 400 steps of 8
+    small = estimate_training({"max_steps": 3, "batch_size": 4}, weight_bytes=10_000_000)
+    assert not small.large
+
+
+def _large():
+    from selflow_qt.core.training_policy import estimate_training
+
+    return estimate_training({})
+
+
+def test_a_demo_folder_with_no_input_idle_time_is_not_idle():
+    """No live capture (idle_s infinite) and no input idle time: it cannot tell, so it waits."""
+    no_capture = dict(IDLE, idle_s=float("inf"))
+    for policy in ("when_idle", "always"):
+        gate = may_start_training(policy, queued=True, busy=False, cost=_large(), **no_capture)
+        assert not gate.allowed and "Train now" in gate.reason
+
+
+def test_a_large_training_follows_keyboard_and_mouse_idle_time():
+    recorded_idle = dict(IDLE, idle_s=3600.0)  # collection saw nothing, but the user types
+    gate = may_start_training(
+        "when_idle", queued=True, busy=False, cost=_large(), input_idle_s=30.0, **recorded_idle
+    )
+    assert not gate.allowed and "to go" in gate.reason
+    gate = may_start_training(
+        "always", queued=True, busy=False, cost=_large(), input_idle_s=900.0, on_mains=True,
+        **dict(IDLE, idle_s=float("inf")),
+    )  # fmt: skip
+    assert gate.allowed
+    assert gate.reason.startswith("started by itself: keyboard and mouse idle for 15 min")
+    assert "on mains power" in gate.reason and "GB" in gate.reason
+
+
+def test_a_large_training_waits_on_battery():
+    gate = may_start_training(
+        "when_idle", queued=True, busy=False, cost=_large(), input_idle_s=9e9, on_mains=False,
+        **IDLE,
+    )  # fmt: skip
+    assert not gate.allowed and "battery" in gate.reason
