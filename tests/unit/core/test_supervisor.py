@@ -144,3 +144,16 @@ def test_messages_go_both_ways(tmp_path):
     assert child.recv(60) == ("echo", {"n": 1})
     child.send(None)
     assert child.wait(timeout=60).ok
+
+
+def test_a_start_removes_the_run_folders_of_killed_runs(tmp_path, monkeypatch):
+    import tempfile
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
+    ).stdout.strip()
+    left = tmp_path / f"selflow-run-training-{gone}-abc123"  # a killed run's folder
+    left.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert supervisor.start(adds, 1, 1, kind="unit").wait(timeout=120).ok
+    assert not left.exists()
