@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -182,25 +183,39 @@ class LineScorer:
     def context(self) -> dict:
         """What the features of every candidate share, computed once per new line."""
         if self._context is None:
-            lines = self.lines
-            recent: set[str] = set()
-            for line in lines[-RECENT_LINES:]:
-                recent |= _args(line)
-            prev = lines[-1] if lines else ""
-            self._context = {
-                "prev": prev,
-                "prev2": lines[-2] if len(lines) > 1 else "",
-                "recent": recent,
-                "aligned": self._aligned(),
-                "counted_up": set(counted_up(prev)) if prev else set(),
-            }
+            self._context = self._context_of(self.lines)
         return self._context
 
-    def _aligned(self) -> Counter[str]:
-        """Where earlier occurrences of the last few lines went next (nearer counts more)."""
+    @contextmanager
+    def seen_from(self, recent: list[str], folder: str | None) -> Iterator[LineScorer]:
+        """Rank as another shell would: one whose session typed ``recent`` (oldest first) and
+        stands in ``folder`` (several shells open: each gets the lines for its own place)."""
+        saved = (self._context, self.folder, self.session_lines)
+        self._context = self._context_of(recent)
+        self.folder, self.session_lines = folder, set(recent)
+        try:
+            yield self
+        finally:
+            self._context, self.folder, self.session_lines = saved
+
+    def _context_of(self, lines: list[str]) -> dict:
+        recent: set[str] = set()
+        for line in lines[-RECENT_LINES:]:
+            recent |= _args(line)
+        prev = lines[-1] if lines else ""
+        return {
+            "prev": prev,
+            "prev2": lines[-2] if len(lines) > 1 else "",
+            "recent": recent,
+            "aligned": self._aligned(lines[-ALIGN_LAST:]),
+            "counted_up": set(counted_up(prev)) if prev else set(),
+        }
+
+    def _aligned(self, last: list[str]) -> Counter[str]:
+        """Where earlier occurrences of the ``last`` few lines went next (nearer counts more)."""
         lines, n, out = self.lines, len(self.lines), Counter()
-        for back in range(1, min(ALIGN_LAST, n) + 1):
-            for p in self.where[lines[n - back]][-ALIGN_OCCURRENCES:]:
+        for back, line in enumerate(reversed(last), 1):
+            for p in self.where.get(line, [])[-ALIGN_OCCURRENCES:]:
                 if p >= n - back:
                     continue
                 for d in range(1, ALIGN_AHEAD + 1):

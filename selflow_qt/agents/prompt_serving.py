@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SUGGEST_FILE = "suggest"  # + ".<session>" per shell session
 MAX_LINES = 200  # history lines after the predictions, for prefixes the predictions miss
 PREDICTIONS = 10
+SESSION_LINES = 50  # a shell's own last lines kept, for its context
 SCORED_LINES = 10  # the scorer's lines at an empty prompt (then its best per first word)
 RECENT_SESSION_S = 3600.0
 
@@ -55,6 +56,7 @@ class PromptSuggestions:
         self.history = ShellHistory()
         self.scorer = LineScorer()
         self._predicted: list[str] = []
+        self.places: dict[str, tuple[list[str], str | None]] = {}  # session -> (lines, folder)
         self.pending: dict[str, tuple[int, str]] = {}  # session -> (interaction id, top line)
         self._changed: set[str] = set()
         self._first = True
@@ -73,6 +75,8 @@ class PromptSuggestions:
             if not session or (self._first and ev.ts < self.service.clock() - RECENT_SESSION_S):
                 continue  # at start, only shells that ran a command lately get a file
             session = str(session)
+            lines = self.places.get(session, ([], None))[0][-SESSION_LINES + 1 :]
+            self.places[session] = ([*lines, line], ev.cwd)
             self._changed.add(session)
             shown = self.pending.pop(session, None)
             if shown is not None:  # what the user did next resolves what this shell showed
@@ -86,13 +90,14 @@ class PromptSuggestions:
             return []
         predicted = [s.cmd.strip() for s in suggestions if s.kind == "command" and s.cmd]
         self._predicted = predicted
-        lines = self._lines(predicted)
         sessions, self._changed = sorted(self._changed), set()
         try:
             self.spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_lines(suggestion_file(self.spool_dir), lines)
+            write_lines(suggestion_file(self.spool_dir), self._lines(predicted))
             for session in sessions:
-                write_lines(suggestion_file(self.spool_dir, session), lines)
+                write_lines(
+                    suggestion_file(self.spool_dir, session), self._lines(predicted, session)
+                )
         except OSError as exc:  # a full disk: the shells keep their last file
             log.warning("could not write the prompt suggestions: %s", exc)
             return []
@@ -106,15 +111,27 @@ class PromptSuggestions:
         ranks = {line: 1.0 / (i + 1) for i, line in reversed(list(enumerate(self._predicted)))}
         return lambda line: ranks.get(line, 0.0)
 
-    def scored_lines(self) -> list[str]:
+    def scored_lines(self, session: str | None = None) -> list[str]:
         """The scorer's best lines at an empty prompt, then its best for each first word: the
-        shell shows the first line that extends what is typed."""
-        return self.scorer.ready_lines(SCORED_LINES, self._agent_rank())
+        shell shows the first line that extends what is typed. For a ``session``, ranked from
+        its own last lines and folder (several shells open: each gets its own)."""
+        rank = self._agent_rank()
+        if session not in self.places:
+            return self.scorer.ready_lines(SCORED_LINES, rank)
+        lines, folder = self.places[session]
+        with self.scorer.seen_from(lines, folder) as scorer:
+            return scorer.ready_lines(SCORED_LINES, rank)
 
-    def _lines(self, predicted: list[str]) -> list[str]:
+    def _lines(self, predicted: list[str], session: str | None = None) -> list[str]:
         out: list[str] = []
         seen: set[str] = set()
-        for line in [*self.scored_lines(), *predicted, *self.history.newest_first()]:
+        own = reversed(self.places[session][0]) if session in self.places else ()
+        for line in [
+            *self.scored_lines(session),
+            *predicted,
+            *own,
+            *self.history.newest_first(),
+        ]:
             if line in seen or "\n" in line or "\r" in line:
                 continue
             seen.add(line)
