@@ -121,3 +121,19 @@ def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
     assert dock.table.item(0, 1).data(Qt.ItemDataRole.UserRole) == scored[0].arm_id
     dock.grab().save(str(artifacts_dir / "agents.png"))
     update_doc_screenshot(artifacts_dir / "agents.png", "agents.png")
+
+
+def test_a_predictor_never_right_wears_no_medal(qtbot, docks_state):
+    """Issue 24: four baselines at 0% still got medals."""
+    from selflow_qt.store.models import BanditArm
+    from selflow_qt.ui.docks.agents import AgentsDock
+
+    for arm in ("markov-1", "markov-2", "most-frequent", "most-recent"):
+        BanditArm.create(arm_id=arm, kind="baseline", successes=0, attempts=12)
+    dock = AgentsDock(docks_state)
+    qtbot.addWidget(dock)
+    dock.show()
+    qtbot.waitUntil(lambda: any(r.queries for r in dock.rows), timeout=20_000)
+    for i, r in enumerate(dock.rows):
+        assert r.successes == 0
+        assert dock.table.item(i, 0).icon().isNull()

@@ -76,7 +76,8 @@ def test_agents_training_and_notifications_are_counted(qtbot, tray):
     assert rows[0].text() == "writing — 80% success (5 queries)"
     assert rows[1].text() == "coding — 50% success (10 queries)"
     assert rows[2].text() == "design — no queries yet"
-    assert all(not r.icon().isNull() for r in rows[:3])  # gold, silver, bronze discs
+    assert all(not r.icon().isNull() for r in rows[:2])  # gold and silver discs
+    assert rows[2].icon().isNull()  # no queries yet: no medal
     assert a["queue"].text() == "Training Queue (1 queued)"
     assert a["notifications"].text() == "Notifications (1 new)"
 

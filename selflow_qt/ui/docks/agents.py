@@ -45,6 +45,11 @@ def agent_margins(rows: list[leaderboard.AgentRow]) -> dict[str, float | None]:
     }
 
 
+def medal_rows(rows: list[leaderboard.AgentRow]) -> int:
+    """How many top rows may wear a medal: those before the first that never succeeded."""
+    return next((i for i, r in enumerate(rows) if not r.successes), len(rows))
+
+
 def name(r: leaderboard.AgentRow) -> str:
     """The predictor as the tables, plots and summary show it (never an id)."""
     return predictor_name(r.arm_id, r.specialization, r.kind)
@@ -197,7 +202,9 @@ class AgentsDock(QWidget):
         for i, r in enumerate(self.rows):  # the id stays with the row, for retire and compare
             self.table.item(i, 1).setData(Qt.ItemDataRole.UserRole, r.arm_id)
             self.table.item(i, 1).setToolTip(r.specialization)
-        set_medals(self.table, ranked=sum(1 for r in self.rows if r.queries))
+        set_medals(
+            self.table, ranked=sum(1 for r in self.rows if r.queries), medals=medal_rows(self.rows)
+        )
         self.empty.setVisible(not self.rows)
         scored = [r for r in self.rows if r.queries > 0][:12]
         self.ci_bars.set(

@@ -114,16 +114,20 @@ def make_table(headers: list[str], stretch_last: bool = True) -> QTableWidget:
     return t
 
 
-def set_medals(table: QTableWidget, column: int = 0, ranked: int | None = None) -> None:
-    """Rank numbers with medal icons for the first three of the ``ranked`` top rows;
-    rows past ``ranked`` (e.g. not scored yet) get no rank."""
+def set_medals(
+    table: QTableWidget, column: int = 0, ranked: int | None = None, medals: int | None = None
+) -> None:
+    """Rank numbers for the ``ranked`` top rows (rows past it, e.g. not scored yet, get none);
+    medal icons for the first three of the ``medals`` top rows (those that ever succeeded: a
+    predictor right 0% of the time gets no medal)."""
     from PySide6.QtGui import QIcon
 
     ranked = table.rowCount() if ranked is None else ranked
+    medals = ranked if medals is None else min(medals, ranked)
     for r in range(table.rowCount()):
         item = table.item(r, column)
         if item is None:
             continue
         item.setText(str(r + 1) if r < ranked else "–")
-        icon = medal_icon(r) if r < ranked else None
+        icon = medal_icon(r) if r < medals else None
         item.setIcon(icon if icon is not None else QIcon())

@@ -322,7 +322,11 @@ class TrainingCenterDock(QWidget):
             for i, r in enumerate(data.ranking)
         ]
         fill_table(self.ranking_table, rows, align_right={3, 5, 6})
-        set_medals(self.ranking_table, ranked=sum(1 for r in data.ranking if r.queries))
+        set_medals(
+            self.ranking_table,
+            ranked=sum(1 for r in data.ranking if r.queries),
+            medals=next((i for i, r in enumerate(data.ranking) if not r.successes), len(rows)),
+        )
         self.ranking_empty.setVisible(not rows)
         b = data.bandit
         if b.exploitation is None:

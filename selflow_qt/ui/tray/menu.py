@@ -106,7 +106,8 @@ def _agent_rows(d: MenuData) -> list[tuple]:
             text = f"{name} — {a.success_rate:.0%} success ({count(a.total_queries, 'query', 'queries')})"
         else:
             text = f"{name} — no queries yet"
-        rows.append((text, a.model_id, medal_icon(rank)))
+        medal = medal_icon(rank) if a.total_queries and a.success_rate > 0 else None
+        rows.append((text, a.model_id, medal))
     return rows
 
 
