@@ -14,6 +14,7 @@ a notification naming the reason and that log.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -27,6 +28,7 @@ from selflow_qt.core.privacy import redact_text
 from selflow_qt.store.queries.events import newest_written
 from selflow_qt.store.queries.training import record_failed_run
 
+log = logging.getLogger(__name__)
 REFIT_EVERY = 1000  # new events since the agent was loaded or last refitted
 HISTORY_EVENTS = 20_000  # the stream a served agent learns and is refitted on
 
@@ -91,7 +93,14 @@ def start_refit(data_dir: Path, folder: Path) -> supervisor.Child:
 def _record(agent: str, out: supervisor.ChildExit) -> None:
     if out.ok:
         return
-    reason = redact_text(f"refit failed: {out.message}")
+    reason = redact_text(f"refit failed: {out.message}") or "refit failed"
+    try:
+        _store_failure(agent, out, reason)
+    except Exception as exc:  # a refit that failed must not also break the suggestions
+        log.warning("refit of %s failed (%s); it could not be recorded: %s", agent, reason, exc)
+
+
+def _store_failure(agent: str, out: supervisor.ChildExit, reason: str) -> None:
     record_failed_run(
         agent,
         reason,

@@ -299,7 +299,12 @@ def start(
     (``core.child.run_folder``) are removed first.
     """
     sweep_run_folders()
-    log = log_file(data_dir, kind) if data_dir is not None else None
+    log = None
+    if data_dir is not None:
+        try:
+            log = log_file(data_dir, kind)
+        except OSError:  # a full or read-only data folder: the child runs, its output unkept
+            log = None
     opts = Options(os.getpid(), grace_s, log, dict(env or {}), [Path(p) for p in cleanup])
     what = what or f"the {kind} process"
     ours, theirs = Pipe(duplex=True)
