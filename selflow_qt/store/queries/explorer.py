@@ -102,7 +102,10 @@ def specialization_ideas(db: SqliteDatabase, limit: int = 8) -> list[Specializat
                 "candidate",
                 int(pid),
                 name,
-                f"Worth an agent: {name} — {count:,} events, confidence {conf:.2f}",
+                # not queued by the analysis (the Training Center's queue is the one truth):
+                # said as such, so the explorer never promises what the queue does not hold
+                f"Not queued: {name} — {count:,} events, confidence {conf:.2f}; "
+                "queue it here to train an agent anyway",
             )  # fmt: skip
         )
     return ideas[:limit]

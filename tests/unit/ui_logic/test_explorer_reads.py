@@ -62,3 +62,6 @@ def test_ideas_list_queued_sessions_then_untrained_patterns(store):
         ("candidate", "writing"),
     ]
     assert ideas[0].text == f"Queued #{ideas[0].session_id}: coding — new pattern"
+    # a pattern the analysis did not queue is not promised an agent (issue 24: "Worth an
+    # agent: Coding" in the explorer beside "Nothing queued" in the Training Center)
+    assert ideas[1].text.startswith("Not queued: writing — ")
