@@ -11,11 +11,11 @@ text holding a long token (``LONG_TOKEN``).
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from selflow_qt.core.secret_shapes import shannon_entropy
 
 REDACTED = "[REDACTED]"
 # A quoted or bare value, at most 512 characters (a longer one is redacted up to there).
@@ -93,11 +93,6 @@ def _htpasswd(m: re.Match[str]) -> str:
     return f"{head} {REDACTED}" if head and last else text
 
 
-def _entropy(s: str) -> float:
-    n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
-
-
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -107,7 +102,7 @@ def _high_entropy(m: re.Match[str]) -> str:
     limit = 3.0 if _HEX.issuperset(body) else 4.5
     if _HEX.issuperset(body) and body.isdigit():
         return m.group(0)  # a long number is not a key
-    return m.group(1) + REDACTED + m.group(1) if _entropy(body) > limit else m.group(0)
+    return m.group(1) + REDACTED + m.group(1) if shannon_entropy(body) > limit else m.group(0)
 
 
 # Names that say "the value is a secret" in assignments, flags, meta keys and JSON.
@@ -117,6 +112,11 @@ SECRET_WORDS = (
     r"|credentials?|contrase[nñ]a|session[_-]?id|cookie"
 )
 SECRET_NAME = re.compile(r"(?i)(?:" + SECRET_WORDS + r"|[_-]key\b)")
+# The words' first letters, tried before the words: in a name of up to 40 characters the
+# alternation is tried at every position, and most positions hold none of these letters.
+SECRET_WORD = (
+    "(?=[" + "".join(sorted({w[0] for w in SECRET_WORDS.split("|")})) + "])(?:" + SECRET_WORDS + ")"
+)
 _NAME_TRIGGERS = ("pass", "pwd", "secret", "token", "key", "credential", "contras", "session")
 
 TRIGGERED_RULES: tuple[SecretRule, ...] = (
@@ -238,13 +238,13 @@ TRIGGERED_RULES: tuple[SecretRule, ...] = (
     SecretRule(r"\bhtpasswd\s[^|;&\n]{0,1024}", _htpasswd, ("htpasswd",)),
     # NAME=value, NAME: value, NAME => value where the name says secret (keyword family)
     SecretRule(
-        r"(?i)(?<![?&])((?<![a-z0-9_.-])[a-z0-9_.-]{0,40}(?:" + SECRET_WORDS + r")[a-z0-9_.-]{0,40}"
+        r"(?i)(?<![?&])((?<![a-z0-9_.-])[a-z0-9_.-]{0,40}" + SECRET_WORD + r"[a-z0-9_.-]{0,40}"
         r"[\"']?\s{0,8}(?::=|=>|==|=|:)\s{0,8})" + VALUE,
         _value,
         _NAME_TRIGGERS,
     ),
     SecretRule(
-        r"(?i)(\"[a-z0-9_.-]{0,40}(?:" + SECRET_WORDS + r")[a-z0-9_.-]{0,40}\"\s{0,8}:\s{0,8})"
+        r"(?i)(\"[a-z0-9_.-]{0,40}" + SECRET_WORD + r"[a-z0-9_.-]{0,40}\"\s{0,8}:\s{0,8})"
         r"\"(?:[^\"\\\n]|\\.){0,1024}\"",
         r"\1" + '"' + REDACTED + '"',
         _NAME_TRIGGERS,

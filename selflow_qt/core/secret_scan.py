@@ -68,15 +68,19 @@ class _Scan:
         self.text = text
         self.words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
         self.spans: list[tuple[int, int]] = []
+        self._cores: dict[int, tuple[int, int, str]] = {}
 
     def word(self, i: int) -> str:
         s, e = self.words[i]
         return self.text[s:e]
 
     def core(self, i: int) -> tuple[int, int, str]:
-        s, e = self.words[i]
-        a, b = _core(self.text[s:e])
-        return s + a, s + b, self.text[s + a : s + b]
+        got = self._cores.get(i)  # a word is asked for again as the next words' key and verb
+        if got is None:
+            s, e = self.words[i]
+            a, b = _core(self.text[s:e])
+            got = self._cores[i] = (s + a, s + b, self.text[s + a : s + b])
+        return got
 
     def mark(self, start: int, end: int) -> None:
         if end > start:
@@ -263,22 +267,23 @@ class _Scan:
         return consumed
 
     def shaped(self, s: int, c: str, cmd: str) -> bool:
-        """Secrets carried inside another word's syntax."""
-        m = _USER_PCT.match(c)
+        """Secrets carried inside another word's syntax (each shape's telling character is
+        looked for first: most words have none)."""
+        m = _USER_PCT.match(c) if "%" in c else None
         if m and not _HEX2.match(m.group(1)):  # %20 is URL encoding, not a password
             self.mark(s + m.start(1), s + m.end(1))
             return True
-        m = _USER_AT.match(c)
+        m = _USER_AT.match(c) if "@" in c else None
         if m and "://" not in c and not FILE_EXT.search(c):
             if not is_placeholder(m.group(1)):
                 self.mark(s + m.start(1), s + m.end(1))
             return True
-        m = _XML_VALUE.match(c)
+        m = _XML_VALUE.match(c) if ">" in c else None
         if m and names_secret(m.group(1)):
             if not is_placeholder(m.group(2)):
                 self.mark(s + m.start(2), s + m.end(2))
             return True
-        m = _WIN_PASS.match(c)
+        m = _WIN_PASS.match(c) if c[:1] == "/" else None
         if m:
             self.mark(s + m.start(1), s + m.end(1))
             return True
