@@ -14,12 +14,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from selflow_qt.app import messages
-from selflow_qt.app.training_clock import TrainingClock
 from selflow_qt.core.settings import Settings
-from selflow_qt.core.training_policy import TrainingGate
 from selflow_qt.core.wording import collection_line
 from selflow_qt.demo.folder import is_demo_dir
 from selflow_qt.store.context import StoreContext
+from selflow_qt.ui.state_training import Trainings
 from selflow_qt.workers import analysis as analysis_jobs
 from selflow_qt.workers import jobs
 from selflow_qt.workers.worker import Worker, run_in_worker
@@ -32,8 +31,8 @@ SUGGEST_EVERY_MS = 60_000
 QUEUE_EVERY_MS = 30_000
 
 
-class AppState(QObject):
-    """Shared state and background services."""
+class AppState(Trainings, QObject):
+    """Shared state and background services (its trainings: ui.state_training)."""
 
     dataChanged = Signal()
     analysisStarted = Signal()
@@ -72,22 +71,18 @@ class AppState(QObject):
         self.suggestions: list = []
         self.collection: jobs.CollectionState | None = None
         self.last_trigger: Any = None
-        self.last_training_progress: Any = None
-        self.training_session_id: int | None = None
         self.services_started = False
         self._collector: Worker | None = None
         self._analysis: Worker | None = None
-        self._training: Worker | None = None
         self._trigger: Worker | None = None
         self._suggest: Worker | None = None
         self._incremental: Worker | None = None
         self.live_capture = not is_demo_dir(self.data_dir)  # a demo folder gets no live events
-        self.training_clock = TrainingClock()  # idle time and the rest after a training
         self._paused = False
-        self.training_gate: TrainingGate | None = None  # None until the queue runner has looked
         self._suggestions_job = jobs.SuggestionsJob(self.data_dir)
         self._timers: list[QTimer] = []
         self._stopping = False
+        self._init_trainings()
         if start_services:
             self.start_services()
 
@@ -268,93 +263,6 @@ class AppState(QObject):
         self.analysisFailed.emit(message)
         self.message.emit(f"Analysis failed: {message}")
 
-    # -- training --------------------------------------------------------------------------------
-    @property
-    def training_running(self) -> bool:
-        return self._busy(self._training)
-
-    def start_training(self, session_id: int | None = None, max_steps: int | None = None) -> bool:
-        """Train ``session_id`` (or the next queued session) in a child process, one at a time."""
-        if self.training_running:
-            self.message.emit("A training is already running.")
-            return False
-        self.last_training_progress = None
-        self._training = self.run(
-            jobs.training_job,
-            self.job_context(),
-            session_id,
-            max_steps,
-            on_partial=self._on_training_started,
-            on_progress=self._on_training_progress,
-            on_result=self._on_training_finished,
-            on_error=self._on_training_error,
-            on_finished=self._on_training_done,
-        )
-        return True
-
-    def _on_training_done(self) -> None:
-        self.training_clock.training_ended()
-
-    def cancel_training(self) -> None:
-        if self._training is not None:
-            self._training.cancel()
-
-    def run_training_queue(self) -> None:
-        """The queue runner: the next queued session may start on the user's training policy.
-
-        One at a time, never back to back (see core.training_policy); ``training_gate`` says why
-        it waits.
-        """
-        if not self.services_started or self._stopping:
-            return
-        self.training_gate = self.training_clock.gate(
-            self.settings.training_policy,
-            self.settings.training_idle_minutes,
-            busy=self.training_running or self.analysis_running,
-            live_capture=self.live_capture,
-        )
-        if self.training_gate.allowed:
-            self.start_training()
-
-    def _on_training_started(self, start) -> None:
-        if isinstance(start, jobs.TrainingStart):
-            self.training_clock.training_started()
-            self.training_session_id = start.session_id
-            self.trainingStarted.emit(start.session_id)
-            self.message.emit(f"Training session {start.session_id} started.")
-
-    def _on_training_progress(self, progress) -> None:
-        self.last_training_progress = progress
-        self.trainingProgress.emit(progress)
-
-    def _on_training_finished(self, outcome) -> None:
-        self.training_session_id = None
-        if outcome is None:  # nothing was queued
-            return
-        self._note_training(outcome)
-        self.trainingFinished.emit(outcome)
-        self.refresh()
-        self.refresh_suggestions(force=True)  # a new agent may now answer
-
-    def _on_training_error(self, message: str) -> None:
-        sid = self.training_session_id
-        self.training_session_id = None
-        self.message.emit(f"Training failed: {message}")
-        if sid is not None:
-            outcome = messages.failed_training(sid, message)
-            self._note_training(outcome)
-            self.trainingFinished.emit(outcome)
-
-    def _note_training(self, outcome) -> None:
-        """Say how a training ended; notify unless the runner already did."""
-        try:
-            line = jobs.note_training(outcome)
-        except Exception:
-            log.exception("could not record the training notification")
-            line = f"Training {getattr(outcome, 'status', '')}"
-        self.message.emit(line)
-        self.notificationsChanged.emit()
-
     # -- predictions -----------------------------------------------------------------------------
     def refresh_suggestions(self, force: bool = False) -> None:
         """New "Up next" guesses on a worker (``force``: even if no event arrived since)."""
@@ -418,15 +326,6 @@ class AppState(QObject):
             model_id,
             on_result=lambda m: (self.message.emit(f"Retired {m}."), self.refresh()),
             on_error=lambda m: self.message.emit(f"Could not retire {model_id}: {m}"),
-        )
-
-    def queue_training(self, pattern_id: int | None = None) -> Worker:
-        return self.run(
-            jobs.queue_training_job,
-            self.job_context(),
-            pattern_id,
-            on_result=lambda sid: (self.message.emit(f"Queued training {sid}."), self.refresh()),
-            on_error=lambda m: self.message.emit(f"Could not queue training: {m}"),
         )
 
     def save_settings(self, settings: Settings) -> None:
