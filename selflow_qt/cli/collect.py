@@ -157,6 +157,25 @@ def _running_collector(data_dir) -> int | None:
     return None
 
 
+def _analyses_section(ctx) -> dict:
+    """Analysis runs, patterns and the training queue, counted as the tray counts them."""
+    from selflow_qt.store.queries.tray import (
+        analyses_line,
+        analysis_run_count,
+        pattern_count,
+        training_counts,
+    )
+
+    t = training_counts(ctx.db)
+    return {
+        "runs": analysis_run_count(ctx.db),
+        "patterns": pattern_count(ctx.db),
+        "queued": t.get("queued", 0),
+        "training": t.get("training", 0),
+        "summary": analyses_line(ctx.db),
+    }
+
+
 def run_status(args: argparse.Namespace) -> int:
     """Print the status report (see selflow_qt.collect.status for the JSON keys)."""
     from selflow_qt.cli.analyze import trigger_section
@@ -176,7 +195,7 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"selflow: {describe(exc).message}", file=sys.stderr)
         return 2
     try:
-        report = collect_status(ctx, {"trigger": trigger_section})
+        report = collect_status(ctx, {"analyses": _analyses_section, "trigger": trigger_section})
     finally:
         ctx.close()
     if getattr(args, "json", False):

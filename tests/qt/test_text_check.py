@@ -111,3 +111,34 @@ def test_the_tray_spec_reads_in_words_when_every_count_is_one():
 
     bad = offences(walk(MENU_SPEC))
     assert not bad, "\n".join(map(str, bad))
+
+
+def test_the_tray_the_docks_and_selflow_status_count_alike(qtbot, analysed_copy, capsys):
+    """One source per figure: analysis runs and the training queue, after a real analysis."""
+    from selflow_qt.cli import main as selflow
+
+    state = AppState(analysed_copy, start_services=False)
+    try:
+        window = MainWindow(state)
+        qtbot.addWidget(window)
+        window.show()
+        tray = TrayController(state, window, app_icon(), show_icon=False)
+        with qtbot.waitSignal(tray.refreshed, timeout=20_000):
+            tray.refresh()
+        tray.timer.stop()
+        _settle(qtbot, state)
+        runs, queued = tray.data.snap.analysis_runs, tray.data.snap.training.get("queued", 0)
+        assert runs == 2 and queued > 0
+        assert tray.menu.actions["learning"].text() == "Learning Progress (2 analysis runs)"
+        assert tray.menu.actions["queue"].text() == f"Training Queue ({queued} queued)"
+        insights = window.docks["insights"].widget()
+        assert "2 analysis runs since" in insights.progress_label.text()
+        center = window.docks["training"].widget()
+        rows = [center.queue_table.item(r, 2).text() for r in range(center.queue_table.rowCount())]
+        assert rows.count("queued") == queued
+        assert selflow(["--data-dir", str(analysed_copy), "status"]) == 0
+        line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("analyses"))
+        assert "2 analysis runs, " in line and f"training queue: {queued} queued" in line
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()

@@ -275,6 +275,24 @@ class AgentLine:
     medal: str = ""
 
 
+def analysis_run_count(db: SqliteDatabase, tables: tuple | None = None) -> int:
+    """Finished analysis runs: the one count the tray, the Data Insights dock and
+    ``selflow status`` show."""
+    tables = tables or _analysis_tables(db)
+    return int(_one(db, f"SELECT count(*) FROM {tables[0]}") or 0) if tables else 0
+
+
+def analyses_line(db: SqliteDatabase) -> str:
+    """'2 analysis runs, 5 patterns; training queue: 5 queued, 0 training' (selflow status)."""
+    from selflow_qt.core.format import count
+
+    t = training_counts(db)
+    return (
+        f"{count(analysis_run_count(db), 'analysis run')}, {count(pattern_count(db), 'pattern')}; "
+        f"training queue: {t.get('queued', 0)} queued, {t.get('training', 0)} training"
+    )
+
+
 def training_counts(db: SqliteDatabase) -> dict[str, int]:
     rows = db.execute_sql("SELECT status, count(*) FROM training_sessions GROUP BY status")
     return {s: int(n) for s, n in rows.fetchall()}
@@ -347,7 +365,7 @@ def tray_snapshot(db: SqliteDatabase, budget_bytes: int, now: float | None = Non
         buffer_percent=fill.percent,
         buffer_bytes=fill.bytes,
         budget_bytes=fill.budget_bytes,
-        analysis_runs=int(_one(db, f"SELECT count(*) FROM {tables[0]}") or 0) if tables else 0,
+        analysis_runs=analysis_run_count(db, tables),
         consensus_score=run["consensus_score"] if run else None,
         notifications_unread=n_unread,
         notifications=notes,

@@ -204,7 +204,7 @@ MENU_SPEC: list = [
         [
             Item(
                 "learning",
-                lambda d: f"Learning Progress ({count(d.snap.analysis_runs, 'analysis cycle')})",
+                lambda d: f"Learning Progress ({count(d.snap.analysis_runs, 'analysis run')})",
                 "dock:insights",
             ),
             Item("multi-cluster", "Multi-Cluster Analysis", "dock:clusters"),
