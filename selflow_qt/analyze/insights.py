@@ -20,6 +20,7 @@ from selflow_qt.analyze.insights_tips import (  # noqa: F401 (re-exported)
     parent_folder,
     short_path,
 )
+from selflow_qt.core.wording import unnamed_group
 from selflow_qt.store.queries.events import event_count
 from selflow_qt.store.queries.insights import (
     activity_between,
@@ -184,7 +185,7 @@ def _pattern_weeks(db: SqliteDatabase, now: float) -> Counter:
         label = label_of[eid]
         if label < 0:
             continue
-        name = proj.cluster_names.get(label, f"cluster {label}")
+        name = proj.cluster_names.get(label, unnamed_group(label))
         counts[(name, 0 if ts >= now - WEEK else 1)] += 1
     return counts
 

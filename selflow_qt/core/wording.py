@@ -72,6 +72,15 @@ def term_words(term: str) -> str:
     return value  # verb, sub, arg, app, host: the word itself
 
 
+def unnamed_group(label: int, algorithm: str = "consensus") -> str:
+    """A cluster no pattern names (too small or unstable), or one method's own grouping."""
+    if algorithm != "consensus":
+        return (
+            f"{algorithm.upper() if algorithm in ('gmm', 'hdbscan') else algorithm} group {label}"
+        )
+    return f"unnamed group {label}"
+
+
 def terms_words(terms: list[str], limit: int = 6) -> str:
     """Distinct terms in words, comma-separated, at most ``limit``."""
     words: list[str] = []

@@ -21,6 +21,7 @@ FEATURE_KEY = re.compile(
     r"|\b(?:shell|fs|app|aw|system)/(?:command|create|modify|delete|move|launch|close|focus|afk)\b"
 )
 # A snake_case name (epsilon_greedy, training_policy) outside a path.
+CLUSTER_NUMBER = re.compile(r"\bcluster \d+\b")  # a consensus label, not a name
 CODE_NAME = re.compile(r"(?<![\w/~.-])[a-z]+(?:_[a-z0-9]+)+\b(?![/.])")
 # "1 days", "1 analysis cycles", "1 active micro-agents": the counted noun after a 1 (past the
 # words that may stand between) read in the plural. Nouns that end in s in the singular are not.
@@ -97,6 +98,8 @@ def offences(texts: Iterable[tuple[str, str]], whole: Iterable[str] = ()) -> lis
             out.append(Offence(where, text, f"internal id {m.group(0)!r}"))
         if m := FEATURE_KEY.search(text):
             out.append(Offence(where, text, f"feature key {m.group(0)!r}"))
+        if m := CLUSTER_NUMBER.search(text):
+            out.append(Offence(where, text, f"internal name {m.group(0)!r}"))
         if m := CODE_NAME.search(text):
             out.append(Offence(where, text, f"code name {m.group(0)!r}"))
         if plural := _one_plural(text):

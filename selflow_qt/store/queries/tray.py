@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from peewee import SqliteDatabase
 
+from selflow_qt.core.wording import unnamed_group
 from selflow_qt.store.day import DAY, LocalDay, local_day  # noqa: F401 - re-exported
 from selflow_qt.store.focus import (  # noqa: F401 - re-exported
     FOCUS_GAP_CAP_S,
@@ -199,7 +200,7 @@ def workflows_today(db: SqliteDatabase, day: LocalDay | None = None) -> dict:
         analysed += n
         if label is not None and label >= 0:
             in_wf += n
-            name = labels.get(int(label), (0, f"cluster {label}", 0.0, 0))[1]
+            name = labels.get(int(label), (0, unnamed_group(int(label)), 0.0, 0))[1]
             by_pattern[name] = by_pattern.get(name, 0) + n
     by_pattern = dict(sorted(by_pattern.items(), key=lambda kv: -kv[1]))
     return {"analysed": analysed, "in_workflows": in_wf, "by_pattern": by_pattern}

@@ -85,6 +85,7 @@ class DashboardDock(QWidget):
 
         self.workflows = QListWidget()
         self.workflows.setObjectName("top-workflows")
+        self.workflows.setWordWrap(True)  # a long pattern name wraps instead of being cut
         wf_box = QGroupBox("Top workflows today")
         QVBoxLayout(wf_box).addWidget(self.workflows)
 

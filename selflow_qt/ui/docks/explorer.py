@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.core.format import count
 from selflow_qt.core.selection import SelectionModel, lasso_mask, rect_mask
-from selflow_qt.core.wording import terms_words
+from selflow_qt.core.wording import terms_words, unnamed_group
 from selflow_qt.store.queries import explorer as reads
 from selflow_qt.store.queries.training import read_with
 from selflow_qt.ui.docks.base import NO_ANALYSIS, BackgroundLoader, empty_label
@@ -219,8 +219,8 @@ class ClusterExplorerDock(QWidget):
         if label < 0:
             return "noise"
         if algorithm == "consensus":
-            return self.data.projection.cluster_names.get(label, f"cluster {label}")
-        return f"{algorithm} {label}"
+            return self.data.projection.cluster_names.get(label, unnamed_group(label))
+        return unnamed_group(label, algorithm)
 
     @Slot(str)
     def _recolour(self, algorithm: str) -> None:
