@@ -12,7 +12,8 @@ from typing import Any
 
 from selflow_qt.app import messages
 from selflow_qt.app.training_clock import TrainingClock
-from selflow_qt.core.training_policy import TrainingGate
+from selflow_qt.collect import user_idle
+from selflow_qt.core.training_policy import TrainingGate, estimate_training
 from selflow_qt.workers import jobs
 from selflow_qt.workers.worker import Worker
 
@@ -26,6 +27,7 @@ class Trainings:
         self.last_training_progress: Any = None
         self.training_session_id: int | None = None
         self.training_gate: TrainingGate | None = None  # None until the queue runner has looked
+        self.training_reason = ""  # why the current (or last) training started
         self.training_clock = TrainingClock()  # idle time and the rest after a training
         self._training: Worker | None = None
 
@@ -33,12 +35,19 @@ class Trainings:
     def training_running(self) -> bool:
         return self._busy(self._training)
 
-    def start_training(self, session_id: int | None = None, max_steps: int | None = None) -> bool:
-        """Train ``session_id`` (or the next queued session) in a child process, one at a time."""
+    def start_training(
+        self,
+        session_id: int | None = None,
+        max_steps: int | None = None,
+        reason: str = "started by you",
+    ) -> bool:
+        """Train ``session_id`` (or the next queued session) in a child process, one at a time;
+        ``reason``, why it starts, is shown beside it in the Training Center."""
         if self.training_running:
             self.message.emit("A training is already running.")
             return False
         self.last_training_progress = None
+        self.training_reason = reason
         self._training = self.run(
             jobs.training_job,
             self.job_context(),
@@ -72,9 +81,12 @@ class Trainings:
             self.settings.training_idle_minutes,
             busy=self.training_running or self.analysis_running,
             live_capture=self.live_capture,
+            cost=estimate_training(self.settings.train_config),
+            input_idle_s=user_idle.input_idle_seconds(),
+            on_mains=user_idle.on_mains_power(),
         )
         if self.training_gate.allowed:
-            self.start_training()
+            self.start_training(reason=self.training_gate.reason)
 
     def _on_training_started(self, start) -> None:
         if isinstance(start, jobs.TrainingStart):

@@ -147,3 +147,32 @@ def test_the_welcome_offers_the_shell_hook_and_adds_it_only_on_a_click(
     finally:
         state.shutdown(10_000)
         state.ctx.close()
+
+
+def test_a_large_training_waits_in_a_demo_folder_and_says_why_it_started(
+    qtbot, shell_state, monkeypatch
+):
+    """Issue 24: a 3 GB training started unasked after a demo folder was opened (no live
+    capture counted as idle). Now it waits for real input idle time, and says why it started.
+    The platform's idle time and power are stood in for; the training start is recorded."""
+    from selflow_qt.collect import user_idle
+
+    started: list[str] = []
+    monkeypatch.setattr(shell_state, "start_training", lambda **kw: started.append(kw["reason"]))
+    shell_state.settings.training_policy = "when_idle"
+    shell_state.live_capture = False
+    shell_state.services_started = True
+    try:
+        monkeypatch.setattr(user_idle, "input_idle_seconds", lambda: None)
+        shell_state.run_training_queue()
+        assert not started and "Train now" in shell_state.training_gate.reason
+        monkeypatch.setattr(user_idle, "input_idle_seconds", lambda: 30 * 60.0)
+        monkeypatch.setattr(user_idle, "on_mains_power", lambda: False)
+        shell_state.run_training_queue()
+        assert not started and "battery" in shell_state.training_gate.reason
+        monkeypatch.setattr(user_idle, "on_mains_power", lambda: True)
+        shell_state.run_training_queue()
+        assert started == [shell_state.training_gate.reason]
+        assert started[0].startswith("started by itself: keyboard and mouse idle for 30 min")
+    finally:
+        shell_state.services_started = False
