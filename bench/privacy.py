@@ -7,13 +7,19 @@
 (b) The worst case: one 128 KB command built to make a rule backtrack (the shapes that were
 quadratic), in milliseconds. The baseline is ``selflow_qt/core/privacy.py`` as it was at REV
 (default: the commit before issue 12), loaded from git; it is skipped where git is unavailable.
+(c) With ``--long-before REV``: every 64 KB text of bench/_long_inputs.py (long random tokens,
+no two alike, in the syntaxes the rules and the scan look at; repeated command words) through
+``PrivacyFilter.apply``, the package as at REV beside now, each in a fresh process (budget 50 ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -90,6 +96,12 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--baseline", default=BASELINE_REV, help="git revision of the baseline")
     ap.add_argument("--no-baseline-worst", action="store_true", help="skip the slow old worst case")
+    ap.add_argument(
+        "--long-before",
+        default="",
+        metavar="REV",
+        help="also time the 64 KB long-token texts, at REV (git) beside now",
+    )
     args = ap.parse_args()
 
     base = load_baseline(args.baseline)
@@ -121,7 +133,65 @@ def main() -> int:
         if base and not args.no_baseline_worst:
             old = f"{worst_ms(base, text):,.0f}"
         print(f"| {name} | {old} | {worst_ms(PrivacyFilter, text):,.1f} |")
+
+    if args.long_before:
+        print_long_inputs(args.long_before)
     return 0
+
+
+_LONG_INPUTS_CODE = """
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from _long_inputs import long_inputs
+from selflow_qt.core.event import Event
+from selflow_qt.core.privacy import PrivacyFilter
+pf, out = PrivacyFilter(), {}
+for name, text in long_inputs():
+    ev = Event(ts=1.0, source="shell", action="command", cmd=text)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        pf.apply(ev)
+        best = min(best, time.process_time() - t0)
+    out[name] = best * 1e3
+print(json.dumps(out))
+"""
+
+
+def long_input_ms(rev: str | None) -> dict[str, float]:
+    """CPU ms (best of 3) of each 64 KB text of bench/_long_inputs.py in a fresh process, with
+    the package as at ``rev`` (git archive into a temporary folder) or as it is now (None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = HERE.parent
+        if rev:
+            archive = subprocess.run(
+                ["git", "archive", rev, "selflow_qt"], capture_output=True, check=True, cwd=root
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            root = Path(tmp)
+        out = subprocess.run(
+            [sys.executable, "-c", _LONG_INPUTS_CODE, str(root), str(HERE)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp,
+        ).stdout
+    return json.loads(out)
+
+
+def print_long_inputs(rev: str, shown: int = 8) -> None:
+    """The slowest 64 KB long-token texts now beside ``rev``, and how many pass the budget."""
+    before, now = long_input_ms(rev), long_input_ms(None)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n64 KB long-token texts ({len(now)}; CPU ms, best of 3; {rev} beside now)\n")
+    print(f"| text | {rev} ms | now ms |")
+    print("| --- | --: | --: |")
+    for name in sorted(now, key=lambda k: -max(now[k], before.get(k, 0)))[:shown]:
+        print(f"| {name} | {before.get(name, float('nan')):.1f} | {now[name]:.1f} |")
+    for label, ms in ((rev, before), ("now", now)):
+        over = sum(v > 50 for v in ms.values())
+        print(f"\n{label}: worst {max(ms.values()):.1f} ms, {over} of {len(ms)} over 50 ms", end="")
+    print(f"\nload average {load} after")
 
 
 if __name__ == "__main__":

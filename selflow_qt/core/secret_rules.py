@@ -11,6 +11,7 @@ text holding a long token (``LONG_TOKEN``).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,9 +100,12 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 def _high_entropy(m: re.Match[str]) -> str:
     """Quoted strings as random as detect-secrets' thresholds (base64 4.5, hex 3.0 bits)."""
     body = m.group(2)
-    limit = 3.0 if _HEX.issuperset(body) else 4.5
-    if _HEX.issuperset(body) and body.isdigit():
+    hexish = _HEX.issuperset(body)
+    if hexish and body.isdigit():
         return m.group(0)  # a long number is not a key
+    limit = 3.0 if hexish else 4.5
+    if math.log2(len(set(body))) <= limit:  # k distinct characters hold at most log2(k) bits
+        return m.group(0)
     return m.group(1) + REDACTED + m.group(1) if shannon_entropy(body) > limit else m.group(0)
 
 

@@ -50,23 +50,10 @@ def _classes(s: str) -> tuple[int, float]:
     return kinds, changes / pairs if pairs else 0.0
 
 
-# c * log2(c) for the counts of a short text's characters, looked up instead of computed.
-_XLOGX = (0.0, *(c * math.log2(c) for c in range(1, 257)))
-
-
 def shannon_entropy(s: str) -> float:
-    """Bits per character: log2(n) - sum(c * log2(c)) / n over the counts c of s's characters.
-
-    Texts judged one word at a time are short, and a 64 KB text holds thousands of them: a
-    short one is counted with str.count per distinct character and summed from a table.
-    """
+    """Bits per character of ``s`` (0 for an empty text)."""
     n = len(s)
-    if n == 0:
-        return 0.0
-    counts = map(s.count, set(s)) if n <= 64 else Counter(s).values()
-    if n <= 256:
-        return math.log2(n) - sum(map(_XLOGX.__getitem__, counts)) / n
-    return -sum(c / n * math.log2(c / n) for c in counts)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
 
 
 def looks_random(s: str, min_len: int = 16) -> bool:
