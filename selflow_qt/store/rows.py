@@ -129,6 +129,42 @@ def event_row(ev: Event, _encode=_encode_meta, _clean=_clean) -> tuple:
     )
 
 
+# Positions in an event_row tuple.
+TS, SOURCE, ACTION, PATH, META, SIZE = 0, 2, 3, 4, 10, 11
+
+
+def repeats_a_modify(rows: list[tuple]) -> bool:
+    """Whether a path has two ``modify`` rows among ``rows`` (only then coalescing pays)."""
+    modified = [r[PATH] for r in rows if r[ACTION] == "modify"]
+    return len(modified) > 1 and len(set(modified)) < len(modified)
+
+
+def coalesce_modifies(rows: list[tuple]) -> tuple[list[tuple], int]:
+    """Repeated fs ``modify`` rows of one path (with nothing else on that path between them)
+    collapsed into the latest one, with ``coalesced: n`` in its meta; and how many went."""
+    out: list[tuple] = []
+    gone = 0
+    last_modify: dict[str, int] = {}  # path -> index in out of its open modify row
+    for row in rows:
+        path = row[PATH]
+        if row[ACTION] == "modify" and row[SOURCE] == "fs" and path:
+            i = last_modify.get(path)
+            if i is not None:
+                prev = out[i]
+                count = int(json.loads(prev[META]).get("coalesced", 1)) + 1
+                meta = json.loads(row[META])
+                meta["coalesced"] = count
+                text = _encode_meta(meta)
+                out[i] = (*row[:META], text, row[SIZE] - len(row[META]) + len(text))
+                gone += 1
+                continue
+            last_modify[path] = len(out)
+        elif path:
+            last_modify.pop(path, None)
+        out.append(row)
+    return out, gone
+
+
 def insert_events(db: SqliteDatabase, events: Iterable[Event]) -> tuple[int, int]:
     """Insert events with the raw executemany fast path; call inside a transaction.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,25 +14,22 @@ from peewee import SqliteDatabase
 
 from selflow_qt.core.event import Event, clip_event, local_tz_offset
 from selflow_qt.core.privacy import PrivacyFilter
-from selflow_qt.store.db import connect
-from selflow_qt.store.errors import DatabaseDamaged, DbProblem, describe
+from selflow_qt.store.errors import DbProblem, describe
 
 # The row encoding lives in store.rows; these names stay importable from here.
 from selflow_qt.store.rows import (  # noqa: F401
     INSERT_SQL,
+    TS,
     _encode_meta,
+    coalesce_modifies,
     event_row,
     insert_events,
     insert_rows,
+    repeats_a_modify,
 )
+from selflow_qt.store.writer_connection import WriterConnection
 
 log = logging.getLogger(__name__)
-
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
-# Positions in an event_row tuple.
-_TS, _SOURCE, _ACTION, _PATH, _META, _SIZE = 0, 2, 3, 4, 10, 11
 
 
 @dataclass
@@ -123,7 +119,7 @@ class EventWriter:
         self._running = False  # the thread is between start() and the end of _run
         self._held: list[tuple] = []  # a batch that failed; written before anything newer
         self._held_waiters: list[_FlushRequest] = []
-        self._file_id: tuple[int, int] | None = None  # the database file the connection has open
+        self.connection = WriterConnection(self.db_path)
 
     # -- producer side -------------------------------------------------------------------------
     def start(self) -> EventWriter:
@@ -237,7 +233,6 @@ class EventWriter:
 
     # -- writer thread -------------------------------------------------------------------------
     def _run(self) -> None:
-        self._db: SqliteDatabase | None = None
         try:
             self._loop()
         except BaseException as exc:  # the thread must report, not vanish
@@ -248,37 +243,8 @@ class EventWriter:
             self._running = False
             self._drop_connection()
 
-    def _connection(self) -> SqliteDatabase:
-        """The open connection, after checking its file is still the database it opened: a file
-        replaced (renamed over, or overwritten with something else) is never written into."""
-        try:
-            st = self.db_path.stat()
-        except FileNotFoundError:
-            raise DatabaseDamaged("the file is gone") from None
-        if self._db is not None and self._file_id != (st.st_dev, st.st_ino):
-            self._drop_connection()  # renamed over: the open one writes to a deleted file
-        with open(self.db_path, "rb") as f:
-            head = f.read(len(SQLITE_HEADER))
-        if head and head != SQLITE_HEADER:
-            raise DatabaseDamaged("replaced or overwritten: it does not start as an SQLite file")
-        if self._db is None:
-            self._db = connect(self.db_path)
-            self._file_id = (st.st_dev, st.st_ino)
-        return self._db
-
     def _drop_connection(self) -> None:
-        """Forget the connection after a failure: Peewee's transaction state may be stale (a
-        full disk makes SQLite roll back by itself, then Peewee's ROLLBACK fails)."""
-        db, self._db = getattr(self, "_db", None), None
-        if db is None:
-            return
-        try:
-            conn = db._state.conn
-            db._state.reset()
-            if conn is not None:
-                conn.close()
-        except Exception:  # closing a broken connection must not fail the writer
-            log.debug("closing the writer's connection failed", exc_info=True)
+        self.connection.drop()
 
     def _loop(self) -> None:
         buf, wake, popleft = self._buf, self._wake, self._buf.popleft
@@ -320,9 +286,9 @@ class EventWriter:
                     elif x.__class__ is _FlushRequest:
                         waiters.append(x)
             try:
-                modified = [r[_PATH] for r in batch if r[_ACTION] == "modify"]
-                if len(modified) > 1 and len(set(modified)) < len(modified):
-                    batch = self._coalesce(batch)  # only batches with a repeated modify pay
+                if repeats_a_modify(batch):  # only batches with a repeated modify pay
+                    batch, n = coalesce_modifies(batch)
+                    self.stats.coalesced += n
             except Exception:  # a row that cannot be coalesced is still written as it is
                 log.exception("could not coalesce a batch")
             self._held = batch
@@ -351,7 +317,7 @@ class EventWriter:
         if not batch and not self._dropped_pending:
             return True
         try:
-            self._write(self._connection(), batch)
+            self._write(self.connection.get(), batch)
         except Exception as exc:
             self._error = exc
             problem = describe(exc, self.db_path)
@@ -376,7 +342,7 @@ class EventWriter:
             return
         for attempt in range(tries):
             try:
-                self._write(self._connection(), batch)
+                self._write(self.connection.get(), batch)
                 self._error, self._problem = None, None
                 return
             except Exception as exc:
@@ -394,31 +360,7 @@ class EventWriter:
                 time.sleep(min(2.0, 0.25 * 2**attempt) if not self._closing else 0.1)
         if batch:  # given up: the loss is recorded as a gap with the next batch that commits
             reason = f"not written: {self._problem.message}" if self._problem else "not written"
-            self._count_dropped(len(batch), batch[0][_TS], reason)
-
-    def _coalesce(self, rows: list[tuple]) -> list[tuple]:
-        """Collapse repeated fs ``modify`` rows of one path (with nothing else on that path
-        between them) into the latest one, with ``coalesced: n`` in its meta."""
-        out: list[tuple] = []
-        last_modify: dict[str, int] = {}  # path -> index in out of its open modify row
-        for row in rows:
-            path = row[_PATH]
-            if row[_ACTION] == "modify" and row[_SOURCE] == "fs" and path:
-                i = last_modify.get(path)
-                if i is not None:
-                    prev = out[i]
-                    count = int(json.loads(prev[_META]).get("coalesced", 1)) + 1
-                    meta = json.loads(row[_META])
-                    meta["coalesced"] = count
-                    text = _encode_meta(meta)
-                    out[i] = (*row[:_META], text, row[_SIZE] - len(row[_META]) + len(text))
-                    self.stats.coalesced += 1
-                    continue
-                last_modify[path] = len(out)
-            elif path:
-                last_modify.pop(path, None)
-            out.append(row)
-        return out
+            self._count_dropped(len(batch), batch[0][TS], reason)
 
     def _write(self, db: SqliteDatabase, batch: list[tuple]) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import pytest
 from programs import require_program
 from reliability_helpers import command_event, fill_disk, rows, run_selflow, start_selflow
 
-from selflow_qt.store import writer as writer_mod
+from selflow_qt.store import writer_connection
 from selflow_qt.store.db import db_path_for, open_database
 from selflow_qt.store.errors import describe
 from selflow_qt.store.writer import EventWriter
@@ -115,7 +115,7 @@ def test_a_data_folder_turned_read_only_holds_the_queue_and_says_so(
     made read-only for the writer's connections: its real error, SQLITE_READONLY."""
     data = tmp_path / "data"
     read_only = {"on": False}
-    real_connect = writer_mod.connect
+    real_connect = writer_connection.connect
 
     def connect_maybe_read_only(path: Path):
         db = real_connect(path)
@@ -123,7 +123,7 @@ def test_a_data_folder_turned_read_only_holds_the_queue_and_says_so(
             db.execute_sql("PRAGMA query_only = ON")
         return db
 
-    monkeypatch.setattr(writer_mod, "connect", connect_maybe_read_only)
+    monkeypatch.setattr(writer_connection, "connect", connect_maybe_read_only)
     writer = _committed(data, 100)
     writer._drop_connection()  # the next batch opens a connection, as after any failure
     read_only["on"] = True
