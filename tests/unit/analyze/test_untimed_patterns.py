@@ -140,3 +140,66 @@ def test_an_untimed_history_of_real_sessions_gives_every_game_a_pattern(tmp_path
     assert np.bincount(labels[labels >= 0]).max() <= 0.5 * len(labels)
     assert np.mean(labels < 0) <= 0.15
     assert homogeneity_score(truth, labels) >= 0.55
+
+
+SEVEN_ROUTINES = {
+    "coding": ["cd ~/src/shop", "git status", "git pull --rebase", "vim shop/cart.py",
+               "pytest tests/test_cart.py -x", "git diff shop/cart.py", "git add shop/cart.py",
+               'git commit -m "cart totals"', "pytest -q", "git push origin main",
+               "ruff check shop", "git log --oneline -5"],
+    "containers": ["cd ~/src/shop/deploy", "docker ps", "docker compose build api",
+                   "docker compose up -d", "docker logs shop-api --tail 50", "docker compose ps",
+                   "docker image prune -f", "docker exec -it shop-api sh", "docker compose down",
+                   "docker stats --no-stream"],
+    "deploy": ["ssh deploy@web01", "sudo systemctl status nginx", "sudo systemctl restart nginx",
+               "journalctl -u nginx --since today", "df -h /var",
+               "tail -n 100 /var/log/nginx/error.log", "uptime", "free -m",
+               "sudo apt-get upgrade -y", "exit"],
+    "dotfiles": ["cd ~/dotfiles", "vim .bashrc", "vim .config/nvim/init.lua", "source ~/.bashrc",
+                 "stow nvim", "stow bash", "git -C ~/dotfiles diff",
+                 "ln -sf ~/dotfiles/.gitconfig ~/.gitconfig", "cat .inputrc", "vim .tmux.conf"],
+    "notes": ["cd ~/notes", "ls", "vim meetings/2026-12-07.md", "grep -ri invoice .",
+              "pandoc report.md -o report.pdf", "xdg-open report.pdf",
+              "cp report.pdf ~/Documents/reports", "less todo.md", "vim todo.md",
+              "wc -w report.md"],
+    "data": ["cd ~/research/survey", "source .venv/bin/activate", "jupyter lab",
+             "python clean.py data/raw.csv", "head -n 20 data/clean.csv",
+             "csvstat data/clean.csv", "python plots.py --out figures", "ls figures",
+             "du -sh data", "python -m pip install pandas"],
+    "backup": ["cd ~/Pictures", "rsync -av ~/Pictures /mnt/backup/pictures",
+               "rsync -av ~/Documents /mnt/backup/documents", "tar czf /mnt/backup/etc.tgz /etc",
+               "ls -lh /mnt/backup", "sudo mount /dev/sdb1 /mnt/backup",
+               "sudo umount /mnt/backup", "df -h /mnt/backup", "find ~/Downloads -mtime +30",
+               "du -sh ~/Downloads"],
+}  # fmt: skip
+
+
+def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_everything(
+    tmp_path: Path,
+):
+    """Seven routines, each sat at twice (its first command first, ``exit`` last after ssh):
+    at least four named patterns, none over half the lines, none a catch-all (each is one or
+    two routines, but for a few lines)."""
+    rng = np.random.default_rng(0)
+    cmds: list[str] = []
+    truth: list[str] = []
+    names = list(SEVEN_ROUTINES)
+    for sitting in range(2):
+        for name in names if sitting == 0 else names[::-1]:
+            steps = SEVEN_ROUTINES[name]
+            last = [steps[-1]] if steps[0].startswith("ssh") else []
+            body = steps[1 : len(steps) - len(last)]
+            seq = [steps[0]] + [body[int(i)] for i in rng.integers(0, len(body), 13 - len(last))]
+            cmds += seq + last
+            truth += [name] * (len(seq) + len(last))
+    assert 190 <= len(cmds) <= 210
+    result = import_and_analyse(tmp_path, cmds)
+    named = {p.cluster_label: p.name for p in result.patterns}
+    assert len(named) >= 4 and all(n.strip() for n in named.values()), named
+    labels = result.consensus_labels
+    t = np.array(truth)
+    for c in named:
+        counts = Counter(t[labels == c].tolist())
+        top_two = sum(n for _, n in counts.most_common(2))
+        assert top_two >= 0.9 * sum(counts.values()), (named[c], counts)
+    assert np.bincount(labels[labels >= 0]).max() <= 0.5 * len(labels)
