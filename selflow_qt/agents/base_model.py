@@ -85,7 +85,7 @@ def find_gguf() -> Path | None:
 
 def resolve_base_model(settings: Any, data_dir: Path) -> BaseModelSpec:
     """The base model to use, by the order in the module docstring."""
-    configured = (getattr(settings, "base_model", "") or "").strip()
+    configured = settings.base_model.strip()
     if configured:
         path = Path(configured).expanduser()
         if path.is_dir() and (path / "config.json").exists():
