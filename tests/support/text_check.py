@@ -122,6 +122,17 @@ def menu_texts(tree: list, where: str = "tray") -> list[tuple[str, str]]:
     return out
 
 
+def _past_parent(widget) -> bool:
+    """A widget that reaches past its parent's edge (the parent cuts its text off); a parent
+    that is a scroll area's viewport scrolls instead, so it does not count."""
+    from PySide6.QtWidgets import QAbstractScrollArea
+
+    parent = widget.parentWidget()
+    if parent is None or isinstance(parent.parentWidget(), QAbstractScrollArea):
+        return False
+    return widget.geometry().right() > parent.rect().right() + 2
+
+
 def widget_texts(root, where: str) -> tuple[list[tuple[str, str]], list[Offence]]:
     """(where, text) of what ``root`` shows, and the clipped labels, buttons and headers."""
     from PySide6.QtWidgets import (
@@ -153,6 +164,8 @@ def widget_texts(root, where: str) -> tuple[list[tuple[str, str]], list[Offence]
                 )
         elif label.sizeHint().width() > label.width() + 2:
             clipped.append(Offence(name, _plain(text), "clipped (wider than its label)"))
+        elif _past_parent(label):
+            clipped.append(Offence(name, _plain(text), "clipped (runs past its box)"))
     for button in root.findChildren(QAbstractButton):
         if shown(button) and button.text():
             texts.append((f"{where} button", button.text()))

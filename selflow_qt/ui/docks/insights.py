@@ -93,6 +93,7 @@ class InsightsDock(QWidget):
         agents = QGroupBox("Agents' success over time (per day)")
         al = QVBoxLayout(agents)
         self.agents_label = QLabel("No scored predictions yet.")
+        self.agents_label.setWordWrap(True)
         self.agents_plot = make_plot(left="success rate", bottom="day", height=200, date_axis=True)
         self.agents_plot.setYRange(0, 1, padding=0.02)
         self.agents_plot.addLegend(offset=(10, 10), labelTextColor=FOREGROUND)
