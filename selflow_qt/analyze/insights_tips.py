@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from selflow_qt.core.format import count
 from selflow_qt.store.queries.insights import files_and_commands
 
 DAY = 86_400.0
@@ -182,7 +183,8 @@ def optimization_suggestions(
             tips.append(
                 OptimizationTip(
                     "repeated-command",
-                    f"You typed `{cmd}` {n} times in {span_days:.0f} days ({per_day:.0f}/day): "
+                    f"You typed `{cmd}` {count(n, 'time')} in "
+                    f"{count(max(1, round(span_days)), 'day')} ({per_day:.0f}/day): "
                     "an alias or a suggestion in the tray would save typing",
                     score=0.5 * math.log1p(per_day),
                     evidence={"command": cmd, "count": n},

@@ -7,8 +7,12 @@ real demo analysis with a trained agent's records, counts the offending strings
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from text_check import menu_texts, offences, widget_texts
 
 from selflow_qt.store.models import MicroAgent, Notification, Pattern
@@ -18,6 +22,8 @@ from selflow_qt.ui.state import AppState
 from selflow_qt.ui.tray.icon import TrayController
 from selflow_qt.workers import jobs
 from selflow_qt.workers.worker import Worker
+
+SAMPLE = Path(__file__).parents[1] / "unit" / "analyze" / "data" / "games-sample.jsonl"
 
 
 def _settle(qtbot, state) -> None:
@@ -41,8 +47,39 @@ def _trained_agent(state) -> None:
     )  # fmt: skip
 
 
-def test_every_shown_text_is_in_words_and_fits(qtbot, analysed_copy, artifacts_dir):
-    state = AppState(analysed_copy, start_services=False)
+@pytest.fixture(scope="module")
+def imported_history_dir(tmp_path_factory):
+    """A first day: a plain bash history (453 lines of nine students' sessions of four games,
+    no times) imported with `selflow import shell` and analysed once (few workflow units)."""
+    from selflow_qt.analyze.cycle import run_cycle
+    from selflow_qt.collect.importers import import_file
+    from selflow_qt.store.context import StoreContext
+
+    d = tmp_path_factory.mktemp("history")
+    lines = [json.loads(x)["cmd"] for x in SAMPLE.read_text().splitlines() if x.strip()]
+    path = d / ".bash_history"
+    path.write_text("".join(f"{c}\n" for c in lines), encoding="utf-8")
+    ctx = StoreContext.open(d / "data")
+    try:
+        assert import_file(ctx, "shell", path).imported == len(lines)
+        run_cycle(ctx)
+    finally:
+        ctx.close()
+    return d / "data"
+
+
+@pytest.fixture(params=["demo-analysis", "imported-history"])
+def analysed_store(request, tmp_path, analysed_copy):
+    if request.param == "demo-analysis":
+        return request.param, analysed_copy
+    d = tmp_path / "history-data"
+    shutil.copytree(request.getfixturevalue("imported_history_dir"), d)
+    return request.param, d
+
+
+def test_every_shown_text_is_in_words_and_fits(qtbot, analysed_store, artifacts_dir):
+    kind, folder = analysed_store
+    state = AppState(folder, start_services=False)
     try:
         _trained_agent(state)
         window = MainWindow(state)
@@ -56,8 +93,8 @@ def test_every_shown_text_is_in_words_and_fits(qtbot, analysed_copy, artifacts_d
         whole += [n.body for n in Notification.select()] + [p.name for p in Pattern.select()]
         shown = menu_texts(tray.menu.texts())
         clipped = []
-        shots = artifacts_dir / "text_check"
-        shots.mkdir(exist_ok=True)
+        shots = artifacts_dir / "text_check" / kind
+        shots.mkdir(parents=True, exist_ok=True)
         for dock_id, dock in window.docks.items():
             dock.show()
             dock.raise_()
