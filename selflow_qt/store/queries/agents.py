@@ -179,13 +179,15 @@ class ArmCounts:
 
 
 def bandit_counts(arms: dict[str, str]) -> dict[str, ArmCounts]:
-    """Stored counts of these arms (arm id -> kind); arms not stored yet are created empty."""
+    """Stored counts of these arms (arm id -> kind); arms not stored yet are created empty. Two
+    readers may store the same new arm at once (the Training Center and the Agents dock load
+    together): the second one's insert is ignored."""
     stored = {r.arm_id: r for r in BanditArm.select().where(BanditArm.arm_id.in_(list(arms)))}
     out = {}
     for arm_id, kind in arms.items():
         row = stored.get(arm_id)
         if row is None:
-            BanditArm.create(arm_id=arm_id, kind=kind)
+            BanditArm.insert(arm_id=arm_id, kind=kind).on_conflict_ignore().execute()
             out[arm_id] = ArmCounts(0, 0, 0.0)
         else:
             out[arm_id] = ArmCounts(row.successes, row.attempts, row.total_latency_ms)

@@ -90,3 +90,30 @@ def test_counts_persist_across_restarts(store):
 def test_unknown_policy_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown bandit policy"):
         Bandit([("a", "baseline")], "softmax")
+
+
+def test_two_readers_storing_the_same_new_arms_at_once_both_load(store, monkeypatch):
+    """The Training Center and the Agents dock read the bandit at once on a fresh store, each on
+    its own worker: each stores the arms it did not find. The one that stores second must load,
+    not fail on the first one's rows (UNIQUE constraint failed: bandit_arms.arm_id)."""
+    from selflow_qt.store.models import BanditArm
+
+    real_select = BanditArm.select
+
+    class OtherReaderStoresFirst:
+        """This reader's read finds no arm; the other reader stores them right after it."""
+
+        def __init__(self, *fields):
+            self.query = real_select(*fields)
+
+        def where(self, *conditions):
+            found = list(self.query.where(*conditions))
+            other = [{"arm_id": a, "kind": "baseline"} for a in ("markov-1", "most-recent")]
+            BanditArm.insert_many(other).execute()
+            return found
+
+    monkeypatch.setattr(BanditArm, "select", OtherReaderStoresFirst)
+    bandit = Bandit.load(store.db, "thompson", 0.1)
+    monkeypatch.undo()
+    assert {"markov-1", "most-recent"} <= set(bandit.arms)
+    assert BanditArm.select().where(BanditArm.arm_id == "markov-1").count() == 1
