@@ -193,6 +193,7 @@ class WelcomeDialog(QDialog):
             return box
         data_dir = None if _is_default_folder(self.state.data_dir) else self.state.data_dir
         self.hook_line.setText(shell_rc.rc_line(self.shell, shell_rc.selflow_command(data_dir)))
+        self.hook_line.setCursorPosition(0)  # a long line shows its start: eval "$(selflow ...
         self.rc_path = shell_rc.rc_file(self.shell)
         lay.addWidget(
             _label(

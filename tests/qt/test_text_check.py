@@ -34,6 +34,20 @@ def _settle(qtbot, state) -> None:
         qtbot.wait(200)
 
 
+def _dialogs(state) -> list:
+    """The first-start welcome (a history to import, the shell hook) and the Settings dialog."""
+    from selflow_qt.core.autostart import Autostart
+    from selflow_qt.ui.settings_dialog import SettingsDialog
+    from selflow_qt.ui.welcome import WelcomeDialog
+
+    info = jobs.FirstRun(True, [(str(Path.home() / ".bash_history"), 203)])
+    login = Autostart(platform="linux", home=state.data_dir / "home")
+    return [
+        ("welcome", WelcomeDialog(state, info)),
+        ("settings", SettingsDialog(state, autostart=login)),
+    ]
+
+
 def _trained_agent(state) -> None:
     """What a finished training leaves: the agent's row and its notification."""
     pattern = Pattern.select().order_by(Pattern.event_count.desc()).first()
@@ -104,6 +118,15 @@ def test_every_shown_text_is_in_words_and_fits(qtbot, analysed_store, artifacts_
             clipped += cut
             dock.widget().grab().save(str(shots / f"{dock_id}.png"))
         shown += [("status bar", w.text()) for w in (window.collection_label,)]
+        for name, dialog in _dialogs(state):
+            qtbot.addWidget(dialog)
+            dialog.show()
+            qtbot.wait(50)
+            texts, cut = widget_texts(dialog, name)
+            shown += texts
+            clipped += cut
+            dialog.grab().save(str(shots / f"{name}.png"))
+            dialog.close()
         window.grab().save(str(shots / "window.png"))
         menu = tray.menu.menu
         menu.adjustSize()
