@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from selflow_qt.analyze.consensus import Agreement
+from selflow_qt.analyze.cycle_record import run_metrics, scatter_cpu_s, store_assignments
 from selflow_qt.analyze.cycle_stages import (
     AlgorithmSummary,
     Clustered,
@@ -30,10 +31,7 @@ from selflow_qt.analyze.cycle_stages import (
     cluster_stage,
     load_stage,
     patterns_stage,
-    run_metrics,
-    scatter_cpu_s,
     scatter_stage,
-    store_assignments,
 )
 from selflow_qt.analyze.patterns import PatternSummary
 from selflow_qt.analyze.specialize import Decision
