@@ -295,8 +295,8 @@ def start(
     go to ``log_file(data_dir, kind)``. ``context``: ``EXEC`` or a ``multiprocessing`` context.
     ``env`` is added to the child's environment; ``python``, ``umask`` apply to ``EXEC`` only.
     ``cleanup``: folders the child removes if its parent dies first. ``daemon=False`` (a
-    ``multiprocessing`` child that starts children of its own) is joined at exit. Run folders of killed runs
-    (``core.child.run_folder``) are removed first.
+    ``multiprocessing`` child that starts children of its own) is joined at exit. Run folders
+    of killed runs (``core.child.run_folder``) are removed first.
     """
     sweep_run_folders()
     log = None
@@ -306,36 +306,42 @@ def start(
         except OSError:  # a full or read-only data folder: the child runs, its output unkept
             log = None
     opts = Options(os.getpid(), grace_s, log, dict(env or {}), [Path(p) for p in cleanup])
-    what = what or f"the {kind} process"
     ours, theirs = Pipe(duplex=True)
+    job = (target, args, opts)
     if context == EXEC:
-        out = os.open(log, os.O_WRONLY | os.O_APPEND) if log is not None else None
-        try:
-            proc = subprocess.Popen(
-                [python or sys.executable, "-m", channel.__name__, str(theirs.fileno())],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT if out is not None else None,
-                pass_fds=(theirs.fileno(),),
-                env=child_env({**os.environ, **opts.env}),
-                umask=-1 if umask is None else umask,
-            )
-        finally:
-            if out is not None:
-                os.close(out)
-        theirs.close()
-        try:
-            ours.send((list(sys.path), pickle.dumps((target, args, opts))))
-        except OSError:  # it ended before it read its job: its exit code says why
-            pass
+        proc = _exec(ours, theirs, job, python, umask)
     else:
-        proc = context.Process(
-            target=channel.mp_main, args=(theirs, target, args, opts), name=f"selflow-{kind}"
-        )
+        proc = context.Process(target=channel.mp_main, args=(theirs, *job), name=f"selflow-{kind}")
         proc.daemon = daemon
         proc.start()
         theirs.close()
-    return Child(proc, ours, what, log, time_limit_s, on_exit)
+    return Child(proc, ours, what or f"the {kind} process", log, time_limit_s, on_exit)
+
+
+def _exec(ours: Connection, theirs: Connection, job: tuple, python, umask) -> subprocess.Popen:
+    """A fresh interpreter running ``core.channel``, told its job (and ``sys.path``) over the
+    pipe once it started: the target's module is imported there under the child's environment."""
+    opts = job[2]
+    out = os.open(opts.log, os.O_WRONLY | os.O_APPEND) if opts.log is not None else None
+    try:
+        proc = subprocess.Popen(
+            [python or sys.executable, "-m", channel.__name__, str(theirs.fileno())],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            pass_fds=(theirs.fileno(),),
+            env=child_env({**os.environ, **opts.env}),
+            umask=-1 if umask is None else umask,
+        )
+    finally:
+        if out is not None:
+            os.close(out)
+    theirs.close()
+    try:
+        ours.send((list(sys.path), pickle.dumps(job)))
+    except OSError:  # it ended before it read its job: its exit code says why
+        pass
+    return proc
 
 
 def wait_any(children: Iterable[Child], timeout: float) -> None:
