@@ -71,8 +71,9 @@ def _private_temp_folder() -> None:
 
 
 _RUN_TEMP: Path | None = None
-# selflow-run-mp-PID-XXXXXXXX/pymp-XXXXXXXX/listener-XXXXXXXX is about 70 characters.
-_MAX_TEMP_ROOT = 30
+# selflow-run-mp-PID-XXXXXXXX/pymp-XXXXXXXX/listener-XXXXXXXX: about 64 characters past the
+# temp folder, which AF_UNIX allows up to 104 (macOS) or 108 (Linux).
+_MAX_TEMP_ROOT = 40
 
 
 def _context() -> mp.context.BaseContext:
