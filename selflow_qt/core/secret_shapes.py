@@ -44,16 +44,29 @@ def _classes(s: str) -> tuple[int, float]:
     """
     classes = s.translate(_CLASS_OF)
     kinds = ("a" in classes) + ("A" in classes) + ("0" in classes)
-    runs = _ALNUM_RUN.findall(s)
-    pairs = sum(map(len, runs)) - len(runs)
+    if s.isascii() and s.isalnum():  # one run: the common token
+        pairs = len(s) - 1
+    else:
+        runs = _ALNUM_RUN.findall(s)
+        pairs = sum(map(len, runs)) - len(runs)
     changes = sum(classes.count(c) for c in _CHANGES)  # two unlike letters never overlap
     return kinds, changes / pairs if pairs else 0.0
+
+
+@functools.lru_cache(maxsize=256)
+def _entropy_terms(n: int) -> tuple[float, ...]:
+    """c / n * log2(c / n) for c in 0..n: the same terms as computed one by one, looked up."""
+    return (0.0, *(c / n * math.log2(c / n) for c in range(1, n + 1)))
 
 
 def shannon_entropy(s: str) -> float:
     """Bits per character of ``s`` (0 for an empty text)."""
     n = len(s)
-    return -sum(c / n * math.log2(c / n) for c in Counter(s).values()) if n else 0.0
+    if n == 0:
+        return 0.0
+    if n <= 256:  # a 64 KB text holds thousands of short words: their terms are looked up
+        return -sum(map(_entropy_terms(n).__getitem__, Counter(s).values()))
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
 def looks_random(s: str, min_len: int = 16) -> bool:
