@@ -14,6 +14,20 @@ def medal(rank: int) -> str:
     return MEDALS[rank - 1] if 1 <= rank <= len(MEDALS) else ""
 
 
+def earns_medal(queries: int, success_rate: float | None) -> bool:
+    """Only a predictor that was asked and was right sometimes wears a medal (four baselines at
+    0% used to get gold, silver and bronze)."""
+    return bool(queries) and (success_rate or 0.0) > 0.0
+
+
+def medal_rows(rows: list) -> int:
+    """How many top rows (with ``queries`` and ``success_rate``) may wear a medal: those before
+    the first that may not."""
+    return next(
+        (i for i, r in enumerate(rows) if not earns_medal(r.queries, r.success_rate)), len(rows)
+    )
+
+
 def posterior_mean(successes: int, attempts: int) -> float:
     """The Beta(1, 1) posterior mean: one lucky hit does not outrank a long record."""
     return (successes + 1) / (attempts + 2)

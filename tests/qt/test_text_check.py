@@ -131,6 +131,12 @@ def test_every_shown_text_is_in_words_and_fits(qtbot, analysed_store, artifacts_
         menu = tray.menu.menu
         menu.adjustSize()
         menu.grab().save(str(shots / "tray-menu.png"))
+        for key in ("notifications", "agents", "insights"):
+            sub = tray.menu.menus[key]
+            sub.popup(window.geometry().topLeft())  # laid out as a user sees it
+            qtbot.wait(50)
+            sub.grab().save(str(shots / f"tray-{key}.png"))
+            sub.hide()
         bad = offences(shown, whole) + clipped
         report = "\n".join(str(o) for o in bad)
         (shots / "offences.txt").write_text(f"{len(bad)} offending strings\n{report}\n")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.agents import leaderboard
 from selflow_qt.core.format import count, pct
+from selflow_qt.core.ranking import medal_rows
 from selflow_qt.core.wording import predictor_name
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import BackgroundLoader, fill_table, make_table, set_medals
@@ -43,11 +44,6 @@ def agent_margins(rows: list[leaderboard.AgentRow]) -> dict[str, float | None]:
     return {
         r.arm_id: margin_over_best_baseline(metrics, r.arm_id) for r in rows if r.kind == "agent"
     }
-
-
-def medal_rows(rows: list[leaderboard.AgentRow]) -> int:
-    """How many top rows may wear a medal: those before the first that never succeeded."""
-    return next((i for i, r in enumerate(rows) if not r.successes), len(rows))
 
 
 def name(r: leaderboard.AgentRow) -> str:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from selflow_qt.agents import leaderboard
 from selflow_qt.analyze.trigger import budget_text
 from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration, pct
+from selflow_qt.core.ranking import medal_rows
 from selflow_qt.core.wording import bandit_policy_words, predictor_name
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
@@ -185,6 +186,11 @@ class TrainingCenterDock(QWidget):
         lay.addWidget(self.ranking_empty)
         lay.addWidget(QLabel("<b>Bandit</b>"))
         lay.addWidget(self.bandit_label)
+        self.model_title = QLabel("<b>Language model</b>")
+        self.model_label = QLabel("")
+        self.model_label.setWordWrap(True)
+        lay.addWidget(self.model_title)
+        lay.addWidget(self.model_label)
         return box
 
     def _clustering_box(self) -> QGroupBox:
@@ -325,7 +331,7 @@ class TrainingCenterDock(QWidget):
         set_medals(
             self.ranking_table,
             ranked=sum(1 for r in data.ranking if r.queries),
-            medals=next((i for i, r in enumerate(data.ranking) if not r.successes), len(rows)),
+            medals=medal_rows(data.ranking),
         )
         self.ranking_empty.setVisible(not rows)
         b = data.bandit
@@ -345,6 +351,10 @@ class TrainingCenterDock(QWidget):
             f" over {count(b.best.queries, 'suggestion')}"
         )
         self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
+        models = leaderboard.model_lines(data.recent)
+        self.model_label.setText("\n".join(models))
+        self.model_title.setVisible(bool(models))
+        self.model_label.setVisible(bool(models))
 
     def _show_clustering(self, data: leaderboard.TrainingCenterData) -> None:
         c = data.clustering

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QStyle
 
 from selflow_qt.core.format import clock_duration, count, pct
+from selflow_qt.core.ranking import earns_medal
 from selflow_qt.core.wording import name_agents, predictor_name, shorten
 from selflow_qt.store.queries.tray import (
     FOCUS_TIME_DEFINITION,
@@ -106,7 +107,7 @@ def _agent_rows(d: MenuData) -> list[tuple]:
             text = f"{name} — {a.success_rate:.0%} success ({count(a.total_queries, 'query', 'queries')})"
         else:
             text = f"{name} — no queries yet"
-        medal = medal_icon(rank) if a.total_queries and a.success_rate > 0 else None
+        medal = medal_icon(rank) if earns_medal(a.total_queries, a.success_rate) else None
         rows.append((text, a.model_id, medal))
     return rows
 
