@@ -1,24 +1,37 @@
 """Fault harness: kill SelFlow's real processes at random moments under real activity, restart
 them as a user would, and check what survived.
 
-    .venv/bin/python bench/faults.py [--kills 200] [--targets collect,analyze] [--seed 1] [--json]
+    .venv/bin/python bench/faults.py [--kills 200] [--targets collect,analyze,tray,train,refit]
+                                     [--seed 1] [--json]
 
-Targets:
+Only public entry points are started (`selflow collect`, `selflow analyze`, `selflow train`,
+`selflow` for the desktop app); children are found as the processes' children. Targets:
 
 - ``collect``: ``selflow collect`` (files and the shell hook's spool) while a thread creates a
   file in its watched folder every ~50 ms and appends a finished command to a shell-hook spool
   file every ~200 ms, whether the collector is up or down. Each kill is a SIGKILL or a SIGTERM
   (half each), at a random moment: during the start and catch-up (1 in 5) or 0-3 s after it
   reported watching. Then it is restarted.
-- ``analyze``: ``selflow analyze`` on a demo week, killed 0.3-6 s after it started.
+- ``tray``: the desktop app on an X server (Xvfb, with trayer's system tray where installed),
+  collecting the same stream; killed and restarted the same way. A restart whose log says
+  anything about damaged data (a dialog), or shows a traceback, counts as restart trouble.
+- ``analyze``: ``selflow analyze`` on a demo, killed 0.3-6 s after it started.
+- ``train``: ``selflow train`` (3 steps) on a demo: its training child (half) or `selflow train`
+  itself, killed 0-8 s after the child started; the next ``selflow train`` is the restart.
+- ``refit``: ``selflow train`` once, then ``selflow collect`` serving the shell prompt while
+  commands stream in through the hook's spool (~200 a second): the collector starts a refit
+  child after every 1,000 new events, and each is killed 0-3 s after it started.
 
 After each kill: ``PRAGMA integrity_check`` is ok; every event committed before (the rows seen
 after the previous kills) is still there; no process of this run is left alive 2.5 s later
 (every child carries a marker in its environment); the private temp folder the processes use does
-not grow; a killed analysis is not left ``running``. At the end one clean run catches up, and
-every file created and every command appended is stored exactly once: none lost, none twice.
-Recovery is the time from the restart to the collector reporting it watches (after its
-catch-up); for ``analyze``, to ``selflow status`` answering on the data it left.
+not grow (a killed run's own folder may stay until the next start removes it); a killed analysis
+or training is not left ``running`` once the next one started. At the end one clean run catches
+up, and every file created and every command appended is stored exactly once: none lost, none
+twice. Recovery is the time from the restart to the collector reporting it watches (after its
+catch-up); for ``analyze``, to ``selflow status`` answering on the data it left; for ``train``,
+from the kill to the next training child running; for ``refit``, from the kill (or the start) to
+the next refit child, which waits for 1,000 new events.
 
 Exit status 1 when an invariant broke.
 """
@@ -29,6 +42,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -40,6 +54,8 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 MARK = "SELFLOW_FAULTS_RUN"  # in every child's environment: how orphans are found
@@ -56,7 +72,8 @@ class TargetReport:
     duplicates: int = 0
     orphans: int = 0
     integrity_failures: int = 0
-    left_running: int = 0  # analysis runs a kill left marked running
+    left_running: int = 0  # analysis runs or trainings a kill left marked running
+    problems: int = 0  # restarts that said something about their data (a dialog, a traceback)
     temp_growth: int = 0
     caught_up: int = 0  # files created while the collector was down
     recovery_s: list[float] = field(default_factory=list)
@@ -74,6 +91,7 @@ class TargetReport:
             str(self.orphans),
             str(self.integrity_failures),
             str(self.left_running),
+            str(self.problems),
             str(self.temp_growth),
             str(self.caught_up),
             rec,
@@ -89,6 +107,7 @@ HEADER = [
     "orphans",
     "integrity fails",
     "left running",
+    "restart trouble",
     "temp growth",
     "caught up",
     "recovery p50 / max s",
@@ -123,6 +142,18 @@ class Run:
             stderr=subprocess.DEVNULL,
         )
 
+    def selflow_done(
+        self, data_dir: Path, *args: str, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
+        """`selflow --data-dir DATA ARGS` run to its end, output captured."""
+        return subprocess.run(
+            [sys.executable, "-m", "selflow_qt", "--data-dir", str(data_dir), *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            timeout=timeout,
+        )
+
     def alive(self) -> list[int]:
         """Pids of processes that carry this run's marker."""
         want = f"{MARK}={self.marker}".encode()
@@ -140,13 +171,15 @@ class Run:
                 continue
         return out
 
-    def orphans_after(self, grace: float = 2.5) -> int:
+    def orphans_after(self, grace: float = 2.5, keep: frozenset[int] = frozenset()) -> int:
+        """Processes of this run still alive ``grace`` seconds on (``keep``: the ones meant to
+        live on, such as a collector whose child was killed); they are killed."""
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if not self.alive():
+            if not set(self.alive()) - keep:
                 return 0
             time.sleep(0.1)
-        left = self.alive()
+        left = [p for p in self.alive() if p not in keep]
         for pid in left:
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -237,17 +270,26 @@ def _watching(db: Path, pid: int, proc: subprocess.Popen, timeout: float = 120.0
     return False
 
 
-def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:
-    data, root = run.base / "collect-data", run.base / "watched"
-    root.mkdir()
+def _collector_kills(
+    run: Run,
+    kills: int,
+    report: TargetReport,
+    log,
+    data: Path,
+    root: Path,
+    launch,
+    check_start=None,
+) -> None:
+    """Kill the process ``launch(data)`` starts (one that collects into ``data``) ``kills``
+    times under a stream of files in ``root`` and hook commands, restarting it after each."""
+    label = report.target
     spool_dir = data / "shell"
-    spool_dir.mkdir(parents=True, mode=0o700)
+    spool_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
     db = data / "selflow.db"
-    args = ("collect", "--roots", str(root), "--no-apps")
     activity = Activity(root, spool_dir / f"zsh.{os.getpid()}.faults.spool")
-    proc = run.selflow(data, *args)
-    if not _watching(db, proc.pid, proc):
-        raise RuntimeError("selflow collect never started watching")
+    proc = launch()
+    if not _watching(db, proc.pid, proc, timeout=300):
+        raise RuntimeError(f"{label}: the collector never started watching")
     temp0 = run.temp_entries()
     acked: set[int] = set()
     activity.start()
@@ -268,27 +310,32 @@ def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:
             acked |= ids
             time.sleep(run.rng.uniform(0.0, 1.0))  # down a while: files appear meanwhile
             t0 = time.monotonic()
-            proc = run.selflow(data, *args)
-            up = _watching(db, proc.pid, proc)
+            proc = launch()
+            up = _watching(db, proc.pid, proc, timeout=300)
             report.recovery_s.append(time.monotonic() - t0)
             report.caught_up += len(activity.files) - down_from
             grew = max(0, run.temp_entries() - temp0)
+            started_clean = check_start() if check_start is not None else ""
             report.orphans += orphans
             report.integrity_failures += not ok
             report.lost += lost
             report.temp_growth = max(report.temp_growth, grew)
-            if up and ok and not orphans and not lost and not grew:
+            report.problems += bool(started_clean)
+            if up and ok and not orphans and not lost and not grew and not started_clean:
                 report.held += 1
-            log(f"collect kill {k + 1}/{kills}: {sig.name}, {len(ids)} events, "
+            log(f"{label} kill {k + 1}/{kills}: {sig.name}, {len(ids)} events, "
                 f"orphans {orphans}, integrity {'ok' if ok else 'FAILED'}, lost {lost}, "
-                f"recovered in {report.recovery_s[-1]:.2f} s")  # fmt: skip
+                f"recovered in {report.recovery_s[-1]:.2f} s"
+                f"{'' if up else ' (NOT watching)'}{'; ' + started_clean if started_clean else ''}")  # fmt: skip
+            if orphans:
+                log("  left alive: " + "; ".join(run.orphan_lines[-orphans:]))
     finally:
         activity.stopping.set()
         activity.join(10)
     time.sleep(1.0)
     stop(proc, signal.SIGTERM)  # the last run: nothing to catch up after it
-    proc = run.selflow(data, *args)
-    _watching(db, proc.pid, proc)
+    proc = launch()
+    _watching(db, proc.pid, proc, timeout=300)
     time.sleep(1.5)
     stop(proc, signal.SIGTERM)
     report.orphans += run.orphans_after()
@@ -306,24 +353,120 @@ def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:
     twice_cmds = sum(n - 1 for n in cmds.values() if n > 1)
     report.lost += len(lost_files) + len(lost_cmds)
     report.duplicates += twice_files + twice_cmds
-    log(f"collect: {len(activity.files)} files ({len(lost_files)} never stored, {twice_files} "
+    log(f"{label}: {len(activity.files)} files ({len(lost_files)} never stored, {twice_files} "
         f"twice), {len(activity.commands)} commands ({len(lost_cmds)} never stored, "
         f"{twice_cmds} twice){': ' if lost_files or lost_cmds else ''}"
         f"{', '.join((lost_files + lost_cmds)[:5])}")  # fmt: skip
 
 
-# -- the analysis ----------------------------------------------------------------------------
-def fault_analyze(run: Run, kills: int, report: TargetReport, log) -> None:
-    data = run.base / "analyze-data"
-    seeded = subprocess.run(
-        [sys.executable, "-m", "selflow_qt", "--data-dir", str(data), "demo", "--days", "3"],
-        cwd=REPO,
-        env=run.env,
-        capture_output=True,
-        timeout=600,
+def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:
+    data, root = run.base / "collect-data", run.base / "watched"
+    root.mkdir()
+    args = ("collect", "--roots", str(root), "--no-apps")
+    _collector_kills(run, kills, report, log, data, root, lambda: run.selflow(data, *args))
+
+
+# -- the tray app ----------------------------------------------------------------------------
+class XServer:
+    """Xvfb on a free display, with trayer docked where it is installed (a real system tray)."""
+
+    def __init__(self) -> None:
+        xvfb = shutil.which("Xvfb")
+        if xvfb is None:
+            raise RuntimeError("the tray target needs Xvfb (apt: xvfb)")
+        self.display = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")
+        }
+        self.env = {**env, "DISPLAY": f":{self.display}"}
+        self.procs = [
+            subprocess.Popen(
+                [xvfb, f":{self.display}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        ]
+        deadline = time.monotonic() + 30
+        while not Path(f"/tmp/.X11-unix/X{self.display}").exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("Xvfb did not start")
+            time.sleep(0.1)
+        trayer = shutil.which("trayer")
+        if trayer is not None:
+            self.procs.append(
+                subprocess.Popen(
+                    [trayer, "--edge", "top", "--align", "right", "--SetDockType", "true"],
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+            time.sleep(2.0)  # docked before the app looks for a tray
+
+    def close(self) -> None:
+        for p in reversed(self.procs):
+            stop(p, signal.SIGTERM, timeout=10)
+
+
+# What the app prints when it shows a dialog about its data, or crashes.
+_APP_TROUBLE = ("damaged", "Traceback", "could not open", "selflow db")
+
+
+def fault_tray(run: Run, kills: int, report: TargetReport, log) -> None:
+    """The desktop app (``selflow`` with no command) on an X server, collecting files and hook
+    commands; killed, restarted, and its log checked for a dialog about its data."""
+    data, root = run.base / "tray-data", run.base / "tray-watched"
+    root.mkdir()
+    data.mkdir(mode=0o700)
+    (data / "settings.json").write_text(
+        json.dumps(
+            {
+                "watch_roots": [str(root)],
+                "collect_apps": False,
+                "collect_shell": True,
+                "welcome_done": True,
+                "training_policy": "ask",
+            }
+        )
     )
-    if seeded.returncode != 0:
-        raise RuntimeError(f"selflow demo failed: {seeded.stderr.decode()[-500:]}")
+    x = XServer()
+    logs: list[Path] = []
+
+    def launch() -> subprocess.Popen:
+        logs.append(run.base / f"tray-{len(logs)}.log")
+        with open(logs[-1], "wb") as out:
+            return subprocess.Popen(
+                [sys.executable, "-m", "selflow_qt", "--data-dir", str(data)],
+                cwd=REPO,
+                env={**run.env, **x.env, MARK: run.marker, "SELFLOW_DATA_DIR": str(data)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def trouble() -> str:
+        """The trouble line in the newest start's log ("" when none)."""
+        time.sleep(0.5)
+        text = logs[-1].read_text(errors="replace")
+        hit = [line for line in text.splitlines() if any(w in line for w in _APP_TROUBLE)]
+        return f"app log: {hit[0][:160]}" if hit else ""
+
+    try:
+        _collector_kills(run, kills, report, log, data, root, launch, check_start=trouble)
+    finally:
+        x.close()
+
+
+# -- the analysis ----------------------------------------------------------------------------
+def _stale_runs(db: Path) -> tuple[int, bool]:
+    """Analysis runs marked running whose process is gone, and whether one runs now."""
+    rows = _query(db, "SELECT metrics FROM analysis_runs WHERE status = 'running'")
+    pids = [json.loads(m or "{}").get("pid") for (m,) in rows]
+    live = [p for p in pids if isinstance(p, int) and psutil.pid_exists(p)]
+    return len(pids) - len(live), bool(live)
+
+
+def fault_analyze(run: Run, kills: int, report: TargetReport, log) -> None:
+    data = _seeded(run, "analyze-data")
     db = data / "selflow.db"
     temp0 = run.temp_entries()
     before = _query(db, "SELECT count(*) FROM events")[0][0]
@@ -331,40 +474,263 @@ def fault_analyze(run: Run, kills: int, report: TargetReport, log) -> None:
         proc = run.selflow(data, "analyze")
         time.sleep(run.rng.uniform(0.3, 6.0))
         finished = proc.poll() is not None
+        # The restart of the last kill is this start: once its run is recorded, none of the
+        # runs before may still say running.
+        stale, current = _stale_runs(db)
+        left = stale if current else 0
         sig = run.rng.choice((signal.SIGKILL, signal.SIGTERM))
         stop(proc, sig)
         report.kills[sig.name] += 1
         orphans = run.orphans_after()
         ok = integrity_ok(db)
-        running = _query(db, "SELECT count(*) FROM analysis_runs WHERE status = 'running'")[0][0]
         lost = before - _query(db, "SELECT count(*) FROM events")[0][0]
         t0 = time.monotonic()
-        status = subprocess.run(
-            [sys.executable, "-m", "selflow_qt", "--data-dir", str(data), "status"],
-            cwd=REPO,
-            env=run.env,
-            capture_output=True,
-            timeout=120,
-        )
+        status = run.selflow_done(data, "status", timeout=120)
         report.recovery_s.append(time.monotonic() - t0)
-        grew = max(0, run.temp_entries() - temp0)
+        grew = max(0, run.temp_entries() - temp0 - 1)  # the killed run's folder: swept at start
         report.orphans += orphans
         report.integrity_failures += not ok
         report.lost += max(0, lost)
-        report.left_running = running
+        report.left_running += left
         report.temp_growth = max(report.temp_growth, grew)
-        if ok and not orphans and lost <= 0 and not grew and status.returncode == 0:
-            report.held += 1 if not running else 0
+        if ok and not orphans and lost <= 0 and not grew and not left and status.returncode == 0:
+            report.held += 1
         log(f"analyze kill {k + 1}/{kills}: {sig.name}{' (had finished)' if finished else ''}, "
-            f"orphans {orphans}, integrity {'ok' if ok else 'FAILED'}, runs left running "
-            f"{running}, status exit {status.returncode}")  # fmt: skip
+            f"orphans {orphans}, integrity {'ok' if ok else 'FAILED'}, earlier runs left "
+            f"running {left}{'' if current else ' (not checked: no run yet)'}, status exit "
+            f"{status.returncode}, temp {run.temp_names()}")  # fmt: skip
         if orphans:
             log("  left alive: " + "; ".join(run.orphan_lines[-orphans:]))
-        if grew:
-            log("  temp folder: " + ", ".join(run.temp_names()))
+    # The last restart, to the end: no run left running, no temp folder left.
+    done = run.selflow_done(data, "analyze", timeout=900)
+    report.orphans += run.orphans_after()
+    left = _query(db, "SELECT count(*) FROM analysis_runs WHERE status = 'running'")[0][0]
+    report.left_running += left
+    report.temp_growth = max(report.temp_growth, run.temp_entries() - temp0)
+    log(f"analyze: the last run exited {done.returncode}, runs left running {left}, temp "
+        f"{run.temp_names()}")  # fmt: skip
 
 
-TARGETS = {"collect": fault_collect, "analyze": fault_analyze}
+# -- a training child -------------------------------------------------------------------------
+def _seeded(run: Run, name: str, days: int = 3) -> Path:
+    """A data folder with a demo of ``days`` days (`selflow demo`), short trainings."""
+    data = run.base / name
+    seeded = run.selflow_done(data, "demo", "--days", str(days), timeout=900)
+    if seeded.returncode != 0:
+        raise RuntimeError(f"selflow demo failed: {seeded.stderr.decode()[-500:]}")
+    path = data / "settings.json"
+    settings = json.loads(path.read_text()) if path.exists() else {}
+    settings.update(
+        train_config={"max_steps": 3, "batch_size": 4, "eval_every": 2, "max_val": 8},
+        eval_positions=8,
+        lm_positions=4,
+    )
+    path.write_text(json.dumps(settings))
+    return data
+
+
+def _children(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Live children of ``pid`` (not zombies waiting to be reaped), but those in ``skip``."""
+    out = []
+    try:
+        for c in psutil.Process(pid).children():
+            try:
+                if c.pid not in skip and c.status() != psutil.STATUS_ZOMBIE:
+                    out.append(c.pid)
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        pass
+    return out
+
+
+def _wait_child(proc: subprocess.Popen, timeout: float = 300.0) -> int | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        kids = _children(proc.pid)
+        if kids:
+            return kids[0]
+        time.sleep(0.05)
+    return None
+
+
+def fault_train(run: Run, kills: int, report: TargetReport, log) -> None:
+    """`selflow train` (a few steps): its training child, or `selflow train` itself, killed at a
+    random moment 0-8 s after the child started; the next `selflow train` is the restart."""
+    data = _seeded(run, "train-data")
+    db = data / "selflow.db"
+    temp0 = run.temp_entries()
+    before = _query(db, "SELECT count(*) FROM events")[0][0]
+    t_down = time.monotonic()
+    for k in range(kills + 1):  # the last start only checks what the last kill left
+        proc = run.selflow(data, "train", "--max-steps", "3")
+        child = _wait_child(proc)
+        if child is None:
+            log(f"train: no training child started (exit {proc.poll()})")
+            stop(proc, signal.SIGKILL)
+            report.problems += 1
+            continue
+        if k > 0:
+            report.recovery_s.append(time.monotonic() - t_down)
+        time.sleep(1.0)  # the runner marks what earlier kills left before it starts the child
+        stale = _query(db, "SELECT count(*) FROM training_sessions WHERE status = 'training'")
+        left = max(0, stale[0][0] - 1)  # the one training now is not left over
+        report.left_running += left
+        if k == kills:
+            stop(proc, signal.SIGTERM)
+            report.orphans += run.orphans_after()
+            break
+        time.sleep(run.rng.uniform(0.0, 8.0))
+        sig = run.rng.choice((signal.SIGKILL, signal.SIGTERM))
+        victim = "child" if run.rng.random() < 0.5 else "train"
+        if victim == "child":
+            try:
+                os.kill(child, sig)
+            except OSError:
+                pass  # it had finished
+            try:
+                proc.wait(60)  # `selflow train` notices, records the failure, exits
+            except subprocess.TimeoutExpired:
+                report.problems += 1
+                log("  `selflow train` still running 60 s after its child was killed")
+                stop(proc, signal.SIGKILL)
+        else:
+            stop(proc, sig)
+        t_down = time.monotonic()
+        report.kills[sig.name] += 1
+        orphans = run.orphans_after()
+        ok = integrity_ok(db)
+        lost = before - _query(db, "SELECT count(*) FROM events")[0][0]
+        grew = max(0, run.temp_entries() - temp0 - 1)  # a killed run's folder: swept at start
+        report.orphans += orphans
+        report.integrity_failures += not ok
+        report.lost += max(0, lost)
+        report.temp_growth = max(report.temp_growth, grew)
+        if ok and not orphans and lost <= 0 and not grew and not left:
+            report.held += 1
+        log(f"train kill {k + 1}/{kills}: {sig.name} to the {victim}, orphans {orphans}, "
+            f"integrity {'ok' if ok else 'FAILED'}, sessions left training {left}, "
+            f"temp {run.temp_names()}")  # fmt: skip
+        if orphans:
+            log("  left alive: " + "; ".join(run.orphan_lines[-orphans:]))
+    grew = max(0, run.temp_entries() - temp0 - 1)  # the last one was killed: next start sweeps
+    report.temp_growth = max(report.temp_growth, grew)
+    log(f"train: temp folder at the end: {run.temp_names()}")
+
+
+# -- a refit child ----------------------------------------------------------------------------
+def _hook_commands(spool: Path, first: int, n: int, cwd: Path) -> list[str]:
+    """Append ``n`` finished commands (run in ``cwd``) to a shell hook's spool file, one write
+    each."""
+    cmds = []
+    fd = os.open(spool, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        for i in range(first, first + n):
+            t = time.time()
+            cmd = f"make step{i % 7} --run {i}"
+            head = f"\x1ev1 zsh faults {t - 0.01:.6f} {t:.6f} 0 - raw".encode()
+            os.write(fd, head + b"\0" + str(cwd).encode() + b"\0" + cmd.encode() + b"\0\n")
+            cmds.append(cmd)
+    finally:
+        os.close(fd)
+    return cmds
+
+
+def fault_refit(run: Run, kills: int, report: TargetReport, log) -> None:
+    """The refit child a serving collector starts after 1,000 new events: `selflow train` once
+    (an agent), then `selflow collect` serving the shell hook's prompt while commands stream in
+    through the hook's spool; each refit child is killed 0-3 s after it started. The collector
+    must live on, the agent must still load (`selflow predict`), and no refit is left running."""
+    data = _seeded(run, "refit-data")
+    db = data / "selflow.db"
+    trained = run.selflow_done(data, "train", "--max-steps", "2", timeout=1800)
+    if trained.returncode != 0:
+        raise RuntimeError(f"selflow train failed: {trained.stderr.decode()[-500:]}")
+    spool_dir = data / "shell"
+    spool_dir.mkdir(mode=0o700, exist_ok=True)
+    spool = spool_dir / f"zsh.{os.getpid()}.faults.spool"
+    sent: list[str] = _hook_commands(spool, 0, 1, run.home)
+    proc = run.selflow(data, "collect", "--no-fs", "--no-apps")
+    temp0 = run.temp_entries()
+    before = _query(db, "SELECT count(*) FROM events")[0][0]
+    t_down = time.monotonic()
+    k = 0
+    killed: list[int] = []
+    try:
+        while k < kills:
+            child, deadline = None, time.monotonic() + 300
+            # A refit is due after 1,000 new events, once the bandit has picked the agent (and
+            # so loaded it): commands at ~200 a second, the prompt refreshed after each write.
+            while child is None and time.monotonic() < deadline and proc.poll() is None:
+                sent += _hook_commands(spool, len(sent), 100, run.home)
+                time.sleep(0.5)
+                kids = _children(proc.pid, frozenset(killed))
+                child = kids[0] if kids else None
+            if child is None:
+                log(f"refit: no refit child after {len(sent)} commands (collector exit "
+                    f"{proc.poll()})")  # fmt: skip
+                report.problems += 1
+                break
+            report.recovery_s.append(time.monotonic() - t_down)
+            time.sleep(run.rng.uniform(0.0, 3.0))
+            sig = run.rng.choice((signal.SIGKILL, signal.SIGTERM))
+            try:
+                os.kill(child, sig)
+            except OSError:
+                pass  # it had finished
+            killed.append(child)
+            t_down = time.monotonic()
+            k += 1
+            report.kills[sig.name] += 1
+            orphans = run.orphans_after(keep=frozenset({proc.pid}))
+            alive = proc.poll() is None
+            ok = integrity_ok(db)
+            lost = before - _query(db, "SELECT count(*) FROM events")[0][0]
+            left = _query(db, "SELECT count(*) FROM training_sessions WHERE status = 'training'")
+            grew = max(0, run.temp_entries() - temp0 - 1)
+            report.orphans += orphans
+            report.integrity_failures += not ok
+            report.lost += max(0, lost)
+            report.left_running += left[0][0]
+            report.problems += not alive
+            report.temp_growth = max(report.temp_growth, grew)
+            if ok and alive and not orphans and lost <= 0 and not left[0][0] and not grew:
+                report.held += 1
+            log(f"refit kill {k}/{kills}: {sig.name}, collector {'alive' if alive else 'GONE'}, "
+                f"orphans {orphans}, integrity {'ok' if ok else 'FAILED'}, "
+                f"{len(sent)} commands sent")  # fmt: skip
+            if not alive:
+                break
+    finally:
+        stop(proc, signal.SIGTERM)
+    report.orphans += run.orphans_after()
+    # A restarted collector catches the spool up: what it had not read yet is stored now.
+    proc = run.selflow(data, "collect", "--no-fs", "--no-apps")
+    time.sleep(8.0)
+    stop(proc, signal.SIGTERM)
+    cmds: dict[str, int] = {}
+    for (c,) in _query(db, "SELECT cmd FROM events WHERE source='shell' AND cmd LIKE 'make step%'"):
+        cmds[c] = cmds.get(c, 0) + 1
+    never = [c for c in sent if c not in cmds]
+    report.lost += len(never)
+    report.duplicates += sum(n - 1 for n in cmds.values() if n > 1)
+    predict = run.selflow_done(data, "predict", "--json", timeout=300)
+    report.problems += predict.returncode != 0
+    failed = _query(
+        db, "SELECT count(*) FROM training_sessions WHERE status IN ('failed', 'cancelled')"
+    )
+    log(f"refit: {len(sent)} commands ({len(never)} never stored), agent loads: "
+        f"{'yes' if predict.returncode == 0 else 'NO: ' + predict.stderr.decode()[-200:]}, "
+        f"refits recorded failed/cancelled {failed[0][0]} of {k} killed")  # fmt: skip
+
+
+TARGETS = {
+    "collect": fault_collect,
+    "analyze": fault_analyze,
+    "tray": fault_tray,
+    "train": fault_train,
+    "refit": fault_refit,
+}
 
 
 def table(reports: list[TargetReport]) -> str:
@@ -378,7 +744,7 @@ def table(reports: list[TargetReport]) -> str:
 def broken(r: TargetReport) -> bool:
     return bool(
         r.lost or r.duplicates or r.orphans or r.integrity_failures or r.left_running
-        or r.temp_growth or r.held < sum(r.kills.values())
+        or r.problems or r.temp_growth or r.held < sum(r.kills.values())
     )  # fmt: skip
 
 

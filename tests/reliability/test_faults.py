@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from programs import require_program
 
 from selflow_qt.collect.fs_watch import HAVE_INOTIFY
 
@@ -25,3 +26,19 @@ def test_killed_collector_keeps_every_invariant():
     assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), faults.table([report])
     assert report.integrity_failures == 0 and report.temp_growth == 0
     assert report.caught_up > 0  # files appeared while it was down, and were caught up
+
+
+def test_killed_analysis_is_recorded_failed_and_leaves_no_temp_folder():
+    (report,) = faults.run_faults(kills=2, targets=["analyze"], seed=27, quiet=True)
+    assert sum(report.kills.values()) == 2
+    assert report.held == 2, faults.table([report])
+    assert report.left_running == 0 and report.temp_growth == 0, faults.table([report])
+    assert report.orphans == 0 and report.integrity_failures == 0
+
+
+def test_killed_tray_app_keeps_every_invariant():
+    require_program("Xvfb")
+    (report,) = faults.run_faults(kills=2, targets=["tray"], seed=27, quiet=True)
+    assert report.held == 2, faults.table([report])
+    assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), faults.table([report])
+    assert report.problems == 0 and report.integrity_failures == 0
