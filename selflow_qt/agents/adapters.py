@@ -23,12 +23,15 @@ def agents_dir(data_dir: Path) -> Path:
 
 
 def save_adapter(pmodel, folder: Path, metadata: dict[str, Any]) -> Path:
-    """Write adapter weights and metadata to a temp folder, then rename it into place."""
+    """Write adapter weights (none when ``pmodel`` is None: no adapter was trained) and metadata
+    to a temp folder, then rename it into place."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    pmodel.save_pretrained(str(tmp))
+    tmp.mkdir()
+    if pmodel is not None:
+        pmodel.save_pretrained(str(tmp))
     meta = {**metadata, "saved_at": time.time()}
     (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     if folder.exists():

@@ -190,6 +190,31 @@ def training_center_data(
     )
 
 
+def model_share_text(model: dict) -> str:
+    """What the language model added to an agent, in words (its record: agents.runner)."""
+    share = model.get("share")
+    added = f"{share:+.3f}" if isinstance(share, int | float) else "nothing measurable"
+    if model.get("skipped"):
+        return f"no adapter trained: {model['skipped']}"
+    if not model.get("judged"):
+        return "too few held-out positions to judge the language model; its lines are not used"
+    if model.get("useful"):
+        return f"the language model adds {added} to hit@1 on whole lines; the agent uses its lines"
+    return (
+        f"the language model added {added} to hit@1 on whole lines; its lines are not used, "
+        "and its adapter is not trained again until this pattern's data grows by half"
+    )
+
+
+def model_lines(sessions: list[QueuedSession]) -> list[str]:
+    """One line per recently trained agent: what the language model added to it."""
+    return [
+        f"{s.pattern_name}: {model_share_text(s.model)}"
+        for s in sessions
+        if s.status == "completed" and s.model
+    ]
+
+
 def active_agent_lines(rows: list[AgentRow]) -> list[AgentLine]:
     """The tray's "Micro-Agents" lines: active micro-agents in leaderboard order, with medals."""
     agents = [r for r in rows if r.kind == "agent" and r.active]

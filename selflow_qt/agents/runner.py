@@ -31,6 +31,7 @@ from selflow_qt.store.models import Pattern, TrainingSession
 
 SPLIT_FRACTION = 0.9
 MIN_EVENTS = 20
+LM_RETRY_GROWTH = 1.5  # the model is tried again for a pattern once its data grew by half
 
 
 @dataclass
@@ -95,6 +96,44 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
         model_id=f"agent-{tag}-{h}", status="queued", training_data_size=len(events), metadata=meta
     )
     return row.id
+
+
+def model_skip(pattern_id: int | None, n_events: int) -> tuple[str | None, dict | None]:
+    """Whether this training leaves the language model out, and why: it does when the pattern's
+    last training showed the model added nothing and its data has not grown by half since.
+    Returns (the reason or None, that training's record of the model)."""
+    from selflow_qt.store.queries.training import last_model_verdict
+
+    verdict = last_model_verdict(pattern_id) if pattern_id is not None else None
+    if verdict is None:
+        return None, None
+    _size, lm = verdict
+    judged = int(lm.get("judged_size") or 0)
+    if not lm.get("judged") or lm.get("useful") or n_events >= LM_RETRY_GROWTH * judged:
+        return None, None
+    share = float(lm.get("share") or 0.0)
+    again = int(LM_RETRY_GROWTH * judged) + 1
+    return (
+        f"the language model added {share:+.3f} to hit@1 on whole lines when it was last "
+        f"trained for this pattern ({judged} events), so no adapter is trained; it is tried "
+        f"again once the pattern has {again} events (now {n_events})"
+    ), lm
+
+
+def model_record(meta: dict, result: dict) -> dict:
+    """What a completed training says of the language model, for the next one (``model_skip``)
+    and the Training Center: its share, whether it is used, why it was left out."""
+    if meta.get("lm_skipped"):  # the verdict it was left out on stands
+        return {**meta["lm_verdict"], "skipped": meta["lm_skipped"]}
+    ranker = result.get("ranker") or {}
+    return {
+        "share": result.get("lm_share"),
+        "useful": bool(ranker.get("lm_useful")),
+        "judged": "lm_val_share" in ranker,  # else too few positions to judge, or left out
+        "reason": ranker.get("lm_reason"),
+        "skipped": meta.get("lm_skipped"),
+        "judged_size": meta.get("lm_judged_size"),
+    }
 
 
 def reset_stale_sessions(data_dir: Path | None = None) -> list[int]:
@@ -198,6 +237,8 @@ class TrainingRunner:
         private_mkdir(job_dir.parent)
         private_mkdir(job_dir)
         events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
+        skipped, verdict = model_skip(meta.get("pattern_id"), len(events))
+        meta.update(lm_skipped=skipped, lm_verdict=verdict, lm_judged_size=len(events))
         long_run = (max_steps or 100) >= 50
         job = {
             "session_id": session_id,
@@ -217,6 +258,7 @@ class TrainingRunner:
             else settings.lm_positions,
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
+            "lm_skipped": skipped,
         }
         with open_private(job_dir / "job.json") as fh:
             fh.write(json.dumps(job))
@@ -312,7 +354,13 @@ class TrainingRunner:
             status="completed",
             completed_at=time.time(),
             final_loss=training.get("final_loss"),
-            meta={"metrics": metrics, "training": training, "retired": retired, "error": None},
+            meta={
+                "metrics": metrics,
+                "training": training,
+                "retired": retired,
+                "error": None,
+                "lm": model_record(meta, result),
+            },
         )
         own = metrics.get(model_id, {})
         best_base = max(

@@ -108,20 +108,22 @@ def train_stage(job: dict, split: Split, emit: Emit, should_stop: Callable[[], b
     return pmodel, tok, cfg, result, load_s
 
 
-def base_meta(job: dict, split: Split, cfg) -> dict:
+def base_meta(job: dict, split: Split, cfg=None) -> dict:
     """What the adapter's metadata says of its job, its config and its data."""
     # Redacted again: a database written before a rule existed may still hold the secret.
     top = [redact_text(k) for k, _ in Counter(e.target for e in split.train).most_common(8)]
     return {
         "model_id": job["model_id"],
         "base_model": job["base_model"],
-        "lora": {
+        "lora": None
+        if cfg is None  # no adapter trained (model_free_stage)
+        else {
             "r": cfg.lora_r,
             "alpha": cfg.lora_alpha,
             "dropout": cfg.lora_dropout,
             "target_modules": list(cfg.target_modules),
         },
-        "train_config": {k: v for k, v in asdict(cfg).items()},
+        "train_config": None if cfg is None else dict(asdict(cfg).items()),
         "data_hash": data_hash(split.train),
         "context_lines": split.context_lines,
         "top_targets": top,
@@ -189,6 +191,30 @@ def ranker_stage(job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit) -
     return Predictors(baselines, agent, no_lm, lm_agent, ranker, report)
 
 
+def model_free_stage(job: dict, split: Split) -> Predictors:
+    """The agent without the language model, for a pattern where its last training showed the
+    model added nothing (``job["lm_skipped"]`` says why): no model is loaded and no adapter
+    trained; the ranker learns everything before the scored part."""
+    import copy
+
+    from selflow_qt.agents.predictors import make_baselines
+    from selflow_qt.agents.ranking_agent import fit_ranking_agent
+
+    stream, start = split.stream, split.start
+    t_fit = time.perf_counter()
+    ranker = fit_ranking_agent(job["model_id"], stream[:start])
+    report = {
+        **ranker.report,
+        "uses_ranker": ranker.uses_ranker,
+        "fit_seconds": time.perf_counter() - t_fit,
+        "lm_useful": False,
+        "lm_reason": job["lm_skipped"],
+        "bf16": False,
+    }
+    no_lm = copy.deepcopy(ranker)  # its own copy: each learns the scored events once
+    return Predictors(make_baselines(stream[:start]), ranker, no_lm, None, ranker, report)
+
+
 def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> dict:
     """Score the agent, its parts, the baselines and zsh-autosuggestions' strategies (their
     keys_saved) on the held-out part; the metrics, margin and the LM's share for the metadata."""
@@ -205,7 +231,7 @@ def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> di
             **zsh_predictors(stream[:start]),
             model_id: PromptAgent(preds.agent, stream[:start]),
             no_lm_id: PromptAgent(preds.no_lm, stream[:start]),
-            f"{model_id}-lm": preds.lm_agent,
+            **({f"{model_id}-lm": preds.lm_agent} if preds.lm_agent is not None else {}),
         },
         stream,
         start,
@@ -243,13 +269,20 @@ def run_job(job: dict, emit: Emit, should_stop: Callable[[], bool] = lambda: Fal
     offline_env()
     threads = set_threads()
     split = split_job(job, read_jsonl(Path(job["events_path"])))
-    pmodel, tok, cfg, result, load_s = train_stage(job, split, emit, should_stop)
-    meta = base_meta(job, split, cfg)
-    preds = ranker_stage(job, split, pmodel, tok, meta, emit)
+    t0 = time.perf_counter()
+    if job.get("lm_skipped"):
+        pmodel, training = None, {"steps": 0, "total_steps": 0, "adapter": "skipped"}
+        meta = base_meta(job, split)
+        preds = model_free_stage(job, split)
+    else:
+        pmodel, tok, cfg, result, load_s = train_stage(job, split, emit, should_stop)
+        meta = base_meta(job, split, cfg)
+        preds = ranker_stage(job, split, pmodel, tok, meta, emit)
+        training = training_report(result, load_s, threads, preds.report["bf16"])
     meta.update(evaluate_stage(job, split, preds, emit))
-    bf16 = preds.report.pop("bf16")
+    preds.report.pop("bf16")
     meta["ranker"] = {**preds.report, "lm_share": meta["lm_share"]}  # lm_val_share: the slice's
-    meta["training"] = training_report(result, load_s, threads, bf16)
+    meta["training"] = {**training, "wall_seconds": time.perf_counter() - t0}
     save_adapter(pmodel, Path(job["out_dir"]), meta)
     preds.ranker.save(Path(job["out_dir"]))
     emit({"event": "result", **meta})

@@ -244,3 +244,33 @@ def test_a_run_says_why_it_started_and_a_cancelled_one_keeps_no_eta(qtbot, cente
     )  # fmt: skip
     assert center.live.eta_label.text() == "ETA —"
     assert "cancelled" in center.training_title.text()
+
+
+def test_the_model_share_of_each_trained_agent_is_shown_in_words(qtbot, center, docks_state):
+    """Issue 21: the Training Center says what the language model added to each agent, and when
+    its adapter was left out (the share was measured, never shown)."""
+    import time
+
+    from selflow_qt.store.models import TrainingSession
+
+    lm = {"share": 0.0, "useful": False, "judged": True, "judged_size": 400, "skipped": None}
+    for name, record in (
+        ("Deploys", lm),
+        ("Notes", {**lm, "skipped": "the language model added +0.000 ... (now 450)"}),
+    ):
+        TrainingSession.create(
+            model_id=f"agent-{name}",
+            status="completed",
+            started_at=time.time(),
+            completed_at=time.time(),
+            training_data_size=400,
+            metadata={"pattern_name": name, "lm": record},
+        )
+    docks_state.refresh()
+    qtbot.waitUntil(
+        lambda: "Notes: no adapter trained" in center.model_label.text(), timeout=10_000
+    )
+    text = center.model_label.text()
+    assert "Deploys: the language model added +0.000 to hit@1 on whole lines" in text
+    assert "not trained again until this pattern's data grows by half" in text
+    assert center.model_label.isVisibleTo(center)

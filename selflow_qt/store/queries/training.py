@@ -66,6 +66,7 @@ class QueuedSession:
     sequences: int
     started_at: float | None
     pattern_id: int | None = None  # the pattern it trains for (None: all activity)
+    model: dict | None = None  # what the language model added (agents.runner.model_record)
 
 
 @dataclass
@@ -130,6 +131,7 @@ def _session(row) -> QueuedSession:
         sequences=len(seqs) if isinstance(seqs, list) else int(seqs or 0),
         started_at=started,
         pattern_id=int(m["pattern_id"]) if isinstance(m.get("pattern_id"), int) else None,
+        model=m.get("lm") if isinstance(m.get("lm"), dict) else None,
     )
 
 
@@ -184,3 +186,18 @@ def clustering_summary(db: SqliteDatabase) -> ClusteringSummary | None:
         int(run.id), float(run.started_at or 0.0), int(run.n_events or 0),
         consensus_score_of(run.consensus_score, metrics), int(n_patterns), algos,
     )  # fmt: skip
+
+
+def last_model_verdict(pattern_id: int) -> tuple[int, dict] | None:
+    """The newest completed training of ``pattern_id`` that recorded what the language model
+    added (its ``lm`` record, see ``agents.runner``): (its data size, that record), or None."""
+    rows = (
+        TrainingSession.select()
+        .where(TrainingSession.status == "completed")
+        .order_by(TrainingSession.completed_at.desc())
+    )
+    for row in rows:
+        meta = row.metadata or {}
+        if meta.get("pattern_id") == pattern_id and isinstance(meta.get("lm"), dict):
+            return int(row.training_data_size or 0), meta["lm"]
+    return None

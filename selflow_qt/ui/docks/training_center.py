@@ -186,6 +186,11 @@ class TrainingCenterDock(QWidget):
         lay.addWidget(self.ranking_empty)
         lay.addWidget(QLabel("<b>Bandit</b>"))
         lay.addWidget(self.bandit_label)
+        self.model_title = QLabel("<b>Language model</b>")
+        self.model_label = QLabel("")
+        self.model_label.setWordWrap(True)
+        lay.addWidget(self.model_title)
+        lay.addWidget(self.model_label)
         return box
 
     def _clustering_box(self) -> QGroupBox:
@@ -346,6 +351,10 @@ class TrainingCenterDock(QWidget):
             f" over {count(b.best.queries, 'suggestion')}"
         )
         self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
+        models = leaderboard.model_lines(data.recent)
+        self.model_label.setText("\n".join(models))
+        self.model_title.setVisible(bool(models))
+        self.model_label.setVisible(bool(models))
 
     def _show_clustering(self, data: leaderboard.TrainingCenterData) -> None:
         c = data.clustering
