@@ -161,7 +161,10 @@ def test_the_tray_spec_reads_in_words_when_every_count_is_one():
         notifications=[{"id": 1, "title": "Agent trained: agent-p1-5b125d54",
                         "body": "hit@1 0.23 (best baseline 0.10), MRR 0.30, 12s"}],
     )  # fmt: skip
-    data = MenuData(snap)
+    suggestion = SimpleNamespace(
+        kind="command", cmd="git status", text="git status", predictor="agent-p1-5b125d54"
+    )
+    data = MenuData(snap, [suggestion])
 
     def walk(spec):
         for node in spec:

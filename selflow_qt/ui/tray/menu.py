@@ -112,14 +112,16 @@ def _agent_rows(d: MenuData) -> list[tuple]:
     return rows
 
 
-def _suggestion_text(s: Any) -> str:
+def _suggestion_text(s: Any, names: dict[str, str] | None = None) -> str:
     # The score's scale depends on the predictor (a share, a log-probability): not shown as a %.
     what = f"$ {s.cmd}" if s.kind == "command" and s.cmd else s.text
-    return f"{what}  (by {s.predictor})"
+    by = predictor_name(s.predictor, (names or {}).get(s.predictor))
+    return f"{what}  (by {by})"
 
 
 def _suggestion_rows(d: MenuData) -> list[tuple]:
-    return [(_suggestion_text(s), s, KIND_ICONS.get(s.kind)) for s in d.suggestions]
+    names = {a.model_id: a.specialization for a in d.snap.agents}
+    return [(_suggestion_text(s, names), s, KIND_ICONS.get(s.kind)) for s in d.suggestions]
 
 
 def _note_rows(d: MenuData) -> list[tuple[str, Any]]:
