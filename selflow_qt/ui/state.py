@@ -319,13 +319,14 @@ class AppState(Trainings, QObject):
         self._restart_collection()
         return roots
 
-    def retire_agent(self, model_id: str) -> None:
+    def retire_agent(self, model_id: str, name: str = "the agent") -> None:
+        """Stop using an agent; ``name`` is how the status bar calls it (never its id)."""
         self.run(
             jobs.retire_agent_job,
             self.job_context(),
             model_id,
-            on_result=lambda m: (self.message.emit(f"Retired {m}."), self.refresh()),
-            on_error=lambda m: self.message.emit(f"Could not retire {model_id}: {m}"),
+            on_result=lambda _m: (self.message.emit(f"Retired {name}."), self.refresh()),
+            on_error=lambda m: self.message.emit(f"Could not retire {name}: {m}"),
         )
 
     def save_settings(self, settings: Settings) -> None:

@@ -89,8 +89,11 @@ def test_retire_marks_the_agent_inactive_in_the_store(qtbot, agents):
     ]
     agents.table.selectRow(ids.index("agent-p3-downloads"))
     assert agents.retire_button.isEnabled()
+    said: list[str] = []
+    agents.state.message.connect(said.append)
     agents.retire_button.click()
     qtbot.waitUntil(lambda: not _row(agents, "agent-p3-downloads").active, timeout=10_000)
+    assert "Retired agent for downloads." in said  # by its name, not its id
     assert not MicroAgent.get(MicroAgent.model_id == "agent-p3-downloads").is_active
 
 

@@ -231,7 +231,7 @@ class AgentsDock(QWidget):
     def _retire(self) -> None:
         sel = self.selected()
         if len(sel) == 1 and sel[0].kind == "agent":
-            self.state.retire_agent(sel[0].arm_id)
+            self.state.retire_agent(sel[0].arm_id, name(sel[0]))
 
     def compare_selected(self) -> None:
         sel = self.selected()
