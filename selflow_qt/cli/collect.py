@@ -157,6 +157,12 @@ def _running_collector(data_dir) -> int | None:
     return None
 
 
+def _demo_collection(_ctx) -> str:
+    from selflow_qt.core.wording import collection_line
+
+    return collection_line(None, live_capture=False).removeprefix("Collection: ")
+
+
 def _analyses_section(ctx) -> dict:
     """Analysis runs, patterns and the training queue, counted as the tray counts them."""
     from selflow_qt.store.queries.tray import (
@@ -180,6 +186,7 @@ def run_status(args: argparse.Namespace) -> int:
     """Print the status report (see selflow_qt.collect.status for the JSON keys)."""
     from selflow_qt.cli.analyze import trigger_section
     from selflow_qt.collect.status import collect_status, format_status
+    from selflow_qt.demo.folder import is_demo_dir
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.errors import DB_ERRORS, DatabaseDamaged, describe
 
@@ -195,7 +202,10 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"selflow: {describe(exc).message}", file=sys.stderr)
         return 2
     try:
-        report = collect_status(ctx, {"analyses": _analyses_section, "trigger": trigger_section})
+        sections = {"analyses": _analyses_section, "trigger": trigger_section}
+        if is_demo_dir(data_dir):  # what the tray and the status bar say there
+            sections = {"collection": _demo_collection, **sections}
+        report = collect_status(ctx, sections)
     finally:
         ctx.close()
     if getattr(args, "json", False):

@@ -8,6 +8,7 @@ import sys
 import time
 
 from selflow_qt.cli.options import positive_int
+from selflow_qt.core.format import count
 from selflow_qt.demo.folder import default_demo_dir, is_demo_dir, mark_demo
 from selflow_qt.demo.generator import DEFAULT_EVENTS_PER_DAY, write_demo
 
@@ -35,7 +36,7 @@ def run_demo(args: argparse.Namespace) -> int:
             ctx, days=args.days, seed=args.seed, events_per_day=args.events_per_day, home=args.home
         )
         print(
-            f"wrote {n:,} demo events ({args.days} days ending today, seed {args.seed}) to "
+            f"wrote {n:,} demo events ({count(args.days, 'day')} ending today, seed {args.seed}) to "
             f"{ctx.db_path} in {time.perf_counter() - t:.1f} s\n"
             f"next: selflow analyze --data-dir {ctx.data_dir}; the app on it: "
             f"selflow --data-dir {ctx.data_dir}  (a demo folder: nothing is captured live there)"

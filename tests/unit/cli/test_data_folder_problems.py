@@ -53,3 +53,17 @@ def test_a_folder_the_user_cannot_write_is_named(tmp_path):
     ro.mkdir(mode=0o500)
     line = folder_problem(ro / "data")
     assert line is not None and "cannot write" in line or "read-only" in line
+
+
+def test_status_in_a_demo_folder_says_collection_is_off_as_the_tray_does(tmp_path, capsys):
+    from selflow_qt.core.wording import collection_line
+
+    data = tmp_path / "demo"
+    assert selflow(["--data-dir", str(data), "demo", "--days", "1"]) == 0
+    out = capsys.readouterr()
+    assert "(1 day ending today" in out.out + out.err  # not '1 days'
+    assert selflow(["--data-dir", str(data), "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    line = next(x for x in lines if x.startswith("collection"))
+    assert line.split(None, 1)[1] == collection_line(None, live_capture=False).split(": ", 1)[1]
+    assert any(x.startswith("analyses     0 analysis runs, 0 patterns") for x in lines)
