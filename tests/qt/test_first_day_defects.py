@@ -110,7 +110,7 @@ def test_the_bandit_text_follows_the_agents_dock(qtbot, docks_state, monkeypatch
         qtbot.addWidget(w)
     qtbot.waitUntil(lambda: center.data is not None and bool(agents.rows), timeout=20_000)
     arm = BASELINE_IDS[-1]
-    assert arm not in center.bandit_label.text()
+    assert arm not in center.performance.bandit_label.text()
 
     def scored(k: int = 5, force: bool = False):  # the worker resolved 50 outcomes of ``arm``
         job.last_resolved = 50
@@ -123,7 +123,7 @@ def test_the_bandit_text_follows_the_agents_dock(qtbot, docks_state, monkeypatch
     ).execute()
     docks_state.refresh_suggestions()
     qtbot.waitUntil(lambda: f"best now: {arm}" in agents.summary.text(), timeout=10_000)
-    qtbot.waitUntil(lambda: arm in center.bandit_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: arm in center.performance.bandit_label.text(), timeout=10_000)
     shown = {r.arm_id: r.queries for r in center.data.ranking}
     assert shown == {r.arm_id: r.queries for r in agents.rows}
 

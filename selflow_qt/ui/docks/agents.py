@@ -21,7 +21,7 @@ from selflow_qt.core.ranking import medal_rows
 from selflow_qt.core.wording import predictor_name
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import BackgroundLoader, fill_table, make_table, set_medals
-from selflow_qt.ui.docks.training_center import medal
+from selflow_qt.ui.docks.training_ranking import medal
 from selflow_qt.ui.plots import IntervalBars, make_plot
 
 COMPARE_METRICS: tuple[tuple[str, str, bool | None], ...] = (

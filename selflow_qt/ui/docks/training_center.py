@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -20,18 +19,16 @@ from PySide6.QtWidgets import (
 
 from selflow_qt.agents import leaderboard
 from selflow_qt.analyze.trigger import budget_text
-from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration, pct
-from selflow_qt.core.ranking import medal_rows
-from selflow_qt.core.wording import bandit_policy_words, predictor_name
+from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration
 from selflow_qt.store.queries import training as dock_reads
 from selflow_qt.ui.docks.base import (
     NO_ANALYSIS,
     BackgroundLoader,
     fill_table,
     make_table,
-    set_medals,
 )
 from selflow_qt.ui.docks.training_live import LiveTrainingPanel
+from selflow_qt.ui.docks.training_ranking import ModelPerformanceBox
 
 LIVE_REFRESH_S = 10.0  # new events re-read a visible dock at most this often
 
@@ -56,11 +53,6 @@ def requeue_candidate(data: Any) -> Any:
         if s.status in ("cancelled", "failed") and s.pattern_id is not None:
             return None if s.pattern_id in busy else s
     return None
-
-
-def medal(rank: int) -> str:
-    """The rank as shown in the first column (medal icons come from ``set_medals``)."""
-    return str(rank + 1)
 
 
 class TrainingCenterDock(QWidget):
@@ -89,7 +81,8 @@ class TrainingCenterDock(QWidget):
         left.addWidget(self._buffer_box())
         left.addWidget(self._training_box(), 1)
         right.addWidget(self._queue_box())
-        right.addWidget(self._ranking_box(), 1)
+        self.performance = ModelPerformanceBox()
+        right.addWidget(self.performance, 1)
         right.addWidget(self._clustering_box())
         cols.addLayout(left, 1)
         cols.addLayout(right, 1)
@@ -170,29 +163,6 @@ class TrainingCenterDock(QWidget):
         self.loss_curve, self.val_curve = self.live.loss_curve, self.live.val_curve
         return self.live
 
-    def _ranking_box(self) -> QGroupBox:
-        box = QGroupBox("Model performance")
-        lay = QVBoxLayout(box)
-        self.ranking_table = make_table(
-            ["", "Predictor", "Kind", "Success", "95% interval", "Latency", "Queries"]
-        )
-        self.ranking_table.setMinimumHeight(120)
-        self.ranking_empty = QLabel("No predictions scored yet.")
-        self.ranking_empty.setStyleSheet("color: #707070;")
-        self.bandit_label = QLabel("")
-        self.bandit_label.setWordWrap(True)
-        self.bandit_label.setTextFormat(Qt.TextFormat.RichText)
-        lay.addWidget(self.ranking_table, 1)
-        lay.addWidget(self.ranking_empty)
-        lay.addWidget(QLabel("<b>Bandit</b>"))
-        lay.addWidget(self.bandit_label)
-        self.model_title = QLabel("<b>Language model</b>")
-        self.model_label = QLabel("")
-        self.model_label.setWordWrap(True)
-        lay.addWidget(self.model_title)
-        lay.addWidget(self.model_label)
-        return box
-
     def _clustering_box(self) -> QGroupBox:
         box = QGroupBox("Multi-clustering (latest analysis)")
         lay = QVBoxLayout(box)
@@ -263,7 +233,7 @@ class TrainingCenterDock(QWidget):
         self._refreshed_at = time.monotonic()
         self._show_buffer(data.buffer, data.trigger)
         self._show_queue(data)
-        self._show_ranking(data)
+        self.performance.show_data(data)
         self._show_clustering(data)
 
     def _show_buffer(self, b: dock_reads.BufferView, trigger: list) -> None:
@@ -313,48 +283,6 @@ class TrainingCenterDock(QWidget):
             self.requeue_button.setText(f"Queue “{again.pattern_name}” again")
         self.requeue_button.setVisible(again is not None)
         self.requeue_button.setEnabled(True)
-
-    def _show_ranking(self, data: leaderboard.TrainingCenterData) -> None:
-        rows = [
-            [
-                medal(i),
-                predictor_name(r.arm_id, r.specialization, r.kind),
-                r.kind,
-                pct(r.success_rate) if r.queries else "—",
-                f"{pct(r.ci_low)}–{pct(r.ci_high)}" if r.queries else "—",
-                f"{r.mean_latency_ms:.0f} ms" if r.queries else "—",
-                r.queries,
-            ]
-            for i, r in enumerate(data.ranking)
-        ]
-        fill_table(self.ranking_table, rows, align_right={3, 5, 6})
-        set_medals(
-            self.ranking_table,
-            ranked=sum(1 for r in data.ranking if r.queries),
-            medals=medal_rows(data.ranking),
-        )
-        self.ranking_empty.setVisible(not rows)
-        b = data.bandit
-        if b.exploitation is None:
-            explore = f"{count(b.suggestions, 'suggestion')} logged, none scored yet"
-        else:
-            explore = (
-                f"of {count(b.suggestions, 'suggestion')}, {pct(b.exploitation)} came from the current best"
-                f" (exploitation), {pct(1 - b.exploitation)} from other predictors (exploration)"
-            )
-        policy = bandit_policy_words(b.policy, b.epsilon)
-        best = (
-            "current best: none scored yet"
-            if b.best is None
-            else f"current best: <b>{html.escape(predictor_name(b.best.arm_id, b.best.specialization, b.best.kind))}</b>"
-            f" — success {pct(b.best.success_rate)}, mean latency {b.best.mean_latency_ms:.0f} ms"
-            f" over {count(b.best.queries, 'suggestion')}"
-        )
-        self.bandit_label.setText(f"Policy {policy} · {explore}<br>{best}")
-        models = leaderboard.model_lines(data.recent)
-        self.model_label.setText("\n".join(models))
-        self.model_title.setVisible(bool(models))
-        self.model_label.setVisible(bool(models))
 
     def _show_clustering(self, data: leaderboard.TrainingCenterData) -> None:
         c = data.clustering
