@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from selflow_qt.analyze import clusterers
+from selflow_qt.analyze.clusterers import forkserver_guard
 from selflow_qt.analyze.clusterers.base import REGISTRY, ClustererFn, LandmarkClusters
 from selflow_qt.core import supervisor
 from selflow_qt.core.cancel import Cancelled
@@ -32,6 +33,7 @@ from selflow_qt.core.child import remove_folders, run_folder
 # third-party libraries the children use, then our registry package by its real import (a
 # rename breaks this import, not a string the forkserver would silently skip)
 PRELOAD = [
+    forkserver_guard.__name__,  # first: the forkserver ends with the analysis process
     "numpy",
     "scipy.sparse",
     "sklearn.cluster",
@@ -82,6 +84,7 @@ def _context() -> mp.context.BaseContext:
     if not getattr(sys, "frozen", False) and "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
+        os.environ[forkserver_guard.PARENT_ENV] = str(os.getpid())
         return ctx
     return mp.get_context("spawn")
 
