@@ -26,6 +26,17 @@ FILE_EXT = re.compile(
 )
 _HEXISH = frozenset("0123456789abcdefABCDEF-")
 _PREFIXES = tuple(prefix for prefix, _ in KNOWN_PREFIXES)
+
+
+def _by_first_character(prefixes) -> dict[str, list[tuple[str, int]]]:
+    """The prefixes by their first character, each list in the given order."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for prefix, body_min in prefixes:
+        out.setdefault(prefix[0], []).append((prefix, body_min))
+    return out
+
+
+_PREFIXES_BY_FIRST = _by_first_character(KNOWN_PREFIXES)
 _HASH_PREFIX = re.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2b?|sri)[-:_]")
 
 # Each ASCII letter or digit as its class (a, A, 0); the class changes are the pairs of two.
@@ -85,7 +96,7 @@ def has_vendor_prefix(s: str) -> bool:
     """A known token prefix followed by a random-enough body (``hf_...``, ``dop_v1_...``)."""
     if not s.startswith(_PREFIXES):  # one C call rejects most words
         return False
-    for prefix, body_min in KNOWN_PREFIXES:
+    for prefix, body_min in _PREFIXES_BY_FIRST[s[0]]:
         if s.startswith(prefix) and len(s) - len(prefix) >= body_min:
             body = s[len(prefix) :]
             return (
