@@ -255,6 +255,7 @@ def training_report(result, load_s: float, threads: int, bf16: bool) -> dict:
         "seconds": result.seconds,
         "tokens_per_s": result.tokens_per_s,
         "early_stopped": result.early_stopped,
+        "out_of_time": result.out_of_time,
         "load_seconds": load_s,
         "threads": threads,
         "bf16": bf16,

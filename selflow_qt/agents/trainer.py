@@ -30,6 +30,7 @@ class TrainConfig:
     warmup_fraction: float = 0.1
     eval_every: int = 50
     patience: int = 2  # evaluations without a better validation loss before stopping
+    max_seconds: float | None = 360.0  # the adapter's share of a 10-minute training (2 cores)
     max_val: int = 64
     seed: int = 0
     bf16: bool | None = None  # None: on where the hardware does it natively
@@ -69,6 +70,7 @@ class TrainResult:
     cancelled: bool = False
     losses: list[float] = field(default_factory=list)
     early_stopped: bool = False
+    out_of_time: bool = False  # stopped by max_seconds (early_stopped too)
 
     @property
     def tokens_per_s(self) -> float:
@@ -192,7 +194,7 @@ def train_adapter(
     start = time.perf_counter()
     tokens, losses, val_loss, step = 0, [], val_before, 0
     batches = _batches(tr, config.batch_size, rng)
-    cancelled = early = False
+    cancelled = early = timed_out = False
     best_val, stale = val_before if val_before is not None else float("inf"), 0
     for step in range(1, total + 1):
         if should_stop is not None and should_stop():
@@ -233,9 +235,13 @@ def train_adapter(
         if config.patience and stale >= config.patience:
             early = True  # validation loss stopped falling
             break
+        if config.max_seconds and time.perf_counter() - start > config.max_seconds:
+            early = timed_out = True  # out of time: what it learned so far is kept
+            break
     pmodel.eval()
     result = TrainResult(
         early_stopped=early,
+        out_of_time=timed_out,
         steps=step,
         total_steps=total,
         final_loss=sum(losses[-10:]) / len(losses[-10:]) if losses else None,

@@ -45,6 +45,18 @@ def test_training_stops_when_asked(loaded_model, routine):
     assert result.cancelled and result.steps == 0
 
 
+def test_training_stops_when_its_time_is_up_and_keeps_what_it_learned(loaded_model, routine):
+    """Issue 21: one agent trains in under 10 minutes on 2 cores; the adapter has a time budget
+    (max_seconds) besides early stopping on validation loss."""
+    model, tok = loaded_model
+    ex = build_examples(routine(5))
+    _, result = train_adapter(
+        copy.deepcopy(model), tok, ex, [], TrainConfig(max_steps=50, batch_size=2, max_seconds=1e-9)
+    )
+    assert result.steps == 1 and result.out_of_time and result.early_stopped
+    assert not result.cancelled and result.final_loss is not None
+
+
 def test_batched_cached_scores_equal_full_passes_and_are_per_token(loaded_model):
     from selflow_qt.agents.scoring import full_pass_scores, score_keys
 
