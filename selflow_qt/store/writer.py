@@ -395,4 +395,7 @@ class EventWriter:
         self.stats.bytes += nbytes
         self.stats.batches += 1
         if self.on_flush is not None:
-            self.on_flush(n, self.stats)
+            try:  # committed: a listener's failure must not make the batch written again
+                self.on_flush(n, self.stats)
+            except Exception:
+                log.exception("a flush listener failed")
