@@ -11,7 +11,6 @@ job folder on its way out.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -25,7 +24,6 @@ from selflow_qt.core.cancel import Cancelled
 from selflow_qt.core.event import Event, event_from_json
 from selflow_qt.core.privacy import redact_text
 
-FAIL_ENV = "SELFLOW_TRAIN_FAIL_AT_STEP"  # tests inject a crash at this step
 EVAL_POSITIONS = 100
 LM_POSITIONS = 60  # slice positions that weigh the LM (each costs a scoring and an answer)
 Emit = Callable[[dict], None]
@@ -92,11 +90,8 @@ def train_stage(job: dict, split: Split, emit: Emit, should_stop: Callable[[], b
     t_load = time.perf_counter()
     model, tok = load_base_model(spec, Path(job["data_dir"]), device=job.get("device"))
     load_s = time.perf_counter() - t_load
-    fail_at = int(os.environ.get(FAIL_ENV, "0") or 0)
 
     def progress(r) -> None:
-        if fail_at and r.step >= fail_at:
-            raise RuntimeError(f"injected failure at step {r.step} ({FAIL_ENV})")
         emit({"event": "progress", **asdict(r)})
 
     pmodel, result = train_adapter(

@@ -13,7 +13,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[3] / "selflow_qt"
 
 
-@pytest.mark.parametrize("switch", ["SELFLOW_DUMP_TRAY", "SELFLOW_TEST_HOOKS"])
+@pytest.mark.parametrize(
+    "switch", ["SELFLOW_DUMP_TRAY", "SELFLOW_TEST_HOOKS", "SELFLOW_TRAIN_FAIL_AT_STEP"]
+)
 def test_the_product_reads_no_test_switch(switch):
     found = [
         str(path.relative_to(PACKAGE.parent))
