@@ -17,6 +17,7 @@ from selflow_qt.agents.predictors import BASELINE_IDS
 from selflow_qt.analyze import trigger
 from selflow_qt.core.ranking import beta_interval, medal, rank_key
 from selflow_qt.core.settings import Settings
+from selflow_qt.core.wording import predictor_name
 from selflow_qt.store.context import StoreContext
 from selflow_qt.store.queries.agents import (
     agent_records,
@@ -198,8 +199,13 @@ def model_share_text(model: dict) -> str:
         return f"no adapter trained: {model['skipped']}"
     if not model.get("judged"):
         return "too few held-out positions to judge the language model; its lines are not used"
-    if model.get("useful"):
+    if model.get("useful") and isinstance(share, int | float) and share > 0:
         return f"the language model adds {added} to hit@1 on whole lines; the agent uses its lines"
+    if model.get("useful"):
+        return (
+            f"the agent uses the language model's lines, yet they changed its hit@1 on whole lines "
+            f"by {added}; the adapter is not trained again until this pattern's data grows by half"
+        )
     return (
         f"the language model added {added} to hit@1 on whole lines; its lines are not used, "
         "and its adapter is not trained again until this pattern's data grows by half"
@@ -209,10 +215,14 @@ def model_share_text(model: dict) -> str:
 def model_lines(sessions: list[QueuedSession]) -> list[str]:
     """One line per recently trained agent: what the language model added to it."""
     return [
-        f"{s.pattern_name}: {model_share_text(s.model)}"
+        f"{predictor_name(s.model_id, _trained_for(s), 'agent')}: {model_share_text(s.model)}"
         for s in sessions
         if s.status == "completed" and s.model
     ]
+
+
+def _trained_for(s: QueuedSession) -> str:
+    return s.pattern_name if s.pattern_name != "—" else "all activity"
 
 
 def active_agent_lines(rows: list[AgentRow]) -> list[AgentLine]:

@@ -100,7 +100,9 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
 
 def model_skip(pattern_id: int | None, n_events: int) -> tuple[str | None, dict | None]:
     """Whether this training leaves the language model out, and why: it does when the pattern's
-    last training showed the model added nothing and its data has not grown by half since.
+    last training showed the model added nothing (its lines were not used, or the agent with
+    them was no better on the scored positions than without) and its data has not grown by half
+    since.
     Returns (the reason or None, that training's record of the model)."""
     from selflow_qt.store.queries.training import last_model_verdict
 
@@ -109,9 +111,10 @@ def model_skip(pattern_id: int | None, n_events: int) -> tuple[str | None, dict 
         return None, None
     _size, lm = verdict
     judged = int(lm.get("judged_size") or 0)
-    if not lm.get("judged") or lm.get("useful") or n_events >= LM_RETRY_GROWTH * judged:
-        return None, None
     share = float(lm.get("share") or 0.0)
+    added_nothing = not lm.get("useful") or share <= 0.0  # the slice's verdict, or the ablation's
+    if not lm.get("judged") or not added_nothing or n_events >= LM_RETRY_GROWTH * judged:
+        return None, None
     again = int(LM_RETRY_GROWTH * judged) + 1
     return (
         f"the language model added {share:+.3f} to hit@1 on whole lines when it was last "

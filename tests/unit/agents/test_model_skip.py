@@ -35,7 +35,9 @@ def test_the_model_is_left_out_until_the_patterns_data_grew_by_half(store):
     _trained(5, {**USELESS, "judged": False})  # too few positions to judge it: tried again
     assert model_skip(5, 450) == (None, None)
     _trained(6, {**USELESS, "useful": True, "share": 0.02})
-    assert model_skip(6, 450) == (None, None)
+    assert model_skip(6, 450) == (None, None)  # it helped
+    _trained(7, {**USELESS, "useful": True, "share": -0.01})  # used, and worse than without
+    assert model_skip(7, 450)[0] is not None
 
 
 def test_a_training_that_left_the_model_out_keeps_the_verdict_it_was_left_out_on(store):
