@@ -98,7 +98,9 @@ def queue_training(ctx, pattern_id: int | None = None, *, workflow: str | None =
     return row.id
 
 
-def model_skip(pattern_id: int | None, n_events: int) -> tuple[str | None, dict | None]:
+def model_skip(
+    pattern_id: int | None, n_events: int, workflow: str | None = None
+) -> tuple[str | None, dict | None]:
     """Whether this training leaves the language model out, and why: it does when the pattern's
     last training showed the model added nothing (its lines were not used, or the agent with
     them was no better on the scored positions than without) and its data has not grown by half
@@ -106,7 +108,7 @@ def model_skip(pattern_id: int | None, n_events: int) -> tuple[str | None, dict 
     Returns (the reason or None, that training's record of the model)."""
     from selflow_qt.store.queries.training import last_model_verdict
 
-    verdict = last_model_verdict(pattern_id) if pattern_id is not None else None
+    verdict = last_model_verdict(pattern_id, workflow)
     if verdict is None:
         return None, None
     _size, lm = verdict
@@ -240,7 +242,7 @@ class TrainingRunner:
         private_mkdir(job_dir.parent)
         private_mkdir(job_dir)
         events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
-        skipped, verdict = model_skip(meta.get("pattern_id"), len(events))
+        skipped, verdict = model_skip(meta.get("pattern_id"), len(events), meta.get("workflow"))
         meta.update(lm_skipped=skipped, lm_verdict=verdict, lm_judged_size=len(events))
         long_run = (max_steps or 100) >= 50
         job = {

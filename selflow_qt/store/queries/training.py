@@ -188,9 +188,12 @@ def clustering_summary(db: SqliteDatabase) -> ClusteringSummary | None:
     )  # fmt: skip
 
 
-def last_model_verdict(pattern_id: int) -> tuple[int, dict] | None:
-    """The newest completed training of ``pattern_id`` that recorded what the language model
-    added (its ``lm`` record, see ``agents.runner``): (its data size, that record), or None."""
+def last_model_verdict(
+    pattern_id: int | None, workflow: str | None = None
+) -> tuple[int, dict] | None:
+    """The newest completed training of ``pattern_id`` (None: the general agent, or the agent of
+    ``workflow``) that recorded what the language model added (its ``lm`` record, see
+    ``agents.runner``): (its data size, that record), or None."""
     rows = (
         TrainingSession.select()
         .where(TrainingSession.status == "completed")
@@ -198,6 +201,7 @@ def last_model_verdict(pattern_id: int) -> tuple[int, dict] | None:
     )
     for row in rows:
         meta = row.metadata or {}
-        if meta.get("pattern_id") == pattern_id and isinstance(meta.get("lm"), dict):
+        same = meta.get("pattern_id") == pattern_id and meta.get("workflow") == workflow
+        if same and isinstance(meta.get("lm"), dict):
             return int(row.training_data_size or 0), meta["lm"]
     return None

@@ -14,13 +14,13 @@ from selflow_qt.store.models import TrainingSession
 USELESS = {"share": 0.0, "useful": False, "judged": True, "judged_size": 400, "skipped": None}
 
 
-def _trained(pattern_id: int, lm: dict, size: int = 400) -> None:
+def _trained(pattern_id: int | None, lm: dict, size: int = 400, **meta) -> None:
     TrainingSession.create(
         model_id=f"agent-p{pattern_id}-{time.time_ns()}",
         status="completed",
         completed_at=time.time(),
         training_data_size=size,
-        metadata={"pattern_id": pattern_id, "lm": lm},
+        metadata={"pattern_id": pattern_id, "lm": lm, **meta},
     )
 
 
@@ -38,6 +38,9 @@ def test_the_model_is_left_out_until_the_patterns_data_grew_by_half(store):
     assert model_skip(6, 450) == (None, None)  # it helped
     _trained(7, {**USELESS, "useful": True, "share": -0.01})  # used, and worse than without
     assert model_skip(7, 450)[0] is not None
+    _trained(None, USELESS)  # the general agent (all activity) is judged as its own
+    assert model_skip(None, 450)[0] is not None
+    assert model_skip(None, 450, "deploy") == (None, None)  # a workflow's agent is another
 
 
 def test_a_training_that_left_the_model_out_keeps_the_verdict_it_was_left_out_on(store):
