@@ -70,7 +70,7 @@ def _print_progress(p) -> None:
 
 
 def _pick_session(ctx, args) -> tuple[int | None, str]:
-    from selflow_qt.agents.runner import next_queued_session, queue_training
+    from selflow_qt.agents.training.runner import next_queued_session, queue_training
     from selflow_qt.store.queries.agents import best_pattern
 
     if args.pattern is not None or args.workflow:
@@ -90,8 +90,8 @@ def _pick_session(ctx, args) -> tuple[int | None, str]:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from selflow_qt.agents.evaluation import Metrics, format_table
-    from selflow_qt.agents.runner import TrainingRunner, next_queued_session
+    from selflow_qt.agents.evaluation.evaluation import Metrics, format_table
+    from selflow_qt.agents.training.runner import TrainingRunner, next_queued_session
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.queries.agents import session_model_id
 
@@ -108,7 +108,10 @@ def run_train(args: argparse.Namespace) -> int:
     if outcome.status != "completed":
         print(f"training {outcome.status}: {outcome.error}", file=sys.stderr)
         return 1
-    print(f"completed: {outcome.model_id} (final loss {outcome.final_loss:.3f})")
+    if outcome.final_loss is not None:
+        print(f"completed: {outcome.model_id} (final loss {outcome.final_loss:.3f})")
+    else:
+        print(f"completed: {outcome.model_id} ({outcome.no_adapter or 'no adapter trained'})")
     if outcome.metrics:
         table = {k: Metrics(**v) for k, v in outcome.metrics.items()}
         print(format_table(table, "offline evaluation on the latest 10% (by time):"))
@@ -119,13 +122,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def agent_rankings(ctx) -> list[dict]:
-    """The rows of `selflow agents`: the one leaderboard (``agents.leaderboard``) the tray and the
+    """The rows of `selflow agents`: the one leaderboard (``agents.serving.leaderboard``) the tray and the
     docks show, in its order, less retired agents (counted apart).
 
     Online: the bandit's resolved suggestions, or an agent's own record where that is longer.
     Offline: hit@1/MRR on held-out data, as the leaderboard reads them.
     """
-    from selflow_qt.agents.leaderboard import agent_ranking
+    from selflow_qt.agents.serving.leaderboard import agent_ranking
 
     ranking, _ = agent_ranking(ctx.db, ctx.settings)
     shown = [r for r in ranking if r.kind != "agent" or r.active]
@@ -187,7 +190,7 @@ def run_agents(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from selflow_qt.agents.serving import SuggestionService
+    from selflow_qt.agents.serving.serving import SuggestionService
     from selflow_qt.store.context import resolve_data_dir
 
     service = SuggestionService(resolve_data_dir(args.data_dir))
@@ -210,8 +213,8 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_eval_next_event(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from selflow_qt.agents.eval_stream import evaluate_stream, read_jsonl
-    from selflow_qt.agents.evaluation import format_table
+    from selflow_qt.agents.evaluation.evaluation import format_table
+    from selflow_qt.agents.training.eval_stream import evaluate_stream, read_jsonl
     from selflow_qt.core.settings import Settings, resolve_data_dir
 
     data_dir = resolve_data_dir(args.data_dir)
