@@ -6,7 +6,7 @@ hit@1, hit@5, MRR, hit1_full, p50/p95 ms per predictor and the agent's margin ov
 baseline, then the mean margin. Every stream also scores ``agent-no-lm`` (the same agent with the
 model's lines off) and prints ``lm_share`` (agent hit1_full minus agent-no-lm's). With ``--lm`` the
 language model writes candidates: per stream a LoRA adapter is trained (three-way split by time,
-``agents.lm_agent``) and the generated answer's latency is measured on the scored part.
+``agents.model.lm_agent``) and the generated answer's latency is measured on the scored part.
 ``--lm-stream NAME`` also prints a learning curve (hit@1 vs training steps, the LM as a ranker
 feature, through ``selflow eval next-event``'s child process).
 
@@ -31,14 +31,14 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selflow_qt.agents.actions import keyed  # noqa: E402
-from selflow_qt.agents.evaluation import (  # noqa: E402
+from selflow_qt.agents.evaluation.evaluation import (  # noqa: E402
     evaluate_offline,
     margin_over_best_baseline,
 )
-from selflow_qt.agents.predictors import BASELINE_IDS, make_baselines  # noqa: E402
-from selflow_qt.agents.prompt import PromptAgent, zsh_predictors  # noqa: E402
-from selflow_qt.agents.ranking_agent import fit_ranking_agent  # noqa: E402
+from selflow_qt.agents.ranking.actions import keyed  # noqa: E402
+from selflow_qt.agents.ranking.predictors import BASELINE_IDS, make_baselines  # noqa: E402
+from selflow_qt.agents.ranking.prompt import PromptAgent, zsh_predictors  # noqa: E402
+from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent  # noqa: E402
 from selflow_qt.core.event import event_from_json  # noqa: E402
 
 AGENT = "agent"
@@ -90,15 +90,15 @@ def evaluate(events, positions: int | None, split: float = 0.8, lm: dict | None 
 
 def lm_fit(stream, start: int, lm: dict):
     """The agent with the model writing lines (a fresh base model and adapter per stream)."""
-    from selflow_qt.agents.base_model import (
+    from selflow_qt.agents.model.base_model import (
         BaseModelSpec,
         ensure_converted,
         find_gguf,
         load_base_model,
         set_threads,
     )
-    from selflow_qt.agents.lm_agent import fit_lm_agent
-    from selflow_qt.agents.trainer import TrainConfig
+    from selflow_qt.agents.model.lm_agent import fit_lm_agent
+    from selflow_qt.agents.model.trainer import TrainConfig
 
     if not os.environ.get("OMP_NUM_THREADS"):  # else the bench was told how many threads
         set_threads()
@@ -120,7 +120,7 @@ def lm_fit(stream, start: int, lm: dict):
 
 def time_generation(writer, stream, start: int, n: int) -> list[float]:
     """The model's answer time on ``n`` scored positions (when the agent does not use it)."""
-    from selflow_qt.agents.evaluation import positions
+    from selflow_qt.agents.evaluation.evaluation import positions
 
     writer.latencies_ms.clear()
     for i in positions(start, len(stream), n):
@@ -150,7 +150,7 @@ def lm_share(metrics: dict) -> float:
 def full_line_rows(name: str, metrics: dict, agent, lat: list[float]) -> list[str]:
     """Per predictor: hit1, hit1_full, and on never-seen next lines hit1_novel, hit5_novel;
     then the stream's lm_share, whether validation found the model useful, and its latency."""
-    from selflow_qt.agents.evaluation import percentile
+    from selflow_qt.agents.evaluation.evaluation import percentile
 
     out = []
     for pred, m in sorted(metrics.items(), key=lambda kv: -kv[1].hit1_full):
@@ -193,7 +193,7 @@ def learning_curve(events, steps: list[int], positions: int, lm_positions: int) 
     """hit@1 vs LoRA training steps on one stream: the adapter alone and the agent with it."""
     import tempfile
 
-    from selflow_qt.agents.eval_stream import evaluate_stream
+    from selflow_qt.agents.training.eval_stream import evaluate_stream
     from selflow_qt.core.settings import Settings
 
     data_dir = Path(tempfile.mkdtemp(prefix="selflow-bench-learning-"))
@@ -280,7 +280,7 @@ def main() -> int:
     ap.add_argument("--lm-positions", type=int, default=40, help="positions scored with the LM")
     args = ap.parse_args()
 
-    from selflow_qt.agents.evaluation import format_table
+    from selflow_qt.agents.evaluation.evaluation import format_table
 
     streams = read_streams(Path(args.data), args.users)
     if args.only:

@@ -43,8 +43,8 @@ def real_shell_history():
 
 
 def eval_table(events, title, data_dir, settings, max_steps, positions):
-    from selflow_qt.agents.eval_stream import evaluate_stream
-    from selflow_qt.agents.evaluation import format_table
+    from selflow_qt.agents.evaluation.evaluation import format_table
+    from selflow_qt.agents.training.eval_stream import evaluate_stream
 
     t0 = time.perf_counter()
     metrics, result = evaluate_stream(
@@ -62,10 +62,10 @@ def eval_table(events, title, data_dir, settings, max_steps, positions):
 
 def suggestion_latency(data_dir: Path, n: int):
     """Replay the demo's last events one by one; time suggest() on each fresh context."""
-    from selflow_qt.agents.eval_stream import evaluate_stream
-    from selflow_qt.agents.evaluation import percentile
-    from selflow_qt.agents.registry import record_agent
-    from selflow_qt.agents.serving import SuggestionService
+    from selflow_qt.agents.evaluation.evaluation import percentile
+    from selflow_qt.agents.serving.registry import record_agent
+    from selflow_qt.agents.serving.serving import SuggestionService
+    from selflow_qt.agents.training.eval_stream import evaluate_stream
     from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.context import StoreContext
     from selflow_qt.store.writer import insert_events

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def load(data_dir: Path):
-    from selflow_qt.agents.base_model import load_base_model, resolve_base_model, set_threads
+    from selflow_qt.agents.model.base_model import load_base_model, resolve_base_model, set_threads
     from selflow_qt.core.settings import Settings
 
     threads = set_threads()
@@ -29,7 +29,7 @@ def load(data_dir: Path):
 
 
 def demo_examples(workflow: str = "coding"):
-    from selflow_qt.agents.dataset import build_examples, split_by_time
+    from selflow_qt.agents.model.dataset import build_examples, split_by_time
     from selflow_qt.demo.generator import generate_demo
 
     events = [e for e in generate_demo(7, 0) if e.meta.get("workflow") == workflow]
@@ -37,7 +37,7 @@ def demo_examples(workflow: str = "coding"):
 
 
 def ours(model, tok, split, cfg):
-    from selflow_qt.agents.trainer import train_adapter
+    from selflow_qt.agents.model.trainer import train_adapter
 
     _, r = train_adapter(copy.deepcopy(model), tok, split.train, [], cfg)
     return r.tokens / r.seconds, r.seconds, r.tokens
@@ -49,7 +49,7 @@ def hf_trainer(model, tok, split, cfg, bf16: bool):
     from peft import get_peft_model
     from transformers import Trainer, TrainingArguments
 
-    from selflow_qt.agents.trainer import collate, encode
+    from selflow_qt.agents.model.trainer import collate, encode
 
     pmodel = get_peft_model(copy.deepcopy(model), cfg.lora_config())
     data = [encode(tok, e.prompt, e.target_text, cfg.max_len) for e in split.train]
@@ -94,7 +94,7 @@ def hf_trainer(model, tok, split, cfg, bf16: bool):
 
 def full_agent(data_dir: Path) -> tuple[float, str, dict]:
     """Wall time of `selflow train` (default settings) on the demo's coding workflow."""
-    from selflow_qt.agents.runner import TrainingRunner, queue_training
+    from selflow_qt.agents.training.runner import TrainingRunner, queue_training
     from selflow_qt.demo.generator import write_demo
     from selflow_qt.store.context import StoreContext
 
@@ -119,8 +119,8 @@ def main() -> int:
     ap.add_argument("--skip-full", action="store_true")
     ap.add_argument("--data-dir", default=None)
     a = ap.parse_args()
-    from selflow_qt.agents.base_model import cpu_bf16_ok
-    from selflow_qt.agents.trainer import TrainConfig
+    from selflow_qt.agents.model.base_model import cpu_bf16_ok
+    from selflow_qt.agents.model.trainer import TrainConfig
     from selflow_qt.core.settings import resolve_data_dir
 
     data_dir = resolve_data_dir(a.data_dir or tempfile.mkdtemp(prefix="selflow-bench-data-"))
@@ -154,7 +154,7 @@ def main() -> int:
             f"child process, load + train + offline eval): {wall / 60:.1f} min ({status}); target < 10 min"
         )
         if metrics:
-            from selflow_qt.agents.evaluation import Metrics, format_table
+            from selflow_qt.agents.evaluation.evaluation import Metrics, format_table
 
             print(
                 format_table(

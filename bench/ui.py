@@ -277,7 +277,7 @@ def _wait(pred, timeout: float) -> bool:
 
 AGENT_SHARE = """
 import json, sys, psutil
-from selflow_qt.agents.serving import SuggestionService
+from selflow_qt.agents.serving.serving import SuggestionService
 rss = lambda: psutil.Process().memory_info().rss / 2**20
 s = SuggestionService(sys.argv[1]); s._refresh(); before = rss()
 s._predictor(sys.argv[2]).predict(s._context, 5)

@@ -42,7 +42,7 @@ def smollm_dir() -> Path:
     (the real model; tests that are not about the conversion start from it)."""
     import tempfile
 
-    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+    from selflow_qt.agents.model.base_model import ensure_converted, find_gguf
 
     gguf = find_gguf()
     if gguf is None:

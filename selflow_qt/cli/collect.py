@@ -77,7 +77,7 @@ def run_collect(args: argparse.Namespace) -> int:
     except DB_ERRORS as exc:
         print(f"selflow: {describe(exc, service.db_path).message}", file=sys.stderr)
         return 2
-    from selflow_qt.agents.prompt_serving import serve_prompt
+    from selflow_qt.agents.serving.prompt_serving import serve_prompt
 
     prompt = serve_prompt(service)
     try:

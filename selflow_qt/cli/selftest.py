@@ -65,7 +65,7 @@ class SelfTestRun:
     data_dir: Path
     imported: int = 0
     cycle: Any = None  # analyze.cycle.CycleResult
-    outcome: Any = None  # agents.runner.TrainingOutcome
+    outcome: Any = None  # agents.training.runner.TrainingOutcome
     results: list[StepResult] = field(default_factory=list)
 
 
@@ -80,7 +80,7 @@ def step_libraries(run: SelfTestRun) -> str:
         versions.append(f"{name} {importlib.metadata.version(dist)}")
     for dist in CHECKED_METADATA:  # transformers and peft check these versions at run time
         importlib.metadata.version(dist)
-    from selflow_qt.agents.base_model import resolve_base_model
+    from selflow_qt.agents.model.base_model import resolve_base_model
     from selflow_qt.core.settings import Settings
 
     spec = resolve_base_model(Settings.load(run.data_dir), run.data_dir)
@@ -193,7 +193,7 @@ def step_training(run: SelfTestRun) -> str:
     """A few real LoRA steps on the base model, in the training child process."""
     if run.cycle is None:
         raise StepSkipped("no analysis result (analysis failed)")
-    from selflow_qt.agents.runner import TrainingRunner, queue_training
+    from selflow_qt.agents.training.runner import TrainingRunner, queue_training
     from selflow_qt.store.context import StoreContext
 
     session_id = run.cycle.queued_sessions[0] if run.cycle.queued_sessions else None
@@ -226,7 +226,7 @@ def step_suggestion(run: SelfTestRun) -> str:
     if run.outcome is None or run.outcome.status != "completed":
         raise StepSkipped("no trained agent (training failed)")
     from selflow_qt import agents
-    from selflow_qt.agents.serving import SuggestionService
+    from selflow_qt.agents.serving.serving import SuggestionService
 
     problems = _ErrorLog(logging.WARNING)  # e.g. "agent ... unavailable; using markov-2"
     logger = logging.getLogger(agents.__name__)  # the package's logger: every agents module's

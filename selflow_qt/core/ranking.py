@@ -44,7 +44,7 @@ def rank_key(
     offline MRR (before any query), then the faster, then by name so ties are stable.
 
     The one definition of "best": the bandit exploits the arm first in this order and every
-    ranking (``agents.leaderboard``) sorts by it."""
+    ranking (``agents.serving.leaderboard``) sorts by it."""
     return (
         attempts == 0,
         -posterior_mean(successes, attempts),

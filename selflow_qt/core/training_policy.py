@@ -27,7 +27,7 @@ LARGE_SECONDS = 120.0
 # holds weights, LoRA optimiser state and activations, ~4x the weights plus the interpreter.
 DEFAULT_WEIGHT_BYTES = 135_000_000 * 4
 SECONDS_PER_EXAMPLE = 0.15  # a forward and backward pass of one 128-token example, 2 cores
-DEFAULT_STEPS, DEFAULT_BATCH = 400, 8  # agents.trainer.TrainConfig's defaults
+DEFAULT_STEPS, DEFAULT_BATCH = 400, 8  # agents.model.trainer.TrainConfig's defaults
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ ShouldStop = Callable[[], bool]
 
 # -- dashboard and tray reads -------------------------------------------------------------------
 def tray_snapshot_job(ctx: StoreContext):
-    from selflow_qt.agents.leaderboard import active_agent_lines, agent_ranking
+    from selflow_qt.agents.serving.leaderboard import active_agent_lines, agent_ranking
     from selflow_qt.store.queries.tray import tray_snapshot
 
     snap = tray_snapshot(ctx.db, ctx.settings.budget_bytes)
@@ -135,7 +135,7 @@ def training_job(
     should_stop: ShouldStop | None = None,
 ):
     """Train one queued session (the next one if ``session_id`` is None) in a child process."""
-    from selflow_qt.agents import runner as runner_mod
+    from selflow_qt.agents.training import runner as runner_mod
 
     if session_id is None:
         session_id = runner_mod.next_queued_session(ctx.db)
@@ -150,14 +150,14 @@ def training_job(
 
 
 def queue_training_job(ctx: StoreContext, pattern_id: int | None = None) -> int:
-    from selflow_qt.agents import runner as runner_mod
+    from selflow_qt.agents.training import runner as runner_mod
 
     return int(runner_mod.queue_training(ctx, pattern_id=pattern_id))
 
 
 def retire_agent_job(ctx: StoreContext, model_id: str) -> str:
     """Mark a micro-agent inactive (its adapter stays on disk)."""
-    from selflow_qt.agents import registry
+    from selflow_qt.agents.serving import registry
 
     registry.retire_agent(ctx, model_id)
     return model_id
@@ -197,7 +197,7 @@ class SuggestionsJob:
 
     def service(self):
         if self._service is None:
-            from selflow_qt.agents import serving
+            from selflow_qt.agents.serving import serving
 
             self._service = serving.SuggestionService(self.data_dir)
         return self._service
@@ -365,7 +365,7 @@ def collection_job(
             writer_problem=service.writer.health().problem,
         )
 
-    from selflow_qt.agents.prompt_serving import serve_prompt
+    from selflow_qt.agents.serving.prompt_serving import serve_prompt
 
     service.start()
     prompt = serve_prompt(service)  # next-command suggestions for the shell hooks

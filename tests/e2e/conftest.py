@@ -177,7 +177,7 @@ def demo_app(x_display, tmp_path_factory):
 
     settings = Settings(watch_roots=[str(watched)], collect_apps=False, collect_shell=False)
     # the real model, converted once into a cache reused across runs; short trainings
-    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+    from selflow_qt.agents.model.base_model import ensure_converted, find_gguf
 
     gguf = find_gguf()
     if gguf is not None:

@@ -146,7 +146,7 @@ def analysed_dir(tmp_path_factory):
 def replay_suggestions(state, n_events: int = 480, seed: int = 11) -> int:
     """Run the real SuggestionService while a further demo day is written, 4 events at a time;
     returns how many suggestions were scored. (Its clock follows the replayed events.)"""
-    from selflow_qt.agents import serving
+    from selflow_qt.agents.serving import serving
     from selflow_qt.demo.generator import generate_demo
     from selflow_qt.store.writer import insert_events
 

@@ -102,7 +102,7 @@ def test_rankings_follow_real_suggestions_scored_on_a_replayed_day(
 ):
     """The real SuggestionService suggests while a further demo day is written; the dock's
     rankings are the bandit's records of those outcomes."""
-    from selflow_qt.agents.bandit import Bandit
+    from selflow_qt.agents.serving.bandit import Bandit
     from selflow_qt.ui.docks.agents import AgentsDock
 
     scored_total = replay(docks_state)

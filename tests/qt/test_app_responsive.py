@@ -71,7 +71,7 @@ def test_gui_turns_during_an_analysis_cycle(qtbot, shell_state):
 
 @pytest.mark.slow
 def test_gui_turns_during_a_short_training(qtbot, fast_training):
-    from selflow_qt.agents.runner import queue_training
+    from selflow_qt.agents.training.runner import queue_training
 
     shell_state = fast_training
     session = queue_training(shell_state.job_context(), workflow="coding")

@@ -56,7 +56,7 @@ def test_only_one_settings_dialog_is_open(qtbot, shell_state):
 
 
 def test_the_agents_dock_shows_each_agents_margin_over_the_best_baseline():
-    from selflow_qt.agents.leaderboard import AgentRow
+    from selflow_qt.agents.serving.leaderboard import AgentRow
     from selflow_qt.ui.docks.agents import agent_margins
 
     def row(arm, kind, hit1):
@@ -100,7 +100,7 @@ def test_the_dashboard_axis_counts_whole_events(qtbot, shell_state):
 def test_the_bandit_text_follows_the_agents_dock(qtbot, docks_state, monkeypatch):
     """A scored outcome moves the bandit: the Training Center's bandit text and the Agents dock
     both re-read on the same signal, so neither lags the other."""
-    from selflow_qt.agents.predictors import BASELINE_IDS
+    from selflow_qt.agents.ranking.predictors import BASELINE_IDS
     from selflow_qt.store.models import BanditArm
     from selflow_qt.ui.docks.agents import AgentsDock
     from selflow_qt.ui.docks.training_center import TrainingCenterDock

@@ -13,7 +13,7 @@ import json
 
 from PySide6.QtCore import Qt
 
-from selflow_qt.agents.adapters import METADATA_FILE
+from selflow_qt.agents.model.adapters import METADATA_FILE
 from selflow_qt.cli import main as selflow
 from selflow_qt.store.models import BanditArm, MicroAgent, TrainingSession
 from selflow_qt.ui.docks.agents import AgentsDock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from doc_screenshots import update_doc_screenshot
 
-from selflow_qt.agents.runner import TrainingProgress
+from selflow_qt.agents.training.runner import TrainingProgress
 from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.state import buffer_fill
 
@@ -120,7 +120,7 @@ def test_a_real_short_training_draws_its_loss_curve(
     qtbot, analysed_copy, artifacts_dir, smollm_dir
 ):
     """Train a session queued by a real analysis, in the real child process, from the dock."""
-    from selflow_qt.agents import runner
+    from selflow_qt.agents.training import runner
     from selflow_qt.ui.docks.training_center import TrainingCenterDock
     from selflow_qt.ui.state import AppState
 
@@ -209,7 +209,7 @@ def test_a_cancelled_pattern_can_be_queued_again(qtbot, center, docks_state):
 def test_a_failed_refit_is_listed_like_a_failed_training(qtbot, center, docks_state, tmp_path):
     """A ranking agent's refit that fails is a failed run in the Training Center (it was only a
     notification and a log nobody looked at)."""
-    from selflow_qt.agents.refit import start_refit
+    from selflow_qt.agents.serving.refit import start_refit
 
     folder = tmp_path / "agent-broken"
     folder.mkdir()  # no ranker state: the refit cannot load the agent

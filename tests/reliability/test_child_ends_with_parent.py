@@ -179,7 +179,7 @@ def test_a_run_folder_is_removed_once_its_owner_is_gone(tmp_path) -> None:
 
 
 def test_a_failing_refit_child_is_logged_and_notified(store, tmp_path) -> None:
-    from selflow_qt.agents.refit import start_refit
+    from selflow_qt.agents.serving.refit import start_refit
     from selflow_qt.store.models import Notification
 
     folder = tmp_path / "agent-broken"

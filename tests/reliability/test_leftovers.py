@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reliability_helpers import REPO, run_selflow, start_selflow
 
-from selflow_qt.agents.runner import TrainingRunner, queue_training
+from selflow_qt.agents.training.runner import TrainingRunner, queue_training
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.writer import insert_events
@@ -72,7 +72,7 @@ def test_a_killed_train_does_not_leave_its_session_training_forever(store, tmp_p
     sid = queue_training(store)
     sleeper = _fake_python(tmp_path, "sleep 120")
     code = (
-        "import sys; from pathlib import Path; from selflow_qt.agents.runner import "
+        "import sys; from pathlib import Path; from selflow_qt.agents.training.runner import "
         "TrainingRunner; TrainingRunner(Path(sys.argv[1]), python=sys.argv[2]).run(int(sys.argv[3]))"
     )
     proc = subprocess.Popen(

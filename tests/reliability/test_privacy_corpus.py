@@ -177,7 +177,7 @@ def test_no_planted_secret_reaches_any_byte_of_the_data_folder(tmp_path: Path) -
 
 @pytest.mark.slow  # a real (short) LoRA training run: about a minute on a shared 2-core machine
 def test_no_planted_secret_survives_a_short_training(tmp_path: Path, smollm_dir: Path) -> None:
-    from selflow_qt.agents.runner import TrainingRunner, queue_training
+    from selflow_qt.agents.training.runner import TrainingRunner, queue_training
     from selflow_qt.store.context import StoreContext
 
     data = _feed_everything(tmp_path)

@@ -1,7 +1,7 @@
 """Read models for the Training Center: the buffer, the training queue, the latest clustering.
 
 No Qt: these run on a Worker with their own connection (see ``read_with``). The rankings and the
-Training Center's whole read live in ``agents.leaderboard``.
+Training Center's whole read live in ``agents.serving.leaderboard``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class QueuedSession:
     sequences: int
     started_at: float | None
     pattern_id: int | None = None  # the pattern it trains for (None: all activity)
-    model: dict | None = None  # what the language model added (agents.runner.model_record)
+    model: dict | None = None  # what the language model added (agents.training.runner.model_record)
 
 
 @dataclass
@@ -193,7 +193,7 @@ def last_model_verdict(
 ) -> tuple[int, dict] | None:
     """The newest completed training of ``pattern_id`` (None: the general agent, or the agent of
     ``workflow``) that recorded what the language model added (its ``lm`` record, see
-    ``agents.runner``): (its data size, that record), or None."""
+    ``agents.training.runner``): (its data size, that record), or None."""
     rows = (
         TrainingSession.select()
         .where(TrainingSession.status == "completed")

@@ -333,7 +333,7 @@ class TraySnapshot:
     file_ops_by_action: dict[str, int] = field(default_factory=dict)
     focus_seconds: float = 0.0
     workflow_efficiency: float | None = None
-    agents: list[AgentLine] = field(default_factory=list)  # filled from agents.leaderboard
+    agents: list[AgentLine] = field(default_factory=list)  # filled from agents.serving.leaderboard
     training: dict[str, int] = field(default_factory=dict)
     buffer_percent: float = 0.0
     buffer_bytes: int = 0

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.agents import leaderboard
+from selflow_qt.agents.serving import leaderboard
 from selflow_qt.core.format import count, pct
 from selflow_qt.core.ranking import medal_rows
 from selflow_qt.core.wording import predictor_name
@@ -37,8 +37,8 @@ COMPARE_METRICS: tuple[tuple[str, str, bool | None], ...] = (
 
 
 def agent_margins(rows: list[leaderboard.AgentRow]) -> dict[str, float | None]:
-    """Each agent's offline hit@1 margin over the best baseline (agents.evaluation's measure)."""
-    from selflow_qt.agents.evaluation import margin_over_best_baseline
+    """Each agent's offline hit@1 margin over the best baseline (agents.evaluation.evaluation's measure)."""
+    from selflow_qt.agents.evaluation.evaluation import margin_over_best_baseline
 
     metrics = {r.arm_id: {"hit1": r.hit1} for r in rows if r.hit1 is not None}
     return {

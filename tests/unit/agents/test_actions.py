@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.actions import full_key, tilde
+from selflow_qt.agents.ranking.actions import full_key, tilde
 from selflow_qt.core.event import Event
 
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from selflow_qt.agents.bandit import Bandit
+from selflow_qt.agents.serving.bandit import Bandit
 
 RATES = {"a": 0.2, "b": 0.35, "c": 0.6}
 
@@ -66,7 +66,7 @@ def test_exploitation_serves_the_long_record_not_the_lucky_hit():
 
 
 def test_the_bandit_exploits_the_leaderboards_first_arm(store):
-    from selflow_qt.agents.leaderboard import agent_ranking
+    from selflow_qt.agents.serving.leaderboard import agent_ranking
 
     bandit = Bandit.load(store.db, "epsilon_greedy", 0.0)
     bandit.update("markov-1", True)

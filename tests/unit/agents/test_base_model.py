@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from selflow_qt.agents import base_model as bm
+from selflow_qt.agents.model import base_model as bm
 from selflow_qt.core.settings import Settings
 
 
@@ -45,7 +45,7 @@ def test_on_cuda_the_model_is_asked_for_in_4_bit_nf4_and_on_cpu_in_float32():
 
     import torch
 
-    from selflow_qt.agents.base_model import load_kwargs
+    from selflow_qt.agents.model.base_model import load_kwargs
 
     assert load_kwargs("cpu")["dtype"] == torch.float32
     cuda = load_kwargs("cuda:0")

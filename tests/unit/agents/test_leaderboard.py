@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.leaderboard import agent_ranking
+from selflow_qt.agents.serving.leaderboard import agent_ranking
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
 from selflow_qt.store.models import TrainingSession

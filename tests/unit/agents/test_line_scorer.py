@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.line_scorer import FEATURES, LineScorer, counted_up
+from selflow_qt.agents.ranking.line_scorer import FEATURES, LineScorer, counted_up
 
 
 def test_counting_up_changes_one_short_number_at_a_time():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from selflow_qt.agents.actions import candidate_full, keyed
-from selflow_qt.agents.candidates import GEN_FEATURES, candidate_set
-from selflow_qt.agents.dataset import examples_of
-from selflow_qt.agents.history import History
-from selflow_qt.agents.lm_agent import split_points, trust_rows
-from selflow_qt.agents.lm_trust import TrustRow, choose_weights
-from selflow_qt.agents.lm_writer import GeneratedLine, copied_share, parse_line
-from selflow_qt.agents.ranking_agent import RankingAgent, fit_ranking_agent
+from selflow_qt.agents.model.dataset import examples_of
+from selflow_qt.agents.model.lm_agent import split_points, trust_rows
+from selflow_qt.agents.model.lm_trust import TrustRow, choose_weights
+from selflow_qt.agents.model.lm_writer import GeneratedLine, copied_share, parse_line
+from selflow_qt.agents.ranking.actions import candidate_full, keyed
+from selflow_qt.agents.ranking.candidates import GEN_FEATURES, candidate_set
+from selflow_qt.agents.ranking.history import History
+from selflow_qt.agents.ranking.ranking_agent import RankingAgent, fit_ranking_agent
 from selflow_qt.core.event import Event
 
 F = {name: i for i, name in enumerate(GEN_FEATURES)}
@@ -162,7 +162,7 @@ def test_the_beams_score_as_a_full_forward_pass_does(loaded_model):
     a few steps; each beam's mean log-probability equals the one from a plain forward pass."""
     import torch
 
-    from selflow_qt.agents.lm_writer import LineWriter
+    from selflow_qt.agents.model.lm_writer import LineWriter
 
     model, tok = loaded_model
     writer = LineWriter(model, tok, beams=3, max_new_tokens=6)

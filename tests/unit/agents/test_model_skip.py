@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.child_process import write_job_inputs
-from selflow_qt.agents.runner import model_record, model_skip, session_events
-from selflow_qt.agents.train_child import run_job
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.training.child_process import write_job_inputs
+from selflow_qt.agents.training.runner import model_record, model_skip, session_events
+from selflow_qt.agents.training.train_child import run_job
 from selflow_qt.store.models import TrainingSession
 
 USELESS = {"share": 0.0, "useful": False, "judged": True, "judged_size": 400, "skipped": None}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.actions import action_key, keyed, render_prompt
-from selflow_qt.agents.evaluation import evaluate_offline
-from selflow_qt.agents.predictors import make_baselines
+from selflow_qt.agents.evaluation.evaluation import evaluate_offline
+from selflow_qt.agents.ranking.actions import action_key, keyed, render_prompt
+from selflow_qt.agents.ranking.predictors import make_baselines
 from selflow_qt.core.event import Event
 
 

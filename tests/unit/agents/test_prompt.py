@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.evaluation import evaluate_offline
-from selflow_qt.agents.predictors import make_baselines
-from selflow_qt.agents.prompt import (
+from selflow_qt.agents.evaluation.evaluation import evaluate_offline
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.ranking.predictors import make_baselines
+from selflow_qt.agents.ranking.prompt import (
     PromptAgent,
     ZshHistory,
     ZshMatchPrev,
     keys_saved_on,
     prefix_points,
 )
-from selflow_qt.agents.ranking_agent import fit_ranking_agent
+from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent
 from selflow_qt.core.event import Event
 from tests.support.agent_streams import folder_stream
 

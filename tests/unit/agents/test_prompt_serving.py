@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.prompt_serving import PromptSuggestions, suggestion_file
-from selflow_qt.agents.serving import SuggestionService
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.serving.prompt_serving import PromptSuggestions, suggestion_file
+from selflow_qt.agents.serving.serving import SuggestionService
 from selflow_qt.core.event import Event
 from selflow_qt.store.db import open_database
 

@@ -7,12 +7,12 @@ import sys
 
 from agent_streams import folder_stream
 
-from selflow_qt.agents.actions import full_key, keyed
-from selflow_qt.agents.dataset import build_examples
-from selflow_qt.agents.edits import EditModel
-from selflow_qt.agents.evaluation import evaluate_offline, margin_over_best_baseline
-from selflow_qt.agents.predictors import make_baselines
-from selflow_qt.agents.ranking_agent import RankingAgent, fit_ranking_agent
+from selflow_qt.agents.evaluation.evaluation import evaluate_offline, margin_over_best_baseline
+from selflow_qt.agents.model.dataset import build_examples
+from selflow_qt.agents.ranking.actions import full_key, keyed
+from selflow_qt.agents.ranking.edits import EditModel
+from selflow_qt.agents.ranking.predictors import make_baselines
+from selflow_qt.agents.ranking.ranking_agent import RankingAgent, fit_ranking_agent
 from selflow_qt.core.event import Event
 
 
@@ -53,7 +53,7 @@ def test_the_prompt_has_the_working_folder_and_the_arguments():
     ev = Event(
         ts=1e9, source="shell", action="command", cmd="cat /home/u/n 42.txt", cwd="/home/u/p"
     )
-    from selflow_qt.agents.actions import render_prompt
+    from selflow_qt.agents.ranking.actions import render_prompt
 
     text = render_prompt([(ev, "k")], 4)
     assert "in ~/p" in text and "shell run cat ~/n 42.txt" in text
@@ -119,8 +119,8 @@ def test_the_numpy_trees_score_as_scikit_learn_does():
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from selflow_qt.agents.predictors import BASELINE_IDS
-    from selflow_qt.agents.ranker import TREES, BoostedRanker, Group
+    from selflow_qt.agents.ranking.predictors import BASELINE_IDS
+    from selflow_qt.agents.ranking.ranker import TREES, BoostedRanker, Group
 
     rng = np.random.default_rng(0)
     groups = []
@@ -160,7 +160,7 @@ def test_full_lines_are_scored_separately_from_keys():
 
 
 def test_the_lm_weight_is_positive_only_where_the_lm_knows_more():
-    from selflow_qt.agents.lm_feature import fit_lm_weight
+    from selflow_qt.agents.model.lm_feature import fit_lm_weight
 
     stream = keyed(noise_stream(600, seed=3))
     agent = fit_ranking_agent("agent", stream[:400])
@@ -212,7 +212,7 @@ def test_serving_a_ranking_agent_needs_no_torch(store, add_events, tmp_path):
         is_active=True,
     )
     code = (
-        "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
+        "import sys; from selflow_qt.agents.serving.serving import SuggestionService as S; "
         f"s = S({str(store.data_dir)!r}); s._refresh(); p = s._predictor('agent-r'); "
         "print(type(p).__name__, len(p.predict(s._context, 3)), 'torch' in sys.modules, "
         "'sklearn' in sys.modules)"
@@ -232,8 +232,8 @@ def test_a_tree_export_that_scores_unlike_scikit_learn_fails_loudly(monkeypatch)
     import pytest
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from selflow_qt.agents.predictors import BASELINE_IDS
-    from selflow_qt.agents.ranker import BoostedRanker, Group
+    from selflow_qt.agents.ranking.predictors import BASELINE_IDS
+    from selflow_qt.agents.ranking.ranker import BoostedRanker, Group
 
     rng = np.random.default_rng(0)
     groups = []

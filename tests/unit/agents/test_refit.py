@@ -6,10 +6,10 @@ import json
 
 from agent_streams import folder_stream
 
-from selflow_qt.agents import serving
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.ranking_agent import STATE_FILE, fit_ranking_agent
-from selflow_qt.agents.refit import refit, start_refit
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.ranking.ranking_agent import STATE_FILE, fit_ranking_agent
+from selflow_qt.agents.serving import serving
+from selflow_qt.agents.serving.refit import refit, start_refit
 from selflow_qt.store.models import MicroAgent, Notification
 from selflow_qt.store.queries.training import training_queue
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents.registry import active_agents, enforce_max_active
+from selflow_qt.agents.serving.registry import active_agents, enforce_max_active
 from selflow_qt.store.models import MicroAgent
 
 

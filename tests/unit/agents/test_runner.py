@@ -9,7 +9,7 @@ import signal
 import pytest
 from faults import training_fails_at
 
-from selflow_qt.agents.runner import TrainingRunner, next_queued_session, queue_training
+from selflow_qt.agents.training.runner import TrainingRunner, next_queued_session, queue_training
 from selflow_qt.cli import main
 from selflow_qt.store.models import MicroAgent, Notification, TrainingSession
 

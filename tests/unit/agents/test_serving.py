@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from selflow_qt.agents.serving import SuggestionService
+from selflow_qt.agents.serving.serving import SuggestionService
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import BanditArm, UserInteraction
 
@@ -77,7 +77,7 @@ def test_a_choice_from_the_tray_counts_as_success(store, routine, add_events):
 def test_serving_baselines_does_not_import_torch(store, routine, add_events):
     add_events(store, routine(5))
     code = (
-        "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
+        "import sys; from selflow_qt.agents.serving.serving import SuggestionService as S; "
         f"s = S({str(store.data_dir)!r}); s.suggest(3); s.resolve_pending(); "
         "print('torch' in sys.modules)"
     )
@@ -98,7 +98,7 @@ def test_an_agent_without_a_ranker_answers_as_markov_2_and_loads_no_model(
                       model_path=str(folder), created_at=0.0, performance_score=0.0,
                       avg_latency_ms=0.0, is_active=True)  # fmt: skip
     code = (
-        "import sys; from selflow_qt.agents.serving import SuggestionService as S; "
+        "import sys; from selflow_qt.agents.serving.serving import SuggestionService as S; "
         f"s = S({str(store.data_dir)!r}); s._refresh(); "
         "print(s._predictor('agent-old'), 'torch' in sys.modules)"
     )

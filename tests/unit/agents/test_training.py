@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from selflow_qt.agents.dataset import build_examples, split_by_time
-from selflow_qt.agents.trainer import TrainConfig, train_adapter
+from selflow_qt.agents.model.dataset import build_examples, split_by_time
+from selflow_qt.agents.model.trainer import TrainConfig, train_adapter
 
 CONFIG = TrainConfig(max_steps=8, batch_size=8, learning_rate=2e-3, eval_every=100, max_val=16)
 
@@ -58,7 +58,7 @@ def test_training_stops_when_its_time_is_up_and_keeps_what_it_learned(loaded_mod
 
 
 def test_batched_cached_scores_equal_full_passes_and_are_per_token(loaded_model):
-    from selflow_qt.agents.scoring import full_pass_scores, score_keys
+    from selflow_qt.agents.model.scoring import full_pass_scores, score_keys
 
     model, tok = loaded_model
     prompt = "mon 9h in ~/p\n+0s shell run ls\nnext:"

@@ -240,7 +240,7 @@ def test_bash_puts_selflows_suggestion_on_the_line_and_running_it_resolves_the_a
     """The serving path writes the session's ready file after each command; Ctrl-G puts its
     first line that extends what is typed on the command line; the next command resolves the
     suggestion shown at once (a success exactly when it was the line shown first)."""
-    from selflow_qt.agents.prompt_serving import serve_prompt, suggestion_file
+    from selflow_qt.agents.serving.prompt_serving import serve_prompt, suggestion_file
     from selflow_qt.store.db import open_database
     from selflow_qt.store.models import UserInteraction
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from selflow_qt.agents import dataset, serving
+from selflow_qt.agents.model import dataset
+from selflow_qt.agents.serving import serving
 from selflow_qt.analyze.dataset import load_events as analysis_table
 from selflow_qt.collect.export import export_jsonl
 from selflow_qt.core.event import Event

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from selflow_qt.agents.leaderboard import active_agent_lines, agent_ranking
+from selflow_qt.agents.serving.leaderboard import active_agent_lines, agent_ranking
 from selflow_qt.core.event import Event
 from selflow_qt.core.ranking import MEDALS
 from selflow_qt.store.models import MicroAgent, Notification, Pattern, TrainingSession

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from selflow_qt.agents import leaderboard
+from selflow_qt.agents.serving import leaderboard
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import MicroAgent, TrainingSession
 from selflow_qt.store.queries import training as dock_reads

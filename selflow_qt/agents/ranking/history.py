@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from selflow_qt.agents.actions import full_key
+from selflow_qt.agents.ranking.actions import full_key
 from selflow_qt.core.event import Event
 
 DECAY_HALF_LIFE = 50.0  # events

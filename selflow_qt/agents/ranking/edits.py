@@ -14,7 +14,7 @@ import shlex
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from selflow_qt.agents.actions import tilde
+from selflow_qt.agents.ranking.actions import tilde
 from selflow_qt.core.event import Event
 
 MIN_SIMILARITY = 0.5

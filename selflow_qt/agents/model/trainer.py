@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from selflow_qt.agents.dataset import Example
+from selflow_qt.agents.model.dataset import Example
 
 
 @dataclass
@@ -167,7 +167,7 @@ def train_adapter(
     import torch
     from peft import get_peft_model
 
-    from selflow_qt.agents.base_model import cpu_bf16_ok
+    from selflow_qt.agents.model.base_model import cpu_bf16_ok
 
     if not train:
         raise ValueError("no training examples: the selected events hold fewer than two actions")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from selflow_qt.agents.candidates import FEATURES, candidate_set
-from selflow_qt.agents.edits import EditModel
-from selflow_qt.agents.history import History
-from selflow_qt.agents.predictors import BASELINE_IDS
+from selflow_qt.agents.ranking.candidates import FEATURES, candidate_set
+from selflow_qt.agents.ranking.edits import EditModel
+from selflow_qt.agents.ranking.history import History
+from selflow_qt.agents.ranking.predictors import BASELINE_IDS
 
 PRIOR_DEPTH = 30  # ranks below this (or absent from a baseline's list) share the last rank
 # The fallback is the baseline best on validation; markov-2 on a tie or on too few positions.

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.child_process import read_jsonl as read_events
-from selflow_qt.agents.child_process import run_training_child, write_job_inputs
-from selflow_qt.agents.evaluation import Metrics
+from selflow_qt.agents.evaluation.evaluation import Metrics
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.training.child_process import read_jsonl as read_events
+from selflow_qt.agents.training.child_process import run_training_child, write_job_inputs
 from selflow_qt.core.child import run_folder
 from selflow_qt.core.event import Event
 
@@ -34,7 +34,7 @@ def evaluate_stream(
     keep_adapter: Path | None = None,
 ) -> tuple[dict[str, Metrics], dict]:
     """(metrics per predictor, the child's result); raises RuntimeError when training fails."""
-    from selflow_qt.agents.base_model import resolve_base_model
+    from selflow_qt.agents.model.base_model import resolve_base_model
 
     if not 0.0 < split < 1.0:
         raise ValueError(f"--split must be between 0 and 1, got {split}")

@@ -20,9 +20,9 @@ import shutil
 import time
 from pathlib import Path
 
-from selflow_qt.agents import registry
-from selflow_qt.agents.actions import keyed
-from selflow_qt.agents.ranking_agent import MODEL_FILE, STATE_FILE, fit_ranking_agent
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.ranking.ranking_agent import MODEL_FILE, STATE_FILE, fit_ranking_agent
+from selflow_qt.agents.serving import registry
 from selflow_qt.core import supervisor
 from selflow_qt.core.privacy import redact_text
 from selflow_qt.store.queries.events import newest_written

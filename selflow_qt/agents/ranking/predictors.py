@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
-from selflow_qt.agents.actions import Candidate
+from selflow_qt.agents.ranking.actions import Candidate
 from selflow_qt.core.event import Event
 
 Context = Sequence[tuple[Event, str]]

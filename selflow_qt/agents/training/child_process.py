@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selflow_qt.agents import train_child
-from selflow_qt.agents.train_child import read_jsonl
+from selflow_qt.agents.training import train_child
+from selflow_qt.agents.training.train_child import read_jsonl
 from selflow_qt.core import supervisor
 from selflow_qt.core.event import Event
 from selflow_qt.core.privacy import PrivacyFilter

@@ -14,9 +14,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from selflow_qt.agents.actions import action_key, full_key, render_prompt
-from selflow_qt.agents.dataset import CONTEXT_LINES
-from selflow_qt.agents.predictors import Context
+from selflow_qt.agents.model.dataset import CONTEXT_LINES
+from selflow_qt.agents.ranking.actions import action_key, full_key, render_prompt
+from selflow_qt.agents.ranking.predictors import Context
 from selflow_qt.core.event import Event
 
 MAX_NEW_TOKENS = 24

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from selflow_qt.agents.evaluation import positions
-from selflow_qt.agents.predictors import Context
-from selflow_qt.agents.ranker import clearly_better
-from selflow_qt.agents.ranking_agent import CONTEXT_EVENTS, RankingAgent
+from selflow_qt.agents.evaluation.evaluation import positions
+from selflow_qt.agents.ranking.predictors import Context
+from selflow_qt.agents.ranking.ranker import clearly_better
+from selflow_qt.agents.ranking.ranking_agent import CONTEXT_EVENTS, RankingAgent
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 

@@ -82,8 +82,8 @@ class Bandit:
         seed: int | None = None,
     ) -> Bandit:
         """Arms (default: the baselines and active agents) with their stored counts."""
-        from selflow_qt.agents.predictors import BASELINE_IDS
-        from selflow_qt.agents.registry import active_agents
+        from selflow_qt.agents.ranking.predictors import BASELINE_IDS
+        from selflow_qt.agents.serving.registry import active_agents
 
         if arms is None:
             arms = [(b, "baseline") for b in BASELINE_IDS]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from selflow_qt.agents.candidates import GEN_FEATURES
+from selflow_qt.agents.ranking.candidates import GEN_FEATURES
 
 L2 = 0.05
 STEPS = 400

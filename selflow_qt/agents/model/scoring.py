@@ -7,7 +7,7 @@ mean log-probability per token, so a long candidate is not beaten by a short one
 
 from __future__ import annotations
 
-from selflow_qt.agents.actions import render_target
+from selflow_qt.agents.ranking.actions import render_target
 
 MAX_PROMPT_TOKENS = 176
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from selflow_qt.agents.actions import MAX_TARGET_CHARS, action_key, command_shape, full_key
-from selflow_qt.agents.edits import EditModel
-from selflow_qt.agents.history import History, gap_bucket, hour_bucket, program
+from selflow_qt.agents.ranking.actions import MAX_TARGET_CHARS, action_key, command_shape, full_key
+from selflow_qt.agents.ranking.edits import EditModel
+from selflow_qt.agents.ranking.history import History, gap_bucket, hour_bucket, program
 from selflow_qt.core.event import Event
 
 FEATURES = (

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from selflow_qt.agents.actions import Candidate, render_prompt
-from selflow_qt.agents.candidates import key_of_full
-from selflow_qt.agents.predictors import Context
+from selflow_qt.agents.ranking.actions import Candidate, render_prompt
+from selflow_qt.agents.ranking.candidates import key_of_full
+from selflow_qt.agents.ranking.predictors import Context
 
 METADATA_FILE = "agent.json"
 
@@ -81,7 +81,7 @@ class AgentPredictor:
 
     def score(self, context: Context, keys: list[str]) -> list[float]:
         """Mean log-probability per token of each key after the context (the ranker's LM signal)."""
-        from selflow_qt.agents.scoring import score_keys
+        from selflow_qt.agents.model.scoring import score_keys
 
         self.activate()
         prompt = render_prompt(list(context), self.context_lines)

@@ -20,12 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from selflow_qt.agents.actions import Candidate, candidate_full
-from selflow_qt.agents.candidates import CandidateSet, add_generated, candidate_set
-from selflow_qt.agents.edits import EditModel
-from selflow_qt.agents.history import History
-from selflow_qt.agents.predictors import BASELINE_IDS, BaselinePredictor, Context, make_baselines
-from selflow_qt.agents.ranker import (
+from selflow_qt.agents.ranking.actions import Candidate, candidate_full
+from selflow_qt.agents.ranking.candidates import CandidateSet, add_generated, candidate_set
+from selflow_qt.agents.ranking.edits import EditModel
+from selflow_qt.agents.ranking.history import History
+from selflow_qt.agents.ranking.predictors import (
+    BASELINE_IDS,
+    BaselinePredictor,
+    Context,
+    make_baselines,
+)
+from selflow_qt.agents.ranking.ranker import (
     PRIOR_DEPTH,
     BoostedRanker,
     choose,

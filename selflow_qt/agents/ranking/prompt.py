@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from selflow_qt.agents.actions import (
+from selflow_qt.agents.ranking.actions import (
     Candidate,
     action_key,
     candidate_full,
     command_shape,
     full_key,
 )
-from selflow_qt.agents.line_scorer import LineScorer, prefix_points
-from selflow_qt.agents.predictors import Context
+from selflow_qt.agents.ranking.line_scorer import LineScorer, prefix_points
+from selflow_qt.agents.ranking.predictors import Context
 from selflow_qt.core.event import Event
 
 SHELL_PREFIX = "shell run "

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
-from selflow_qt.agents.actions import candidate_full, full_key
-from selflow_qt.agents.predictors import BASELINE_IDS, Context, Predictor
-from selflow_qt.agents.prompt import event_line, keys_saved_on, suggest_from_candidates
+from selflow_qt.agents.ranking.actions import candidate_full, full_key
+from selflow_qt.agents.ranking.predictors import BASELINE_IDS, Context, Predictor
+from selflow_qt.agents.ranking.prompt import event_line, keys_saved_on, suggest_from_candidates
 
 CONTEXT_EVENTS = 20
 KEYS_CANDIDATES = 20  # the ranked lines a predictor without ``suggest`` offers at the prompt
@@ -33,7 +33,7 @@ class Metrics:
     hit5_novel: float = 0.0
     n_novel: int = 0
     # Share of the characters of the scored command lines a user would not type by accepting
-    # this predictor's ghost text (see agents.prompt.keys_saved_on).
+    # this predictor's ghost text (see agents.ranking.prompt.keys_saved_on).
     keys_saved: float = 0.0
 
     def to_dict(self) -> dict:

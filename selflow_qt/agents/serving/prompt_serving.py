@@ -20,9 +20,9 @@ import os
 import threading
 from pathlib import Path
 
-from selflow_qt.agents.line_scorer import LineScorer
-from selflow_qt.agents.prompt import ShellHistory, event_line
-from selflow_qt.agents.serving import SuggestionService
+from selflow_qt.agents.ranking.line_scorer import LineScorer
+from selflow_qt.agents.ranking.prompt import ShellHistory, event_line
+from selflow_qt.agents.serving.serving import SuggestionService
 
 log = logging.getLogger(__name__)
 

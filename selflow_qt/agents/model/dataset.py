@@ -11,7 +11,7 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from selflow_qt.agents.actions import full_key, keyed, render_prompt, render_target
+from selflow_qt.agents.ranking.actions import full_key, keyed, render_prompt, render_target
 from selflow_qt.core.event import Event
 from selflow_qt.store.queries.events import events_by_ids, latest_events
 

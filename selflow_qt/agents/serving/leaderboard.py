@@ -12,8 +12,8 @@ from pathlib import Path
 
 from peewee import SqliteDatabase
 
-from selflow_qt.agents.bandit import Bandit
-from selflow_qt.agents.predictors import BASELINE_IDS
+from selflow_qt.agents.ranking.predictors import BASELINE_IDS
+from selflow_qt.agents.serving.bandit import Bandit
 from selflow_qt.analyze import trigger
 from selflow_qt.core.ranking import beta_interval, medal, rank_key
 from selflow_qt.core.settings import Settings
@@ -192,7 +192,7 @@ def training_center_data(
 
 
 def model_share_text(model: dict) -> str:
-    """What the language model added to an agent, in words (its record: agents.runner)."""
+    """What the language model added to an agent, in words (its record: agents.training.runner)."""
     share = model.get("share")
     added = f"{share:+.3f}" if isinstance(share, int | float) else "nothing measurable"
     if model.get("skipped"):

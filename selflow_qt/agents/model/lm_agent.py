@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from selflow_qt.agents.actions import full_key
-from selflow_qt.agents.dataset import examples_of
-from selflow_qt.agents.evaluation import positions
-from selflow_qt.agents.lm_trust import TrustRow, choose_weights
-from selflow_qt.agents.lm_writer import LineWriter
-from selflow_qt.agents.predictors import Context
-from selflow_qt.agents.ranking_agent import CONTEXT_EVENTS, RankingAgent, fit_ranking_agent
+from selflow_qt.agents.evaluation.evaluation import positions
+from selflow_qt.agents.model.dataset import examples_of
+from selflow_qt.agents.model.lm_trust import TrustRow, choose_weights
+from selflow_qt.agents.model.lm_writer import LineWriter
+from selflow_qt.agents.ranking.actions import full_key
+from selflow_qt.agents.ranking.predictors import Context
+from selflow_qt.agents.ranking.ranking_agent import CONTEXT_EVENTS, RankingAgent, fit_ranking_agent
 from selflow_qt.core.cancel import Cancelled
 
 LM_SLICE_FRACTION = 0.2
@@ -115,7 +115,7 @@ def fit_lm_agent(
 ) -> LMAgentFit:
     """Fit the agent on ``stream[:start]`` (see the module docstring); ``model`` is wrapped
     with a fresh LoRA adapter (pass a fresh copy of the base model)."""
-    from selflow_qt.agents.trainer import train_adapter
+    from selflow_qt.agents.model.trainer import train_adapter
 
     stream = list(stream)
     sp = split_points(start)

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from selflow_qt.agents.actions import Candidate, action_key, keyed
-from selflow_qt.agents.bandit import Bandit
-from selflow_qt.agents.predictors import make_baselines
-from selflow_qt.agents.ranking_agent import STATE_FILE, RankingAgent
-from selflow_qt.agents.refit import HISTORY_EVENTS, REFIT_EVERY, read_history, start_refit
+from selflow_qt.agents.ranking.actions import Candidate, action_key, keyed
+from selflow_qt.agents.ranking.predictors import make_baselines
+from selflow_qt.agents.ranking.ranking_agent import STATE_FILE, RankingAgent
+from selflow_qt.agents.serving.bandit import Bandit
+from selflow_qt.agents.serving.refit import HISTORY_EVENTS, REFIT_EVERY, read_history, start_refit
 from selflow_qt.core import supervisor
 from selflow_qt.core.settings import Settings
 from selflow_qt.store.db import open_database
