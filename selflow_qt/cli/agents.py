@@ -122,7 +122,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def agent_rankings(ctx) -> list[dict]:
-    """The rows of `selflow agents`: the one leaderboard (``agents.serving.serving.leaderboard``) the tray and the
+    """The rows of `selflow agents`: the one leaderboard (``agents.serving.leaderboard``) the tray and the
     docks show, in its order, less retired agents (counted apart).
 
     Online: the bandit's resolved suggestions, or an agent's own record where that is longer.
