@@ -1,6 +1,6 @@
 """Faults injected into SelFlow's child processes from the test side, never shipped.
 
-A test puts this folder first on the child's ``PYTHONPATH`` (tests/support/faults.py builds that
+A test puts this folder first on the child's ``PYTHONPATH`` (tests/support/child_fault_env.py builds that
 environment); Python imports ``sitecustomize`` at start, before the child runs any of SelFlow,
 and this one wraps what the named fault needs:
 

@@ -7,7 +7,7 @@ import os
 import signal
 
 import pytest
-from faults import training_fails_at
+from child_fault_env import training_fails_at
 
 from selflow_qt.agents.training.runner import TrainingRunner, next_queued_session, queue_training
 from selflow_qt.cli import main
