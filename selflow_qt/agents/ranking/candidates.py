@@ -90,98 +90,126 @@ def _similarity(a: str, b: str) -> float:
     return len(ta & tb) / max(1, len(ta | tb))
 
 
-def candidate_set(
-    hist: History,
-    context,
-    edits: EditModel | None = None,
-    extra: list[str] = (),
-    generated: list = (),
-) -> CandidateSet:
-    """Candidates for the action after ``context`` (oldest first), with their features.
+@dataclass
+class _Counts:
+    """What the counting models know after one context: its last actions and their successors."""
 
-    ``extra``: keys that must be candidates too (the baselines' first guesses); ``generated``:
-    the language model's lines (``lm_writer.GeneratedLine``), appended with ``GEN_FEATURES``.
-    """
+    ctx: list
+    k1: str | None
+    last_ev: Event | None
+    last_full: str | None
+    s1: Counter | None
+    s2: Counter | None
+    s3: Counter | None
+    s_full: Counter | None
+    s_prog: Counter | None
+    s_gap: Counter | None
+    s_cwd: Counter | None
+    s_hour: Counter | None
+
+
+def _counts(hist: History, context) -> _Counts:
     ctx = list(context)
     k1 = ctx[-1][1] if ctx else None
     k2 = ctx[-2][1] if len(ctx) >= 2 else None
     k3 = ctx[-3][1] if len(ctx) >= 3 else None
     last_ev = ctx[-1][0] if ctx else None
-    s1 = hist.succ1.get(k1) if k1 else None
-    s2 = hist.succ2.get((k2, k1)) if k2 else None
-    s3 = hist.succ3.get((k3, k2, k1)) if k3 else None
     last_full = full_key(last_ev) if last_ev is not None else None
-    s_full = hist.succ_full.get(last_full) if last_full else None
-    s_prog = hist.succ_prog.get(program(k1)) if k1 else None
     gap = gap_bucket(ctx[-1][0].ts - ctx[-2][0].ts) if len(ctx) >= 2 else 4
-    s_gap = hist.succ_gap.get((k1, gap)) if k1 else None
-    s_cwd = hist.by_cwd.get(last_ev.cwd) if last_ev is not None and last_ev.cwd else None
-    s_hour = hist.by_hour.get(hour_bucket(last_ev)) if last_ev is not None else None
+    return _Counts(
+        ctx=ctx,
+        k1=k1,
+        last_ev=last_ev,
+        last_full=last_full,
+        s1=hist.succ1.get(k1) if k1 else None,
+        s2=hist.succ2.get((k2, k1)) if k2 else None,
+        s3=hist.succ3.get((k3, k2, k1)) if k3 else None,
+        s_full=hist.succ_full.get(last_full) if last_full else None,
+        s_prog=hist.succ_prog.get(program(k1)) if k1 else None,
+        s_gap=hist.succ_gap.get((k1, gap)) if k1 else None,
+        s_cwd=hist.by_cwd.get(last_ev.cwd) if last_ev is not None and last_ev.cwd else None,
+        s_hour=hist.by_hour.get(hour_bucket(last_ev)) if last_ev is not None else None,
+    )
 
-    keys: list[str] = []
-    fulls: dict[str, str] = {}
-    examples: dict[str, Event | None] = {}
-    edit_info: dict[str, tuple[float, str]] = {}
+
+@dataclass
+class _Gathered:
+    """The candidate keys in order, each with its exact line, an example event, its edit
+    weight and kind (for edits of recent commands) and its rank among the recent actions."""
+
+    keys: list[str]
+    fulls: dict[str, str]
+    examples: dict[str, Event | None]
+    edit_info: dict[str, tuple[float, str]]
+    recent_rank: dict[str, int]
+
+
+def _gather(hist: History, c: _Counts, edits: EditModel | None, extra) -> _Gathered:
+    g = _Gathered([], {}, {}, {}, {})
 
     def add(key: str, full: str | None = None, ex: Event | None = None) -> None:
-        if key not in fulls:
-            keys.append(key)
+        if key not in g.fulls:
+            g.keys.append(key)
             seen = hist.seen.get(key)
-            fulls[key] = full or (seen.full if seen else key)
-            examples[key] = ex or (seen.event if seen else None)
+            g.fulls[key] = full or (seen.full if seen else key)
+            g.examples[key] = ex or (seen.event if seen else None)
 
     # The exact line that followed the last line wins the display of its key.
-    if s_full:
-        for full, _ in s_full.most_common(PER_MODEL):
+    if c.s_full:
+        for full, _ in c.s_full.most_common(PER_MODEL):
             seen_key = key_of_full(full)
             if seen_key is not None:
                 add(seen_key, full)
     for key in extra:
         add(key)
-    for counter in (s3, s2, s1, s_cwd):
+    for counter in (c.s3, c.s2, c.s1, c.s_cwd):
         if counter:
             for key, _ in counter.most_common(PER_MODEL):
                 add(key)
-    recent_rank: dict[str, int] = {}
-    for _, key in reversed(ctx):
-        if key not in recent_rank:
-            recent_rank[key] = len(recent_rank) + 1
-            if len(recent_rank) <= RECENT:
+    for _, key in reversed(c.ctx):
+        if key not in g.recent_rank:
+            g.recent_rank[key] = len(g.recent_rank) + 1
+            if len(g.recent_rank) <= RECENT:
                 add(key)
     for key, _ in hist.freq.most_common(PER_MODEL):
         add(key)
     if edits is not None:
-        cmds = [ev.cmd for ev, _ in ctx[-8:] if ev.source == "shell" and ev.cmd]
+        last_ev = c.last_ev
+        cmds = [ev.cmd for ev, _ in c.ctx[-8:] if ev.source == "shell" and ev.cmd]
         for line, weight, kind in edits.propose(cmds):
             ev = Event(
                 ts=last_ev.ts if last_ev else 0.0, source="shell", action="command", cmd=line
             )
             key = action_key(ev)
-            if key is not None and key not in fulls:
+            if key is not None and key not in g.fulls:
                 add(key, f"shell run {line}", ev)
-                edit_info[key] = (weight, kind)
+                g.edit_info[key] = (weight, kind)
+    return g
 
+
+def _feature_rows(hist: History, c: _Counts, g: _Gathered) -> np.ndarray:
+    """One row of ``FEATURES`` per gathered candidate."""
     after_line: Counter = Counter()
-    for full, c in (s_full or {}).items():
-        after_line[key_of_full(full)] += c
+    for full, n in (c.s_full or {}).items():
+        after_line[key_of_full(full)] += n
     n_after_line = max(1, sum(after_line.values()))
-    m2_top = _top_key(s2) or _top_key(s1)
-    m1_top = _top_key(s1)
-    X = np.zeros((len(keys), len(FEATURES)), dtype=np.float64)
+    m2_top = _top_key(c.s2) or _top_key(c.s1)
+    m1_top = _top_key(c.s1)
+    X = np.zeros((len(g.keys), len(FEATURES)), dtype=np.float64)
     log_n = math.log1p(hist.n)
-    prog1 = program(k1) if k1 else None
-    for i, key in enumerate(keys):
-        p1, c1 = _p(s1, key)
-        p2, c2 = _p(s2, key)
-        p3, c3 = _p(s3, key)
+    prog1 = program(c.k1) if c.k1 else None
+    for i, key in enumerate(g.keys):
+        p1, c1 = _p(c.s1, key)
+        p2, c2 = _p(c.s2, key)
+        p3, c3 = _p(c.s3, key)
         pf = after_line.get(key, 0) / n_after_line
-        pp, _ = _p(s_prog, program(key)) if prog1 else (0.0, 0)
-        pg, _ = _p(s_gap, key)
-        pc, _ = _p(s_cwd, key)
-        ph, _ = _p(s_hour, key)
+        pp, _ = _p(c.s_prog, program(key)) if prog1 else (0.0, 0)
+        pg, _ = _p(c.s_gap, key)
+        pc, _ = _p(c.s_cwd, key)
+        ph, _ = _p(c.s_hour, key)
         seen = hist.seen.get(key)
         since = math.log1p(hist.n - seen.index) if seen else log_n + 1.0
-        w, kind = edit_info.get(key, (0.0, ""))
+        w, kind = g.edit_info.get(key, (0.0, ""))
         X[i] = (
             p1,
             p2,
@@ -196,20 +224,38 @@ def candidate_set(
             math.log1p(c3),
             math.log1p(hist.freq.get(key, 0)) - log_n,
             math.log1p(hist.decayed_value(key)),
-            1.0 / recent_rank[key] if key in recent_rank else 0.0,
+            1.0 / g.recent_rank[key] if key in g.recent_rank else 0.0,
             since,
             0.0 if seen else 1.0,
-            1.0 if key == k1 else 0.0,
+            1.0 if key == c.k1 else 0.0,
             1.0 if key == m2_top else 0.0,
             1.0 if key == m1_top else 0.0,
             1.0 if kind == "edit" else 0.0,
             math.log1p(w),
             1.0 if kind == "swap" else 0.0,
-            _similarity(fulls[key], last_full or ""),
+            _similarity(g.fulls[key], c.last_full or ""),
         )
-    cs = CandidateSet(keys, [fulls[k] for k in keys], [examples[k] for k in keys], X)
+    return X
+
+
+def candidate_set(
+    hist: History,
+    context,
+    edits: EditModel | None = None,
+    extra: list[str] = (),
+    generated: list = (),
+) -> CandidateSet:
+    """Candidates for the action after ``context`` (oldest first), with their features.
+
+    ``extra``: keys that must be candidates too (the baselines' first guesses); ``generated``:
+    the language model's lines (``lm_writer.GeneratedLine``), appended with ``GEN_FEATURES``.
+    """
+    c = _counts(hist, context)
+    g = _gather(hist, c, edits, extra)
+    X = _feature_rows(hist, c, g)
+    cs = CandidateSet(g.keys, [g.fulls[k] for k in g.keys], [g.examples[k] for k in g.keys], X)
     if generated:
-        add_generated(cs, hist, generated, ctx)
+        add_generated(cs, hist, generated, c.ctx)
     return cs
 
 
