@@ -268,7 +268,8 @@ def test_the_model_share_of_each_trained_agent_is_shown_in_words(qtbot, center, 
         )
     docks_state.refresh()
     qtbot.waitUntil(
-        lambda: "agent for Notes: no adapter trained" in center.performance.model_label.text(), timeout=10_000
+        lambda: "agent for Notes: no adapter trained" in center.performance.model_label.text(),
+        timeout=10_000,
     )
     text = center.performance.model_label.text()
     assert "agent for Deploys: the language model added +0.000 to hit@1 on whole lines" in text
