@@ -180,6 +180,8 @@ class WelcomeDialog(QDialog):
         self.copy_button.setObjectName("welcome-hook-copy")
         self.add_button = QPushButton("Add it for me")
         self.add_button.setObjectName("welcome-hook-add")
+        for button in (self.copy_button, self.add_button):  # Return stays "Import and analyse"
+            button.setAutoDefault(False)
         self.hook_status = _label("")
         self.hook_status.setObjectName("welcome-hook-status")
         if self.shell is None:

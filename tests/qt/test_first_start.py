@@ -176,3 +176,32 @@ def test_a_large_training_waits_in_a_demo_folder_and_says_why_it_started(
         assert started[0].startswith("started by itself: keyboard and mouse idle for 30 min")
     finally:
         shell_state.services_started = False
+
+
+def test_return_on_the_welcome_imports_wherever_the_focus_is(
+    qtbot, data_dir, tmp_path, monkeypatch
+):
+    """The keyboard answers the welcome: Return is "Import and analyse" even with the focus on
+    the shell hook's Copy button (a QPushButton there became the default and took Return)."""
+    from PySide6.QtCore import Qt
+
+    from selflow_qt.ui.state import AppState
+    from selflow_qt.ui.welcome import WelcomeDialog
+
+    _home_with_history(tmp_path, monkeypatch)
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    state = AppState(data_dir, start_services=False)
+    try:
+        info = jobs.first_run_job(state.job_context(), probe_aw=False)
+        dialog = WelcomeDialog(state, info)
+        qtbot.addWidget(dialog)
+        chosen = []
+        dialog.importChosen.connect(chosen.append)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.copy_button.setFocus()
+        qtbot.keyClick(dialog.copy_button, Qt.Key.Key_Return)
+        assert chosen and dialog.result() == dialog.DialogCode.Accepted
+    finally:
+        state.shutdown(10_000)
+        state.ctx.close()
