@@ -77,6 +77,7 @@ class TargetReport:
     temp_growth: int = 0
     caught_up: int = 0  # files created while the collector was down
     recovery_s: list[float] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # what the run logged (for a failure's message)
 
     def row(self) -> list[str]:
         r = sorted(self.recovery_s)
@@ -230,6 +231,7 @@ class Activity(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.spool, self.period = root, spool, period
         self.files: list[str] = []
+        self.created: dict[str, float] = {}
         self.commands: list[str] = []
         self.stopping = threading.Event()
 
@@ -237,6 +239,7 @@ class Activity(threading.Thread):
         i = 0
         while not self.stopping.wait(self.period):
             p = self.root / f"f{i:06d}.txt"
+            self.created[str(p)] = time.time()
             p.write_text(f"file {i}\n")
             self.files.append(str(p))
             if i % 4 == 0:
@@ -357,6 +360,9 @@ def _collector_kills(
         f"twice), {len(activity.commands)} commands ({len(lost_cmds)} never stored, "
         f"{twice_cmds} twice){': ' if lost_files or lost_cmds else ''}"
         f"{', '.join((lost_files + lost_cmds)[:5])}")  # fmt: skip
+    for p in lost_files[:5]:  # what the database holds for a file whose create is missing
+        rows = _query(db, "SELECT action, ts, meta FROM events WHERE path = ?", (p,))
+        log(f"  {p}: created {activity.created.get(p, 0):.3f}, stored {rows}")
 
 
 def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:
@@ -752,13 +758,18 @@ def run_faults(
     kills: int, targets: list[str], seed: int = 1, quiet: bool = False
 ) -> list[TargetReport]:
     """Spread ``kills`` over ``targets``; one report per target."""
-    log = (lambda s: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     reports = []
     with tempfile.TemporaryDirectory(prefix="selflow-faults-") as tmp:
         run = Run(Path(tmp), seed)
         share = [kills // len(targets) + (i < kills % len(targets)) for i in range(len(targets))]
         for name, n in zip(targets, share, strict=True):
             report = TargetReport(name)
+
+            def log(line: str, report: TargetReport = report) -> None:
+                report.lines.append(line)
+                if not quiet:
+                    print(line, file=sys.stderr, flush=True)
+
             TARGETS[name](run, n, report, log)
             reports.append(report)
     return reports

@@ -18,12 +18,17 @@ import faults  # noqa: E402
 pytestmark = pytest.mark.skipif(not HAVE_INOTIFY, reason="inotify (Linux) only")
 
 
+def _why(report) -> str:
+    """The table and what the run logged (which events were lost, after which kill)."""
+    return faults.table([report]) + "\n" + "\n".join(report.lines)
+
+
 def test_killed_collector_keeps_every_invariant():
     (report,) = faults.run_faults(kills=8, targets=["collect"], seed=27, quiet=True)
     assert sum(report.kills.values()) == 8
     assert report.kills["SIGKILL"] and report.kills["SIGTERM"]
-    assert report.held == 8, faults.table([report])
-    assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), faults.table([report])
+    assert report.held == 8, _why(report)
+    assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), _why(report)
     assert report.integrity_failures == 0 and report.temp_growth == 0
     assert report.caught_up > 0  # files appeared while it was down, and were caught up
 
@@ -31,14 +36,14 @@ def test_killed_collector_keeps_every_invariant():
 def test_killed_analysis_is_recorded_failed_and_leaves_no_temp_folder():
     (report,) = faults.run_faults(kills=2, targets=["analyze"], seed=27, quiet=True)
     assert sum(report.kills.values()) == 2
-    assert report.held == 2, faults.table([report])
-    assert report.left_running == 0 and report.temp_growth == 0, faults.table([report])
+    assert report.held == 2, _why(report)
+    assert report.left_running == 0 and report.temp_growth == 0, _why(report)
     assert report.orphans == 0 and report.integrity_failures == 0
 
 
 def test_killed_tray_app_keeps_every_invariant():
     require_program("Xvfb")
     (report,) = faults.run_faults(kills=2, targets=["tray"], seed=27, quiet=True)
-    assert report.held == 2, faults.table([report])
-    assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), faults.table([report])
+    assert report.held == 2, _why(report)
+    assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), _why(report)
     assert report.problems == 0 and report.integrity_failures == 0
