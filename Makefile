@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 test: lint
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider --durations=40
 
 # Re-resolves pyproject.toml's ranges to today's newest releases (torch held at the CPU wheel).
 lock: $(STAMP)

@@ -10,6 +10,8 @@ import re
 import textwrap
 from typing import Any
 
+ALL_ACTIVITY = "all activity"  # what the general agent (trained on no one pattern) is for
+
 BANDIT_POLICY_WORDS = {
     "epsilon_greedy": "ε-greedy (explore at the rate below)",
     "thompson": "Thompson sampling",

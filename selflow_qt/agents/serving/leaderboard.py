@@ -215,14 +215,10 @@ def model_share_text(model: dict) -> str:
 def model_lines(sessions: list[QueuedSession]) -> list[str]:
     """One line per recently trained agent: what the language model added to it."""
     return [
-        f"{predictor_name(s.model_id, _trained_for(s), 'agent')}: {model_share_text(s.model)}"
+        f"{predictor_name(s.model_id, s.pattern_name, 'agent')}: {model_share_text(s.model)}"
         for s in sessions
         if s.status == "completed" and s.model
     ]
-
-
-def _trained_for(s: QueuedSession) -> str:
-    return s.pattern_name if s.pattern_name != "—" else "all activity"
 
 
 def active_agent_lines(rows: list[AgentRow]) -> list[AgentLine]:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from peewee import SqliteDatabase
 
 from selflow_qt.core.settings import Settings
+from selflow_qt.core.wording import ALL_ACTIVITY
 from selflow_qt.store.db import connect, db_path_for
 from selflow_qt.store.models import TrainingSession
 from selflow_qt.store.queries.analysis import latest_run
@@ -126,7 +127,7 @@ def _session(row) -> QueuedSession:
         session_id=int(sid),
         model_id=model_id,
         status=status,
-        pattern_name=str(m.get("pattern_name") or m.get("pattern_id") or "—"),
+        pattern_name=str(m.get("pattern_name") or m.get("pattern_id") or ALL_ACTIVITY),
         reason=str(m.get("reason") or ""),
         sequences=len(seqs) if isinstance(seqs, list) else int(seqs or 0),
         started_at=started,

@@ -43,6 +43,13 @@ def test_training_queue_reads_pattern_names(store):
     assert [r.pattern_name for r in recent] == ["old"]
 
 
+def test_a_general_agents_session_is_named_for_all_activity(store):
+    """The agent trained on everything (no pattern) read "Recently: #1 —: completed"."""
+    TrainingSession.create(model_id="agent-all-1", status="completed", metadata={"reason": "x"})
+    _, recent = dock_reads.training_queue(store.db)
+    assert [r.pattern_name for r in recent] == ["all activity"]
+
+
 def test_agent_ranking_orders_by_success_and_skips_untried(store):
     for mid, rate, n in (("a", 0.5, 10), ("b", 0.9, 10), ("c", 0.0, 0)):
         MicroAgent.create(model_id=mid, success_rate=rate, total_queries=n)
