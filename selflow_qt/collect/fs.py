@@ -219,14 +219,15 @@ class FilesystemCollector(Collector):
                     return
                 self.polled.add(root)
             snapshots = self.snapshots
-            offline = snapshots is not None and model.load(snapshots.path(root))
-            if offline:
-                changes = model.rescan()
-            else:
+            if snapshots is None or not model.load(snapshots.path(root)):
                 model.build()
                 self._dirty = True
-        if offline:  # what changed while SelFlow was not running
-            changes = snapshots.not_yet_recorded(changes, model.saved_ns, started)
+                return
+            # What changed while SelFlow was not running, queued before any live event of this
+            # run is (the lock holds them back): the writer commits in queue order, so a kill
+            # never leaves a file's live write committed without its caught-up create, which
+            # the next catch-up would take for proof that the file was recorded.
+            changes = snapshots.not_yet_recorded(model.rescan(), model.saved_ns, started)
             for c in changes:
                 self._send(c.action, c.path, c.is_dir, c.size, rescan="offline")
             self.offline_changes += len(changes)
