@@ -173,7 +173,8 @@ class SpoolReader:
     def __init__(self, folder: Path, keep_dead_seconds: float = 3600.0) -> None:
         self.folder = folder
         self.keep_dead_seconds = keep_dead_seconds
-        self.offsets: dict[str, int] = {}
+        self.offsets: dict[str, int] = {}  # read up to here (the records' events maybe queued)
+        self.saved: dict[str, int] = {}  # the offsets on disk: what is read and stored
         self.sizes: dict[str, int] = {}
         self.skipped = 0
         self._load_offsets()
@@ -189,14 +190,17 @@ class SpoolReader:
         # Only whole non-negative numbers: null or Infinity raised here (the collector died),
         # and a negative offset made that spool file unreadable for good.
         self.offsets = {str(k): v for k, v in raw.items() if type(v) is int and v >= 0}
+        self.saved = dict(self.offsets)
 
     def save_offsets(self) -> None:
         tmp = self.folder / (OFFSETS_FILE + ".tmp")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            offsets = dict(self.offsets)
             with os.fdopen(fd, "w") as f:
-                json.dump(self.offsets, f)
+                json.dump(offsets, f)
             os.replace(tmp, self.folder / OFFSETS_FILE)
+            self.saved = offsets
         except OSError as exc:
             log.warning("could not save the shell spool offsets: %s", exc)
 
@@ -267,7 +271,12 @@ class SpoolReader:
         return out
 
     def remove_finished(self, now: float) -> int:
-        """Delete the files of shells that exited (read to the end, quiet for a while)."""
+        """Delete the files of shells that exited (read to the end and stored, quiet for a while).
+
+        Only a file whose saved offset is at its end goes: one read but not yet committed is
+        read again after a kill. Nothing is saved here (the offsets read since the last save may
+        not be committed); a removed file's entry leaves the file at the next save.
+        """
         removed = 0
         for path in self.files():
             pid = session_pid(path)
@@ -275,7 +284,7 @@ class SpoolReader:
                 st = path.stat()
             except OSError:
                 continue
-            done = self.offsets.get(path.name, 0) >= st.st_size
+            done = min(self.offsets.get(path.name, 0), self.saved.get(path.name, 0)) >= st.st_size
             if pid is None or not done or now - st.st_mtime < self.keep_dead_seconds:
                 continue
             if pid_alive(pid):
@@ -286,7 +295,6 @@ class SpoolReader:
             except OSError:
                 continue
             self.offsets.pop(path.name, None)
+            self.saved.pop(path.name, None)
             self.sizes.pop(path.name, None)
-        if removed:
-            self.save_offsets()
         return removed

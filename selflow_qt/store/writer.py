@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 class _FlushRequest:
     def __init__(self) -> None:
         self.done = threading.Event()
+        self.committed = False  # set before ``done``: False when a closing writer gave up
 
 
 _STOP = object()
@@ -139,13 +140,15 @@ class EventWriter:
         return sum(1 for ev in events if self.submit(ev))
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Block until everything submitted before this call is committed."""
+        """Block until everything submitted before this call is committed; False when it is not
+        (the timeout passed, or a closing writer gave those events up and counted them as a gap):
+        callers mark what they read as stored only on True."""
         if self._thread is None or not self._thread.is_alive():
             return False
         req = _FlushRequest()
         self._buf.append(req)
         self._wake.set()
-        return req.done.wait(timeout)
+        return req.done.wait(timeout) and req.committed
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush what is queued and stop the thread; what could not be written is counted."""
@@ -261,15 +264,17 @@ class EventWriter:
             except Exception:  # a row that cannot be coalesced is still written as it is
                 log.exception("could not coalesce a batch")
             self._held = batch
+            committed = True
             if stopping:
                 self._held = []
-                self._write_retrying(batch, tries=2)
+                committed = self._write_retrying(batch, tries=2)
             elif not self._write_once(batch):
                 failures += 1
                 self._held_waiters = waiters  # told only once their events commit
                 continue
             self._held, failures = [], 0
             for w in waiters:
+                w.committed = committed
                 w.done.set()
         if self._dropped_pending:  # a last try to record the loss before the thread ends
             self._write_retrying([], tries=2)
@@ -300,20 +305,21 @@ class EventWriter:
         self._error, self._problem = None, None
         return True
 
-    def _write_retrying(self, batch: list[tuple], tries: int = 8) -> None:
+    def _write_retrying(self, batch: list[tuple], tries: int = 8) -> bool:
         """Write a batch; any database error is retried, then the batch is counted as a gap.
+        False when events were given up.
 
         Every exception class counts (sqlite3's, Peewee's, OSError): the thread must outlive a
         full disk, a damaged file or a lock, and say so in :meth:`health`.
         """
         owed = self._dropped_pending
         if not batch and not owed:
-            return
+            return True
         for attempt in range(tries):
             try:
                 self._write(self.connection.get(), batch)
                 self._error, self._problem = None, None
-                return
+                return True
             except Exception as exc:
                 self._error = exc
                 self._problem = self._last_problem = describe(exc, self.db_path)
@@ -330,6 +336,7 @@ class EventWriter:
         if batch:  # given up: the loss is recorded as a gap with the next batch that commits
             reason = f"not written: {self._problem.message}" if self._problem else "not written"
             self._count_dropped(len(batch), batch[0][TS], reason)
+        return not batch  # a gap record alone that failed loses no event
 
     def _write(self, db: SqliteDatabase, batch: list[tuple]) -> None:
         with self._lock:
