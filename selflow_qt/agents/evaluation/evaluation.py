@@ -61,18 +61,13 @@ def positions(start: int, end: int, max_positions: int | None) -> list[int]:
     return sorted({start + int(i * step) for i in range(max_positions)})
 
 
-def _suggester(pred: Predictor, ctx: Context):
-    """What ``pred`` shows at the prompt for a typed prefix, at this moment."""
+def _suggester(pred: Predictor, ctx: Context, ranked: list):
+    """What ``pred`` shows at the prompt for a typed prefix, at this moment: its own
+    ``suggest``, else the first of its ``ranked`` lines (``KEYS_CANDIDATES`` of them) that
+    completes the prefix."""
     if hasattr(pred, "suggest"):
         return lambda typed: pred.suggest(ctx, typed)
-    ranked: list = []
-
-    def suggest(typed: str) -> str | None:
-        if not ranked:
-            ranked.extend(pred.predict(ctx, KEYS_CANDIDATES) or [None])
-        return suggest_from_candidates([c for c in ranked if c is not None], typed)
-
-    return suggest
+    return lambda typed: suggest_from_candidates(ranked, typed)
 
 
 def _learners(predictors: dict[str, Predictor]) -> list:
@@ -127,9 +122,13 @@ def evaluate_offline(
             chars += len(line) if line else 0
             for name, pred in predictors.items():
                 a = acc[name]
+                # One call serves the metrics (its top k) and, for a predictor without its own
+                # ``suggest``, the prompt's lines: a model-scored predictor pays once, not twice.
+                kk = KEYS_CANDIDATES if line and not hasattr(pred, "suggest") else k
                 t0 = time.perf_counter()
-                cands = pred.predict(ctx, k)
+                ranked = pred.predict(ctx, kk)
                 a["lat"].append((time.perf_counter() - t0) * 1000)
+                cands = ranked[:k]
                 keys_ = [c.key for c in cands[:k]]
                 fulls = [candidate_full(c) for c in cands[:k]]
                 if fulls and fulls[0] == target_full:
@@ -142,7 +141,7 @@ def evaluate_offline(
                     a["h5"] += 1
                     a["rr"] += 1.0 / r
                 if line:
-                    a["saved"] += keys_saved_on(line, _suggester(pred, ctx))
+                    a["saved"] += keys_saved_on(line, _suggester(pred, ctx, ranked))
         seen.add(target_full)
         for learner in learners:
             _learn(learner, stream[i])

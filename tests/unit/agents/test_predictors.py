@@ -47,3 +47,24 @@ def test_offline_evaluation_has_no_leakage_and_scores_markov_above_frequency(rou
     # Fitted on nothing, the baselines can only use the context: no peeking at the answers.
     blind = evaluate_offline(make_baselines([]), stream, start)
     assert blind["markov-1"].hit1 < metrics["markov-1"].hit1
+
+
+def test_offline_evaluation_asks_a_predictor_once_per_position(routine):
+    """A model-scored predictor (the adapter alone) costs a model pass per ``predict``: the
+    metrics and the prompt's keys_saved come from one call, and agree with two separate ones."""
+    stream = keyed(routine(40))
+    start = int(len(stream) * 0.8)
+    markov = make_baselines(stream[:start])["markov-2"]
+    calls: list[int] = []
+
+    class Counted:
+        def predict(self, ctx, k):
+            calls.append(k)
+            return markov.predict(ctx, k)
+
+    once = evaluate_offline({"m": Counted()}, stream, start, online=False)["m"]
+    assert len(calls) == len(stream) - start
+    twice = evaluate_offline({"m": markov}, stream, start, online=False)["m"]
+    assert (once.hit1, once.hit5, once.mrr, once.keys_saved) == (
+        twice.hit1, twice.hit5, twice.mrr, twice.keys_saved,
+    )  # fmt: skip
