@@ -43,6 +43,9 @@ FEATURES = (
     "newest_after",  # the most recent candidate that followed the last line (match_prev_cmd)
     "most_after",  # the candidate that most often followed the last line
     "most_used",  # the most used candidate
+    "newest_no_follower",  # the newest candidate, when none followed the last line (match_prev
+    # falling back to history)
+    "repeat_no_follower",  # the last line again, when no candidate followed it
 )
 PRIOR = {"newest": 1.0, "newest_after": 0.5}  # before any learning: zsh-autosuggestions' order
 LEARNING_RATE = 0.05
@@ -258,6 +261,8 @@ class LineScorer:
                     0.0,
                     0.0,
                     0.0,
+                    0.0,
+                    0.0,
                 )
             )
         x = np.array(rows)
@@ -266,6 +271,9 @@ class LineScorer:
         _mark_best(x, 17, [after_last.get(line, -1) for line in cands])
         _mark_best(x, 18, [followers.get(line, 0) or -1 for line in cands])
         _mark_best(x, 19, [self.uses.get(line, 0) or -1 for line in cands])
+        if not x[:, 17].any():  # nothing here ever followed the last line
+            x[:, 20] = x[:, 16]
+            x[:, 21] = x[:, 11]
         return x
 
 

@@ -54,3 +54,21 @@ def test_the_ready_list_holds_the_best_line_at_an_empty_prompt_and_after_each_fi
     lines = s.ready_lines(2)
     assert lines[0] == s.suggest("")
     assert s.suggest("git ") in lines and s.suggest("make ") in lines
+
+
+def test_when_nothing_ever_followed_the_last_line_the_newest_and_the_repeat_are_marked():
+    """zsh-autosuggestions' match_prev_cmd falls back to the most recent line when no line ever
+    followed the last command; the scorer sees that case apart, so it can learn it."""
+    s = LineScorer()
+    for line in ["make", "git status", "make", "vim a", "make"]:
+        s.observe(line, folder="/w", learn=False)
+    cands = s.candidates("")
+    x = s.features(cands, "")
+    fallback = FEATURES.index("newest_no_follower")
+    again = FEATURES.index("repeat_no_follower")
+    assert x[:, fallback].sum() == 0 and x[:, again].sum() == 0  # 'make' has followers
+    s.observe("ls -la", folder="/w", learn=False)  # a line typed for the first time
+    cands = s.candidates("")
+    x = s.features(cands, "")
+    assert x[cands.index("ls -la"), fallback] == 1 and x[:, fallback].sum() == 1
+    assert x[cands.index("ls -la"), again] == 1 and x[:, again].sum() == 1
