@@ -1,12 +1,13 @@
 """When to trust the model's lines: a small learned layer over the agent's own ranking.
 
 The agent's ranking (its trees, or the baseline it falls back to) gives every counted candidate
-a log-probability-like score; a line only the model wrote starts below all of them. The model's
+a log-probability-like score; a line only the model wrote starts just below the fifth of them. The model's
 features (``candidates.GEN_FEATURES``) then move each candidate by ``weights @ features``. The
 weights are fitted (a softmax over each position's candidates, L2-regularised) on positions that
 neither the ranker nor the adapter was trained on, and judged on the newest part of them against
-the same agent without the model: where the model adds nothing there (``lm_share <= 0``) the
-weights stay 0, the agent never asks the model, and its report says so (``lm_useful: false``).
+the same agent without the model: where the model adds nothing there (no exact line gained at
+the top, nor among the first five at no loss at the top) the weights stay 0, the agent never
+asks the model, and its report says so (``lm_useful: false``).
 """
 
 from __future__ import annotations
@@ -37,10 +38,21 @@ def combined(base: np.ndarray, G: np.ndarray, weights: np.ndarray | None) -> np.
 
 
 def top1_hits(rows: list[TrustRow], weights: np.ndarray | None) -> list[bool]:
+    return top_k_hits(rows, weights, 1)
+
+
+def top_k_hits(rows: list[TrustRow], weights: np.ndarray | None, k: int) -> list[bool]:
+    """Per row: is the true line among the ``k`` best scored (ties go to the earlier row, as a
+    stable sort orders them)?"""
     out = []
     for r in rows:
+        if r.target < 0 or len(r.base) == 0:
+            out.append(False)
+            continue
         s = combined(r.base, r.G, weights)
-        out.append(r.target >= 0 and len(s) > 0 and int(np.argmax(s)) == r.target)
+        t = s[r.target]
+        ahead = int(np.sum(s > t)) + int(np.sum(s[: r.target] == t))
+        out.append(ahead < k)
     return out
 
 
@@ -79,14 +91,18 @@ def choose_weights(
     w = fit_weights(fit)
     with_lm, without = top1_hits(judge, w), top1_hits(judge, None)
     share = float(np.mean(with_lm) - np.mean(without))
+    share5 = float(np.mean(top_k_hits(judge, w, 5)) - np.mean(top_k_hits(judge, None, 5)))
     in_set = [r.target >= 0 and r.G[r.target, 0] > 0 for r in judge]
     report.update(
         lm_val_share=share,
+        lm_val_share5=share5,
         lm_val_hit1_full=float(np.mean(with_lm)),
         lm_val_hit1_full_without=float(np.mean(without)),
         lm_val_wrote_next_line=float(np.mean(in_set)),
     )
-    if share <= 0:
+    # Kept where they add first guesses, or where they add lines to the five shown and cost no
+    # first guess: judged on hit@1 alone, lines that are right as a second guess never showed.
+    if share < 0 or (share == 0 and share5 <= 0):
         return None, {
             **report,
             "lm_useful": False,

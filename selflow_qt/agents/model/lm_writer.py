@@ -138,10 +138,14 @@ class LineWriter:
     def _beams(self, ids: list[int]) -> list[tuple[list[int], float]]:
         """Beam search over whole lines: (tokens up to and with the line's end, mean
         log-probability per token), best first. The prompt is encoded once; its key/value cache
-        is repeated for the beams and reordered as they are pruned; a beam that ends its line
-        leaves the search, the rest go on until ``beams`` lines are done or the token budget is
-        spent (unfinished beams are not lines and are dropped). Plain forward passes: the
-        library's generic beam search costs several times more per step on a CPU."""
+        is repeated for the beams and reordered as they are pruned. ``beams`` lines stay alive
+        at every step; one that ends its line is set aside (its score length-normalised) and the
+        search goes on until no live beam can still beat the ``beams``-th finished line (the
+        usual length heuristic: its sum over the current length) or the token budget is spent.
+        Stopping at the first ``beams`` finished lines, as before, kept short cut-off lines
+        ("cat research-5") and lost the longer right one ("cat research-5.data"). Unfinished
+        beams are not lines and are dropped. Plain forward passes: the library's generic beam
+        search costs several times more per step on a CPU."""
         import torch
 
         device = next(self.model.parameters()).device
@@ -162,32 +166,28 @@ class LineWriter:
             for step in range(self.max_new_tokens):
                 width = logp.shape[-1]
                 total = (cum[:, None] + logp).reshape(-1)
-                want = self.beams - len(done)
-                top = torch.topk(total, min(len(total), 2 * want))
+                top = torch.topk(total, min(len(total), 2 * self.beams))
                 keep_rows, keep_tok, keep_sum = [], [], []
                 for v, flat in zip(top.values.tolist(), top.indices.tolist(), strict=True):
                     row, tok = divmod(flat, width)
                     if stops[tok]:
                         done.append((seqs[row] + [tok], v / (step + 1)))
-                        if len(done) >= self.beams:
-                            break
-                    elif len(keep_rows) < want:
+                    elif len(keep_rows) < self.beams:
                         keep_rows.append(row)
                         keep_tok.append(tok)
                         keep_sum.append(v)
-                if len(done) >= self.beams or not keep_rows:
+                if not keep_rows or self._settled(done, max(keep_sum), step + 1):
                     break
-                keep_rows = keep_rows[: self.beams - len(done)]
                 n = len(keep_rows)
-                seqs = [seqs[r] + [t] for r, t in zip(keep_rows, keep_tok[:n], strict=True)]
-                cum = torch.tensor(keep_sum[:n])
+                seqs = [seqs[r] + [t] for r, t in zip(keep_rows, keep_tok, strict=True)]
+                cum = torch.tensor(keep_sum)
                 index = torch.tensor(keep_rows, device=device)
                 if step == 0:
-                    cache.batch_repeat_interleave(n)
+                    cache.batch_repeat_interleave(n)  # every live beam grows from the prompt
                 else:
                     cache.reorder_cache(index)
                 res = self.model(
-                    input_ids=torch.tensor([[t] for t in keep_tok[:n]], device=device),
+                    input_ids=torch.tensor([[t] for t in keep_tok], device=device),
                     past_key_values=cache,
                     use_cache=True,
                 )
@@ -195,3 +195,12 @@ class LineWriter:
                 logp = torch.log_softmax(res.logits[:, -1].float(), -1).cpu()
         done.sort(key=lambda d: -d[1])
         return done[: self.beams]
+
+    def _settled(self, done: list, best_alive: float, length: int) -> bool:
+        """True when ``beams`` lines are finished and the best live beam, scored over its
+        current length, is below the worst of them (the heuristic of the transformers library's
+        beam search without early stopping)."""
+        if len(done) < self.beams:
+            return False
+        worst_kept = sorted((d[1] for d in done), reverse=True)[self.beams - 1]
+        return best_alive / length < worst_kept

@@ -43,6 +43,7 @@ FIT_FRACTION = 0.75  # at least the last three quarters of the training split fi
 MIN_FIT_POSITIONS = 1500  # and at least this many positions (all of a short stream),
 MAX_FIT_POSITIONS = 3000  # but no more than this many
 CONTEXT_EVENTS = 20
+GEN_FLOOR_RANK = 5  # a line only the model wrote starts just below this rank (the hit@5 list)
 RECORD_HALF_LIFE = 100.0  # events
 SWITCH_MARGIN = 2.0  # recent hits by which another baseline must lead to take over
 JUDGED_REPLAY = 300  # a loaded agent rebuilds its online record from this many latest events
@@ -61,7 +62,7 @@ class RankingAgent:
     edits: EditModel = field(default_factory=EditModel)
     baselines: dict[str, BaselinePredictor] = field(default_factory=make_baselines)
     report: dict = field(default_factory=dict)
-    lm_scorer: Callable[[Context, list[str]], list[float]] | None = None
+    lm_scorer: Callable[[Context, list[str]], list[float] | None] | None = None
     lm_weight: float = 0.0  # added to the ranker's score per unit of normalised LM log-prob
     lm_top: int = 5  # only the ranker's top candidates are scored by the LM
     # The model's own lines (an ``lm_writer.LineWriter``) and the weights of their features
@@ -179,7 +180,7 @@ class RankingAgent:
     def lm_candidates(self, context: Context, lines: list) -> tuple[CandidateSet, np.ndarray]:
         """The candidate set with the model's ``lines`` added, and each row's base score: the
         leader's (the ranker's log-probability, or -log(1 + rank) in the baseline it answers
-        as), lines only the model wrote 1 below the lowest."""
+        as), lines only the model wrote 1 below the ``GEN_FLOOR_RANK``-th best."""
         lists = {n: b.predict(context, PRIOR_DEPTH) for n, b in self.baselines.items()}
         keys = {n: [c.key for c in ranked] for n, ranked in lists.items()}
         cs = candidate_set(self.hist, context, self.edits, first_guesses(keys))
@@ -197,7 +198,9 @@ class RankingAgent:
                     cs.examples[i] = ranked[pos[key]].example
         n0 = len(cs.keys)
         add_generated(cs, self.hist, lines, context)
-        floor = (float(base.min()) if n0 else 0.0) - 1.0
+        # Just below the fifth: below the lowest, as before, a written line needed a weight of
+        # ~20 to be shown at all, and lm_trust never fitted one (hit5_novel 0 on every stream).
+        floor = (float(np.sort(base)[::-1][min(GEN_FLOOR_RANK, n0) - 1]) if n0 else 0.0) - 1.0
         return cs, np.concatenate([base, np.full(len(cs.keys) - n0, floor)])
 
     def _written(self, context: Context, k: int) -> list[Candidate]:
@@ -223,9 +226,10 @@ class RankingAgent:
         if use_lm and cands:
             head = cands[: self.lm_top]
             lm = self.lm_scorer(context, [c.key for c in head])
-            for c, v in zip(head, lm, strict=True):
-                c.score += self.lm_weight * v
-            cands = sorted(head, key=lambda c: -c.score) + cands[self.lm_top :]
+            if lm is not None:  # None: a served model's answer is not in yet (model_server)
+                for c, v in zip(head, lm, strict=True):
+                    c.score += self.lm_weight * v
+                cands = sorted(head, key=lambda c: -c.score) + cands[self.lm_top :]
         return cands[:k]
 
     def save(self, folder: Path) -> None:

@@ -180,3 +180,100 @@ def test_the_beams_score_as_a_full_forward_pass_does(loaded_model):
         n = len(prompt["input_ids"])
         full = sum(float(logp[n - 1 + j, t]) for j, t in enumerate(toks)) / len(toks)
         assert abs(full - score) < 1e-3
+
+
+def test_a_moderately_trusted_line_reaches_the_five_shown():
+    """A line only the model wrote starts just below the fifth candidate, so a small weight
+    shows it; below the lowest of some 20 candidates it needed a weight no fit reached."""
+    stream = shell_stream(260)
+    agent = fit_ranking_agent("a", stream[:200])
+    agent.writer = FixedWriter([gen("shell run rm -rf build")])
+    agent.trust = np.zeros(len(GEN_FEATURES))
+    agent.trust[F["gen_only"]] = 2.0
+    ctx = stream[180:200]
+    cs, _ = agent.lm_candidates(ctx, [])
+    assert len(cs.keys) > 5
+    top = [candidate_full(c) for c in agent.predict(ctx, 5)]
+    assert "shell run rm -rf build" in top and top[0] != "shell run rm -rf build"
+
+
+def test_lines_right_as_a_later_guess_are_kept_when_they_cost_no_first_guess():
+    rng = np.random.default_rng(1)
+    rows = []
+    for _ in range(120):
+        base = -np.arange(7, dtype=float)  # the written line is the 7th: not among five shown
+        G = np.zeros((7, len(GEN_FEATURES)))
+        G[6, F["gen"]] = G[6, F["gen_only"]] = 1.0
+        u = rng.random()
+        rows.append(TrustRow(base, G, 0 if u < 0.6 else 6 if u < 0.9 else 1))
+    w, report = choose_weights(rows)
+    assert report["lm_val_share"] == 0 and report["lm_val_share5"] > 0
+    assert report["lm_useful"] and w is not None
+
+
+class _Cache:
+    """The key/value cache's interface as the beam search uses it: the tokens of each row."""
+
+    def __init__(self, rows: list[list[int]]) -> None:
+        self.rows = rows
+
+    def batch_repeat_interleave(self, n: int) -> None:
+        self.rows = [list(r) for r in self.rows for _ in range(n)]
+
+    def reorder_cache(self, index) -> None:
+        self.rows = [list(self.rows[int(i)]) for i in index]
+
+
+class _TableModel:
+    """A language model given as a table: the next token's probabilities after each generated
+    prefix (token 0 ends the line)."""
+
+    def __init__(self, table: dict[tuple, dict[int, float]], prompt_len: int) -> None:
+        import torch
+
+        self.table, self.n = table, prompt_len
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def parameters(self):
+        return iter([self.weight])
+
+    def __call__(self, input_ids, past_key_values=None, **_):
+        import torch
+        from types import SimpleNamespace
+
+        if past_key_values is None:
+            past_key_values = _Cache([input_ids[0].tolist()])
+        else:
+            for row, tok in zip(past_key_values.rows, input_ids[:, 0].tolist(), strict=True):
+                row.append(tok)
+        logits = torch.full((len(past_key_values.rows), 1, 8), -1e9)
+        for b, row in enumerate(past_key_values.rows):
+            for tok, p in self.table.get(tuple(row[self.n :]), {0: 1.0}).items():
+                logits[b, 0, tok] = float(np.log(p))
+        return SimpleNamespace(logits=logits, past_key_values=past_key_values)
+
+
+def test_the_beam_search_does_not_stop_at_the_first_short_lines():
+    """Short lines finish first; the longer line with the best mean log-probability per token
+    must still be found (the search used to stop at the first ``beams`` finished lines)."""
+    from selflow_qt.agents.model.lm_writer import LineWriter
+
+    a, b, c, d, e, x = 1, 2, 3, 4, 5, 6
+    table = {
+        (): {a: 0.45, b: 0.35, c: 0.2},
+        (a,): {0: 0.5, x: 0.5},
+        (a, x): {0: 1.0},
+        (b,): {0: 0.55, x: 0.45},
+        (c,): {d: 0.99, 0: 0.01},
+        (c, d): {e: 0.99, 0: 0.01},
+        (c, d, e): {0: 1.0},
+    }
+
+    class Tok:
+        def __len__(self) -> int:
+            return 8
+
+    writer = LineWriter(_TableModel(table, 2), Tok(), beams=3, max_new_tokens=8)
+    writer._stops = [0]
+    lines = [toks for toks, _ in writer._beams([7, 7])]
+    assert lines[0] == [c, d, e, 0]
