@@ -185,17 +185,20 @@ class PromptServer:
             log.exception("prompt suggestions unavailable")
             return
         self._wake.set()  # a first file at start
-        while not self._stop.is_set():
-            self._wake.wait(5.0)
-            if self._stop.is_set():
-                return
-            self._wake.clear()
-            try:
-                prompt.refresh()
-                self.refreshes += 1
-            except Exception:  # a damaged agent or database must not stop the collectors
-                log.exception("prompt suggestions not refreshed")
-            self._stop.wait(self.interval)
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(5.0)
+                if self._stop.is_set():
+                    return
+                self._wake.clear()
+                try:
+                    prompt.refresh()
+                    self.refreshes += 1
+                except Exception:  # a damaged agent or database must not stop the collectors
+                    log.exception("prompt suggestions not refreshed")
+                self._stop.wait(self.interval)
+        finally:
+            prompt.service.close()  # its model processes, if an agent is served with its model
 
 
 def serve_prompt(service) -> PromptServer | None:

@@ -18,6 +18,12 @@ from selflow_qt.agents.ranking.actions import Candidate, action_key, keyed
 from selflow_qt.agents.ranking.predictors import make_baselines
 from selflow_qt.agents.ranking.ranking_agent import STATE_FILE, RankingAgent
 from selflow_qt.agents.serving.bandit import Bandit
+from selflow_qt.agents.serving.model_server import (
+    MODEL_WAIT_S,
+    ReadyLines,
+    ServedModel,
+    uses_model,
+)
 from selflow_qt.agents.serving.refit import HISTORY_EVENTS, REFIT_EVERY, read_history, start_refit
 from selflow_qt.core import supervisor
 from selflow_qt.core.settings import Settings
@@ -95,6 +101,7 @@ class SuggestionService:
         self._rankers: dict = {}  # arm id -> RankingAgent, learning every new event
         self._refits: dict[str, _Refit] = {}  # arm id -> when to refit its trees
         self._cache: tuple[int, list[Suggestion]] | None = None
+        self._models: dict[str, ServedModel] = {}  # arm id -> its model process (model_server)
         # told every batch of new events (keyed, oldest first), e.g. the prompt suggestions
         self.listeners: list[Callable[[list], None]] = []
 
@@ -114,6 +121,8 @@ class SuggestionService:
             agent.observe(new)
             self._maybe_refit(arm, len(new))
         self._context = (self._context + new)[-CONTEXT_EVENTS:]
+        for arm in self._models:  # computed as the event arrives: a suggestion reads it ready
+            self._ask_model(arm)
         for listener in self.listeners:
             listener(new)
 
@@ -137,7 +146,38 @@ class SuggestionService:
             history = read_history(self.db, self._last_id)
             self._rankers[arm] = RankingAgent.load(arm, folder, history)
             self._refits[arm] = _Refit(folder, mtime)
+            self._serve_model(arm, folder)
         return self._rankers[arm]
+
+    def _serve_model(self, arm: str, folder: Path) -> None:
+        """An agent whose model earned a place is served with it, from a model process of its
+        own (started once; a refit's reload reattaches it). Any other agent has none."""
+        agent = self._rankers[arm]
+        if not uses_model(folder, agent.lm_weight, agent.trust):
+            old = self._models.pop(arm, None)
+            if old is not None:
+                old.stop()
+            return
+        served = self._models.get(arm)
+        if served is None or not served.alive:
+            served = ServedModel(self.data_dir, folder, want_lines=agent.trust is not None)
+            self._models[arm] = served.start()
+        agent.lm_scorer = lambda _context, keys: served.scores(self._last_id, keys)
+        agent.writer = ReadyLines(served, lambda: self._last_id) if served.want_lines else None
+        self._ask_model(arm)
+
+    def _ask_model(self, arm: str) -> None:
+        agent = self._rankers.get(arm)
+        if agent is None:
+            return
+        head = agent.base_ranking(self._context, agent.lm_top)
+        self._models[arm].ask(self._last_id, self._context, [c.key for c in head])
+
+    def close(self) -> None:
+        """Stop the model processes (they also end with this process)."""
+        for served in self._models.values():
+            served.stop()
+        self._models.clear()
 
     def _maybe_refit(self, arm: str, new_events: int) -> None:
         """After REFIT_EVERY new events, refit the agent's trees in a child process."""
@@ -163,6 +203,8 @@ class SuggestionService:
             pred = None
         if pred is None:
             arm, pred = "markov-2", self.baselines["markov-2"]
+        if arm in self._models:  # asked when the event arrived; a slow answer is not waited for
+            self._models[arm].wait_answer(self._last_id, MODEL_WAIT_S)
         cands = pred.predict(self._context, k)
         latency = (time.perf_counter() - t0) * 1000
         interaction_id = log_suggestion(

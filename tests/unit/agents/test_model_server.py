@@ -1,0 +1,103 @@
+"""An agent whose model earned a place is served with it from a model process of its own: the
+serving path asks when an event arrives and reads the ready answer; it never imports torch."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import pytest
+
+from selflow_qt.agents.model.adapters import METADATA_FILE
+from selflow_qt.agents.ranking.actions import keyed
+from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent
+from selflow_qt.agents.serving import serving
+from selflow_qt.agents.serving.model_server import ADAPTER_FILE, uses_model
+from selflow_qt.store.models import MicroAgent
+
+
+def test_only_an_agent_whose_model_earned_a_place_is_served_with_it(tmp_path):
+    assert not uses_model(tmp_path, 0.0, None)  # no weight, no trusted lines
+    assert not uses_model(tmp_path, 1.0, None)  # a weight, but no adapter was trained
+    (tmp_path / ADAPTER_FILE).write_text("{}")
+    assert uses_model(tmp_path, 1.0, None)
+    assert uses_model(tmp_path, 0.0, [0.0, 0.5])  # it trusts the lines the model writes
+    assert not uses_model(tmp_path, 0.0, [0.0, 0.0])
+
+
+def _untrained_adapter(folder, smollm_dir, r: int = 4) -> None:
+    """A LoRA adapter on q_proj and v_proj as PEFT starts one (B = 0: the base model's output),
+    written without loading the model here: training is not what this test is about."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    cfg = json.loads((smollm_dir / "config.json").read_text())
+    hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
+    kv_out = cfg.get("num_key_value_heads", heads) * (hidden // heads)
+    rng = np.random.default_rng(0)
+    tensors = {}
+    for i in range(cfg["num_hidden_layers"]):
+        for name, out in (("q_proj", hidden), ("v_proj", kv_out)):
+            pre = f"base_model.model.model.layers.{i}.self_attn.{name}"
+            tensors[f"{pre}.lora_A.weight"] = rng.normal(0, 0.02, (r, hidden)).astype(np.float32)
+            tensors[f"{pre}.lora_B.weight"] = np.zeros((out, r), np.float32)
+    folder.mkdir(parents=True)
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / ADAPTER_FILE).write_text(json.dumps({
+        "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": 2 * r,
+        "lora_dropout": 0.0, "target_modules": ["q_proj", "v_proj"], "bias": "none",
+        "base_model_name_or_path": str(smollm_dir), "inference_mode": True,
+    }))  # fmt: skip
+
+
+def _agent_with_a_model(folder, smollm_dir, events) -> None:
+    """A real adapter on the real base model beside a ranker that gives the model's score a
+    weight."""
+    _untrained_adapter(folder, smollm_dir)
+    spec = {"kind": "path", "location": str(smollm_dir), "description": "test"}
+    meta = {"model_id": "agent-m", "base_model": spec, "context_lines": 4, "top_targets": []}
+    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    ranker = fit_ranking_agent("agent-m", keyed(events))
+    ranker.lm_weight = 1.0
+    ranker.save(folder)
+
+
+@pytest.mark.slow  # loads the real model in a child process (~10 s)
+def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
+    store, add_events, routine, tmp_path, smollm_dir
+):
+    events = routine(30)
+    add_events(store, events[:-10])
+    folder = tmp_path / "agent-m"
+    _agent_with_a_model(folder, smollm_dir, events[:-10])
+    MicroAgent.create(
+        model_id="agent-m", specialization="", training_data_hash="", model_path=str(folder),
+        created_at=0.0, performance_score=0.0, avg_latency_ms=0.0, is_active=True,
+    )  # fmt: skip
+    svc = serving.SuggestionService(store.data_dir)
+    try:
+        svc._refresh()
+        agent = svc._predictor("agent-m")
+        served = svc._models["agent-m"]
+        assert served.child is not None
+        pid = served.child.pid
+        assert served.wait_answer(svc._last_id, timeout=180) is not None, "no answer"
+        add_events(store, events[-10:-9])  # an event arrives: asked at once, answered ready
+        svc._refresh()
+        got = served.wait_answer(svc._last_id, timeout=60)
+        assert got is not None
+        head = [c.key for c in agent.base_ranking(svc._context, agent.lm_top)]
+        assert set(head) <= set(got.scores)
+        assert all(math.isfinite(v) and v < 0 for v in got.scores.values())  # log-probabilities
+        # The ranking the tray gets is the trees' score plus the weighted model score.
+        base = {c.key: c.score for c in agent.base_ranking(svc._context, agent.lm_top)}
+        ranked = agent.predict(svc._context, agent.lm_top)
+        want = sorted(head, key=lambda k: -(base[k] + agent.lm_weight * got.scores[k]))
+        assert [c.key for c in ranked] == want
+        assert served.latencies_ms, "the answer's latency is measured"
+    finally:
+        svc.close()
+    assert not svc._models
+    with pytest.raises(ProcessLookupError):  # the model process ended (and was reaped)
+        os.kill(pid, 0)
