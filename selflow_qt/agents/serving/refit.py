@@ -20,6 +20,8 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.ranking.ranking_agent import MODEL_FILE, STATE_FILE, fit_ranking_agent
 from selflow_qt.agents.serving import registry
@@ -41,11 +43,14 @@ def read_history(db, up_to_id: int | None = None, limit: int = HISTORY_EVENTS) -
 
 def refit(folder: Path, stream: list) -> dict:
     """Fit the agent in ``folder`` anew on ``stream`` (keyed, oldest first) and replace its
-    files; keeps the language model's weight. Returns the new report."""
+    files; keeps what the language model earned at training (its weight and the trust in its
+    lines: fitted on a slice this does not replay). Returns the new report."""
     folder = Path(folder)
     old = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     agent = fit_ranking_agent(folder.name, stream)
     agent.lm_weight = float(old.get("lm_weight") or 0.0)
+    if old.get("lm_trust"):
+        agent.trust = np.asarray(old["lm_trust"], dtype=float)
     agent.report.update(refit_at=time.time(), refit_events=len(stream))
     tmp = folder / ".refit"
     shutil.rmtree(tmp, ignore_errors=True)  # a killed refit's leftovers

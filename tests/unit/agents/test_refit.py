@@ -78,3 +78,22 @@ def test_a_failing_refit_is_recorded_like_a_failed_training(store, tmp_path):
     note = Notification.get(Notification.title == "Refit failed: agent-broken")
     assert "FileNotFoundError" in note.body and str(out.log) in note.body
     assert out.log.parent == store.data_dir / "logs" and "Traceback" in out.log.read_text()
+
+
+def test_a_refit_keeps_what_the_model_earned(store, add_events, tmp_path):
+    """The refit fits the trees anew; the model's weight and the trust in its lines were fitted
+    at training (on a slice the refit does not replay) and stay, so a served agent keeps its
+    model. The trust was dropped before: the agent stopped using the model's lines."""
+    import numpy as np
+
+    from selflow_qt.agents.ranking.ranking_agent import RankingAgent
+
+    events = folder_stream(200, seed=3)
+    folder = _saved_agent(store, add_events, tmp_path, events)
+    agent = RankingAgent.load("agent-r", folder)
+    agent.lm_weight, agent.trust = 0.5, np.array([0.0, 1.5, -0.25])
+    agent.save(folder)
+    refit(folder, keyed(events))
+    again = RankingAgent.load("agent-r", folder)
+    assert again.lm_weight == 0.5
+    assert again.trust is not None and again.trust.tolist() == [0.0, 1.5, -0.25]
