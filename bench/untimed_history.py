@@ -63,10 +63,16 @@ def interleave(sessions: list[tuple[str, list[str]]]) -> list[tuple[str, list[st
     return out
 
 
-def histories(sessions: list[tuple[str, list[str]]]) -> dict[str, list[tuple[str, list[str]]]]:
-    """The histories the bench builds: different games' sessions one after another."""
-    rng = np.random.default_rng(0)
-    shuffled = [sessions[i] for i in rng.permutation(len(sessions))]
+def histories(
+    sessions: list[tuple[str, list[str]]], shuffles: int = 1
+) -> dict[str, list[tuple[str, list[str]]]]:
+    """The histories the bench builds: different games' sessions one after another
+    (``shuffles``: that many random orders of all sessions, seeds 0, 1, ...)."""
+    orders = {}
+    for seed in range(shuffles):
+        perm = np.random.default_rng(seed).permutation(len(sessions))
+        name = "all sessions, shuffled" + (f" (seed {seed})" if seed else "")
+        orders[name] = [sessions[i] for i in perm]
     games = sorted({g for g, _ in sessions})
     # like the issue's report: ~1,000 lines, nine sessions of three routines
     three = [s for s in interleave(sessions) if s[0] in games[:2] + games[3:4]]
@@ -78,7 +84,7 @@ def histories(sessions: list[tuple[str, list[str]]]) -> dict[str, list[tuple[str
         n += len(s[1])
     return {
         "all sessions, games in turn": interleave(sessions),
-        "all sessions, shuffled": shuffled,
+        **orders,
         "nine sessions, three games": small,
     }
 
@@ -94,8 +100,27 @@ def run_cli(*argv: str) -> str:
     return out.getvalue()
 
 
-def analysed(lines: list[str], workdir: Path) -> list[tuple[str, str | None]]:
-    """(command, pattern name or None) of each imported line, in the history's order."""
+def units_of(data: Path) -> list[int]:
+    """Each stored event's workflow unit (time order, as the export writes them), cut as the
+    analysis cuts them: what any clustering of these units is bounded by."""
+    from selflow_qt.analyze.dataset import load_events
+    from selflow_qt.analyze.features import build_features
+    from selflow_qt.analyze.units import build_units
+    from selflow_qt.store.db import connect
+
+    db = connect(data / "selflow.db")
+    try:
+        t = load_events(db)
+    finally:
+        db.close()
+    fs = build_features(t, matrix=False)
+    units = build_units(t.ids, t.ts, fs.inverse, fs.signature_tokens, t.cmd)
+    return units.of_event[np.argsort(t.ids, kind="stable")].tolist()
+
+
+def analysed(lines: list[str], workdir: Path) -> list[tuple[str, str | None, int]]:
+    """(command, pattern name or None, workflow unit) of each imported line, in the history's
+    order."""
     hist = workdir / ".bash_history"
     hist.write_text("".join(f"{c}\n" for c in lines), encoding="utf-8")
     data = str(workdir / "data")
@@ -103,19 +128,20 @@ def analysed(lines: list[str], workdir: Path) -> list[tuple[str, str | None]]:
     run_cli("--data-dir", data, "analyze")
     out = workdir / "events.jsonl"
     run_cli("--data-dir", data, "export", "jsonl", "-o", str(out))
+    units = units_of(Path(data))
     rows = []
-    for line in out.read_text(encoding="utf-8").splitlines():
+    for line, unit in zip(out.read_text(encoding="utf-8").splitlines(), units, strict=True):
         e = json.loads(line)
         p = (e.get("meta") or {}).get("pattern")
-        rows.append((e["cmd"], p["name"] if p else None))
+        rows.append((e["cmd"], p["name"] if p else None, unit))
     return rows
 
 
-def align(lines: list[str], games: list[str], rows: list[tuple[str, str | None]]) -> list[str]:
+def align(lines: list[str], games: list[str], rows: list[tuple]) -> list[str]:
     """Each exported event's game: lines in order (a line the privacy filter dropped is skipped;
     a redacted one still takes its place)."""
     out, i = [], 0
-    for cmd, _ in rows:
+    for cmd, *_ in rows:
         j = i
         while j < len(lines) and lines[j] != cmd and "[REDACTED]" not in cmd:
             j += 1
@@ -126,7 +152,7 @@ def align(lines: list[str], games: list[str], rows: list[tuple[str, str | None]]
     return out
 
 
-def score(games: list[str], patterns: list[str | None]) -> dict:
+def score(games: list[str], patterns: list[str | None], units: list[int]) -> dict:
     from sklearn.metrics import homogeneity_score
 
     named = [p or "(none)" for p in patterns]
@@ -150,6 +176,8 @@ def score(games: list[str], patterns: list[str | None]) -> dict:
         )
         if sizes
         else 0.0,
+        "units": len(set(units)),
+        "homogeneity_units": homogeneity_score(games, units),
         "majority": majority,
     }
 
@@ -190,6 +218,7 @@ def main() -> None:
     ap.add_argument("--sea", type=Path, default=None, help="also the SEA users' pattern counts")
     ap.add_argument("--sea-users", type=int, nargs="+", default=[21, 35, 50])
     ap.add_argument("--show", action="store_true", help="each pattern's games")
+    ap.add_argument("--shuffles", type=int, default=1, help="random orders of all sessions")
     args = ap.parse_args()
     import logging
 
@@ -198,22 +227,23 @@ def main() -> None:
     sessions = load_sessions(args.games)
     print(
         "| history | lines | patterns | games with a pattern | largest pattern | in no pattern "
-        "| homogeneity | homogeneity in patterns | pass | seconds |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|--:|"
+        "| homogeneity | homogeneity in patterns | units | unit homogeneity | pass | seconds |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|"
     )
-    for name, picked in histories(sessions).items():
+    for name, picked in histories(sessions, args.shuffles).items():
         lines = [c for _, cmds in picked for c in cmds]
         games = [g for g, cmds in picked for _ in cmds]
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory() as d:
             rows = analysed(lines, Path(d))
         dt = time.perf_counter() - t0
-        s = score(align(lines, games, rows), [p for _, p in rows])
+        s = score(align(lines, games, rows), [r[1] for r in rows], [r[2] for r in rows])
         ok = s["covered"] == s["games"] and s["largest"] <= 0.5 and s["homogeneity"] >= 0.6
         print(
             f"| {name} ({len(picked)} sessions) | {s['lines']} | {s['patterns']} "
             f"| {s['covered']} of {s['games']} | {s['largest']:.0%} | {s['none']:.0%} "
-            f"| {s['homogeneity']:.2f} | {s['homogeneity_in']:.2f} | {'yes' if ok else 'NO'} "
+            f"| {s['homogeneity']:.2f} | {s['homogeneity_in']:.2f} | {s['units']} "
+            f"| {s['homogeneity_units']:.2f} | {'yes' if ok else 'NO'} "
             f"| {dt:.0f} |"
         )
         if args.show:

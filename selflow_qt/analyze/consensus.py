@@ -139,7 +139,8 @@ def evidence_accumulation(
     m = len(landmark_labels[0])
     if m < 2:
         return np.zeros(m, dtype=np.int32)
-    D = 1.0 - coassociation(landmark_labels, weights)
+    # float32 sums can put a pair's share a hair above 1: a distance is never below 0
+    D = np.clip(1.0 - coassociation(landmark_labels, weights), 0.0, None)
     np.fill_diagonal(D, 0.0)
     Z = linkage(squareform(D, checks=False).astype(np.float64), method="average")
     if informative:

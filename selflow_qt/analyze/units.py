@@ -10,11 +10,16 @@ import, the source's own order, so two recordings that overlap in time stay apar
    changes, other tools and arguments);
 2. neighbouring pieces are joined again (a context that goes on) when the pause between them
    is at most ``MAX_GAP_S`` and their term vectors agree (cosine >= ``JOIN_COSINE``); a change
-   of context (other folders, commands, apps) keeps them apart.
+   of context (other folders, commands, apps) keeps them apart. Two pieces of untimed history
+   were cut where their content changed, so only a near-equal content joins them again
+   (``UNTIMED_JOIN_COSINE``): everyday commands they share (``ls``, ``cd``, ``cat``) would
+   otherwise join different routines into one unit.
 
 Each unit is described by its events' terms plus their sequence (command bigrams) and argument
-words, weighted by TF-IDF over units and reduced with a truncated SVD. The clusterers and the
-consensus cluster these unit vectors; every event inherits its unit's label.
+words, weighted by TF-IDF over units and reduced with a truncated SVD, and by its context: the
+session around it (no pause over ``MAX_GAP_S``) or, for untimed history, which has no sessions,
+the units just before and after it (``neighbour_context``). The clusterers and the consensus
+cluster these unit vectors; every event inherits its unit's label.
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ GAP_FACTOR = 10.0
 MIN_GAP_S = 1.0
 MAX_GAP_S = 900.0
 JOIN_COSINE = 0.3
+UNTIMED_JOIN_COSINE = 0.6  # two content-cut pieces of untimed history join only when near-equal
+LONG_UNTIMED = 100  # events: an untimed stretch this long is a history of several sittings
+NEIGHBOURS = 2  # untimed units either side that make a unit's context
+NEIGHBOUR_DECAY = 0.7  # each step further away weighs this much less
+NEIGHBOUR_WEIGHT = 1.5  # the context's weight beside the unit's own vector
 SESSION_WEIGHT = 1.0
 COHERENCE_LOW, COHERENCE_HIGH = 0.15, 0.45
 UNIT_DIMS = 16
@@ -160,9 +170,14 @@ def unit_vectors(counts, *, seed: int = 0, dims: int | None = None) -> np.ndarra
 
 
 def join_pieces(
-    pieces: np.ndarray, ids: np.ndarray, ts: np.ndarray, vectors: np.ndarray
+    pieces: np.ndarray,
+    ids: np.ndarray,
+    ts: np.ndarray,
+    vectors: np.ndarray,
+    untimed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Join consecutive pieces (arrival order) that continue one context; returns unit ids."""
+    """Join consecutive pieces (arrival order) that continue one context; returns unit ids.
+    ``untimed``: (pieces,) bool, the piece's times were invented (see the module docstring)."""
     k = int(pieces.max()) + 1 if len(pieces) else 0
     if k == 0:
         return pieces.copy()
@@ -179,7 +194,12 @@ def join_pieces(
         gap = first[b] - last[a]
         v = vectors[b].astype(np.float64)
         cos = float(acc @ v) / (np.linalg.norm(acc) * np.linalg.norm(v) + 1e-12)
-        if 0.0 <= gap <= MAX_GAP_S and cos >= JOIN_COSINE:
+        need = (
+            UNTIMED_JOIN_COSINE
+            if untimed is not None and untimed[a] and untimed[b]
+            else JOIN_COSINE
+        )
+        if 0.0 <= gap <= MAX_GAP_S and cos >= need:
             acc += v
         else:
             u += 1
@@ -238,6 +258,25 @@ def session_weight(coherence: np.ndarray) -> np.ndarray:
     return (x * x * (3.0 - 2.0 * x)).astype(np.float32)  # smoothstep
 
 
+def neighbour_context(vectors: np.ndarray, units: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(units, d): each unit's context in a history without sessions, the decayed sum of the
+    vectors of the ``NEIGHBOURS`` units before and after it (arrival order), itself included,
+    at unit length. What came just before and after is the nearest thing to a session there."""
+    k = len(vectors)
+    first = np.full(k, np.iinfo(np.int64).max)
+    np.minimum.at(first, units, ids.astype(np.int64))
+    seq = np.argsort(first, kind="stable")
+    v = vectors[seq].astype(np.float64)
+    acc = np.zeros_like(v)
+    for step in range(-NEIGHBOURS, NEIGHBOURS + 1):  # those past either end count nothing
+        at = np.arange(max(0, -step), min(k, k - step))
+        acc[at] += NEIGHBOUR_DECAY ** abs(step) * v[at + step]
+    acc /= np.maximum(np.linalg.norm(acc, axis=1, keepdims=True), 1e-12)
+    out = np.empty_like(acc)
+    out[seq] = acc
+    return out.astype(np.float32)
+
+
 def build_units(
     ids: np.ndarray,
     ts: np.ndarray,
@@ -252,23 +291,46 @@ def build_units(
     terms = sig.matrix[inverse]
     pieces = split_units(ids, ts, content=terms, cmds=cmds)
     first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed)
-    units = join_pieces(pieces, ids, ts, first)
-    vectors = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
-    if SESSION_WEIGHT > 0:
-        # the session around a unit (no pause over MAX_GAP_S): what else was done there
-        # (an untimed stretch is one session: its weight is ~0 unless it keeps to one workflow)
-        sessions = split_units(ids, ts, MAX_GAP_S)
-        session_vecs = unit_vectors(unit_term_counts(sessions, ids, inverse, sig), seed=seed)
-        of_unit = np.zeros(len(vectors), dtype=np.int64)
-        of_unit[units] = sessions
-        w = SESSION_WEIGHT * session_weight(session_coherence(vectors, of_unit))
-        vectors = np.hstack([vectors, w[:, None] * session_vecs[of_unit]]).astype(np.float32)
-    sizes = np.bincount(units, minlength=len(vectors))
     order = np.argsort(ids, kind="stable")
     even = np.zeros(len(ids), dtype=np.float64)
     even[order] = even_gaps(ts[order])
-    untimed = np.bincount(units, weights=even, minlength=len(vectors)) > 0.5 * sizes
+    long = np.zeros(len(ids), dtype=np.float64)
+    long[order] = _long_runs(even[order] > 0, LONG_UNTIMED)
+    units = join_pieces(pieces, ids, ts, first, _mostly(pieces, long))
+    own = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
+    untimed, history = _mostly(units, even), _mostly(units, long)
+    vectors = own
+    if SESSION_WEIGHT > 0:
+        # the session around a unit (no pause over MAX_GAP_S): what else was done there
+        # (an untimed stretch is one session, which says nothing: its units' weight is 0)
+        sessions = split_units(ids, ts, MAX_GAP_S)
+        session_vecs = unit_vectors(unit_term_counts(sessions, ids, inverse, sig), seed=seed)
+        of_unit = np.zeros(len(own), dtype=np.int64)
+        of_unit[units] = sessions
+        w = SESSION_WEIGHT * session_weight(session_coherence(own, of_unit))
+        w = np.where(untimed, 0.0, w)
+        vectors = np.hstack([own, w[:, None] * session_vecs[of_unit]]).astype(np.float32)
+    if history.any():  # no sessions there: the units around it are its context
+        near = np.where(history[:, None], neighbour_context(own, units, ids), 0.0)
+        vectors = np.hstack([vectors, NEIGHBOUR_WEIGHT * near]).astype(np.float32)
+    sizes = np.bincount(units, minlength=len(vectors))
     return WorkflowUnits(units, vectors, sizes, untimed)
+
+
+def _long_runs(flag: np.ndarray, length: int) -> np.ndarray:
+    """(n,) bool: ``flag`` where it holds for at least ``length`` events in a row."""
+    out = np.zeros(len(flag), dtype=bool)
+    edges = np.diff(np.concatenate([[0], flag.astype(np.int8), [0]]))
+    for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if end - start >= length:
+            out[start:end] = True
+    return out
+
+
+def _mostly(groups: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """(groups,) bool: more than half of each group's events have ``flag``."""
+    sizes = np.bincount(groups)
+    return np.bincount(groups, weights=flag, minlength=len(sizes)) > 0.5 * sizes
 
 
 def vote(labels: np.ndarray, units: np.ndarray) -> np.ndarray:

@@ -47,6 +47,14 @@ def test_evidence_accumulation_recovers_what_most_algorithms_agree_on():
     assert adjusted_rand_score(TRUTH, labels) == 1.0
 
 
+def test_weights_whose_float_sum_overshoots_still_give_a_consensus():
+    # float32 rounding made the co-association of an always-paired couple 1 + 1e-7, so
+    # 1 - C was negative and the average link refused it ("negative distances")
+    labels = [np.array([0, 0, 0, 1, 1, 1])] * 5
+    out = evidence_accumulation(labels, 2, [1 / 3] * 5)
+    assert out.tolist() == [0, 0, 0, 1, 1, 1] or out.tolist() == [1, 1, 1, 0, 0, 0]
+
+
 def test_a_collapsed_or_mostly_noise_algorithm_is_down_weighted():
     assert algorithm_weight(np.zeros(10, int)) == (0.0, "collapsed to 1 cluster")
     w, why = algorithm_weight(np.array([0, 1] + [-1] * 8))

@@ -178,3 +178,52 @@ def test_an_imported_untimed_history_gives_a_pattern_per_routine(tmp_path: Path)
         names, counts = np.unique(truth_arr[labels == c], return_counts=True)
         assert counts.max() >= 0.7 * counts.sum(), dict(zip(names, counts, strict=True))
     assert max(np.bincount(labels[labels >= 0])) <= 0.6 * len(labels)
+
+
+def test_untimed_pieces_sharing_only_everyday_commands_stay_apart():
+    # piece 1 shares some terms with piece 0 (cosine 0.45): a context that goes on when the
+    # times were measured; cut by content in an untimed history, it stays a unit of its own
+    vecs = np.array([[1.0, 0.0], [0.45, np.sqrt(1 - 0.45**2)]], dtype=np.float32)
+    pieces = np.array([0, 0, 0, 1, 1, 1])
+    ts = np.arange(6, dtype=float)
+    from selflow_qt.analyze.units import join_pieces
+
+    assert join_pieces(pieces, np.arange(6), ts, vecs).tolist() == [0] * 6
+    apart = join_pieces(pieces, np.arange(6), ts, vecs, untimed=np.array([True, True]))
+    assert apart.tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_an_untimed_unit_takes_the_units_around_it_as_its_context():
+    from selflow_qt.analyze.units import NEIGHBOURS, neighbour_context
+
+    k = 2 * NEIGHBOURS + 3
+    own = np.eye(k, dtype=np.float32)
+    # units numbered in another order than they arrived: the context follows arrival order
+    arrival = np.random.default_rng(0).permutation(k)
+    units = np.repeat(arrival, 3)
+    ctx = neighbour_context(own, units, np.arange(len(units)))
+    for pos, u in enumerate(arrival.tolist()):
+        weights = ctx[u, arrival]  # its context's share of each unit, in arrival order
+        assert weights.argmax() == pos  # mostly itself
+        near = [q for q in range(k) if 0 < abs(q - pos) <= NEIGHBOURS]
+        far = [q for q in range(k) if abs(q - pos) > NEIGHBOURS]
+        assert all(weights[q] > 0 for q in near) and all(weights[q] == 0 for q in far)
+        if pos + 2 < k:
+            assert weights[pos + 1] > weights[pos + 2]  # nearer weighs more
+
+
+def test_real_sessions_one_after_another_give_units_of_one_game_each():
+    """The games sample's sessions one after another, untimed: a unit seldom spans two games
+    (the units' homogeneity against the games bounds any clustering of them)."""
+    import json
+
+    from sklearn.metrics import homogeneity_score
+
+    from tests.unit.analyze.test_untimed_patterns import SAMPLE, _untimed_history
+
+    records = [json.loads(x) for x in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    cmds, games = _untimed_history(records)
+    t = untimed_table(cmds)
+    fs = build_features(t, matrix=False)
+    units = build_units(t.ids, t.ts, fs.inverse, fs.signature_tokens, t.cmd)
+    assert homogeneity_score(games, units.of_event) >= 0.92  # 0.91 with the timed join
