@@ -4,6 +4,8 @@ batch: a database file renamed over or overwritten is never written into."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from pathlib import Path
 
 from peewee import SqliteDatabase
@@ -14,6 +16,26 @@ from selflow_qt.store.errors import DatabaseDamaged
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Descriptors that read database headers, one per file (st_dev, st_ino), open for the life of the
+# process. Closing any descriptor of a file drops every POSIX lock this process holds on it,
+# SQLite's included: another process's connection then takes itself for the last one when it
+# closes, checkpoints and deletes the WAL, and this process's later commits go to the deleted
+# file (acknowledged, never stored). SQLite keeps its own descriptors open for the same reason.
+_header_fds: dict[tuple[int, int], int] = {}
+_header_lock = threading.Lock()
+
+
+def read_header(path: Path, size: int = len(SQLITE_HEADER)) -> bytes:
+    """The first ``size`` bytes of ``path``, read through a descriptor that is never closed."""
+    st = os.stat(path)
+    with _header_lock:
+        fd = _header_fds.get((st.st_dev, st.st_ino))
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            opened = os.fstat(fd)  # the path may have been replaced meanwhile: key by what opened
+            fd = _header_fds.setdefault((opened.st_dev, opened.st_ino), fd)  # a rare spare stays
+    return os.pread(fd, size, 0)
 
 
 class WriterConnection:
@@ -33,8 +55,7 @@ class WriterConnection:
             raise DatabaseDamaged("the file is gone") from None
         if self._db is not None and self._file_id != (st.st_dev, st.st_ino):
             self.drop()  # renamed over: the open one writes to a deleted file
-        with open(self.db_path, "rb") as f:
-            head = f.read(len(SQLITE_HEADER))
+        head = read_header(self.db_path)
         if head and head != SQLITE_HEADER:
             raise DatabaseDamaged("replaced or overwritten: it does not start as an SQLite file")
         if self._db is None:
