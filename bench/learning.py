@@ -163,7 +163,8 @@ def full_line_rows(name: str, metrics: dict, agent, lat: list[float]) -> list[st
     adapter = rep.get("adapter") or {}
     out.append(
         f"| {name} | lm_share {lm_share(metrics):+.3f} | lm_useful {rep.get('lm_useful', '-')} "
-        f"| val share {_num(rep.get('lm_val_share'))} | generation p50/p95 ms {gen} "
+        f"| val share {_num(rep.get('lm_val_share'))} / top5 {_num(rep.get('lm_val_share5'))} "
+        f"| generation p50/p95 ms {gen} "
         f"| adapter {adapter.get('steps', '-')} steps {_num(adapter.get('seconds'), 0)} s "
         f"| early stop {adapter.get('early_stopped', '-')} |"
     )
