@@ -174,13 +174,10 @@ SEVEN_ROUTINES = {
 }  # fmt: skip
 
 
-def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_everything(
-    tmp_path: Path,
-):
-    """Seven routines, each sat at twice (its first command first, ``exit`` last after ssh):
-    at least four named patterns, none over half the lines, none a catch-all (each is one or
-    two routines, but for a few lines)."""
-    rng = np.random.default_rng(0)
+def seven_routine_history(seed: int = 0) -> tuple[list[str], list[str]]:
+    """(commands, routine of each): ~200 lines, each of ``SEVEN_ROUTINES`` sat at twice (its
+    first command first, ``exit`` last after ssh), the second round in reverse order."""
+    rng = np.random.default_rng(seed)
     cmds: list[str] = []
     truth: list[str] = []
     names = list(SEVEN_ROUTINES)
@@ -192,6 +189,16 @@ def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_ever
             seq = [steps[0]] + [body[int(i)] for i in rng.integers(0, len(body), 13 - len(last))]
             cmds += seq + last
             truth += [name] * (len(seq) + len(last))
+    return cmds, truth
+
+
+def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_everything(
+    tmp_path: Path,
+):
+    """Seven routines, each sat at twice (its first command first, ``exit`` last after ssh):
+    at least four named patterns, none over half the lines, none a catch-all (each is one or
+    two routines, but for a few lines)."""
+    cmds, truth = seven_routine_history()
     assert 190 <= len(cmds) <= 210
     result = import_and_analyse(tmp_path, cmds)
     named = {p.cluster_label: p.name for p in result.patterns}
