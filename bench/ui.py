@@ -222,21 +222,35 @@ def agent_store() -> tuple[Path, str]:
     return data, agent
 
 
-def prepare_agent_run(dest: Path, watched: Path) -> str:
-    """Copy the trained store to ``dest`` (without the base model's files: idle serving does
-    not read them) and make the bandit pick its agent; returns the agent's id."""
+def prepare_agent_run(dest: Path, watched: Path, model: bool = False) -> str:
+    """Copy the trained store to ``dest`` and make the bandit pick its agent; returns the
+    agent's id. Without ``model`` the base model's files stay behind (the agent is served by its
+    trees, which do not read them); with it the agent's ranker is given a weight for its model's
+    score (set here: on 2 training steps the model earns none), so the app serves it with a model
+    process, as it does an agent whose model earned a place."""
     from selflow_qt.core.settings import Settings
     from selflow_qt.store.context import StoreContext
-    from selflow_qt.store.models import BanditArm
+    from selflow_qt.store.models import BanditArm, MicroAgent
 
     src, agent = agent_store()
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("models", ".complete"))
+    skip = (".complete",) if model else ("models", ".complete")
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*skip))
+    if model:
+        state_file = dest / "agents" / agent / "ranker.json"
+        state = json.loads(state_file.read_text())
+        state["lm_weight"] = 1.0
+        state_file.write_text(json.dumps(state))
+        if not (dest / "agents" / agent / "adapter_config.json").exists():
+            raise RuntimeError(f"{agent} has no adapter: the model cannot be served")
     settings = Settings.load(dest)
     settings.watch_roots = [str(watched)]
     settings.exploration_rate = 0.0  # the agent answers: it is what is measured
     settings.save(dest)
     ctx = StoreContext.open(dest)
     try:
+        MicroAgent.update(model_path=str(dest / "agents" / agent)).where(
+            MicroAgent.model_id == agent
+        ).execute()  # the copy's own folder (the row named the cached store's)
         for arm in ("most-frequent", "most-recent", "markov-1", "markov-2"):
             BanditArm.insert(arm_id=arm, kind="baseline", successes=1, attempts=10).on_conflict(
                 conflict_target=[BanditArm.arm_id],
@@ -263,6 +277,20 @@ def answered_by(data: Path) -> list[str]:
     finally:
         db.close()
     return sorted({r[0] for r in rows})
+
+
+def suggestion_latencies(data: Path) -> list[float]:
+    """The logged suggestions' latency (the tray's predict, ms) in ``data``."""
+    from selflow_qt.store.db import connect, db_path_for
+
+    db = connect(db_path_for(data))
+    try:
+        rows = db.execute_sql(
+            "SELECT latency_ms FROM user_interactions WHERE interaction_type = 'suggestion'"
+        ).fetchall()
+    finally:
+        db.close()
+    return [float(r[0]) for r in rows if r[0] is not None]
 
 
 # -- idle memory --------------------------------------------------------------------------------
@@ -340,9 +368,12 @@ def idle_memory(seconds: float) -> dict:
         watched.mkdir()
         Settings(watch_roots=[str(watched)]).save(data)
         agent = prepare_agent_run(trained, watched)
+        with_model = tmp / "with-model"
+        prepare_agent_run(with_model, watched, model=True)
+        folders = (("selflow", data), ("selflow+agent", trained), ("selflow+model", with_model))
         cmd = [sys.executable, str(RUN_APP)]
         apps = {}
-        for name, folder in (("selflow", data), ("selflow+agent", trained)):
+        for name, folder in folders:
             apps[name] = subprocess.Popen(
                 [*cmd, "--data-dir", str(folder)], env=env, stdout=quiet, stderr=quiet
             )
@@ -360,11 +391,17 @@ def idle_memory(seconds: float) -> dict:
         for name, p in (*apps.items(), ("bare", bare)):
             info = psutil.Process(p.pid).memory_full_info()
             out[name] = {"rss": info.rss / 2**20, "uss": info.uss / 2**20, "heavy": heavy(p.pid)}
-        for name, folder in (("selflow", data), ("selflow+agent", trained)):
+            kids = psutil.Process(p.pid).children(recursive=True)
+            out[name]["children"] = [
+                (k.pid, k.memory_info().rss / 2**20, heavy(k.pid)) for k in kids
+            ]
+        for name, folder in folders:
             state = json.loads(send_command(folder, "state") or "{}")
             out[name]["torch"] = state.get("modules", {}).get("torch")
             out[name]["has_tray"] = state.get("has_tray")
         out["answered_by"] = answered_by(trained)
+        out["model_answered_by"] = answered_by(with_model)
+        out["model_latency_ms"] = suggestion_latencies(with_model)
         out["share"] = agent_share(trained, agent)
         return out
     finally:
@@ -431,7 +468,7 @@ def main() -> int:
         print(f"idle memory: skipped ({mem['error']})")
         return 0
     b = mem["bare"]
-    shown = mem["selflow"]["has_tray"] and mem["selflow+agent"]["has_tray"]
+    shown = all(mem[k]["has_tray"] for k in ("selflow", "selflow+agent", "selflow+model"))
     print(f"idle after {args.idle_seconds:.0f} s on Xvfb + trayer (tray shown: {shown}):")
     print(
         "| process | RSS (MB) | USS (MB) | RSS over the bare tray (MB) | torch imported "
@@ -442,6 +479,7 @@ def main() -> int:
     measured = (
         ("selflow", "selflow (tray, collectors, no window), empty data folder"),
         ("selflow+agent", f"selflow, data folder with a trained agent ({mem['agent']})"),
+        ("selflow+model", "selflow, the same agent served with its model"),
     )
     worst = 0.0
     for key, label in measured:
@@ -451,6 +489,14 @@ def main() -> int:
         print(
             f"| {label} | {s['rss']:.0f} | {s['uss']:.0f} | {extra:+.0f} | {s['torch']} "
             f"| {s['heavy']} |"
+        )
+        for pid, rss_mb, maps in s["children"]:
+            print(f"| - its child process {pid} | {rss_mb:.0f} | | | | {maps} |")
+    lat = sorted(mem["model_latency_ms"])
+    if lat:
+        print(
+            f"\nthe tray's predict with the model-served agent: p50 {lat[len(lat) // 2]:.1f} ms "
+            f"over {len(lat)} suggestions (made by: {', '.join(mem['model_answered_by'])})"
         )
     sh = mem["share"]
     if "error" not in sh:
