@@ -9,7 +9,8 @@ micro-agent's ranking of the line's action. One linear weight set for an empty p
 after a prefix are learned by softmax regression on every line the person types: at each point
 where they look (the start and after each space), the line they really typed is the target.
 Besides the lines typed before, it proposes the last line with one number counted up
-(``cat part-3`` after ``cat part-2``): a line nobody typed yet.
+(``cat part-3`` after ``cat part-2``): a line nobody typed yet. Right after a space it leaves out
+the lines it showed at the earlier looks on the same line: the user typed on past them.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ ALIGN_LAST = 3  # how many of the last lines are looked up in the history
 ALIGN_AHEAD = 3  # how far after an earlier occurrence a line still counts as next
 ALIGN_OCCURRENCES = 50  # the most recent occurrences of a line looked at
 SESSION_GAP_S = 1800.0  # a pause this long starts a new session where the shell gave no id
+SHOWN_KEPT = 256  # suggestions remembered per line for the looks before the last space
 _NUMBER = re.compile(r"\d{1,4}")
 
 
@@ -147,9 +149,26 @@ class LineScorer:
 
     # -- ranking -----------------------------------------------------------------------------
     def suggest(self, typed: str, agent_rank=None) -> str | None:
-        """The best line that starts with ``typed`` and is longer, or None."""
-        ranked = self.ranked(typed, 1, agent_rank)
-        return ranked[0] if ranked else None
+        """The best line that starts with ``typed`` and is longer, or None. Right after a space,
+        where the user looks again, not a line shown at an earlier look on this line: who wanted
+        it would have taken it there."""
+        if typed and not typed.endswith(" "):  # within a word: no new look
+            return self._best(typed, [], agent_rank)
+        shown = self.context()["shown"]  # per look and ranking, until the next line
+        if len(shown) > SHOWN_KEPT:
+            shown.clear()
+        passed: list[str] = []
+        for look in [*(typed[:p] for p in prefix_points(typed) if typed), typed]:
+            key = (look, agent_rank)
+            if key not in shown:
+                shown[key] = self._best(look, passed, agent_rank)
+            if shown[key] is not None:
+                passed.append(shown[key])
+        return shown[(typed, agent_rank)]
+
+    def _best(self, typed: str, passed: list[str], agent_rank) -> str | None:
+        ranked = self.ranked(typed, len(passed) + 1, agent_rank)
+        return next((line for line in ranked if line not in passed), None)
 
     def ranked(self, typed: str, k: int, agent_rank=None) -> list[str]:
         cands = self.candidates(typed)
@@ -212,6 +231,7 @@ class LineScorer:
             "recent": recent,
             "aligned": self._aligned(lines[-ALIGN_LAST:]),
             "counted_up": set(counted_up(prev)) if prev else set(),
+            "shown": {},
         }
 
     def _aligned(self, last: list[str]) -> Counter[str]:

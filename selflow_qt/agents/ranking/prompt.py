@@ -183,7 +183,7 @@ class PromptAgent:
         self.scorer = LineScorer()
         self.key_of: dict[str, str] = {}
         self.tail: list = []
-        self._ranks: tuple[int, dict[str, float]] | None = None
+        self._ranks: tuple[int, Callable[[str], float]] | None = None
         self._learn_lines(stream, judge=False)
 
     # -- the predictor interface -----------------------------------------------------------
@@ -200,15 +200,16 @@ class PromptAgent:
 
     # -- the agent's view of each line ----------------------------------------------------------
     def _agent_rank(self, context: Context):
+        """The agent's rank of a line's action, one function per line typed (the same one each
+        time, so the scorer can remember what it suggested with it)."""
         n = len(self.scorer.lines)
         if self._ranks is None or self._ranks[0] != n:
             ranked = self.agent.predict(list(context)[-CONTEXT_LINES:], KEYS_RANKED)
             ranks: dict[str, float] = {}
             for i, c in enumerate(ranked):
                 ranks.setdefault(c.key, 1.0 / (i + 1))
-            self._ranks = (n, ranks)
-        ranks = self._ranks[1]
-        return lambda line: ranks.get(self._key(line), 0.0)
+            self._ranks = (n, lambda line: ranks.get(self._key(line), 0.0))
+        return self._ranks[1]
 
     def _key(self, line: str) -> str:
         key = self.key_of.get(line)

@@ -72,3 +72,16 @@ def test_when_nothing_ever_followed_the_last_line_the_newest_and_the_repeat_are_
     x = s.features(cands, "")
     assert x[cands.index("ls -la"), fallback] == 1 and x[:, fallback].sum() == 1
     assert x[cands.index("ls -la"), again] == 1 and x[:, again].sum() == 1
+
+
+def test_a_line_passed_by_at_an_earlier_point_is_not_offered_again():
+    """Who wanted the line shown at the empty prompt would have taken it there: right after a
+    space, where they look again, the ghost text is the best of the other lines; typing on in a
+    word ranks all of them again."""
+    s = LineScorer()
+    for line in ["git push origin", "make", "git status"]:
+        s.observe(line, folder="/w", learn=False)
+    assert s.suggest("") == "git status"
+    assert s.suggest("git ") == "git push origin"
+    assert s.suggest("git st") == "git status"
+    assert s.suggest("make") is None and s.suggest("m") == "make"  # nothing passed by there
