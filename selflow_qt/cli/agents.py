@@ -189,13 +189,20 @@ def run_agents(args: argparse.Namespace) -> int:
     return 0
 
 
+PREDICT_MODEL_WAIT_S = 300.0  # an agent served with its model: loading it takes 10-60 s
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from selflow_qt.agents.serving.serving import SuggestionService
     from selflow_qt.store.context import resolve_data_dir
 
     service = SuggestionService(resolve_data_dir(args.data_dir))
-    service.resolve_pending()
-    sugg = service.suggest(args.k)
+    service.model_wait_s = PREDICT_MODEL_WAIT_S  # one answer, the agent's own: its model loads
+    try:
+        service.resolve_pending()
+        sugg = service.suggest(args.k)
+    finally:
+        service.close()
     if args.json:
         from dataclasses import asdict
 

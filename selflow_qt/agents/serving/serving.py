@@ -102,6 +102,9 @@ class SuggestionService:
         self._refits: dict[str, _Refit] = {}  # arm id -> when to refit its trees
         self._cache: tuple[int, list[Suggestion]] | None = None
         self._models: dict[str, ServedModel] = {}  # arm id -> its model process (model_server)
+        # How long a suggestion waits for its model's answer: the app's live suggestions barely
+        # (a ready answer or none); a one-shot `selflow predict` until the model has loaded.
+        self.model_wait_s = MODEL_WAIT_S
         # told every batch of new events (keyed, oldest first), e.g. the prompt suggestions
         self.listeners: list[Callable[[list], None]] = []
 
@@ -204,7 +207,7 @@ class SuggestionService:
         if pred is None:
             arm, pred = "markov-2", self.baselines["markov-2"]
         if arm in self._models:  # asked when the event arrived; a slow answer is not waited for
-            self._models[arm].wait_answer(self._last_id, MODEL_WAIT_S)
+            self._models[arm].wait_answer(self._last_id, self.model_wait_s)
         cands = pred.predict(self._context, k)
         latency = (time.perf_counter() - t0) * 1000
         interaction_id = log_suggestion(

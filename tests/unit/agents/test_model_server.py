@@ -96,6 +96,13 @@ def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
         want = sorted(head, key=lambda k: -(base[k] + agent.lm_weight * got.scores[k]))
         assert [c.key for c in ranked] == want
         assert served.latencies_ms, "the answer's latency is measured"
+        # A one-shot answer (`selflow predict`) waits for the model: it is the agent's own.
+        add_events(store, events[-9:-8])
+        svc.model_wait_s = 120.0
+        svc.bandit.select = lambda: "agent-m"
+        shown = svc.suggest(3)
+        assert served.answer_for(svc._last_id) is not None
+        assert [s.key for s in shown] == [c.key for c in agent.predict(svc._context, 3)]
     finally:
         svc.close()
     assert not svc._models
