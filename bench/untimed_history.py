@@ -12,8 +12,11 @@ with ``selflow export jsonl``; every line's pattern is then compared with the ga
 Reported per history: lines, patterns, games with a pattern of their own (a pattern whose lines
 are mostly that game), the largest pattern's share of the lines, and the homogeneity of the
 patterns against the games (``sklearn.metrics.homogeneity_score``; lines in no pattern count as
-one more group), and the same over the lines in a pattern only. Must show: every game has a pattern, none holds over half the lines, and
-homogeneity >= 0.6.
+one more group), and the same over the lines in a pattern only; the workflow units the analysis
+cut (``units.build_units``) and their homogeneity against the games, which bounds any clustering
+of them. Must show: every game has a pattern, none holds over half the lines, and homogeneity
+>= 0.6. ``--shuffles N``: N random orders of all sessions (seeds 0..N-1), to see how much the
+numbers move with the order alone.
 
 SEA (``--sea``, default ../shared/data/sea-users21-50.jsonl.gz): a few users' streams
 (bare command names, synthetic even times) imported as JSON Lines and analysed; their pattern
