@@ -34,6 +34,12 @@ from the kill to the next training child running; for ``refit``, from the kill (
 the next refit child, which waits for 1,000 new events.
 
 Exit status 1 when an invariant broke.
+
+Diagnostics (the defaults change nothing): ``SELFLOW_FAULTS_LOGS=DIR`` keeps each started
+process's stderr, with ``-v`` (every committed batch logged), in ``DIR``; the kill lines carry
+the kill's wall time, to set against the lost items' creation times. ``SELFLOW_FAULTS_EARLY=P``
+kills that share of the collector's restarts 0.2-2.5 s after they started, before they report
+watching (a kill in the start and its catch-up; how the lost WAL of issue 27 was reproduced).
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 MARK = "SELFLOW_FAULTS_RUN"  # in every child's environment: how orphans are found
+LOGS_ENV = "SELFLOW_FAULTS_LOGS"  # a folder: the started processes' stderr kept there
+EARLY_ENV = "SELFLOW_FAULTS_EARLY"  # a share of restarts killed before they report watching
 
 
 @dataclass
@@ -123,6 +131,7 @@ class Run:
         self.rng = random.Random(seed)
         self.marker = uuid.uuid4().hex
         self.orphan_lines: list[str] = []
+        self.starts = 0
         self.home, self.tmp = base / "home", base / "tmp"
         for d in (self.home, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
@@ -135,13 +144,24 @@ class Run:
         }
 
     def selflow(self, data_dir: Path, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "selflow_qt", "--data-dir", str(data_dir), *args],
-            cwd=REPO,
-            env={**self.env, "SELFLOW_DATA_DIR": str(data_dir)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        """`selflow --data-dir DATA ARGS` started; with SELFLOW_FAULTS_LOGS (a folder) its stderr,
+        with -v, is kept there, one file a start (for diagnosing a failure)."""
+        logs, err, verbose = os.environ.get(LOGS_ENV), None, ()
+        if logs:
+            self.starts += 1
+            err = open(Path(logs) / f"{self.starts:03d}-{args[0]}.log", "wb")  # noqa: SIM115
+            verbose = ("-v",)
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "selflow_qt", *verbose, "--data-dir", str(data_dir), *args],
+                cwd=REPO,
+                env={**self.env, "SELFLOW_DATA_DIR": str(data_dir)},
+                stdout=subprocess.DEVNULL,
+                stderr=err or subprocess.DEVNULL,
+            )
+        finally:
+            if err is not None:
+                err.close()
 
     def selflow_done(
         self, data_dir: Path, *args: str, timeout: float = 900
@@ -295,15 +315,22 @@ def _collector_kills(
         raise RuntimeError(f"{label}: the collector never started watching")
     temp0 = run.temp_entries()
     acked: set[int] = set()
+    # Diagnostics: SELFLOW_FAULTS_EARLY=P kills that share of the restarts 0.2-2.5 s after they
+    # started, before they report watching (their recovery is not measured).
+    early_share = float(os.environ.get(EARLY_ENV) or 0)
+    early_rng, early = random.Random(run.rng.random() if early_share else 0), False
     activity.start()
     try:
         for k in range(kills):
-            if run.rng.random() < 0.2:  # during the start and its catch-up
+            if early:
+                time.sleep(early_rng.uniform(0.2, 2.5))
+            elif run.rng.random() < 0.2:  # during the start and its catch-up
                 time.sleep(run.rng.uniform(0.1, 1.5))
             else:
                 time.sleep(run.rng.uniform(0.0, 3.0))
             sig = run.rng.choice((signal.SIGKILL, signal.SIGTERM))
             down_from = len(activity.files)
+            killed_at = time.time()
             stop(proc, sig)
             report.kills[sig.name] += 1
             orphans = run.orphans_after()
@@ -314,8 +341,10 @@ def _collector_kills(
             time.sleep(run.rng.uniform(0.0, 1.0))  # down a while: files appear meanwhile
             t0 = time.monotonic()
             proc = launch()
-            up = _watching(db, proc.pid, proc, timeout=300)
-            report.recovery_s.append(time.monotonic() - t0)
+            early = early_rng.random() < early_share
+            up = early or _watching(db, proc.pid, proc, timeout=300)
+            if not early:
+                report.recovery_s.append(time.monotonic() - t0)
             report.caught_up += len(activity.files) - down_from
             grew = max(0, run.temp_entries() - temp0)
             started_clean = check_start() if check_start is not None else ""
@@ -326,9 +355,14 @@ def _collector_kills(
             report.problems += bool(started_clean)
             if up and ok and not orphans and not lost and not grew and not started_clean:
                 report.held += 1
-            log(f"{label} kill {k + 1}/{kills}: {sig.name}, {len(ids)} events, "
+            recovered = (
+                "restarted, killed before it watched"
+                if early
+                else f"recovered in {report.recovery_s[-1]:.2f} s"
+            )
+            log(f"{label} kill {k + 1}/{kills} at {killed_at:.3f}: {sig.name}, {len(ids)} events, "
                 f"orphans {orphans}, integrity {'ok' if ok else 'FAILED'}, lost {lost}, "
-                f"recovered in {report.recovery_s[-1]:.2f} s"
+                f"{recovered}"
                 f"{'' if up else ' (NOT watching)'}{'; ' + started_clean if started_clean else ''}")  # fmt: skip
             if orphans:
                 log("  left alive: " + "; ".join(run.orphan_lines[-orphans:]))
