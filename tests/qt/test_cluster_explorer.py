@@ -187,3 +187,21 @@ def test_screenshot_with_a_selection(qtbot, explorer, artifacts_dir):
     explorer.grab().save(str(artifacts_dir / "cluster_explorer.png"))
     update_doc_screenshot(artifacts_dir / "cluster_explorer.png", "cluster_explorer.png")
     assert (artifacts_dir / "cluster_explorer.png").stat().st_size > 10_000
+
+
+def test_the_scatter_axes_show_the_projection_as_it_is(qtbot):
+    """Projections of about 0.001 read "projection y (×0.001)" with ticks up to 800 on one axis
+    while the other showed 0.5: no automatic unit prefix, the values themselves."""
+    from selflow_qt.ui.docks.explorer_scatter import ClusterScatter
+
+    scatter = ClusterScatter()
+    qtbot.addWidget(scatter)
+    scatter.resize(500, 400)
+    scatter.show()
+    xy = np.array([[-0.8, 0.0008], [1.0, -0.0008], [0.2, 0.0004]], dtype=np.float32)
+    scatter.set_points(xy, np.array([0, 1, 1], dtype=np.int32))
+    QApplication.processEvents()
+    for side in ("left", "bottom"):
+        axis = scatter.getPlotItem().getAxis(side)
+        assert axis.autoSIPrefixScale == 1.0, side
+        assert "×" not in axis.labelString() and "x0" not in axis.labelString(), side

@@ -102,6 +102,7 @@ class ClusterScatter(pg.PlotWidget):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen(FOREGROUND))
             axis.setTextPen(pg.mkPen(FOREGROUND))
+            axis.enableAutoSIPrefix(False)  # a projection has no unit: "(×0.001)" beside 800
         item.setLabel("bottom", "projection x", color=FOREGROUND)
         item.setLabel("left", "projection y", color=FOREGROUND)
         item.showGrid(x=True, y=True, alpha=0.1)
