@@ -9,8 +9,10 @@ micro-agent's ranking of the line's action. One linear weight set for an empty p
 after a prefix are learned by softmax regression on every line the person types: at each point
 where they look (the start and after each space), the line they really typed is the target.
 Besides the lines typed before, it proposes the last line with one number counted up
-(``cat part-3`` after ``cat part-2``): a line nobody typed yet. Right after a space it leaves out
-the lines it showed at the earlier looks on the same line: the user typed on past them.
+(``cat part-3`` after ``cat part-2``): a line nobody typed yet. The ghost text is the line with
+the most characters saved in expectation (how likely it is times what it leaves to type); right
+after a space it leaves out the lines it showed at the earlier looks on the same line: the user
+typed on past them.
 """
 
 from __future__ import annotations
@@ -171,10 +173,14 @@ class LineScorer:
         return next((line for line in ranked if line not in passed), None)
 
     def ranked(self, typed: str, k: int, agent_rank=None) -> list[str]:
+        """The best ``k`` lines for ``typed`` by the characters they would save: the weights
+        give each line's log-odds of being the one meant, plus the log of what it leaves to
+        type (a likely ``ls`` saves less than a slightly less likely long line)."""
         cands = self.candidates(typed)
         if not cands:
             return []
         scores = self.features(cands, typed, agent_rank) @ self.weights[bool(typed)]
+        scores += np.log([len(line) - len(typed) for line in cands])
         order = np.argsort(-scores, kind="stable")[:k]
         return [cands[i] for i in order]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from selflow_qt.agents.ranking.line_scorer import FEATURES, LineScorer, counted_up
 
 
@@ -38,11 +40,11 @@ def test_it_learns_a_habit_no_zsh_strategy_has_and_proposes_a_line_never_typed()
     assert s.weights[False][FEATURES.index("counted_up")] > 0
 
 
-def test_before_any_learning_it_is_zsh_autosuggestions():
+def test_before_any_learning_it_is_zsh_autosuggestions_among_lines_of_a_length():
     s = LineScorer()
-    for line in ["make", "./run", "ls", "make", "./test", "vim a", "ls"]:
+    for line in ["make", "./run", "vim b", "make", "./test", "vim a", "vim b"]:
         s.observe(line, folder="/w", learn=False)
-    assert s.suggest("") == "ls"  # the most recent line...
+    assert s.suggest("") == "vim b"  # the most recent line...
     s.observe("make", folder="/w", learn=False)
     assert s.suggest("./") == "./test"  # ...or the latest that followed the last command
 
@@ -85,3 +87,14 @@ def test_a_line_passed_by_at_an_earlier_point_is_not_offered_again():
     assert s.suggest("git ") == "git push origin"
     assert s.suggest("git st") == "git status"
     assert s.suggest("make") is None and s.suggest("m") == "make"  # nothing passed by there
+
+
+def test_between_lines_rated_alike_the_ghost_text_is_the_one_that_saves_more_typing():
+    """The ghost text is worth the characters it saves: a line as likely as another but twice
+    as long to type is the better suggestion."""
+    s = LineScorer()
+    for line in ["ls", "git status --short", "make"]:
+        s.observe(line, folder="/w", learn=False)
+    s.weights = {typed: np.zeros(len(FEATURES)) for typed in (False, True)}
+    assert s.suggest("") == "git status --short"
+    assert s.ready_lines(3)[:3] == ["git status --short", "make", "ls"]
