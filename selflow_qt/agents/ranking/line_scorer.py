@@ -88,6 +88,7 @@ class LineScorer:
         self.lines: list[str] = []
         self.uses: Counter[str] = Counter()
         self.last: dict[str, int] = {}
+        self.recent: dict[str, int] = {}  # the same lines, in the order last typed
         self.where: dict[str, list[int]] = defaultdict(list)
         self.after: dict[str, Counter[str]] = defaultdict(Counter)
         self.after_last: dict[str, dict[str, int]] = defaultdict(dict)
@@ -128,6 +129,8 @@ class LineScorer:
         self.after_two[(prev2, prev)][line] += 1
         self.uses[line] += 1
         self.last[line] = n
+        self.recent.pop(line, None)  # the lines in the order last typed, newest last
+        self.recent[line] = n
         self.where[line].append(n)
         self.sessions[line].add(session)
         self.folders[line][folder] += 1
@@ -202,11 +205,30 @@ class LineScorer:
         fresh = [c for c in ctx["counted_up"] if c.startswith(typed) and len(c) > len(typed)]
         followers = self.after.get(ctx["prev"], {})
         width = len(typed)
+        if not typed and len(self.last) - ("" in self.last) > MAX_CANDIDATES:
+            seen = self._newest(followers)
+            return seen + [c for c in fresh if c not in self.last]
         seen = [line for line in self.last if len(line) > width and line.startswith(typed)]
         if len(seen) > MAX_CANDIDATES:
             seen.sort(key=lambda line: (line in followers, self.last[line]), reverse=True)
             seen = seen[:MAX_CANDIDATES]
         return seen + [c for c in fresh if c not in self.last]
+
+    def _newest(self, followers) -> list[str]:
+        """At an empty prompt: the followers of the last line, then every other line, each by
+        recency, MAX_CANDIDATES in all, read from the lines in the order last typed (sorting
+        every line typed so far, at each look, made learning a line cost more the more distinct
+        lines there were)."""
+        last = self.last
+        out = sorted((f for f in followers if f and f in last), key=last.__getitem__, reverse=True)
+        out = out[:MAX_CANDIDATES]
+        taken = set(out)
+        for line in reversed(self.recent):
+            if len(out) >= MAX_CANDIDATES:
+                break
+            if line and line not in taken:
+                out.append(line)
+        return out
 
     def context(self) -> dict:
         """What the features of every candidate share, computed once per new line."""

@@ -98,3 +98,26 @@ def test_between_lines_rated_alike_the_ghost_text_is_the_one_that_saves_more_typ
     s.weights = {typed: np.zeros(len(FEATURES)) for typed in (False, True)}
     assert s.suggest("") == "git status --short"
     assert s.ready_lines(3)[:3] == ["git status --short", "make", "ls"]
+
+
+def test_the_empty_prompt_candidates_are_the_followers_then_the_newest_lines():
+    """Read from the lines in the order last typed (not a sort of every line at each look): the
+    same candidates, in the same order, as sorting all lines by (follows the last line, recency),
+    on a stream where lines repeat and new ones keep coming."""
+    import random
+
+    from selflow_qt.agents.ranking.line_scorer import MAX_CANDIDATES
+
+    rng = random.Random(9)
+    common = ["ls", "git status", "git diff", "make", "cd ..", "vim notes.txt"]
+    scorer = LineScorer()
+    for i in range(1500):
+        line = rng.choice(common) if rng.random() < 0.5 else f"cat part{rng.randrange(300)}.txt"
+        scorer.observe(line, learn=False)
+        if i % 50 == 0 and len(scorer.last) > MAX_CANDIDATES:
+            followers = scorer.after.get(scorer.context()["prev"], {})
+            every = sorted(
+                scorer.last, key=lambda s: (s in followers, scorer.last[s]), reverse=True
+            )[:MAX_CANDIDATES]
+            got = scorer.candidates("")
+            assert got[:MAX_CANDIDATES] == every, i

@@ -68,3 +68,46 @@ def test_offline_evaluation_asks_a_predictor_once_per_position(routine):
     assert (once.hit1, once.hit5, once.mrr, once.keys_saved) == (
         twice.hit1, twice.hit5, twice.mrr, twice.keys_saved,
     )  # fmt: skip
+
+
+def test_baselines_rank_as_a_full_sort_would_with_many_distinct_lines():
+    """The frequency ranking is kept as events are counted (``_Counts.top``) instead of sorting
+    every distinct key at each ``predict``: the same candidates, in the same order, with the
+    same scores as the full sort, on a stream where most lines are new and ties are common."""
+    import random
+    from collections import Counter
+
+    from selflow_qt.agents.ranking.predictors import TOP_KEPT, Candidate
+
+    rng = random.Random(5)
+    common = [f"git {w}" for w in ("status", "diff", "add .", "push", "pull")]
+    events = []
+    for i in range(3000):
+        cmd = rng.choice(common) if rng.random() < 0.4 else f"make step{rng.randrange(400)}"
+        events.append(Event(ts=float(i), source="shell", action="command", cmd=cmd))
+    stream = keyed(events)
+    preds = make_baselines()
+    counts = preds["markov-2"].counts
+
+    def full(pred, ctx, k):  # what predict gave with ranked(freq) over every key
+        seen, out = set(), []
+        examples = {key: ev for ev, key in ctx}
+        tiers = [pred._ranked(ctx), counts.ranked(counts.freq)]
+        for tier, ranked in enumerate(tiers):
+            for key, p in ranked:
+                if key not in seen:
+                    seen.add(key)
+                    ex = examples.get(key) or counts.example.get(key)
+                    out.append(Candidate(key=key, score=float(p) - tier, example=ex))
+                    if len(out) >= k:
+                        return out
+        return out
+
+    for i in range(0, len(stream), 150):
+        preds["markov-2"].update(stream[i : i + 150])
+        ctx = stream[max(0, i - 8) : i + 150][-8:]
+        assert counts.top == [key for key, _ in counts.ranked(counts.freq)[:TOP_KEPT]]
+        for name, pred in preds.items():
+            for k in (1, 5, 40, TOP_KEPT + 20):
+                assert pred.predict(ctx, k) == full(pred, ctx, k), (name, k, i)
+    assert len(Counter(k for _, k in stream)) > TOP_KEPT  # the kept ranking was cut
