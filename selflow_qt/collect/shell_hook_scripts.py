@@ -99,17 +99,25 @@ if [[ -o interactive && -z ${__selflow_spool-} ]]; then
     preexec_functions+=(__selflow_preexec)
     # The suggestion: the first line of SelFlow's ready file that extends what is typed. With
     # zsh-autosuggestions it is that plugin's first strategy; else SelFlow draws it as grey ghost
-    # text itself, accepted with the right arrow or End, as the plugin's is.
+    # text itself, accepted with the right arrow or End, as the plugin's is. Where the user looks
+    # again (an empty line, or right after a space) a line shown at an earlier look on this line
+    # is passed by: who wanted it would have taken it there (the scorer ranks so, bench/learning).
+    typeset -gA __selflow_shown  # line -> how much was typed when a look first showed it
     __selflow_match() {
-      local f=$__selflow_dir/suggest.$__selflow_sid line
+      local typed=$1 f=$__selflow_dir/suggest.$__selflow_sid line look=0
       [[ -r $f ]] || f=$__selflow_dir/suggest
       REPLY=
       [[ -r $f ]] || return 1
+      [[ -z $typed ]] && __selflow_shown=()
+      [[ -z $typed || $typed == *' ' ]] && look=1
       for line in "${(@f)$(<$f)}"; do
-        if [[ $line == "$1"* && $line != "$1" ]]; then
-          REPLY=$line
-          return 0
+        [[ $line == "$typed"* && $line != "$typed" ]] || continue
+        if (( look && ${+__selflow_shown[$line]} )) && (( __selflow_shown[$line] < ${#typed} )); then
+          continue
         fi
+        (( look && ! ${+__selflow_shown[$line]} )) && __selflow_shown[$line]=${#typed}
+        REPLY=$line
+        return 0
       done
       return 1
     }

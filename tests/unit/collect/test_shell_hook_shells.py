@@ -338,7 +338,26 @@ def test_zsh_shows_the_suggestion_as_ghost_text_and_right_arrow_accepts_it(tmp_p
         sh.keys("Right")
         assert _wait(lambda: "SFP> git status" in sh.screen()), sh.screen()
         sh.keys("C-u", "git ")  # the first line that extends what is typed
-        assert _wait(lambda: 'git \x1b[90mcommit -m "wip"' in sh.screen(escapes=True))
+        assert _wait(lambda: "git \x1b[90mstatus" in sh.screen(escapes=True)), sh.screen(True)
+    finally:
+        sh.close()
+
+
+def test_zsh_passes_by_a_line_shown_at_an_earlier_look_on_the_same_line(tmp_path):
+    """The empty prompt showed 'git commit -m "wip"'; typing 'git ' on past it says it was not
+    wanted, so the next look shows the next line that fits (within a word: no new look)."""
+    spool = tmp_path / "spool"
+    _ready_file(spool, ['git commit -m "wip"', "git status", "ls -la"])
+    sh = TmuxShell("zsh", tmp_path / "home", spool)
+    try:
+        sh.keys("C-u")  # a redraw at the empty prompt (a fresh prompt draws no ghost text yet)
+        assert _wait(lambda: 'SFP> \x1b[90mgit commit -m "wip"' in sh.screen(escapes=True))
+        sh.keys("git")  # within a word: the same line
+        assert _wait(lambda: 'git\x1b[90m commit -m "wip"' in sh.screen(escapes=True))
+        sh.keys(" ")  # a new look
+        assert _wait(lambda: "git \x1b[90mstatus" in sh.screen(escapes=True)), sh.screen(True)
+        sh.keys("c")  # what is typed decides: the passed-by line fits again
+        assert _wait(lambda: 'git c\x1b[90mommit -m "wip"' in sh.screen(escapes=True))
     finally:
         sh.close()
 
