@@ -134,6 +134,7 @@ class SuggestionService:
             return self.baselines[arm]
         row = agent_home(arm)
         if row is None or not row.is_active:
+            self._retire(arm)
             return None
         if not (Path(row.folder) / STATE_FILE).exists():
             return None  # an adapter alone (trained before ranking agents): markov-2 answers
@@ -175,6 +176,13 @@ class SuggestionService:
             return
         head = agent.base_ranking(self._context, agent.lm_top)
         self._models[arm].ask(self._last_id, self._context, [c.key for c in head])
+
+    def _retire(self, arm: str) -> None:
+        """An agent retired (or removed) since it was loaded: its ranker and model process go."""
+        self._rankers.pop(arm, None)
+        served = self._models.pop(arm, None)
+        if served is not None:
+            served.stop()
 
     def close(self) -> None:
         """Stop the model processes (they also end with this process)."""

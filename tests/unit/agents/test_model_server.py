@@ -108,3 +108,30 @@ def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
     assert not svc._models
     with pytest.raises(ProcessLookupError):  # the model process ended (and was reaped)
         os.kill(pid, 0)
+
+
+def test_a_retired_agents_model_process_is_stopped(store, add_events, routine, tmp_path):
+    """A newer training retires the agent: the next time the bandit asks for it, its ranker is
+    dropped and its model process stopped (it held ~300 MB for an agent nobody asks)."""
+    events = routine(20)
+    add_events(store, events)
+    folder = tmp_path / "agent-m"
+    fit_ranking_agent("agent-m", keyed(events)).save(folder)
+    row = MicroAgent.create(
+        model_id="agent-m", specialization="", training_data_hash="", model_path=str(folder),
+        created_at=0.0, performance_score=0.0, avg_latency_ms=0.0, is_active=True,
+    )  # fmt: skip
+    svc = serving.SuggestionService(store.data_dir)
+    svc._refresh()
+    assert svc._predictor("agent-m") is not None
+    stopped = []
+
+    class Process:  # stands in for the model process: what is tested is that it is stopped
+        def stop(self):
+            stopped.append(True)
+
+    svc._models["agent-m"] = Process()
+    row.is_active = False
+    row.save()
+    assert svc._predictor("agent-m") is None
+    assert stopped == [True] and "agent-m" not in svc._models and "agent-m" not in svc._rankers
