@@ -124,8 +124,12 @@ class SuggestionService:
             agent.observe(new)
             self._maybe_refit(arm, len(new))
         self._context = (self._context + new)[-CONTEXT_EVENTS:]
-        for arm in self._models:  # computed as the event arrives: a suggestion reads it ready
-            self._ask_model(arm)
+        for arm in list(self._models):  # computed as the event arrives: a suggestion reads it
+            row = agent_home(arm)
+            if row is None or not row.is_active:  # retired meanwhile: its process goes now
+                self._retire(arm)
+            else:
+                self._ask_model(arm)
         for listener in self.listeners:
             listener(new)
 

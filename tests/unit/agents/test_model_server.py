@@ -111,8 +111,8 @@ def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
 
 
 def test_a_retired_agents_model_process_is_stopped(store, add_events, routine, tmp_path):
-    """A newer training retires the agent: the next time the bandit asks for it, its ranker is
-    dropped and its model process stopped (it held ~300 MB for an agent nobody asks)."""
+    """A newer training retires the agent: with the next events its ranker is dropped and its
+    model process stopped (it held ~300 MB for an agent nobody asks)."""
     events = routine(20)
     add_events(store, events)
     folder = tmp_path / "agent-m"
@@ -133,5 +133,7 @@ def test_a_retired_agents_model_process_is_stopped(store, add_events, routine, t
     svc._models["agent-m"] = Process()
     row.is_active = False
     row.save()
-    assert svc._predictor("agent-m") is None
+    add_events(store, routine(1, seed=3))  # the next events, whether or not it is asked for
+    svc._refresh()
     assert stopped == [True] and "agent-m" not in svc._models and "agent-m" not in svc._rankers
+    assert svc._predictor("agent-m") is None
