@@ -10,7 +10,8 @@ from selflow_qt.core.format import count
 
 
 def import_line(report: Any) -> str:
-    """What a drop did: events imported, folders now watched, each file that failed and why."""
+    """What an import (a drop, the welcome's history, Import…) did: events imported, folders
+    now watched, each file that failed and why."""
     parts = []
     if report.imported:
         parts.append(f"imported {count(report.total, 'event')}")
@@ -18,12 +19,18 @@ def import_line(report: Any) -> str:
         parts.append(f"now watching {len(report.watched)} more")
     for path, err in report.errors.items():
         parts.append(f"{Path(path).name or 'import'} failed: {err}")
-    return "Drop: " + ("; ".join(parts) or "nothing to import")
+    return "Import: " + ("; ".join(parts) or "nothing found to import")
 
 
 def new_patterns_line(patterns: list) -> str:
     names = ", ".join(p.name for p in patterns)
     return f"New pattern{'s' if len(patterns) > 1 else ''}: {names}"
+
+
+def found_patterns_line(patterns: list) -> str:
+    """After the first import's analysis: what it found, by name."""
+    names = ", ".join(p.name for p in patterns[:2]) + (", …" if len(patterns) > 2 else "")
+    return f"Your history: {count(len(patterns), 'pattern')} found ({names})"
 
 
 def analysis_line(result: Any) -> str:

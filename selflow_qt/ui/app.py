@@ -82,11 +82,24 @@ class DesktopApp:
         if not info.needed or self.quitting:
             return
         self.welcome = WelcomeDialog(self.state, info)
-        self.welcome.importChosen.connect(lambda src: start_welcome_import(self.state, src))
+        self.welcome.importChosen.connect(
+            lambda src: start_welcome_import(self.state, src, on_patterns=self.show_patterns)
+        )
         self.welcome.finished.connect(lambda _r: mark_welcome_done(self.state))
         self.welcome.show()
         self.welcome.raise_()
         self.welcome.activateWindow()
+
+    def show_patterns(self, result) -> None:
+        """The first import's analysis is done: the window opens on the patterns it found, named
+        (the Cluster Explorer), with their names in the status bar."""
+        from selflow_qt.app.messages import found_patterns_line
+
+        if self.quitting:
+            return
+        self.window.show_dock("clusters")
+        line = found_patterns_line(result.patterns)  # after the hub's own "Analysis finished"
+        QTimer.singleShot(0, lambda: self.window.statusBar().showMessage(line, 0))
 
     def handle_command(self, line: str) -> str:
         cmd = line.split()[0] if line.split() else ""

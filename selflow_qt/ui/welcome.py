@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -253,12 +254,21 @@ def _is_default_folder(data_dir: Path) -> bool:
     return Path(data_dir).resolve() == Path(platformdirs.user_data_dir(APP_NAME)).resolve()
 
 
-def start_welcome_import(state: Any, sources: list[str]) -> None:
-    """Import the chosen sources, then analyse them at once when there is enough to learn from."""
+def start_welcome_import(
+    state: Any, sources: list[str], on_patterns: Callable[[Any], None] | None = None
+) -> None:
+    """Import the chosen sources, then analyse them at once when there is enough to learn from;
+    ``on_patterns(result)`` is told when that analysis found patterns (the app shows them)."""
+
+    def analysed(result) -> None:
+        state.analysisFinished.disconnect(analysed)
+        if on_patterns is not None and getattr(result, "patterns", None):
+            on_patterns(result)
 
     def done(report) -> None:
         state.importFinished.disconnect(done)
         if getattr(report, "total", 0) >= FIRST_ANALYSIS_EVENTS:
+            state.analysisFinished.connect(analysed)
             state.start_analysis(trigger="import")
         state.check_incremental()
 

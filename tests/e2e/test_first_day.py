@@ -126,7 +126,13 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     )
     menu = json.dumps(app.menu_dump()["menu"], ensure_ascii=False)
     assert "Import…" in menu and "Run analysis now" in menu and "Pause collection" in menu
-    # what the user sees after the import: the main window (the dashboard), its patterns
+    # what the user sees after the import: the window opens by itself on the patterns found
+    opened = wait_for(
+        lambda: (st := app.state())["window_visible"] and "clusters" in st["visible_docks"] and st,
+        30,
+        "the window on the Cluster Explorer",
+    )
+    assert opened["window_visible"]
     after = SCREENSHOTS / "first_day_after_import.png"
     assert app.command(f"grab window {after}") == "ok"
     assert after.stat().st_size > 10_000

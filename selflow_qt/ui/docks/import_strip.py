@@ -26,7 +26,7 @@ def describe_report(report: Any) -> str:
         parts.append("now watching " + ", ".join(report.watched))
     for path, err in (getattr(report, "errors", None) or {}).items():
         parts.append(f"{path or 'import'}: {err}")
-    return "Drop: " + ("; ".join(parts) or "nothing to import")
+    return "Import: " + ("; ".join(parts) or "nothing found to import")
 
 
 class ImportStrip(QWidget):

@@ -12,10 +12,20 @@ def test_a_drop_says_what_it_imported_watched_and_what_failed():
         imported=2, total=1200, watched=["/a"], errors={"/tmp/x/history.txt": "not text"}
     )
     assert messages.import_line(report) == (
-        "Drop: imported 1,200 events; now watching 1 more; history.txt failed: not text"
+        "Import: imported 1,200 events; now watching 1 more; history.txt failed: not text"
     )
     empty = SimpleNamespace(imported=0, total=0, watched=[], errors={})
-    assert messages.import_line(empty) == "Drop: nothing to import"
+    assert messages.import_line(empty) == "Import: nothing found to import"
+
+
+def test_the_first_imports_patterns_are_named():
+    found = [SimpleNamespace(name=f"Routine {i}") for i in range(1, 9)]
+    assert messages.found_patterns_line(found[:2]) == (
+        "Your history: 2 patterns found (Routine 1, Routine 2)"
+    )
+    assert messages.found_patterns_line(found) == (
+        "Your history: 8 patterns found (Routine 1, Routine 2, …)"
+    )  # the status bar holds one short line; the Cluster Explorer shows them all
 
 
 def test_new_patterns_and_analysis_lines():
