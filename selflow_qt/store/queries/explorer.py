@@ -37,6 +37,9 @@ class SpecializationIdea:
     session_id: int | None = None
 
 
+NO_TIME = "history (no time)"
+
+
 @dataclass
 class EventView:
     """One event as the explorer's table shows it."""
@@ -46,9 +49,12 @@ class EventView:
     source: str
     action: str
     subject: str
+    estimated: bool = False  # an untimed history line: its time is invented (order only)
 
     @property
     def when(self) -> str:
+        if self.estimated:
+            return NO_TIME
         return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.ts))
 
 
@@ -144,7 +150,11 @@ def event_views(db: SqliteDatabase, event_ids: np.ndarray | list[int]) -> list[E
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         q = ",".join("?" * len(chunk))
-        sql = f"SELECT id, ts, source, action, path, dest, app, cmd, cwd FROM events WHERE id IN ({q})"
-        for eid, ts, source, action, path, dest, app, cmd, cwd in db.execute_sql(sql, chunk):
-            found[eid] = EventView(eid, ts, source, action, subject_of(path, dest, app, cmd, cwd))
+        sql = (
+            "SELECT id, ts, source, action, path, dest, app, cmd, cwd, CASE WHEN json_valid(meta)"
+            f" THEN json_extract(meta, '$.ts_estimated') END FROM events WHERE id IN ({q})"
+        )
+        for eid, ts, source, action, path, dest, app, cmd, cwd, est in db.execute_sql(sql, chunk):
+            subject = subject_of(path, dest, app, cmd, cwd)
+            found[eid] = EventView(eid, ts, source, action, subject, bool(est))
     return [found[i] for i in ids if i in found]

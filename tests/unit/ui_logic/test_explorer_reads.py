@@ -47,6 +47,22 @@ def test_event_views_keep_the_requested_order(store):
     assert [(r.event_id, r.subject) for r in rows] == [(3, "code"), (1, "make"), (2, "/a → /b")]
 
 
+def test_a_history_line_without_a_time_is_not_shown_with_the_import_time(store):
+    """Untimed shell history gets invented times just before the import (for order only): the
+    table said '2026-12-07 22:09:33' for a line typed who knows when."""
+    with store.db.atomic():
+        insert_events(
+            store.db,
+            [
+                Event(ts=1.7e9, source="shell", action="command", cmd="ls",
+                      meta={"ts_estimated": True}),
+                Event(ts=1.7e9 + 1, source="shell", action="command", cmd="make"),
+            ],
+        )  # fmt: skip
+    untimed, timed = reads.event_views(store.db, [1, 2])
+    assert untimed.when == reads.NO_TIME and timed.when.startswith("20")
+
+
 def test_ideas_list_queued_sessions_then_untrained_patterns(store):
     trained = Pattern.create(name="coding", event_count=500, confidence=0.9)
     Pattern.create(name="writing", event_count=300, confidence=0.8)
