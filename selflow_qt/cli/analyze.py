@@ -10,6 +10,7 @@ import time
 
 from selflow_qt.cli.options import show_progress
 from selflow_qt.core.format import consensus_text
+from selflow_qt.core.wording import term_words
 from selflow_qt.store.queries.tray import FEW_UNITS
 
 
@@ -68,7 +69,7 @@ def format_result(res) -> str:
     if res.patterns:
         rows = [["pattern", "name", "events", "confidence", "support", "top terms"]]
         for p in res.patterns:
-            terms = ", ".join(t.split(":", 1)[-1] for t in p.top_terms[:4])
+            terms = ", ".join(w for w in map(term_words, p.top_terms[:6]) if w)  # as the docks
             rows.append(
                 [
                     f"#{p.pattern_id}" + (" new" if p.is_new else ""),
