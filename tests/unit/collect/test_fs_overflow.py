@@ -39,7 +39,11 @@ def test_a_real_kernel_overflow_is_rescanned(run_collector, tmp_path):
     root = tmp_path / "w"
     root.mkdir()
     r = _start(run_collector, root)
-    count = limit + 500  # one IN_CREATE a file (the watcher asks for no open/close events)
+    # One IN_CREATE a file (the watcher asks for no open/close events). The reader may take up
+    # to ``limit`` events at its first wake before it blocks (under load it woke late and took
+    # thousands, and limit + 500 then left the queue short of overflowing); twice the limit
+    # overflows however late it wakes.
+    count = 2 * limit + 500
     paths = [str(root / f"f{i:05d}") for i in range(count)]
     with (
         r.collector.observer.reading
