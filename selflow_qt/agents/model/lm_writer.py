@@ -22,6 +22,9 @@ from selflow_qt.core.event import Event
 MAX_NEW_TOKENS = 24
 BEAMS = 3
 MAX_PROMPT_TOKENS = 176
+# Tokens a search goes on once ``beams`` lines are finished (a cut line's longer, better form
+# ends within a few; going on to the budget cost 3-4x the answer time on 2 cores)
+EXTRA_STEPS = 4
 CACHE = 8  # recent prompts whose lines are kept (predict, judge and suggest ask alike)
 _KINDS = {"fs": ("create", "modify", "delete", "move"), "app": ("open", "close")}
 
@@ -141,7 +144,8 @@ class LineWriter:
         is repeated for the beams and reordered as they are pruned. ``beams`` lines stay alive
         at every step; one that ends its line is set aside (its score length-normalised) and the
         search goes on until no live beam can still beat the ``beams``-th finished line (the
-        usual length heuristic: its sum over the current length) or the token budget is spent.
+        usual length heuristic: its sum over the current length), ``EXTRA_STEPS`` tokens after
+        that line, or the token budget.
         Stopping at the first ``beams`` finished lines, as before, kept short cut-off lines
         ("cat research-5") and lost the longer right one ("cat research-5.data"). Unfinished
         beams are not lines and are dropped. Plain forward passes: the library's generic beam
@@ -163,6 +167,7 @@ class LineWriter:
             logp = torch.log_softmax(res.logits[:, -1].float(), -1).cpu()
             seqs: list[list[int]] = [[]]
             cum = torch.zeros(1)
+            settled_at: int | None = None
             for step in range(self.max_new_tokens):
                 width = logp.shape[-1]
                 total = (cum[:, None] + logp).reshape(-1)
@@ -176,7 +181,13 @@ class LineWriter:
                         keep_rows.append(row)
                         keep_tok.append(tok)
                         keep_sum.append(v)
-                if not keep_rows or self._settled(done, max(keep_sum), step + 1):
+                if len(done) >= self.beams and settled_at is None:
+                    settled_at = step
+                if (
+                    not keep_rows
+                    or self._settled(done, max(keep_sum), step + 1)
+                    or (settled_at is not None and step - settled_at >= EXTRA_STEPS)
+                ):
                     break
                 n = len(keep_rows)
                 seqs = [seqs[r] + [t] for r, t in zip(keep_rows, keep_tok, strict=True)]
