@@ -205,30 +205,35 @@ class LineScorer:
         fresh = [c for c in ctx["counted_up"] if c.startswith(typed) and len(c) > len(typed)]
         followers = self.after.get(ctx["prev"], {})
         width = len(typed)
-        if not typed and len(self.last) - ("" in self.last) > MAX_CANDIDATES:
-            seen = self._newest(followers)
-            return seen + [c for c in fresh if c not in self.last]
-        seen = [line for line in self.last if len(line) > width and line.startswith(typed)]
-        if len(seen) > MAX_CANDIDATES:
-            seen.sort(key=lambda line: (line in followers, self.last[line]), reverse=True)
-            seen = seen[:MAX_CANDIDATES]
+        seen = self._newest(followers, typed)
+        if seen is None:  # at most MAX_CANDIDATES lines fit: all of them, in first-seen order
+            seen = [line for line in self.last if len(line) > width and line.startswith(typed)]
         return seen + [c for c in fresh if c not in self.last]
 
-    def _newest(self, followers) -> list[str]:
-        """At an empty prompt: the followers of the last line, then every other line, each by
-        recency, MAX_CANDIDATES in all, read from the lines in the order last typed (sorting
-        every line typed so far, at each look, made learning a line cost more the more distinct
-        lines there were)."""
-        last = self.last
-        out = sorted((f for f in followers if f and f in last), key=last.__getitem__, reverse=True)
-        out = out[:MAX_CANDIDATES]
-        taken = set(out)
-        for line in reversed(self.recent):
-            if len(out) >= MAX_CANDIDATES:
-                break
-            if line and line not in taken:
-                out.append(line)
-        return out
+    def _newest(self, followers, typed: str) -> list[str] | None:
+        """When more than MAX_CANDIDATES lines fit ``typed``: the followers of the last line,
+        then the other lines, each newest first, MAX_CANDIDATES in all (None: fewer fit). Read
+        from the lines in the order last typed, stopping as soon as enough fit: sorting every
+        line that fits, at each look, made learning a line cost more the more lines there were
+        (a shared first word such as `git ` fits thousands)."""
+        width, last = len(typed), self.last
+
+        def fits(line: str) -> bool:
+            return len(line) > width and line.startswith(typed)
+
+        ahead = sorted((f for f in followers if f in last and fits(f)), key=last.__getitem__)
+        ahead.reverse()
+        need = MAX_CANDIDATES - len(ahead) + 1  # others to see before more than MAX fit
+        others: list[str] = []
+        if need > 0:
+            for line in reversed(self.recent):
+                if fits(line) and line not in followers:
+                    others.append(line)
+                    if len(others) >= need:
+                        break
+        if len(ahead) + len(others) <= MAX_CANDIDATES:
+            return None
+        return (ahead + others)[:MAX_CANDIDATES]
 
     def context(self) -> dict:
         """What the features of every candidate share, computed once per new line."""

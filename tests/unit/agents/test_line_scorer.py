@@ -100,10 +100,11 @@ def test_between_lines_rated_alike_the_ghost_text_is_the_one_that_saves_more_typ
     assert s.ready_lines(3)[:3] == ["git status --short", "make", "ls"]
 
 
-def test_the_empty_prompt_candidates_are_the_followers_then_the_newest_lines():
-    """Read from the lines in the order last typed (not a sort of every line at each look): the
-    same candidates, in the same order, as sorting all lines by (follows the last line, recency),
-    on a stream where lines repeat and new ones keep coming."""
+def test_the_candidates_are_the_followers_then_the_newest_lines_that_fit():
+    """Read from the lines in the order last typed (not a sort of every line that fits, at each
+    look): the same candidates, in the same order, as sorting them by (follows the last line,
+    recency), at an empty prompt and after prefixes that many, few or no lines fit, on a stream
+    where lines repeat and new ones keep coming."""
     import random
 
     from selflow_qt.agents.ranking.line_scorer import MAX_CANDIDATES
@@ -116,8 +117,11 @@ def test_the_empty_prompt_candidates_are_the_followers_then_the_newest_lines():
         scorer.observe(line, learn=False)
         if i % 50 == 0 and len(scorer.last) > MAX_CANDIDATES:
             followers = scorer.after.get(scorer.context()["prev"], {})
-            every = sorted(
-                scorer.last, key=lambda s: (s in followers, scorer.last[s]), reverse=True
-            )[:MAX_CANDIDATES]
-            got = scorer.candidates("")
-            assert got[:MAX_CANDIDATES] == every, i
+            for typed in ("", "c", "cat part1", "git ", "git s", "vim notes.txt"):
+                fit = [s for s in scorer.last if len(s) > len(typed) and s.startswith(typed)]
+                if len(fit) > MAX_CANDIDATES:
+                    fit.sort(key=lambda s: (s in followers, scorer.last[s]), reverse=True)
+                    fit = fit[:MAX_CANDIDATES]
+                got = scorer.candidates(typed)
+                assert got[: len(fit)] == fit, (i, typed)
+                assert all(c not in scorer.last for c in got[len(fit) :]), (i, typed)
