@@ -238,8 +238,9 @@ class _TableModel:
         return iter([self.weight])
 
     def __call__(self, input_ids, past_key_values=None, **_):
-        import torch
         from types import SimpleNamespace
+
+        import torch
 
         if past_key_values is None:
             past_key_values = _Cache([input_ids[0].tolist()])
