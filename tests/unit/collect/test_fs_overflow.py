@@ -80,11 +80,13 @@ def test_an_injected_overflow_takes_the_same_path(run_collector, tmp_path):
     overflow = inotify_simple.Event(wd=-1, mask=inotify_simple.flags.Q_OVERFLOW, cookie=0, name="")
     r.collector.observer.process([overflow])
     evs = r.sink.wait_for(lambda e: any(x.meta.get("rescan") for x in e), timeout=10)
-    # what the rescan reported (a late 'modify' of the writes above may still arrive meanwhile)
+    # What the rescan reported: the five files the model lost, as created. A write whose live
+    # event was still queued when the rescan ran is reported by it as a change too (CI once saw
+    # 'modify seen19' there): that is the rescan doing its job, not a lost file.
     new = [e for e in evs[before:] if e.meta.get("rescan")]
-    assert {(e.action, e.path) for e in new} == {
-        ("create", str(root / f"seen{i}")) for i in range(5)
-    }
+    lost = {str(root / f"seen{i}") for i in range(5)}
+    assert {e.path for e in new if e.action == "create"} == lost
+    assert all(e.action == "modify" and e.path not in lost for e in new if e.action != "create")
     assert all(e.meta == {"size": 1, "rescan": True, "reason": "overflow"} for e in new)
 
 
