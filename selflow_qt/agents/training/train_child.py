@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,47 @@ from selflow_qt.core.privacy import redact_text
 
 EVAL_POSITIONS = 100
 LM_POSITIONS = 60  # slice positions that weigh the LM (each costs a scoring and an answer)
+# One agent, from loading the model to saved, within the plan's 10 minutes on consumer hardware
+# (2 cores): the adapter gets its share, what is left weighs the model, lets it write lines and
+# evaluates; their positions shrink (never below the floors) to what the model's measured answer
+# times let fit.
+JOB_BUDGET_S = 540.0
+ADAPTER_SHARE = 0.6
+MIN_LM_POSITIONS, MIN_EVAL_POSITIONS = 12, 30
+SAVE_RESERVE_S = 15.0  # saving the adapter and the ranker
+EVAL_PER_LM_POSITION = EVAL_POSITIONS / LM_POSITIONS
 Emit = Callable[[dict], None]
+
+
+@dataclass
+class Budget:
+    """The job's time: ``seconds`` from ``t0`` (perf_counter); what each phase was given."""
+
+    seconds: float
+    t0: float = field(default_factory=time.perf_counter)
+    plan: dict = field(default_factory=dict)
+
+    def left(self) -> float:
+        return self.seconds - (time.perf_counter() - self.t0)
+
+    def adapter_seconds(self, asked: float | None) -> float:
+        """The adapter's time: its config's, cut to its share of what is left of the budget."""
+        share = max(10.0, self.seconds * ADAPTER_SHARE - (time.perf_counter() - self.t0))
+        return min(asked, share) if asked else share
+
+    def positions(self, wanted: int, floor: int, per_position_s: float) -> int:
+        """Of ``wanted`` positions costing ``per_position_s`` each, as many as fit what is left
+        (less the saving), at least ``floor`` (or ``wanted`` if fewer)."""
+        if per_position_s <= 0:
+            return wanted
+        fit = int(max(0.0, self.left() - SAVE_RESERVE_S) / per_position_s)
+        return max(min(wanted, floor), min(wanted, fit))
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def read_jsonl(path: Path) -> list[Event]:
@@ -77,8 +117,11 @@ def split_job(job: dict, events: list[Event]) -> Split:
     return Split(stream, start, sp, train, val, context_lines)
 
 
-def train_stage(job: dict, split: Split, emit: Emit, should_stop: Callable[[], bool]):
-    """Load the base model and train the adapter; (model, tokenizer, config, result, load s)."""
+def train_stage(
+    job: dict, split: Split, emit: Emit, should_stop: Callable[[], bool], budget: Budget
+):
+    """Load the base model and train the adapter (within its share of ``budget``);
+    (model, tokenizer, config, result, load s)."""
     from selflow_qt.agents.model.base_model import BaseModelSpec, load_base_model
     from selflow_qt.agents.model.trainer import TrainConfig, train_adapter
 
@@ -90,6 +133,8 @@ def train_stage(job: dict, split: Split, emit: Emit, should_stop: Callable[[], b
     t_load = time.perf_counter()
     model, tok = load_base_model(spec, Path(job["data_dir"]), device=job.get("device"))
     load_s = time.perf_counter() - t_load
+    cfg.max_seconds = budget.adapter_seconds(cfg.max_seconds)
+    budget.plan["adapter_seconds"] = cfg.max_seconds
 
     def progress(r) -> None:
         emit({"event": "progress", **asdict(r)})
@@ -142,7 +187,9 @@ class Predictors:
     report: dict
 
 
-def ranker_stage(job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit) -> Predictors:
+def ranker_stage(
+    job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit, budget: Budget
+) -> Predictors:
     """Fit the ranking agent, weigh the language model on the slice, let the model write lines.
 
     The adapter alone, re-ranking the baselines' candidates, is scored beside the agent as
@@ -153,7 +200,7 @@ def ranker_stage(job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit) -
     from selflow_qt.agents.model.lm_feature import fit_lm_weight, with_lm
     from selflow_qt.agents.model.lm_writer import LineWriter
     from selflow_qt.agents.ranking.predictors import make_baselines
-    from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent
+    from selflow_qt.agents.ranking.ranking_agent import CONTEXT_EVENTS, fit_ranking_agent
 
     stream, start, lm_lo = split.stream, split.start, split.points.lm_lo
     bf16 = str(next(pmodel.parameters()).device) == "cpu" and cpu_bf16_ok()
@@ -162,17 +209,34 @@ def ranker_stage(job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit) -
     ranker = fit_ranking_agent(job["model_id"], stream[:lm_lo])
     ranker_s = time.perf_counter() - t_fit
     lm_agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
-    lm_n = int(job.get("lm_positions", LM_POSITIONS))
+    writer = LineWriter(pmodel, tok, context_lines=split.context_lines)  # float32 decodes faster
+    # What one answer of the model costs here, measured once, sizes the slice to the budget.
+    ctx = stream[max(0, lm_lo - CONTEXT_EVENTS) : lm_lo]
+    keys = [c.key for c in baselines["markov-2"].predict(ctx, ranker.lm_top)]
+    score_s = timed(lambda: lm_agent.score(ctx, keys)) if keys else 0.0
+    write_s = timed(lambda: writer.lines(ctx))
+    wanted = int(job.get("lm_positions", LM_POSITIONS))
+    # Both slices' positions, and the evaluation's (each at most a line written and two scorings).
+    each = score_s + write_s + (2 * write_s + 2 * score_s) * EVAL_PER_LM_POSITION
+    lm_n = budget.positions(wanted, MIN_LM_POSITIONS, each)
+    budget.plan.update(score_s=score_s, write_s=write_s, lm_positions=lm_n)
     emit({"event": "weighing-lm", "positions": min(lm_n, start - lm_lo)})
+    t_weigh = time.perf_counter()
     weight, lm_report = fit_lm_weight(
         ranker, stream, lm_lo, start, lm_agent.score, max_positions=lm_n
     )
     ranker.lm_weight = weight
     # The model writes lines; the slice decides whether they are used (lm_useful).
-    writer = LineWriter(pmodel, tok, context_lines=split.context_lines)  # float32 decodes faster
+    t_write = time.perf_counter()
     no_lm, lines_report = add_written_lines(
         ranker, writer, stream, split.points, max_positions=lm_n
     )
+    phases = {
+        "ranker": ranker_s,
+        "timing the model's answers": score_s + write_s,
+        "weighing the model": t_write - t_weigh,
+        "the model's lines": time.perf_counter() - t_write,
+    }
     report = {
         **ranker.report,
         **lm_report,
@@ -181,6 +245,7 @@ def ranker_stage(job: dict, split: Split, pmodel, tok, meta: dict, emit: Emit) -
         "fit_seconds": ranker_s,
         "generation_ms": writer.latencies_ms[-200:],
         "bf16": bf16,
+        "phases": phases,
     }
     agent = with_lm(ranker, lm_agent.score, weight)
     return Predictors(baselines, agent, no_lm, lm_agent, ranker, report)
@@ -208,12 +273,15 @@ def model_free_stage(job: dict, split: Split) -> Predictors:
         "lm_useful": False,
         "lm_reason": job["lm_skipped"],
         "bf16": False,
+        "phases": {"ranker": time.perf_counter() - t_fit},
     }
     no_lm = copy.deepcopy(ranker)  # its own copy: each learns the scored events once
     return Predictors(make_baselines(stream[:start]), ranker, no_lm, None, ranker, report)
 
 
-def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> dict:
+def evaluate_stage(
+    job: dict, split: Split, preds: Predictors, emit: Emit, budget: Budget | None = None
+) -> dict:
     """Score the agent, its parts, the baselines and zsh-autosuggestions' strategies (their
     keys_saved) on the held-out part; the metrics, margin and the LM's share for the metadata."""
     from selflow_qt.agents.evaluation.evaluation import evaluate_offline, margin_over_best_baseline
@@ -222,6 +290,14 @@ def evaluate_stage(job: dict, split: Split, preds: Predictors, emit: Emit) -> di
     stream, start, model_id = split.stream, split.start, job["model_id"]
     no_lm_id = f"{model_id}-no-lm"
     n_pos = int(job.get("eval_positions", EVAL_POSITIONS))
+    if budget is not None and preds.lm_agent is not None:
+        plan = budget.plan  # the agent asks the model (twice: its answer and the prompt's rank)
+        writes = preds.ranker.writes_lines
+        each = 2 * (plan.get("write_s", 0.0) if writes else 0.0) + plan.get("score_s", 0.0) * (
+            2 if preds.ranker.lm_weight > 0 else 1
+        )
+        n_pos = budget.positions(n_pos, MIN_EVAL_POSITIONS, each)
+        plan["eval_positions"] = n_pos
     emit({"event": "evaluating", "positions": min(n_pos, len(stream) - start)})
     metrics = evaluate_offline(
         {
@@ -267,21 +343,32 @@ def run_job(job: dict, emit: Emit, should_stop: Callable[[], bool] = lambda: Fal
 
     offline_env()
     threads = set_threads()
+    budget = Budget(float(job.get("budget_s") or JOB_BUDGET_S))
     split = split_job(job, read_jsonl(Path(job["events_path"])))
     t0 = time.perf_counter()
+    phases: dict[str, float] = {}
     if job.get("lm_skipped"):
         pmodel, training = None, {"steps": 0, "total_steps": 0, "adapter": "skipped"}
         meta = base_meta(job, split)
         preds = model_free_stage(job, split)
     else:
-        pmodel, tok, cfg, result, load_s = train_stage(job, split, emit, should_stop)
+        pmodel, tok, cfg, result, load_s = train_stage(job, split, emit, should_stop, budget)
+        phases.update({"loading the model": load_s, "the adapter": result.seconds})
         meta = base_meta(job, split, cfg)
-        preds = ranker_stage(job, split, pmodel, tok, meta, emit)
+        preds = ranker_stage(job, split, pmodel, tok, meta, emit, budget)
         training = training_report(result, load_s, threads, preds.report["bf16"])
-    meta.update(evaluate_stage(job, split, preds, emit))
+    phases.update(preds.report.pop("phases"))
+    t_eval = time.perf_counter()
+    meta.update(evaluate_stage(job, split, preds, emit, budget))
+    phases["evaluating"] = time.perf_counter() - t_eval
     preds.report.pop("bf16")
     meta["ranker"] = {**preds.report, "lm_share": meta["lm_share"]}  # lm_val_share: the slice's
-    meta["training"] = {**training, "wall_seconds": time.perf_counter() - t0}
+    meta["training"] = {
+        **training,
+        "wall_seconds": time.perf_counter() - t0,
+        "phases": phases,
+        "budget": {"seconds": budget.seconds, **budget.plan},
+    }
     save_adapter(pmodel, Path(job["out_dir"]), meta)
     preds.ranker.save(Path(job["out_dir"]))
     emit({"event": "result", **meta})

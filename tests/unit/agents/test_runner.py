@@ -27,6 +27,10 @@ def test_cli_trains_an_agent_and_ranks_it_with_the_baselines(
     agent = MicroAgent.get()
     assert agent.is_active and os.path.exists(os.path.join(agent.model_path, "agent.json"))
     assert 0.0 <= agent.performance_score <= 1.0
+    # Where its time went, and what its budget gave each phase, are recorded with it.
+    training = row.metadata["training"]
+    assert {"loading the model", "the adapter", "evaluating"} <= set(training["phases"])
+    assert training["budget"]["lm_positions"] >= 1 and training["budget"]["write_s"] > 0
     assert Notification.select().where(Notification.kind == "training").count() == 1
     assert main(["--data-dir", d, "agents", "--json"]) == 0
     arms = {a["arm"]: a for a in json.loads(capsys.readouterr().out)["arms"]}
