@@ -68,6 +68,7 @@ class QueuedSession:
     started_at: float | None
     pattern_id: int | None = None  # the pattern it trains for (None: all activity)
     model: dict | None = None  # what the language model added (agents.training.runner.model_record)
+    wall_s: float | None = None  # how long a finished training took, start to saved
 
 
 @dataclass
@@ -133,7 +134,13 @@ def _session(row) -> QueuedSession:
         started_at=started,
         pattern_id=int(m["pattern_id"]) if isinstance(m.get("pattern_id"), int) else None,
         model=m.get("lm") if isinstance(m.get("lm"), dict) else None,
+        wall_s=_wall_seconds(m.get("training")),
     )
+
+
+def _wall_seconds(training) -> float | None:
+    wall = training.get("wall_seconds") if isinstance(training, dict) else None
+    return float(wall) if isinstance(wall, int | float) and wall >= 0 else None
 
 
 def training_queue(db: SqliteDatabase) -> tuple[list[QueuedSession], list[QueuedSession]]:

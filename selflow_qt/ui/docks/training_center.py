@@ -275,7 +275,11 @@ class TrainingCenterDock(QWidget):
             f"Training policy: {policy} (one at a time, a rest between runs; Settings){waiting}"
         )
         if data.recent:
-            recent = [f"#{s.session_id} {s.pattern_name}: {s.status}" for s in data.recent[:3]]
+            recent = [
+                f"#{s.session_id} {s.pattern_name}: {s.status}"
+                + (f" in {human_duration(s.wall_s)}" if s.wall_s is not None else "")
+                for s in data.recent[:3]
+            ]
             self.recent_label.setText("Recently: " + " · ".join(recent))
         again = requeue_candidate(data)
         self._requeue_pattern = None if again is None else again.pattern_id

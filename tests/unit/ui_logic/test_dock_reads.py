@@ -50,6 +50,15 @@ def test_a_general_agents_session_is_named_for_all_activity(store):
     assert [r.pattern_name for r in recent] == ["all activity"]
 
 
+def test_a_finished_training_says_how_long_it_took(store):
+    TrainingSession.create(
+        model_id="a", status="completed", metadata={"training": {"wall_seconds": 571.4}}
+    )
+    TrainingSession.create(model_id="b", status="failed", metadata={"training": "broken"})
+    _, recent = dock_reads.training_queue(store.db)
+    assert sorted((r.model_id, r.wall_s) for r in recent) == [("a", 571.4), ("b", None)]
+
+
 def test_agent_ranking_orders_by_success_and_skips_untried(store):
     for mid, rate, n in (("a", 0.5, 10), ("b", 0.9, 10), ("c", 0.0, 0)):
         MicroAgent.create(model_id=mid, success_rate=rate, total_queries=n)
