@@ -34,3 +34,19 @@ def echoes(channel) -> None:
         if message is None:
             return
         channel.send("echo", message)
+
+
+def leaves_work_for_the_exit(channel, folder: str) -> int:
+    """Returns with a non-daemon thread still writing, an exit handler and unflushed output."""
+    import atexit
+    import threading
+    from pathlib import Path
+
+    def late() -> None:
+        time.sleep(0.3)
+        Path(folder, "thread").write_text("done")
+
+    threading.Thread(target=late).start()
+    atexit.register(lambda: Path(folder, "atexit").write_text("ran"))
+    print("printed last, not flushed")
+    return 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from supervised import adds, echoes, fails, sleeps
+from supervised import adds, echoes, fails, leaves_work_for_the_exit, sleeps
 
 from selflow_qt.core import supervisor
 
@@ -36,6 +36,21 @@ def test_a_child_returns_its_value_and_its_progress_and_output_is_logged(tmp_pat
     assert "adding in the child" in out.log.read_text()
     assert out.log.stat().st_mode & 0o777 == 0o600
     assert child.poll() is out  # the same exit, once
+
+
+def test_a_child_that_returned_waits_for_its_threads_runs_its_exit_handlers_and_flushes(
+    tmp_path, context
+):
+    """An exec child leaves without the interpreter's teardown (seconds with a model loaded),
+    but as a normal exit would: its threads finished, exit handlers run, output written."""
+    child = supervisor.start(
+        leaves_work_for_the_exit, str(tmp_path), kind="unit", data_dir=tmp_path, context=context
+    )
+    out = child.wait(timeout=120)
+    assert out is not None and out.ok and out.result == 1 and out.code == 0
+    assert (tmp_path / "thread").read_text() == "done"
+    assert (tmp_path / "atexit").read_text() == "ran"
+    assert out.log is not None and "printed last, not flushed" in out.log.read_text()
 
 
 def test_a_failing_child_says_why_in_one_line_and_its_log_is_redacted(tmp_path, context):
