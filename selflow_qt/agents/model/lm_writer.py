@@ -5,7 +5,8 @@ proposes a few next lines itself: beam search over at most ``MAX_NEW_TOKENS`` to
 stopped at the end of a line, in inference mode with the key/value cache (the prompt is encoded
 once and shared by every beam). Lines that are not well-formed actions are dropped. Each line
 keeps what the ranker needs to judge it: its length-normalised log-probability, its rank in the
-beam and the share of its words copied from the context.
+beam and the share of its words copied from the context. A converted model
+(``fast_runtime.FastModel``) runs the same search with CTranslate2's beam search.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from selflow_qt.agents.model.dataset import CONTEXT_LINES
+from selflow_qt.agents.model.fast_runtime import FastModel
 from selflow_qt.agents.ranking.actions import action_key, full_key, render_prompt
 from selflow_qt.agents.ranking.predictors import Context
 from selflow_qt.core.event import Event
@@ -149,7 +151,11 @@ class LineWriter:
         Stopping at the first ``beams`` finished lines, as before, kept short cut-off lines
         ("cat research-5") and lost the longer right one ("cat research-5.data"). Unfinished
         beams are not lines and are dropped. Plain forward passes: the library's generic beam
-        search costs several times more per step on a CPU."""
+        search costs several times more per step on a CPU.
+        A ``FastModel`` runs CTranslate2's beam search (``beams`` wide, the same stops and
+        length normalisation; it stops once ``beams`` lines are finished)."""
+        if isinstance(self.model, FastModel):
+            return self.model.beams(ids, self.beams, self.max_new_tokens, self.stop_ids())
         import torch
 
         device = next(self.model.parameters()).device

@@ -3,13 +3,26 @@
 The prompt runs once; its key/value cache is shared by every candidate, which run together in
 one batched forward pass; the LM head is applied only at the candidate tokens. Scores are the
 mean log-probability per token, so a long candidate is not beaten by a short one for its length.
+A converted model (``fast_runtime.FastModel``) scores the same token sequences with CTranslate2.
 """
 
 from __future__ import annotations
 
+from selflow_qt.agents.model.fast_runtime import FastModel
 from selflow_qt.agents.ranking.actions import render_target
 
 MAX_PROMPT_TOKENS = 176
+MAX_TARGET_TOKENS = 40
+
+
+def _tokens(tok, prompt: str, keys: list[str]) -> tuple[list[int], list[list[int]]]:
+    """The prompt's last ``MAX_PROMPT_TOKENS`` tokens and each key's target tokens."""
+    p_ids = tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
+    t_ids = [
+        tok(render_target(k), add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
+        for k in keys
+    ]
+    return p_ids, t_ids
 
 
 def score_keys(
@@ -17,15 +30,18 @@ def score_keys(
 ) -> list[float]:
     """Mean (``normalise``) or sum of the log-probabilities of each key's target text after
     ``prompt`` (higher is likelier)."""
-    import torch
-
     if not keys:
         return []
+    if isinstance(model, FastModel):
+        p_ids, t_ids = _tokens(model.tok, prompt, keys)
+        sums = model.score(p_ids, t_ids)
+        return [s / len(t) if normalise else s for s, t in zip(sums, t_ids, strict=True)]
+    import torch
+
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     body, head = base.model, base.get_output_embeddings()
     device = next(model.parameters()).device
-    p_ids = tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
-    t_ids = [tok(render_target(k), add_special_tokens=False)["input_ids"][:40] for k in keys]
+    p_ids, t_ids = _tokens(tok, prompt, keys)
     n, width = len(keys), max(len(t) for t in t_ids)
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     cand = torch.full((n, width), pad, dtype=torch.long)

@@ -1,7 +1,9 @@
 """The language model, served outside the app: an agent whose model earned a place (a weight for
 its score, or trust in the lines it writes) gets a model process of its own.
 
-The app (tray or ``selflow collect``) never imports torch. When an event arrives, the serving path
+The app (tray or ``selflow collect``) never imports torch. The model process runs the agent's
+adapter merged and converted to CTranslate2 int8 (``model.fast_runtime``), or torch where the
+conversion failed. When an event arrives, the serving path
 sends the model process the new context and the ranker's top candidates (``ServedModel.ask``);
 the process answers with the model's score of each candidate and the lines it writes there. When
 a suggestion is asked for, the ranker reads the ready answer for that context; an answer not in
@@ -13,6 +15,7 @@ The process is a ``core.supervisor`` child: it ends with its parent, and its out
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -40,31 +43,29 @@ def uses_model(folder: Path, lm_weight: float, trust: Any) -> bool:
 
 
 def model_child(channel, data_dir: str, folder: str) -> dict:
-    """The model process: load the base model and the agent's adapter, then answer questions
-    ``(id, context, keys, lines)`` with ``("answer", {...})`` until asked to stop."""
+    """The model process: load the agent's model, then answer questions ``(id, context, keys,
+    lines)`` with ``("answer", {...})`` until asked to stop. The adapter merged and converted to
+    CTranslate2 (``fast_runtime``; converted first in a child of its own when there is none
+    current) serves without torch; where that fails the base model and adapter run in torch."""
     from selflow_qt.agents.model.adapters import METADATA_FILE, AgentPredictor
-    from selflow_qt.agents.model.base_model import (
-        BaseModelSpec,
-        cpu_bf16_ok,
-        load_base_model,
-        offline_env,
-        set_threads,
-    )
+    from selflow_qt.agents.model.base_model import offline_env
+    from selflow_qt.agents.model.fast_runtime import ensure_fast
     from selflow_qt.agents.model.lm_writer import LineWriter
 
     offline_env()
-    set_threads()
-    import torch
-    from peft import PeftModel
-
     t0 = time.perf_counter()
     meta = json.loads((Path(folder) / METADATA_FILE).read_text(encoding="utf-8"))
-    base, tok = load_base_model(BaseModelSpec(**meta["base_model"]), Path(data_dir))
-    model = PeftModel.from_pretrained(base, folder).eval()
-    bf16 = str(next(model.parameters()).device) == "cpu" and cpu_bf16_ok()
-    scorer = AgentPredictor("default", model, tok, meta, None, bf16)
-    writer = LineWriter(model, tok, context_lines=int(meta.get("context_lines", 4)))
-    channel.send("ready", {"load_s": time.perf_counter() - t0})
+    context_lines = int(meta.get("context_lines", 4))
+    fast = ensure_fast(Path(folder), Path(data_dir), should_stop=channel.should_stop)
+    if fast is not None:
+        runtime = "ctranslate2"
+        scorer = AgentPredictor("default", fast, fast.tok, meta, None, False)
+        writer = LineWriter(fast, fast.tok, context_lines=context_lines)
+        quiet = contextlib.nullcontext
+    else:
+        runtime = "torch"
+        scorer, writer, quiet = _torch_model(data_dir, folder, meta, context_lines)
+    channel.send("ready", {"load_s": time.perf_counter() - t0, "runtime": runtime})
     answered = 0
     while not channel.should_stop():
         if not channel.poll(POLL_S):
@@ -74,7 +75,7 @@ def model_child(channel, data_dir: str, folder: str) -> dict:
             question = channel.recv()
         qid, context, keys, want_lines = question
         t1 = time.perf_counter()
-        with torch.inference_mode():
+        with quiet():
             scores = scorer.score(context, keys) if keys else []
             lines = writer.lines(context) if want_lines else []
         channel.send(
@@ -88,7 +89,29 @@ def model_child(channel, data_dir: str, folder: str) -> dict:
             },
         )
         answered += 1
-    return {"answered": answered}
+    return {"answered": answered, "runtime": runtime}
+
+
+def _torch_model(data_dir: str, folder: str, meta: dict, context_lines: int):
+    """(scorer, writer, inference context) on the base model and the adapter in torch."""
+    from selflow_qt.agents.model.adapters import AgentPredictor
+    from selflow_qt.agents.model.base_model import (
+        BaseModelSpec,
+        cpu_bf16_ok,
+        load_base_model,
+        set_threads,
+    )
+    from selflow_qt.agents.model.lm_writer import LineWriter
+
+    set_threads()
+    import torch
+    from peft import PeftModel
+
+    base, tok = load_base_model(BaseModelSpec(**meta["base_model"]), Path(data_dir))
+    model = PeftModel.from_pretrained(base, folder).eval()
+    bf16 = str(next(model.parameters()).device) == "cpu" and cpu_bf16_ok()
+    scorer = AgentPredictor("default", model, tok, meta, None, bf16)
+    return scorer, LineWriter(model, tok, context_lines=context_lines), torch.inference_mode
 
 
 @dataclass
@@ -110,6 +133,7 @@ class ServedModel:
     want_lines: bool = False
     child: supervisor.Child | None = None
     ready: bool = False
+    runtime: str = ""  # what the model runs on: "ctranslate2" or "torch"
     asked: int | None = None
     answer: Answer | None = None
     latencies_ms: list[float] = field(default_factory=list)  # question sent -> answer read
@@ -172,7 +196,10 @@ class ServedModel:
         tag, payload = message
         if tag == "ready":
             self.ready = True
-            log.info("model process ready (%.1f s to load)", payload.get("load_s", 0.0))
+            self.runtime = str(payload.get("runtime", ""))
+            log.info(
+                "model process ready (%s, %.1f s to load)", self.runtime, payload.get("load_s", 0.0)
+            )
         elif tag == "answer":
             qid = int(payload["id"])
             sent = self._sent_at.pop(qid, None)

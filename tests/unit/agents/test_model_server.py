@@ -3,18 +3,18 @@ serving path asks when an event arrives and reads the ready answer; it never imp
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import shutil
 
 import pytest
 
-from selflow_qt.agents.model.adapters import METADATA_FILE
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent
 from selflow_qt.agents.serving import serving
 from selflow_qt.agents.serving.model_server import ADAPTER_FILE, uses_model
 from selflow_qt.store.models import MicroAgent
+from tests.support.agent_models import converted_agent
 
 
 def test_only_an_agent_whose_model_earned_a_place_is_served_with_it(tmp_path):
@@ -26,44 +26,16 @@ def test_only_an_agent_whose_model_earned_a_place_is_served_with_it(tmp_path):
     assert not uses_model(tmp_path, 0.0, [0.0, 0.0])
 
 
-def _untrained_adapter(folder, smollm_dir, r: int = 4) -> None:
-    """A LoRA adapter on q_proj and v_proj as PEFT starts one (B = 0: the base model's output),
-    written without loading the model here: training is not what this test is about."""
-    import numpy as np
-    from safetensors.numpy import save_file
-
-    cfg = json.loads((smollm_dir / "config.json").read_text())
-    hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
-    kv_out = cfg.get("num_key_value_heads", heads) * (hidden // heads)
-    rng = np.random.default_rng(0)
-    tensors = {}
-    for i in range(cfg["num_hidden_layers"]):
-        for name, out in (("q_proj", hidden), ("v_proj", kv_out)):
-            pre = f"base_model.model.model.layers.{i}.self_attn.{name}"
-            tensors[f"{pre}.lora_A.weight"] = rng.normal(0, 0.02, (r, hidden)).astype(np.float32)
-            tensors[f"{pre}.lora_B.weight"] = np.zeros((out, r), np.float32)
-    folder.mkdir(parents=True)
-    save_file(tensors, str(folder / "adapter_model.safetensors"))
-    (folder / ADAPTER_FILE).write_text(json.dumps({
-        "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": 2 * r,
-        "lora_dropout": 0.0, "target_modules": ["q_proj", "v_proj"], "bias": "none",
-        "base_model_name_or_path": str(smollm_dir), "inference_mode": True,
-    }))  # fmt: skip
-
-
 def _agent_with_a_model(folder, smollm_dir, events) -> None:
-    """A real adapter on the real base model beside a ranker that gives the model's score a
-    weight."""
-    _untrained_adapter(folder, smollm_dir)
-    spec = {"kind": "path", "location": str(smollm_dir), "description": "test"}
-    meta = {"model_id": "agent-m", "base_model": spec, "context_lines": 4, "top_targets": []}
-    (folder / METADATA_FILE).write_text(json.dumps(meta))
+    """A real adapter on the real base model (converted to CTranslate2 once per machine) beside
+    a ranker that gives the model's score a weight."""
+    shutil.copytree(converted_agent(smollm_dir), folder)
     ranker = fit_ranking_agent("agent-m", keyed(events))
     ranker.lm_weight = 1.0
     ranker.save(folder)
 
 
-@pytest.mark.slow  # loads the real model in a child process (~10 s)
+@pytest.mark.slow  # loads the real model in a child process (~5 s)
 def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
     store, add_events, routine, tmp_path, smollm_dir
 ):
@@ -83,6 +55,7 @@ def test_the_tray_answers_with_the_model_from_a_process_of_its_own(
         assert served.child is not None
         pid = served.child.pid
         assert served.wait_answer(svc._last_id, timeout=180) is not None, "no answer"
+        assert served.runtime == "ctranslate2"  # the adapter merged and converted, no torch
         add_events(store, events[-10:-9])  # an event arrives: asked at once, answered ready
         svc._refresh()
         got = served.wait_answer(svc._last_id, timeout=60)

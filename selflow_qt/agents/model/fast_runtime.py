@@ -1,0 +1,246 @@
+"""The served model on a CPU runtime made for it: the agent's LoRA adapter merged into the base
+model and converted to CTranslate2 (int8 weights), in ``<agent>/ct2``.
+
+The model process writes lines (``FastModel.beams``) and scores candidates (``FastModel.score``)
+with it, without torch: on 2 shared cores it answers several times sooner than the torch path,
+and the process holds the int8 weights and the tokenizer instead of torch, transformers and float32
+weights. ``convert_agent`` runs where torch is loaded (after training, or in a child the model
+process starts when it finds an adapter without a current conversion); a conversion that fails is
+logged and the model process serves with torch. Nothing here downloads anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FAST_DIR = "ct2"
+STAMP_FILE = "selflow-source.json"  # what the conversion was made from
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+ADAPTER_CONFIG = "adapter_config.json"
+QUANTIZATION = "int8"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+CONVERT_LIMIT_S = 900.0
+PATIENCE = 2.0  # finished lines sought: beams x patience (see FastModel.beams)
+
+
+def fast_dir(folder: Path) -> Path:
+    return Path(folder) / FAST_DIR
+
+
+def source_stamp(folder: Path) -> dict[str, Any]:
+    """What a conversion of ``folder`` is made from: the adapter's files and the base model."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for name in (ADAPTER_CONFIG, ADAPTER_WEIGHTS):
+        digest.update((folder / name).read_bytes())
+    meta = json.loads((folder / "agent.json").read_text(encoding="utf-8"))
+    return {"adapter": digest.hexdigest(), "base_model": meta.get("base_model"), "q": QUANTIZATION}
+
+
+def is_current(folder: Path) -> bool:
+    """True when ``<folder>/ct2`` was converted from the adapter and base model now in place."""
+    try:
+        stamp = json.loads((fast_dir(folder) / STAMP_FILE).read_text(encoding="utf-8"))
+        return stamp == source_stamp(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def convert_agent(folder: Path, data_dir: Path) -> Path:
+    """Merge the adapter in ``folder`` into its base model (PEFT ``merge_and_unload``), convert
+    the result to CTranslate2 int8 with its tokenizer, and move it into ``<folder>/ct2`` at once
+    (files 0600). Raises on failure; an older conversion is replaced only by a complete one."""
+    from selflow_qt.agents.model.base_model import BaseModelSpec, load_base_model, offline_env
+    from selflow_qt.core.child import run_folder
+
+    offline_env()
+    from ctranslate2.converters import TransformersConverter
+    from peft import PeftModel
+
+    folder = Path(folder)
+    stamp = source_stamp(folder)
+    meta = json.loads((folder / "agent.json").read_text(encoding="utf-8"))
+    work = run_folder("convert")
+    tmp = folder / f".{FAST_DIR}.tmp-{os.getpid()}"
+    old = folder / f".{FAST_DIR}.old-{os.getpid()}"
+    try:
+        base, tok = load_base_model(BaseModelSpec(**meta["base_model"]), Path(data_dir), "cpu")
+        merged = PeftModel.from_pretrained(base, str(folder)).merge_and_unload()
+        merged.save_pretrained(str(work / "merged"))
+        tok.save_pretrained(str(work / "merged"))
+        del base, merged
+        shutil.rmtree(tmp, ignore_errors=True)
+        converter = TransformersConverter(
+            str(work / "merged"), copy_files=list(TOKENIZER_FILES), low_cpu_mem_usage=True
+        )
+        converter.convert(str(tmp), quantization=QUANTIZATION, force=True)
+        (tmp / STAMP_FILE).write_text(json.dumps(stamp), encoding="utf-8")
+        for path in tmp.iterdir():
+            path.chmod(0o600)
+        target = fast_dir(folder)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        return target
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def convert_child(channel, data_dir: str, folder: str) -> str:
+    """``convert_agent`` in a child process (torch is loaded there, not in the model process)."""
+    return str(convert_agent(Path(folder), Path(data_dir)))
+
+
+def ensure_fast(folder: Path, data_dir: Path, should_stop=None) -> FastModel | None:
+    """The agent's CTranslate2 model, converted first (in a child process) when there is none
+    current; None when the runtime is missing or the conversion failed (logged: the caller
+    serves with torch)."""
+    from selflow_qt.core import supervisor
+
+    folder = Path(folder)
+    if not (folder / ADAPTER_WEIGHTS).exists():
+        return None
+    if not is_current(folder):
+        child = supervisor.start(
+            convert_child,
+            str(data_dir),
+            str(folder),
+            kind="convert",
+            data_dir=Path(data_dir),
+            what="the model's conversion",
+            time_limit_s=CONVERT_LIMIT_S,
+        )
+        done = child.wait(should_stop=should_stop)
+        if done is None or not done.ok:
+            log.warning(
+                "the model's conversion to CTranslate2 failed (%s); serving it with torch",
+                done.message if done is not None else "stopped",
+            )
+            return None
+    try:
+        return FastModel.load(fast_dir(folder))
+    except Exception as exc:  # noqa: BLE001 - any load failure leaves the torch path
+        log.warning("the CTranslate2 model did not load (%s); serving it with torch", exc)
+        return None
+
+
+def threads() -> int:
+    """Threads for one answer: the machine's cores, at most 4 (a 135M model gains little
+    beyond; on 2 shared cores both are used, as torch does)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class TextTokenizer:
+    """The few tokenizer calls the line writer and the scorer make, on the ``tokenizers``
+    library alone (transformers' AutoTokenizer would bring torch into the model process)."""
+
+    backend: Any  # tokenizers.Tokenizer
+    eos_token_id: int | None
+    pad_token_id: int | None
+
+    @classmethod
+    def load(cls, folder: Path) -> TextTokenizer:
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        config = json.loads((Path(folder) / "tokenizer_config.json").read_text(encoding="utf-8"))
+
+        def token_id(name: str) -> int | None:
+            token = config.get(name)
+            if isinstance(token, dict):
+                token = token.get("content")
+            return backend.token_to_id(token) if isinstance(token, str) else None
+
+        eos = token_id("eos_token")
+        pad = token_id("pad_token")
+        return cls(backend, eos, pad if pad is not None else eos)
+
+    def __call__(self, text: str, add_special_tokens: bool = True) -> dict[str, list[int]]:
+        return {"input_ids": self.backend.encode(text, add_special_tokens=add_special_tokens).ids}
+
+    def __len__(self) -> int:
+        return self.backend.get_vocab_size(with_added_tokens=True)
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.backend.get_vocab(with_added_tokens=True)
+
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
+        return self.backend.decoder.decode(tokens)
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str]:
+        return [self.backend.id_to_token(i) for i in ids]
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
+        return self.backend.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+
+@dataclass
+class FastModel:
+    """A converted model: CTranslate2's generator with its tokenizer."""
+
+    generator: Any  # ctranslate2.Generator
+    tok: TextTokenizer
+    patience: float = PATIENCE
+    _stop_tokens: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, folder: Path, intra_threads: int = 0, compute_type: str = QUANTIZATION
+    ) -> FastModel:
+        import ctranslate2
+
+        generator = ctranslate2.Generator(
+            str(folder),
+            device="cpu",
+            compute_type=compute_type,
+            inter_threads=1,
+            intra_threads=intra_threads or threads(),
+        )
+        return cls(generator, TextTokenizer.load(folder))
+
+    def beams(
+        self, ids: list[int], beams: int, max_new_tokens: int, stops: list[int]
+    ) -> list[tuple[list[int], float]]:
+        """Beam search after ``ids``, each line ended at one of ``stops`` (kept in its tokens):
+        (tokens, mean log-probability per token), best first, as ``LineWriter._beams``."""
+        key = tuple(stops)
+        if key not in self._stop_tokens:
+            self._stop_tokens[key] = self.tok.convert_ids_to_tokens(stops)
+        ends = set(stops)
+        (res,) = self.generator.generate_batch(
+            [self.tok.convert_ids_to_tokens(ids)],
+            beam_size=beams,
+            num_hypotheses=beams,
+            patience=self.patience,
+            max_length=max_new_tokens,
+            length_penalty=1.0,
+            end_token=self._stop_tokens[key],
+            return_end_token=True,
+            include_prompt_in_result=False,
+            return_scores=True,
+        )
+        out = [
+            (list(toks), float(score))
+            for toks, score in zip(res.sequences_ids, res.scores, strict=True)
+            if toks and toks[-1] in ends  # a line cut at the token budget is not a line
+        ]
+        out.sort(key=lambda d: -d[1])
+        return out
+
+    def score(self, prompt_ids: list[int], targets: list[list[int]]) -> list[float]:
+        """The sum of the log-probabilities of each target's tokens after the prompt."""
+        seqs = [self.tok.convert_ids_to_tokens(prompt_ids + t) for t in targets]
+        results = self.generator.score_batch(seqs)
+        return [float(sum(r.log_probs[-len(t) :])) for r, t in zip(results, targets, strict=True)]
