@@ -126,11 +126,11 @@ def test_a_real_short_training_draws_its_loss_curve(
 
     state = AppState(analysed_copy, start_services=False)
     # Short: the model converted once per run, a small batch, a small validation set, a short
-    # held-out check after training.
+    # held-out check after training; 7 steps: the picture is taken at 6, mid-run.
     state.settings.base_model = str(smollm_dir)
-    state.settings.train_config = {"batch_size": 4, "max_val": 16}
-    state.settings.eval_positions = 8
-    state.settings.lm_positions = 4  # each is a model scoring
+    state.settings.train_config = {"batch_size": 4, "max_val": 8}
+    state.settings.eval_positions = 4
+    state.settings.lm_positions = 2  # each is a model scoring and a written line
     state.settings.save(analysed_copy)
     dock = TrainingCenterDock(state)
     qtbot.addWidget(dock)
@@ -152,7 +152,7 @@ def test_a_real_short_training_draws_its_loss_curve(
 
         state.trainingProgress.connect(on_progress)
         with qtbot.waitSignal(state.trainingStarted, timeout=60_000):
-            assert state.start_training(sid, max_steps=10)
+            assert state.start_training(sid, max_steps=7)
         assert dock.cancel_button.isEnabled()
         with qtbot.waitSignal(state.trainingFinished, timeout=540_000) as finished:
             pass
@@ -275,3 +275,25 @@ def test_the_model_share_of_each_trained_agent_is_shown_in_words(qtbot, center, 
     assert "agent for Deploys: the language model added +0.000 to hit@1 on whole lines" in text
     assert "not trained again until this pattern's data grows by half" in text
     assert center.performance.model_label.isVisibleTo(center)
+
+
+def test_with_nothing_training_the_last_runs_curve_is_shown(qtbot, center, docks_state):
+    """Opened after a training finished, the panel draws that run's loss and validation curve
+    from its record, and says which run it was and how long it took."""
+    TrainingSession.create(
+        model_id="agent-old",
+        status="completed",
+        metadata={
+            "pattern_name": "coding",
+            "training": {
+                "wall_seconds": 431.0,
+                "curve": {"loss": [3.0, 2.5, 2.1, 1.9], "val": [[0, 3.1], [4, 2.0]]},
+            },
+        },
+    )
+    docks_state.refresh()
+    qtbot.waitUntil(lambda: "Last training" in center.live.title.text(), timeout=10_000)
+    title = center.live.title.text()
+    assert "coding" in title and "completed in 7 min 11 s" in title
+    assert len(center.live.loss_curve) == 4 and len(center.live.val_curve) == 2
+    assert center.live.loss_label.text() == "loss 1.900"

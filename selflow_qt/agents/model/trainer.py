@@ -71,6 +71,7 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     early_stopped: bool = False
     out_of_time: bool = False  # stopped by max_seconds (early_stopped too)
+    val_points: list[tuple[int, float]] = field(default_factory=list)  # (step, validation loss)
 
     @property
     def tokens_per_s(self) -> float:
@@ -193,6 +194,7 @@ def train_adapter(
     pmodel.train()
     start = time.perf_counter()
     tokens, losses, val_loss, step = 0, [], val_before, 0
+    val_points = [] if val_before is None else [(0, val_before)]
     batches = _batches(tr, config.batch_size, rng)
     cancelled = early = timed_out = False
     best_val, stale = val_before if val_before is not None else float("inf"), 0
@@ -215,6 +217,8 @@ def train_adapter(
             val_loss = report_val = _val_loss(
                 pmodel, va, pad_id, config.batch_size * 2, device, bf16
             )
+            if val_loss is not None:
+                val_points.append((step, val_loss))
             if val_loss is not None and val_loss < best_val - 1e-3:
                 best_val, stale = val_loss, 0
             elif val_loss is not None:
@@ -251,5 +255,6 @@ def train_adapter(
         seconds=time.perf_counter() - start,
         cancelled=cancelled,
         losses=losses,
+        val_points=val_points,
     )
     return pmodel, result

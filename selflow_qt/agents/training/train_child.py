@@ -30,11 +30,12 @@ LM_POSITIONS = 60  # slice positions that weigh the LM (each costs a scoring and
 # (2 cores): the adapter gets its share, what is left weighs the model, lets it write lines and
 # evaluates; their positions shrink (never below the floors) to what the model's measured answer
 # times let fit.
-JOB_BUDGET_S = 540.0
+JOB_BUDGET_S = 510.0  # the child's start, reading its job and saving fit in the rest
 ADAPTER_SHARE = 0.6
 MIN_LM_POSITIONS, MIN_EVAL_POSITIONS = 12, 30
 SAVE_RESERVE_S = 15.0  # saving the adapter and the ranker
 EVAL_PER_LM_POSITION = EVAL_POSITIONS / LM_POSITIONS
+MAX_CURVE_POINTS = 2000
 Emit = Callable[[dict], None]
 
 
@@ -333,6 +334,11 @@ def training_report(result, load_s: float, threads: int, bf16: bool) -> dict:
         "load_seconds": load_s,
         "threads": threads,
         "bf16": bf16,
+        # The curve the Training Center draws for the last run (steps are at most a few hundred).
+        "curve": {
+            "loss": [round(x, 4) for x in result.losses[:MAX_CURVE_POINTS]],
+            "val": [[s, round(v, 4)] for s, v in result.val_points[:MAX_CURVE_POINTS]],
+        },
     }
 
 

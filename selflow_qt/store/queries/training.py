@@ -69,6 +69,8 @@ class QueuedSession:
     pattern_id: int | None = None  # the pattern it trains for (None: all activity)
     model: dict | None = None  # what the language model added (agents.training.runner.model_record)
     wall_s: float | None = None  # how long a finished training took, start to saved
+    losses: list[float] | None = None  # a finished training's loss per step
+    val_points: list[tuple[int, float]] | None = None  # and its validation losses (step, loss)
 
 
 @dataclass
@@ -135,7 +137,23 @@ def _session(row) -> QueuedSession:
         pattern_id=int(m["pattern_id"]) if isinstance(m.get("pattern_id"), int) else None,
         model=m.get("lm") if isinstance(m.get("lm"), dict) else None,
         wall_s=_wall_seconds(m.get("training")),
+        **_curve(m.get("training")),
     )
+
+
+def _curve(training) -> dict:
+    """A finished training's recorded curve (train_child.training_report), checked."""
+    curve = training.get("curve") if isinstance(training, dict) else None
+    if not isinstance(curve, dict):
+        return {}
+    loss, val = curve.get("loss"), curve.get("val")
+    try:
+        return {
+            "losses": [float(x) for x in loss] if isinstance(loss, list) else None,
+            "val_points": [(int(s), float(v)) for s, v in val] if isinstance(val, list) else None,
+        }
+    except (TypeError, ValueError):
+        return {}
 
 
 def _wall_seconds(training) -> float | None:

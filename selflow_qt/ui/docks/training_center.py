@@ -281,6 +281,9 @@ class TrainingCenterDock(QWidget):
                 for s in data.recent[:3]
             ]
             self.recent_label.setText("Recently: " + " · ".join(recent))
+        last = next((s for s in data.recent if s.losses), None)
+        if last is not None:
+            self.live.show_last(last)
         again = requeue_candidate(data)
         self._requeue_pattern = None if again is None else again.pattern_id
         if again is not None:

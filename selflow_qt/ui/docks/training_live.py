@@ -36,6 +36,7 @@ class LiveTrainingPanel(QGroupBox):
     def __init__(self, on_cancel: Callable[[], None]) -> None:
         super().__init__("Active training")
         self.session_id: int | None = None
+        self.shown: int | None = None  # the finished session whose curve is drawn
         self.last_progress: Any = None
         self._ema: float | None = None
         self._on_cancel = on_cancel
@@ -112,6 +113,36 @@ class LiveTrainingPanel(QGroupBox):
         if getattr(p, "val_loss", None) is not None:
             self.val_curve.append(float(p.step), float(p.val_loss))
 
+    def show_last(self, session: Any) -> None:
+        """While nothing trains: the last finished training's curve (once per session), read
+        from its record (``store.queries.training.QueuedSession``)."""
+        if self.session_id is not None or self.shown == session.session_id:
+            return
+        self.shown = session.session_id
+        took = f" in {human_duration(session.wall_s)}" if session.wall_s is not None else ""
+        self.title.setText(
+            f"Last training: session #{session.session_id} — {session.pattern_name}, "
+            f"{session.status}{took}"
+        )
+        self.reason.hide()
+        for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
+            curve.clear()
+        self._ema = None
+        for step, loss in enumerate(session.losses or [], 1):
+            self.loss_curve.append(float(step), loss)
+            self._ema = loss if self._ema is None else self._ema + EMA_ALPHA * (loss - self._ema)
+            self.smooth_curve.append(float(step), self._ema)
+        for step, val in session.val_points or []:
+            self.val_curve.append(float(step), val)
+        steps = len(session.losses or [])
+        self.bar.setRange(0, max(1, steps))
+        self.bar.setValue(steps)
+        self.bar.setFormat(f"{steps} steps" if steps != 1 else "1 step")
+        if session.losses:
+            self.loss_label.setText(f"loss {session.losses[-1]:.3f}")
+        for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
+            curve.flush()
+
     def finished(self, outcome: Any) -> None:
         for curve in (self.loss_curve, self.smooth_curve, self.val_curve):
             curve.flush()
@@ -119,4 +150,5 @@ class LiveTrainingPanel(QGroupBox):
         self.eta_label.setText("ETA —")  # a finished or cancelled run has no time left
         self.tps_label.setText("— tokens/s")
         self.cancel_button.setEnabled(False)
+        self.shown = self.session_id  # its curve is on screen already
         self.session_id = None

@@ -31,6 +31,7 @@ def test_cli_trains_an_agent_and_ranks_it_with_the_baselines(
     training = row.metadata["training"]
     assert {"loading the model", "the adapter", "evaluating"} <= set(training["phases"])
     assert training["budget"]["lm_positions"] >= 1 and training["budget"]["write_s"] > 0
+    assert len(training["curve"]["loss"]) == 2 and training["curve"]["val"][0][0] == 0
     assert Notification.select().where(Notification.kind == "training").count() == 1
     assert main(["--data-dir", d, "agents", "--json"]) == 0
     arms = {a["arm"]: a for a in json.loads(capsys.readouterr().out)["arms"]}
