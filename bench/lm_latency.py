@@ -3,18 +3,24 @@
 Replays a stream and, after each of ``--events`` events, asks ``LineWriter.lines`` for the next
 lines (each prompt new, so no answer comes from its cache): the prompt is encoded once in
 ``torch.inference_mode`` and its key/value cache is shared by the beams. Prints p50 / p95 per
-variant (the adapter merged into the weights, as served, or left as PEFT's LoRA layers; float32 or
-bfloat16 weights; beam width) and where the time goes (prompt vs generated tokens).
+variant (the adapter merged into the weights, or left as PEFT's LoRA layers; float32 or
+bfloat16 weights; beam width; ``ct2``: merged and converted to CTranslate2 int8, as the model
+process serves it, with the default threads or ``ct2-1thread``) and where the time goes (prompt vs
+generated tokens; torch variants only). Every variant answers the same events, one after the
+other, so their p50s compare at the load of the moment (printed).
 
     .venv/bin/python bench/lm_latency.py [--stream secret-laboratory] [--events 60] [--threads 2]
+        [--variants merged,peft,merged-bf16,merged-beam1,ct2,ct2-1thread]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,10 +48,35 @@ def with_adapter(model, merged: bool):
     return pmodel.merge_and_unload() if merged else pmodel
 
 
+def converted(threads: int):
+    """The base model with a fresh LoRA adapter (as trained) merged and converted to
+    CTranslate2 int8, as the model process serves it (converted once, then reused)."""
+    from peft import get_peft_model
+
+    from selflow_qt.agents.model.fast_runtime import FastModel, convert_agent, fast_dir, is_current
+    from selflow_qt.agents.model.trainer import TrainConfig
+
+    folder = Path(tempfile.gettempdir()) / "selflow-bench-models" / "lm-latency-agent"
+    if not (folder / "adapter_model.safetensors").exists():
+        model, _tok = load_model()
+        get_peft_model(model, TrainConfig().lora_config()).save_pretrained(str(folder))
+        from selflow_qt.agents.model.base_model import ensure_converted, find_gguf
+
+        base = ensure_converted(find_gguf(), folder.parent)
+        spec = {"kind": "path", "location": str(base), "description": "bench"}
+        (folder / "agent.json").write_text(json.dumps({"base_model": spec}))
+    if not is_current(folder):
+        t0 = time.perf_counter()
+        convert_agent(folder, folder.parent)
+        print(f"converted to CTranslate2 in {time.perf_counter() - t0:.0f} s", flush=True)
+    return FastModel.load(fast_dir(folder), intra_threads=threads)
+
+
 def run(writer, stream, first: int, n: int) -> dict:
     """Answer times (ms) after each of ``n`` events from ``first``, and the prompt's share."""
     import torch
 
+    from selflow_qt.agents.model.fast_runtime import FastModel
     from selflow_qt.agents.model.lm_writer import MAX_PROMPT_TOKENS
 
     writer.latencies_ms.clear()
@@ -54,6 +85,8 @@ def run(writer, stream, first: int, n: int) -> dict:
     for i in range(first, min(len(stream), first + n)):
         ctx = stream[max(0, i - CONTEXT_EVENTS) : i]
         writer.lines(ctx)
+        if isinstance(writer.model, FastModel):
+            continue
         # The prompt alone (its encoding), for where the time goes.
         ids = writer.tok(render_prompt(ctx, writer.context_lines), add_special_tokens=False)
         t0 = time.perf_counter()
@@ -68,7 +101,7 @@ def run(writer, stream, first: int, n: int) -> dict:
         "p50": percentile(lat, 0.5),
         "p95": percentile(lat, 0.95),
         "mean": statistics.fmean(lat),
-        "prompt_p50": percentile(prompt_ms[1:], 0.5),
+        "prompt_p50": percentile(prompt_ms[1:], 0.5) if prompt_ms else float("nan"),
     }
 
 
@@ -78,7 +111,7 @@ def main() -> int:
     ap.add_argument("--stream", default="secret-laboratory", help="a stream (SEA user or game)")
     ap.add_argument("--events", type=int, default=60, help="events answered per variant")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: as set_threads)")
-    ap.add_argument("--variants", default="merged,peft,merged-bf16,merged-beam1")
+    ap.add_argument("--variants", default="merged,ct2,ct2-1thread")
     args = ap.parse_args()
 
     import torch
@@ -97,19 +130,36 @@ def main() -> int:
     )
     print("| variant | answers | p50 ms | p95 ms | mean ms | prompt encoding p50 ms |")
     print("| --- | --: | --: | --: | --: | --: |")
+    results = {}
     for variant in args.variants.split(","):
+        if variant.startswith("ct2"):
+            fast = converted(1 if variant.endswith("1thread") else args.threads)
+            r = results[variant] = run(LineWriter(fast, fast.tok), stream, first, args.events)
+            print(
+                f"| {variant} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['mean']:.0f} | - |",
+                flush=True,
+            )
+            continue
         model, tok = load_model()
         model = with_adapter(model, merged=variant.startswith("merged"))
         if variant.endswith("bf16"):
             model = model.to(torch.bfloat16)
         beams = 1 if variant.endswith("beam1") else LineWriter.beams
-        r = run(LineWriter(model, tok, beams=beams), stream, first, args.events)
+        r = results[variant] = run(LineWriter(model, tok, beams=beams), stream, first, args.events)
         print(
             f"| {variant} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['mean']:.0f} "
             f"| {r['prompt_p50']:.0f} |",
             flush=True,
         )
     print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores, shared)")
+    if "merged" in results:
+        for variant, r in results.items():
+            if variant != "merged":
+                m = results["merged"]
+                print(
+                    f"merged (torch) / {variant}: p50 {m['p50'] / r['p50']:.1f}x, "
+                    f"p95 {m['p95'] / r['p95']:.1f}x"
+                )
     return 0
 
 

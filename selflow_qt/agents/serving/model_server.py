@@ -33,6 +33,9 @@ POLL_S = 0.25
 # How long a suggestion waits for the answer to the question its event raised (the goal: p95 of
 # an answer under 400 ms); past it the trees answer alone, and the next suggestion reads it.
 MODEL_WAIT_S = 0.4
+# What the model process runs on: "auto" (CTranslate2 where the adapter converts, else torch) or
+# "torch" (the path before CTranslate2, kept for benchmarks: bench/served_model.py --runtime).
+RUNTIME = "auto"
 
 
 def uses_model(folder: Path, lm_weight: float, trust: Any) -> bool:
@@ -42,7 +45,7 @@ def uses_model(folder: Path, lm_weight: float, trust: Any) -> bool:
     return (lm_weight > 0 or trusted) and (Path(folder) / ADAPTER_FILE).exists()
 
 
-def model_child(channel, data_dir: str, folder: str) -> dict:
+def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> dict:
     """The model process: load the agent's model, then answer questions ``(id, context, keys,
     lines)`` with ``("answer", {...})`` until asked to stop. The adapter merged and converted to
     CTranslate2 (``fast_runtime``; converted first in a child of its own when there is none
@@ -56,7 +59,9 @@ def model_child(channel, data_dir: str, folder: str) -> dict:
     t0 = time.perf_counter()
     meta = json.loads((Path(folder) / METADATA_FILE).read_text(encoding="utf-8"))
     context_lines = int(meta.get("context_lines", 4))
-    fast = ensure_fast(Path(folder), Path(data_dir), should_stop=channel.should_stop)
+    fast = None
+    if runtime != "torch":
+        fast = ensure_fast(Path(folder), Path(data_dir), should_stop=channel.should_stop)
     if fast is not None:
         runtime = "ctranslate2"
         scorer = AgentPredictor("default", fast, fast.tok, meta, None, False)
@@ -144,6 +149,7 @@ class ServedModel:
             model_child,
             str(self.data_dir),
             str(self.folder),
+            RUNTIME,
             kind="model",
             data_dir=Path(self.data_dir),
             what="the model process",
