@@ -9,7 +9,9 @@ micro-agent's ranking of the line's action. One linear weight set for an empty p
 after a prefix are learned by softmax regression on every line the person types: at each point
 where they look (the start and after each space), the line they really typed is the target.
 Besides the lines typed before, it proposes the last line with one number counted up
-(``cat part-3`` after ``cat part-2``): a line nobody typed yet. The ghost text is the line with
+(``cat part-3`` after ``cat part-2``) and the last line with the number that changed from the
+line before changed again by as much (``cat part-7`` after ``cat part-9``, ``cat part-8``): lines
+nobody typed yet. The ghost text is the line with
 the most characters saved in expectation (how likely it is times what it leaves to type); right
 after a space it leaves out the lines it showed at the earlier looks on the same line: the user
 typed on past them.
@@ -49,6 +51,8 @@ FEATURES = (
     "newest_no_follower",  # the newest candidate, when none followed the last line (match_prev
     # falling back to history)
     "repeat_no_follower",  # the last line again, when no candidate followed it
+    "counted_on",  # the last line with the number that changed from the line before changed
+    # again by as much (a sequence counted on, downwards too)
 )
 PRIOR = {"newest": 1.0, "newest_after": 0.5}  # before any learning: zsh-autosuggestions' order
 LEARNING_RATE = 0.05
@@ -70,6 +74,21 @@ def counted_up(line: str) -> list[str]:
         if not (m.start() and line[m.start() - 1].isdigit())
         and not (m.end() < len(line) and line[m.end()].isdigit())
     ]
+
+
+def counted_on(line: str, before: str) -> str | None:
+    """``line`` with the one (short) number that differs from ``before`` moved on by the same
+    step (``cat part-7`` for ``cat part-8`` after ``cat part-9``); None when the two lines differ
+    otherwise, or the number would go below zero."""
+    if _NUMBER.sub("#", line) != _NUMBER.sub("#", before):
+        return None
+    ours, theirs = list(_NUMBER.finditer(line)), list(_NUMBER.finditer(before))
+    changed = [(a, b) for a, b in zip(ours, theirs, strict=False) if a.group() != b.group()]
+    if len(ours) != len(theirs) or len(changed) != 1:
+        return None
+    a, b = changed[0]
+    value = 2 * int(a.group()) - int(b.group())
+    return None if value < 0 else line[: a.start()] + str(value) + line[a.end() :]
 
 
 def prefix_points(line: str) -> list[int]:
@@ -200,9 +219,10 @@ class LineScorer:
 
     def candidates(self, typed: str) -> list[str]:
         """Lines that start with ``typed`` and are longer: followers of the last line first,
-        then the most recent, at most MAX_CANDIDATES; plus the last line counted up."""
+        then the most recent, at most MAX_CANDIDATES; plus the last line counted up and on."""
         ctx = self.context()
-        fresh = [c for c in ctx["counted_up"] if c.startswith(typed) and len(c) > len(typed)]
+        counted = [*ctx["counted_up"], *(ctx["counted_on"] - ctx["counted_up"])]
+        fresh = [c for c in counted if c.startswith(typed) and len(c) > len(typed)]
         followers = self.after.get(ctx["prev"], {})
         width = len(typed)
         seen = self._newest(followers, typed)
@@ -264,6 +284,7 @@ class LineScorer:
             "recent": recent,
             "aligned": self._aligned(lines[-ALIGN_LAST:]),
             "counted_up": set(counted_up(prev)) if prev else set(),
+            "counted_on": {on} if len(lines) > 1 and (on := counted_on(prev, lines[-2])) else set(),
             "shown": {},
         }
 
@@ -316,6 +337,7 @@ class LineScorer:
                     0.0,
                     0.0,
                     0.0,
+                    float(line in ctx["counted_on"]),
                 )
             )
         x = np.array(rows)

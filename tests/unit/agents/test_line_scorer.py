@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from selflow_qt.agents.ranking.line_scorer import FEATURES, LineScorer, counted_up
+from selflow_qt.agents.ranking.line_scorer import FEATURES, LineScorer, counted_on, counted_up
 
 
 def test_counting_up_changes_one_short_number_at_a_time():
@@ -12,6 +12,31 @@ def test_counting_up_changes_one_short_number_at_a_time():
     assert counted_up("head -n 9 log") == ["head -n 10 log"]
     assert counted_up("ls") == []
     assert counted_up("echo 123456") == []  # long numbers (ids, dates) are not counters
+
+
+def test_counting_on_repeats_the_step_of_the_one_number_that_changed():
+    assert counted_on("cat part-18.data", "cat part-19.data") == "cat part-17.data"
+    assert counted_on("nmap -p 8082 host", "nmap -p 8080 host") == "nmap -p 8084 host"
+    assert counted_on("cat part-0.data", "cat part-1.data") is None  # no -1
+    assert counted_on("cp a1 b2", "cp a2 b3") is None  # two numbers changed
+    assert counted_on("cat part-3.data", "less part-2.data") is None  # not the same line
+    assert counted_on("cat part-3.data", "cat part-3.data") is None  # nothing changed
+
+
+def test_it_learns_to_count_down_a_sequence_going_down():
+    """Someone who reads numbered files from the last one back: the ghost text is the file
+    before, a line never typed (counting up alone offers the one just read after)."""
+    s = LineScorer()
+    for name in ["alpha", "beta", "gamma", "delta", "omega", "kappa"]:
+        s.observe(f"cd {name}", folder="/data")
+        for i in range(9, 2, -1):
+            s.observe(f"less {name}-{i}.log", folder=f"/data/{name}")
+    s.observe("cd sigma", folder="/data")
+    for i in (9, 8):
+        s.observe(f"less sigma-{i}.log", folder="/data/sigma")
+    assert s.suggest("") == "less sigma-7.log"
+    assert "less sigma-7.log" not in s.uses  # never typed
+    assert s.weights[False][FEATURES.index("counted_on")] > 0
 
 
 def test_what_is_typed_narrows_the_lines_and_an_empty_history_suggests_nothing():
