@@ -22,14 +22,20 @@ def agents_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "agents"
 
 
-def save_adapter(pmodel, folder: Path, metadata: dict[str, Any]) -> Path:
-    """Write adapter weights (none when ``pmodel`` is None: no adapter was trained) and metadata
-    to a temp folder, then rename it into place."""
+def save_adapter(
+    pmodel, folder: Path, metadata: dict[str, Any], files_from: Path | None = None
+) -> Path:
+    """Write adapter weights (none when ``pmodel`` is None: no adapter was trained), or the
+    files staged in ``files_from`` (the adapter and its conversion), and metadata to a temp
+    folder, then rename it into place."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    if files_from is not None:
+        shutil.copytree(files_from, tmp)
+    else:
+        tmp.mkdir()
     if pmodel is not None:
         pmodel.save_pretrained(str(tmp))
     meta = {**metadata, "saved_at": time.time()}

@@ -60,24 +60,34 @@ def convert_agent(folder: Path, data_dir: Path) -> Path:
     the result to CTranslate2 int8 with its tokenizer, and move it into ``<folder>/ct2`` at once
     (files 0600). Raises on failure; an older conversion is replaced only by a complete one."""
     from selflow_qt.agents.model.base_model import BaseModelSpec, load_base_model, offline_env
-    from selflow_qt.core.child import run_folder
 
     offline_env()
-    from ctranslate2.converters import TransformersConverter
     from peft import PeftModel
 
     folder = Path(folder)
-    stamp = source_stamp(folder)
     meta = json.loads((folder / "agent.json").read_text(encoding="utf-8"))
+    base, tok = load_base_model(BaseModelSpec(**meta["base_model"]), Path(data_dir), "cpu")
+    merged = PeftModel.from_pretrained(base, str(folder)).merge_and_unload()
+    return write_fast(merged, tok, folder)
+
+
+def write_fast(merged, tok, folder: Path) -> Path:
+    """Convert ``merged`` (the base with ``folder``'s adapter merged in) with its tokenizer to
+    CTranslate2 int8 and move it into ``<folder>/ct2`` at once (files 0600), stamped with what
+    it was made from. Raises on failure; an older conversion is replaced only by a complete one.
+    The training child calls it on the model it just trained (no second load of the base)."""
+    from ctranslate2.converters import TransformersConverter
+
+    from selflow_qt.core.child import run_folder
+
+    folder = Path(folder)
+    stamp = source_stamp(folder)
     work = run_folder("convert")
     tmp = folder / f".{FAST_DIR}.tmp-{os.getpid()}"
     old = folder / f".{FAST_DIR}.old-{os.getpid()}"
     try:
-        base, tok = load_base_model(BaseModelSpec(**meta["base_model"]), Path(data_dir), "cpu")
-        merged = PeftModel.from_pretrained(base, str(folder)).merge_and_unload()
         merged.save_pretrained(str(work / "merged"))
         tok.save_pretrained(str(work / "merged"))
-        del base, merged
         shutil.rmtree(tmp, ignore_errors=True)
         converter = TransformersConverter(
             str(work / "merged"), copy_files=list(TOKENIZER_FILES), low_cpu_mem_usage=True

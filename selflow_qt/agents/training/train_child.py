@@ -32,7 +32,7 @@ LM_POSITIONS = 60  # slice positions that weigh the LM (each costs a scoring and
 # times let fit.
 JOB_BUDGET_S = 510.0  # the child's start, reading its job and saving fit in the rest
 ADAPTER_SHARE = 0.6
-MIN_LM_POSITIONS, MIN_EVAL_POSITIONS = 12, 30
+MIN_LM_POSITIONS, MIN_EVAL_POSITIONS = 36, 30  # 36: enough to judge (lm_trust)
 SAVE_RESERVE_S = 15.0  # saving the adapter and the ranker
 EVAL_PER_LM_POSITION = EVAL_POSITIONS / LM_POSITIONS
 MAX_CURVE_POINTS = 2000
@@ -149,6 +149,43 @@ def train_stage(
     return pmodel, tok, cfg, result, load_s
 
 
+def fast_stage(job: dict, pmodel, tok, emit: Emit) -> tuple[Any, Any, Path]:
+    """Stage the trained adapter's files (the agent's folder gets these bytes), then merge it
+    into the base and convert that to CTranslate2 int8 beside them (``fast_runtime``): the
+    model the slice and the evaluation ask, several times faster than torch on a CPU, and the
+    one the model process serves without converting again. Returns (model, tokenizer, staged
+    folder); where the conversion fails, the merged torch model (the same scores), logged."""
+    import logging
+    import shutil
+
+    from selflow_qt.agents.model.adapters import METADATA_FILE
+    from selflow_qt.core.child import run_folder
+
+    staged = (Path(job["work_dir"]) if job.get("work_dir") else run_folder("train")) / "agent"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    pmodel.save_pretrained(str(staged))
+    # What the conversion's stamp is made of (the agent's own agent.json replaces it).
+    meta = {"base_model": job["base_model"]}
+    (staged / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    try:
+        import ctranslate2  # noqa: F401
+    except ImportError:
+        return pmodel, tok, staged
+    emit({"event": "converting"})
+    merged = pmodel.merge_and_unload()
+    try:
+        from selflow_qt.agents.model.fast_runtime import FastModel, write_fast
+
+        fast = FastModel.load(write_fast(merged, tok, staged))
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the torch path
+        logging.getLogger(__name__).warning(
+            "the model's conversion to CTranslate2 failed (%s); weighing it with torch", exc
+        )
+        return merged, tok, staged
+    return fast, fast.tok, staged
+
+
 def base_meta(job: dict, split: Split, cfg=None) -> dict:
     """What the adapter's metadata says of its job, its config and its data."""
     # Redacted again: a database written before a rule existed may still hold the secret.
@@ -204,7 +241,8 @@ def ranker_stage(
     from selflow_qt.agents.ranking.ranking_agent import CONTEXT_EVENTS, fit_ranking_agent
 
     stream, start, lm_lo = split.stream, split.start, split.points.lm_lo
-    bf16 = str(next(pmodel.parameters()).device) == "cpu" and cpu_bf16_ok()
+    params = getattr(pmodel, "parameters", None)  # none on a converted model (fast_stage)
+    bf16 = params is not None and str(next(params()).device) == "cpu" and cpu_bf16_ok()
     baselines = make_baselines(stream[:start])  # the adapter's candidates: markov-2's
     t_fit = time.perf_counter()
     ranker = fit_ranking_agent(job["model_id"], stream[:lm_lo])
@@ -353,15 +391,21 @@ def run_job(job: dict, emit: Emit, should_stop: Callable[[], bool] = lambda: Fal
     split = split_job(job, read_jsonl(Path(job["events_path"])))
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
+    staged = None
     if job.get("lm_skipped"):
-        pmodel, training = None, {"steps": 0, "total_steps": 0, "adapter": "skipped"}
+        training = {"steps": 0, "total_steps": 0, "adapter": "skipped"}
         meta = base_meta(job, split)
         preds = model_free_stage(job, split)
     else:
         pmodel, tok, cfg, result, load_s = train_stage(job, split, emit, should_stop, budget)
         phases.update({"loading the model": load_s, "the adapter": result.seconds})
+        t_fast = time.perf_counter()
+        model, tok, staged = fast_stage(job, pmodel, tok, emit)
+        del pmodel
+        phases["converting the model"] = time.perf_counter() - t_fast
         meta = base_meta(job, split, cfg)
-        preds = ranker_stage(job, split, pmodel, tok, meta, emit, budget)
+        meta["runtime"] = "ctranslate2" if hasattr(model, "generator") else "torch"
+        preds = ranker_stage(job, split, model, tok, meta, emit, budget)
         training = training_report(result, load_s, threads, preds.report["bf16"])
     phases.update(preds.report.pop("phases"))
     t_eval = time.perf_counter()
@@ -375,7 +419,7 @@ def run_job(job: dict, emit: Emit, should_stop: Callable[[], bool] = lambda: Fal
         "phases": phases,
         "budget": {"seconds": budget.seconds, **budget.plan},
     }
-    save_adapter(pmodel, Path(job["out_dir"]), meta)
+    save_adapter(None, Path(job["out_dir"]), meta, files_from=staged)
     preds.ranker.save(Path(job["out_dir"]))
     emit({"event": "result", **meta})
     return meta

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from child_fault_env import training_fails_at
 
+from selflow_qt.agents.model import fast_runtime
 from selflow_qt.agents.training.runner import TrainingRunner, next_queued_session, queue_training
 from selflow_qt.cli import main
 from selflow_qt.store.models import MicroAgent, Notification, TrainingSession
@@ -32,6 +34,10 @@ def test_cli_trains_an_agent_and_ranks_it_with_the_baselines(
     assert {"loading the model", "the adapter", "evaluating"} <= set(training["phases"])
     assert training["budget"]["lm_positions"] >= 1 and training["budget"]["write_s"] > 0
     assert len(training["curve"]["loss"]) == 2 and training["curve"]["val"][0][0] == 0
+    # The model it weighed is the one it saved, converted for serving (no second conversion).
+    folder = Path(agent.model_path)
+    assert json.loads((folder / "agent.json").read_text())["runtime"] == "ctranslate2"
+    assert fast_runtime.is_current(folder) and "converting the model" in training["phases"]
     assert Notification.select().where(Notification.kind == "training").count() == 1
     assert main(["--data-dir", d, "agents", "--json"]) == 0
     arms = {a["arm"]: a for a in json.loads(capsys.readouterr().out)["arms"]}
