@@ -83,8 +83,8 @@ def agent_store(store, base_model_dir: Path):
     """A store whose settings point at the shared base model and train only a few steps."""
     store.settings.base_model = str(base_model_dir)
     store.settings.train_config = dict(FAST_TRAIN)
-    store.settings.eval_positions = 8
-    store.settings.lm_positions = 4  # each is a model scoring
+    store.settings.eval_positions = 4
+    store.settings.lm_positions = 2  # each is a model scoring and a written line
     store.settings.save(store.data_dir)
     return store
 

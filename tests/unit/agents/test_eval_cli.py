@@ -8,7 +8,7 @@ from selflow_qt.cli import main
 
 
 def test_eval_reports_full_line_hits_and_the_agents_margin(agent_store, routine, tmp_path, capsys):
-    agent_store.settings.lm_positions = 4
+    agent_store.settings.lm_positions = 2
     agent_store.settings.save(agent_store.data_dir)
     events = tmp_path / "events.jsonl"
     events.write_text("".join(ev.to_json() + "\n" for ev in routine(12, seed=5)))
@@ -21,4 +21,4 @@ def test_eval_reports_full_line_hits_and_the_agents_margin(agent_store, routine,
     for m in preds.values():
         assert {"hit1", "hit5", "mrr", "hit1_full", "p50_ms"} <= set(m) and m["n"] == 6
     assert preds[agent]["hit1"] >= 0 and out["margin_over_best_baseline"] is not None
-    assert out["agent"]["lm_positions"] == 4 and "fallback" in out["agent"]
+    assert out["agent"]["lm_positions"] == 2 and "fallback" in out["agent"]
