@@ -195,6 +195,7 @@ def train_adapter(
     start = time.perf_counter()
     tokens, losses, val_loss, step = 0, [], val_before, 0
     val_points = [] if val_before is None else [(0, val_before)]
+    report_val = None
     batches = _batches(tr, config.batch_size, rng)
     cancelled = early = timed_out = False
     best_val, stale = val_before if val_before is not None else float("inf"), 0
@@ -242,6 +243,10 @@ def train_adapter(
         if config.max_seconds and time.perf_counter() - start > config.max_seconds:
             early = timed_out = True  # out of time: what it learned so far is kept
             break
+    if timed_out and report_val is None:  # the adapter kept was never validated: it is now
+        val_loss = _val_loss(pmodel, va, pad_id, config.batch_size * 2, device, bf16)
+        if val_loss is not None:
+            val_points.append((step, val_loss))
     pmodel.eval()
     result = TrainResult(
         early_stopped=early,

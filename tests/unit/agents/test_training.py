@@ -50,11 +50,13 @@ def test_training_stops_when_its_time_is_up_and_keeps_what_it_learned(loaded_mod
     (max_seconds) besides early stopping on validation loss."""
     model, tok = loaded_model
     ex = build_examples(routine(5))
-    _, result = train_adapter(
-        copy.deepcopy(model), tok, ex, [], TrainConfig(max_steps=50, batch_size=2, max_seconds=1e-9)
-    )
+    cfg = TrainConfig(max_steps=50, batch_size=2, max_seconds=1e-9, eval_every=10)
+    _, result = train_adapter(copy.deepcopy(model), tok, ex[:-4], ex[-4:], cfg)
     assert result.steps == 1 and result.out_of_time and result.early_stopped
     assert not result.cancelled and result.final_loss is not None
+    # What it keeps is validated at the step it stopped (the Training Center draws it).
+    assert [s for s, _ in result.val_points] == [0, 1]
+    assert result.val_loss_after == result.val_points[-1][1]
 
 
 def test_batched_cached_scores_equal_full_passes_and_are_per_token(loaded_model):
