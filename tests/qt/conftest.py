@@ -194,7 +194,7 @@ def fast_training(shell_state, smollm_dir):
     s = shell_state.settings
     s.base_model = str(smollm_dir)
     s.train_config = dict(FAST_TRAINING)
-    s.eval_positions = 8
-    s.lm_positions = 4  # each is a model scoring
+    s.eval_positions = 4
+    s.lm_positions = 2  # each is a model scoring and a written line
     s.save(shell_state.data_dir)
     return shell_state
