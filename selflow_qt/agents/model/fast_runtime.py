@@ -145,10 +145,12 @@ def ensure_fast(folder: Path, data_dir: Path, should_stop=None) -> FastModel | N
         return None
 
 
-def threads() -> int:
-    """Threads for one answer: the machine's cores, at most 4 (a 135M model gains little
-    beyond; on 2 shared cores both are used, as torch does)."""
-    return max(1, min(4, os.cpu_count() or 1))
+def threads() -> tuple[int, int]:
+    """(workers, threads per worker): on 2 or more cores two workers that share the weights, so
+    the model process scores the candidates on one while it writes lines on the other (an
+    answer costs the longer of the two, not their sum), each with half the cores (at most 2)."""
+    cores = max(1, min(4, os.cpu_count() or 1))
+    return (2, cores // 2) if cores >= 2 else (1, 1)
 
 
 @dataclass
@@ -209,14 +211,16 @@ class FastModel:
     def load(
         cls, folder: Path, intra_threads: int = 0, compute_type: str = QUANTIZATION
     ) -> FastModel:
+        """``intra_threads`` 0: ``threads()``; otherwise one worker with that many threads."""
         import ctranslate2
 
+        inter, intra = threads() if not intra_threads else (1, intra_threads)
         generator = ctranslate2.Generator(
             str(folder),
             device="cpu",
             compute_type=compute_type,
-            inter_threads=1,
-            intra_threads=intra_threads or threads(),
+            inter_threads=inter,
+            intra_threads=intra,
         )
         return cls(generator, TextTokenizer.load(folder))
 

@@ -83,7 +83,7 @@ def test_the_lines_it_writes_score_as_the_torch_path_scores_them(both, routine):
     torch_writer, fast_writer = LineWriter(model, tok), LineWriter(fast, fast.tok)
     assert fast_writer.stop_ids() == torch_writer.stop_ids()
     stops = set(torch_writer.stop_ids())
-    for ctx in _contexts(routine):
+    for ctx in _contexts(routine, 2):
         prompt = render_prompt(ctx, 4)
         ids = tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:]
         assert fast.tok(prompt, add_special_tokens=False)["input_ids"][-MAX_PROMPT_TOKENS:] == ids
