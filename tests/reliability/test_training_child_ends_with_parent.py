@@ -24,7 +24,7 @@ from selflow_qt.core.settings import Settings
 HOME = "/home/tester"
 WEIGHING = "weighing the language model"  # a long phase with no output and no cancel checkpoint
 EVALUATING = "evaluating on"
-TRAINING = "step 10/"
+TRAINING = "step 10/"  # `selflow eval` prints every 10th step and the last
 
 
 def _routine(n_cycles: int = 90, seed: int = 3) -> list[Event]:
@@ -175,7 +175,7 @@ def test_the_temp_folder_of_a_run_killed_outright_is_removed_at_the_next_start(
 ) -> None:
     run = EvalRun(tmp_path, data_dir, smollm_dir, max_steps=2, lm=200)
     try:
-        run.wait_for(WEIGHING)
+        run.wait_for("step 2/2")  # its child is training: the run folder exists
         os.killpg(run.proc.pid, signal.SIGKILL)  # the run and its child at once: nobody cleans
         run.proc.wait(30)
         left = run.run_folders()
@@ -184,7 +184,7 @@ def test_the_temp_folder_of_a_run_killed_outright_is_removed_at_the_next_start(
         run.close()
     again = EvalRun(tmp_path, data_dir, smollm_dir, max_steps=1, lm=2)
     try:
-        again.wait_for(WEIGHING)
+        again.wait_for("step 1/1")  # started, so past the sweep of dead runs' folders
         assert not left[0].exists(), f"{left[0]} was left by the killed run"
     finally:
         again.close()
