@@ -189,8 +189,8 @@ def demo_app(x_display, tmp_path_factory):
         "eval_every": 2,
         "max_val": 8,
     }
-    settings.eval_positions = 8
-    settings.lm_positions = 4  # each is a model scoring
+    settings.eval_positions = 4
+    settings.lm_positions = 2  # each is a model scoring and a written line
     settings.training_policy = "ask"  # the test starts the training, as the Train button does
     settings.save(data_dir)
     exe = Path(sys.executable).with_name("selflow")
