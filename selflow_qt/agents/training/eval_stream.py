@@ -35,6 +35,7 @@ def evaluate_stream(
 ) -> tuple[dict[str, Metrics], dict]:
     """(metrics per predictor, the child's result); raises RuntimeError when training fails."""
     from selflow_qt.agents.model.base_model import resolve_base_model
+    from selflow_qt.agents.training.train_child import long_run
 
     if not 0.0 < split < 1.0:
         raise ValueError(f"--split must be between 0 and 1, got {split}")
@@ -59,6 +60,7 @@ def evaluate_stream(
             "eval_positions": max_positions,
             "lm_positions": 60 if settings.lm_positions is None else settings.lm_positions,
             "specialization": "eval",
+            "convert": long_run(max_steps),
         }
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         child = run_training_child(work / "job.json", on_message=on_message)

@@ -21,6 +21,7 @@ from selflow_qt.agents.model.dataset import build_examples, data_hash, load_even
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.serving import registry
 from selflow_qt.agents.training.child_process import run_training_child, write_job_inputs
+from selflow_qt.agents.training.train_child import long_run
 from selflow_qt.core import supervisor
 from selflow_qt.core.child import pid_alive
 from selflow_qt.core.privacy import redact_text
@@ -245,7 +246,7 @@ class TrainingRunner:
         events_path, config = write_job_inputs(events, job_dir, settings, max_steps)
         skipped, verdict = model_skip(meta.get("pattern_id"), len(events), meta.get("workflow"))
         meta.update(lm_skipped=skipped, lm_verdict=verdict, lm_judged_size=len(events))
-        long_run = (max_steps or 100) >= 50
+        long = long_run(max_steps)
         job = {
             "session_id": session_id,
             "model_id": model_id,
@@ -258,13 +259,14 @@ class TrainingRunner:
             "base_model": asdict(spec),
             # A short run (tests, self-test, a quick try) gets a shorter offline evaluation and
             # fewer positions weighing the LM (each one a scoring by the model: ~1 s on 2 cores).
-            "eval_positions": settings.eval_positions or (100 if long_run else 30),
-            "lm_positions": (60 if long_run else 12)
+            "eval_positions": settings.eval_positions or (100 if long else 30),
+            "lm_positions": (60 if long else 12)
             if settings.lm_positions is None
             else settings.lm_positions,
             "pattern_id": meta.get("pattern_id"),
             "specialization": meta.get("specialization") or meta.get("pattern_name") or "",
             "lm_skipped": skipped,
+            "convert": long,
         }
         with open_private(job_dir / "job.json") as fh:
             fh.write(json.dumps(job))

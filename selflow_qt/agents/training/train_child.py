@@ -64,6 +64,13 @@ class Budget:
         return max(min(wanted, floor), min(wanted, fit))
 
 
+def long_run(max_steps: int | None) -> bool:
+    """A full training (the default cap, or 50 steps or more), not a quick try: it converts
+    its model (``fast_stage``, 20-40 s on 2 cores, repaid by the slice and the evaluation) and
+    weighs it on more positions."""
+    return (max_steps or 100) >= 50
+
+
 def timed(fn: Callable[[], Any]) -> float:
     t = time.perf_counter()
     fn()
@@ -168,6 +175,8 @@ def fast_stage(job: dict, pmodel, tok, emit: Emit) -> tuple[Any, Any, Path]:
     # What the conversion's stamp is made of (the agent's own agent.json replaces it).
     meta = {"base_model": job["base_model"]}
     (staged / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    if not job.get("convert", True):  # a quick try: the model process converts if it serves
+        return pmodel, tok, staged
     try:
         import ctranslate2  # noqa: F401
     except ImportError:
