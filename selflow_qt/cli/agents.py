@@ -232,7 +232,9 @@ def run_eval_next_event(args: argparse.Namespace) -> int:
         return 2
 
     def on_message(msg: dict) -> None:
-        if msg.get("event") == "progress" and (msg["step"] % 10 == 0 or msg.get("val_loss")):
+        # The first step (the training has started), every 10th, and those with a validation loss.
+        step = msg.get("step", 0)
+        if msg.get("event") == "progress" and (step == 1 or step % 10 == 0 or msg.get("val_loss")):
             val = f" val {msg['val_loss']:.3f}" if msg.get("val_loss") is not None else ""
             print(
                 f"step {msg['step']}/{msg['total_steps']} loss {msg['loss']:.3f}{val} "

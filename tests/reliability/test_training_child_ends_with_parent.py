@@ -24,7 +24,7 @@ from selflow_qt.core.settings import Settings
 HOME = "/home/tester"
 WEIGHING = "weighing the language model"  # a long phase with no output and no cancel checkpoint
 EVALUATING = "evaluating on"
-TRAINING = "step 10/"  # `selflow eval` prints every 10th step and the last
+TRAINING = "step 1/"  # `selflow eval` prints the first step, every 10th and the last
 
 
 def _routine(n_cycles: int = 90, seed: int = 3) -> list[Event]:
