@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import signal
 import sqlite3
 import time
@@ -164,8 +165,15 @@ def _feed_everything(tmp_path: Path) -> Path:
     return data
 
 
-def test_no_planted_secret_reaches_any_byte_of_the_data_folder(tmp_path: Path) -> None:
-    data = _feed_everything(tmp_path)
+@pytest.fixture(scope="module")
+def fed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder fed everything once (collect, imports, export, analyze: ~10 s); the
+    training test trains on a copy of it."""
+    return _feed_everything(tmp_path_factory.mktemp("privacy"))
+
+
+def test_no_planted_secret_reaches_any_byte_of_the_data_folder(fed_data: Path) -> None:
+    data = fed_data
     found = _found(data)
     assert not found, f"{len(found)} planted secrets on disk: {found[:10]}"
     plugins = _plugins()
@@ -176,11 +184,14 @@ def test_no_planted_secret_reaches_any_byte_of_the_data_folder(tmp_path: Path) -
 
 
 @pytest.mark.slow  # a real (short) LoRA training run: about a minute on a shared 2-core machine
-def test_no_planted_secret_survives_a_short_training(tmp_path: Path, smollm_dir: Path) -> None:
+def test_no_planted_secret_survives_a_short_training(
+    tmp_path: Path, fed_data: Path, smollm_dir: Path
+) -> None:
     from selflow_qt.agents.training.runner import TrainingRunner, queue_training
     from selflow_qt.store.context import StoreContext
 
-    data = _feed_everything(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(fed_data, data)
     ctx = StoreContext.open(data)
     try:
         ctx.settings.base_model = str(smollm_dir)  # converted once per run, not per data folder
