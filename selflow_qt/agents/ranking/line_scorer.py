@@ -12,9 +12,11 @@ Besides the lines typed before, it proposes the last line with one number counte
 (``cat part-3`` after ``cat part-2``) and the last line with the number that changed from the
 line before changed again by as much (``cat part-7`` after ``cat part-9``, ``cat part-8``): lines
 nobody typed yet. The ghost text is the line with
-the most characters saved in expectation (how likely it is times what it leaves to type); right
-after a space it leaves out the lines it showed at the earlier looks on the same line: the user
-typed on past them.
+the most characters saved in expectation: how likely it is times what showing it now saves over
+leaving it to the later looks on the line (after each next space it can still be shown, as often
+as the line meant was the best after a prefix so far). A one-word line is worth its whole length
+at an empty prompt, a long line mostly its first word. Right after a space it leaves out the
+lines it showed at the earlier looks on the same line: the user typed on past them.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ FEATURES = (
     "repeat_no_follower",  # the last line again, when no candidate followed it
     "counted_on",  # the last line with the number that changed from the line before changed
     # again by as much (a sequence counted on, downwards too)
+    "length",  # log of what it leaves to type (long lines are seldom typed again)
 )
 PRIOR = {"newest": 1.0, "newest_after": 0.5}  # before any learning: zsh-autosuggestions' order
 LEARNING_RATE = 0.05
@@ -121,6 +124,7 @@ class LineScorer:
         prior = np.array([PRIOR.get(f, 0.0) for f in FEATURES])
         self.weights = {False: prior.copy(), True: prior.copy()}
         self._context: dict | None = None
+        self.found_later = [1.0, 2.0]  # looks after a prefix where the line meant was the best
 
     # -- learning ----------------------------------------------------------------------------
     def observe(
@@ -162,14 +166,25 @@ class LineScorer:
         for p in prefix_points(line):
             typed = line[:p]
             cands = self.candidates(typed)
-            if line not in cands or len(cands) < 2:
+            if line not in cands:
+                continue
+            if len(cands) < 2:
+                self._found_later(typed, True)
                 continue
             x = self.features(cands, typed, agent_rank)
             w = self.weights[bool(typed)]
             s = x @ w
+            if typed:
+                best = int(np.argmax(s + np.log(self.saved_now(cands, typed))))
+                self._found_later(typed, cands[best] == line)
             prob = np.exp(s - s.max())
             prob /= prob.sum()
             w += LEARNING_RATE * (x[cands.index(line)] - prob @ x)
+
+    def _found_later(self, typed: str, found: bool) -> None:
+        if typed:
+            self.found_later[0] += found
+            self.found_later[1] += 1.0
 
     # -- ranking -----------------------------------------------------------------------------
     def suggest(self, typed: str, agent_rank=None) -> str | None:
@@ -196,15 +211,31 @@ class LineScorer:
 
     def ranked(self, typed: str, k: int, agent_rank=None) -> list[str]:
         """The best ``k`` lines for ``typed`` by the characters they would save: the weights
-        give each line's log-odds of being the one meant, plus the log of what it leaves to
-        type (a likely ``ls`` saves less than a slightly less likely long line)."""
+        give each line's log-odds of being the one meant, plus the log of what showing it now
+        saves (a likely ``ls`` saves less than a slightly less likely long line)."""
         cands = self.candidates(typed)
         if not cands:
             return []
         scores = self.features(cands, typed, agent_rank) @ self.weights[bool(typed)]
-        scores += np.log([len(line) - len(typed) for line in cands])
+        scores += np.log(self.saved_now(cands, typed))
         order = np.argsort(-scores, kind="stable")[:k]
         return [cands[i] for i in order]
+
+    def saved_now(self, cands: list[str], typed: str) -> list[float]:
+        """What showing each line now saves over leaving it to the later looks on the line:
+        all it leaves to type, less what it would still save after each next space, where it is
+        shown as often as the line meant was the best after a prefix so far."""
+        found = self.found_later[0] / self.found_later[1]
+        width, out = len(typed), []
+        for line in cands:
+            later, missed = 0.0, 1.0
+            space = line.find(" ", width)
+            while space != -1 and space + 1 < len(line):
+                later += missed * found * (len(line) - space - 1)
+                missed *= 1.0 - found
+                space = line.find(" ", space + 1)
+            out.append(len(line) - width - later)
+        return out
 
     def ready_lines(self, k: int, agent_rank=None) -> list[str]:
         """The best ``k`` lines at an empty prompt, then the best after each of their first
@@ -338,6 +369,7 @@ class LineScorer:
                     0.0,
                     0.0,
                     float(line in ctx["counted_on"]),
+                    math.log(len(line) - len(typed)),
                 )
             )
         x = np.array(rows)

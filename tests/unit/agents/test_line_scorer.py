@@ -125,6 +125,18 @@ def test_between_lines_rated_alike_the_ghost_text_is_the_one_that_saves_more_typ
     assert s.ready_lines(3)[:3] == ["git status --short", "make", "ls"]
 
 
+def test_at_an_empty_prompt_a_line_of_one_word_beats_a_longer_line_it_can_offer_later():
+    """A line of several words can still be offered after its first word; a one-word line only
+    at the empty prompt. Between lines rated alike, the empty prompt shows the one-word line
+    though the other is longer, and the other comes after its first word."""
+    s = LineScorer()
+    for line in ["ls", "git push origin main", "make-release-build"]:
+        s.observe(line, folder="/w", learn=False)
+    s.weights = {typed: np.zeros(len(FEATURES)) for typed in (False, True)}
+    assert s.suggest("") == "make-release-build"
+    assert s.suggest("git ") == "git push origin main"
+
+
 def test_the_candidates_are_the_followers_then_the_newest_lines_that_fit():
     """Read from the lines in the order last typed (not a sort of every line that fits, at each
     look): the same candidates, in the same order, as sorting them by (follows the last line,
