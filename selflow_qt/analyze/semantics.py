@@ -4,6 +4,13 @@ c-TF-IDF (Grootendorst 2022): a term's frequency in a cluster, divided by the cl
 total, times log(1 + A / f_t), with A the mean term total per cluster and f_t the term's total
 frequency. Terms are the event tokens of ``features.event_tokens`` (folders, extensions, apps,
 command verbs, actions).
+
+A cluster of shell commands is named by what it did and where: its dominant distinctive tools
+(at most ``TOOLS``, each on at least ``MIN_TOOL_SHARE`` of its commands) and the host most of
+them ran on or the folder most of them ran in (a history without working folders: followed
+through its ``cd`` and ``ssh``, ``untimed.context_terms``): "git and pytest in ~/src/shop",
+"systemctl and journalctl on web01". Never a category, which a shell's varied work would all
+fall into. Clusters of file and application events keep their kinds (coding, writing, ...).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 
 from selflow_qt.analyze.dataset import EventTable
 from selflow_qt.analyze.features import FeatureSet
+from selflow_qt.analyze.untimed import context_terms
 
 HIDDEN_PREFIXES = ("depth:", "nargs:", "flag:")
 CODE_EXTS = {
@@ -91,6 +99,14 @@ def _place(shares: dict[str, float]) -> str:
     return best
 
 
+TOOLS = 2  # tools in a shell pattern's name
+MIN_TOOL_SHARE = 0.1  # ... each on at least this share of its commands
+TOOL_CANDIDATES = 8  # ... among its most distinctive command terms
+SUB_SHARE = 0.5  # "docker compose", not "docker", when most of the tool's uses are that one
+HOST_SHARE = 0.5  # "on web01" where at least this share ran there
+# shell housekeeping: moving about, leaving, clearing the screen; not what a pattern does
+HOUSEKEEPING = frozenset(("cd", "pushd", "popd", "exit", "logout", "clear", "pwd", "sudo"))
+
 NAME_PREFIXES = ("sub:", "verb:", "arg:", "argext:", "ext:", "dir:", "cwd:", "app:")
 
 
@@ -125,14 +141,72 @@ def distinctive_words(
     return [words[i] for i in order]
 
 
+def _tools(distinctive: list[str], shares: dict[str, float], host: str) -> list[str]:
+    """Up to ``TOOLS`` commands that say what a shell cluster did, the most used first."""
+    found: dict[str, float] = {}
+    seen = 0
+    for term in distinctive:
+        if not term.startswith(("verb:", "sub:")):
+            continue
+        seen += 1
+        if seen > TOOL_CANDIDATES:
+            break
+        word = term.split(":", 1)[1]
+        verb = word.split(" ", 1)[0]
+        if verb in HOUSEKEEPING or (host and verb == "ssh"):
+            continue  # "on web01" already says it
+        share = shares.get(term, 0.0)
+        if term.startswith("sub:") and share < SUB_SHARE * shares.get(f"verb:{verb}", 0.0):
+            word, share = verb, shares.get(f"verb:{verb}", 0.0)  # several of its sub-commands
+        if share < MIN_TOOL_SHARE or any(w.split(" ", 1)[0] == verb for w in found):
+            continue
+        found[word] = share
+    return sorted(found, key=lambda w: -found[w])[:TOOLS]
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def shell_name(
+    shares: dict[str, float],
+    distinctive: list[str],
+    places: dict[str, float],
+    hosts: frozenset[str] = frozenset(),
+) -> tuple[str, str]:
+    """(name, place) of a cluster of shell commands: its tools, and where they ran.
+
+    ``places``: the share of its commands that ran in each folder (``folder:~/src``, from their
+    working folder or followed through ``cd``) and on each host (``host:web01``, after ``ssh``).
+    """
+    host, host_share = max(
+        ((t[5:], v) for t, v in places.items() if t.startswith("host:")),
+        key=lambda hv: hv[1],
+        default=("", 0.0),
+    )
+    host = host if host_share >= HOST_SHARE else ""
+    followed = {f"dir:{t[7:]}": v for t, v in places.items() if t.startswith("folder:")}
+    place = "" if host else _place({**shares, **followed})
+    tools = _tools(distinctive, shares, host)
+    if tools:
+        what = _and(tools)
+    else:
+        words = distinctive_words(distinctive, shares, hosts=hosts)
+        what = _and(words) if words else "Shell commands"
+    where = f" on {host}" if host else f" in {place}" if place else ""
+    return f"{what}{where}", place
+
+
 def name_cluster(
     shares: dict[str, float],
     distinctive: list[str] | None = None,
     hosts: frozenset[str] = frozenset(),
+    places: dict[str, float] | None = None,
 ) -> tuple[str, str, str]:
     """(name, kind, place) from the share of events that carry each term.
 
-    ``distinctive``: the cluster's terms by c-TF-IDF (best first), for clusters of no known kind.
+    ``distinctive``: the cluster's terms by c-TF-IDF (best first); ``places``: for shell
+    commands, where they ran (see ``shell_name``).
     """
 
     def total(prefix: str, keys) -> float:
@@ -155,6 +229,9 @@ def name_cluster(
         "admin": total("verb", ADMIN_VERBS) + 0.5 * shares.get("app:gnome-terminal", 0.0),
     }
     kind, score = max(scores.items(), key=lambda kv: kv[1])
+    if shares.get("act:shell/command", 0.0) > 0.5:
+        name, place = shell_name(shares, distinctive or list(shares), places or {}, hosts)
+        return (name, kind if score >= 0.2 else "other", place)
     if score < 0.2:
         words = distinctive_words(distinctive or list(shares), shares, hosts=hosts)
         shell = shares.get("act:shell/command", 0.0) > 0.5
@@ -207,6 +284,7 @@ def describe_clusters(
         if src == "shell" and a
     )
     src_act = np.array([f"{s}/{a}" for s, a in zip(table.source, table.action, strict=True)])
+    where = _where(table)
     out: dict[int, ClusterProfile] = {}
     for row, c in enumerate(clusters):
         idx = np.flatnonzero(labels == c)
@@ -222,7 +300,13 @@ def describe_clusters(
             for j in np.argsort(-counts[row])[:60]
             if counts[row, j] > 0
         }
-        name, kind, place = name_cluster(shares, [features.vocab[j] for j in visible[:30]], hosts)
+        places = Counter(t for i in idx.tolist() for t in where[i])
+        name, kind, place = name_cluster(
+            shares,
+            [features.vocab[j] for j in visible[:30]],
+            hosts,
+            {t: k / n for t, k in places.items()},
+        )
         hp = np.bincount(hours[idx], minlength=24).astype(float)
         sup = (support or {}).get(c, [])
         conf = float(confidence[idx].mean()) * (
@@ -245,6 +329,20 @@ def describe_clusters(
             last_ts=float(table.ts[idx].max()),
         )
     _dedupe_names(out, hosts)
+    return out
+
+
+def _where(table: EventTable) -> list[list[str]]:
+    """Per event, the folder and host terms of a shell command without a working folder (a
+    history's line: followed through its ``cd`` and ``ssh`` in arrival order); [] otherwise."""
+    out: list[list[str]] = [[] for _ in range(len(table))]
+    pick = [
+        int(i)
+        for i in np.argsort(table.ids, kind="stable")
+        if table.source[i] == "shell" and not table.cwd[i] and table.cmd[i]
+    ]
+    for i, terms in zip(pick, context_terms([table.cmd[i] for i in pick]), strict=True):
+        out[i] = terms
     return out
 
 

@@ -111,6 +111,9 @@ def test_first_start_welcome_history_import_names_patterns(first_start, x_displa
     names = [name for name, _ in patterns]
     assert len(names) >= 4 and all(name.strip() for name in names), patterns
     assert max(count for _, count in patterns) <= 0.5 * n_history, patterns  # no catch-all
+    # named by their tools and folders ("git and pytest in ~/src/shop"), not by a category
+    assert len(set(names)) == len(names), names
+    assert not any(n.startswith(("Coding", "System administration")) for n in names), names
     notes = [r[0] for r in sql(db, "SELECT title FROM notifications WHERE kind = 'pattern'")]
     assert {f"New pattern: {name}" for name in names} <= set(notes)
     run = sql(db, "SELECT trigger, status FROM analysis_runs ORDER BY id DESC LIMIT 1")[0]

@@ -59,7 +59,8 @@ def test_a_first_hour_of_one_kind_of_work_is_named(tmp_path):
     units = next(c for c in report.criteria if c.name == "units")
     assert units.passed and units.value < MIN_UNITS, units.detail
     result = run_cycle(ctx, trigger="budget")
-    assert [p.name.split(" (")[0] for p in result.patterns] == ["System administration"]
+    assert len(result.patterns) == 1
+    assert "systemctl" in result.patterns[0].name, result.patterns[0].name  # its tools, named
     assert result.patterns[0].event_count == 80 and result.patterns[0].is_new
     assert list(result.algorithms) == [METHOD]
     assert "too few for the clusterers" in (result.algorithms[METHOD].note or "")

@@ -210,3 +210,11 @@ def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_ever
         top_two = sum(n for _, n in counts.most_common(2))
         assert top_two >= 0.9 * sum(counts.values()), (named[c], counts)
     assert np.bincount(labels[labels >= 0]).max() <= 0.5 * len(labels)
+    # named by what they did (tools, folders, hosts), never one category for varied work
+    assert len(set(named.values())) == len(named), named
+    for name in named.values():
+        assert not name.startswith(("Coding", "System administration", "Shell work")), named
+    tools = {c.split()[0] for steps in SEVEN_ROUTINES.values() for c in steps}
+    folders = {c.split()[1] for steps in SEVEN_ROUTINES.values() for c in steps if c[:3] == "cd "}
+    for name in named.values():
+        assert set(name.split()) & (tools | folders), name
