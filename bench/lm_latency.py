@@ -5,13 +5,12 @@ lines (each prompt new, so no answer comes from its cache): the prompt is encode
 ``torch.inference_mode`` and its key/value cache is shared by the beams. Prints p50 / p95 per
 variant (the adapter merged into the weights, or left as PEFT's LoRA layers; float32 or
 bfloat16 weights; beam width; ``ct2``: merged and converted to CTranslate2 int8, as the model
-process serves it: two workers of one thread on 2 cores, lines on one; ``ct2-2threads``: one
-worker with both) and where the time goes (prompt vs
+process serves it, one worker with the cores (2 here); ``ct2-1thread``: one thread) and where the time goes (prompt vs
 generated tokens; torch variants only). Every variant answers the same events, one after the
 other, so their p50s compare at the load of the moment (printed).
 
     .venv/bin/python bench/lm_latency.py [--stream secret-laboratory] [--events 60] [--threads 2]
-        [--variants merged,peft,merged-bf16,merged-beam1,ct2,ct2-2threads]
+        [--variants merged,peft,merged-bf16,merged-beam1,ct2,ct2-1thread]
 """
 
 from __future__ import annotations
@@ -112,7 +111,7 @@ def main() -> int:
     ap.add_argument("--stream", default="secret-laboratory", help="a stream (SEA user or game)")
     ap.add_argument("--events", type=int, default=60, help="events answered per variant")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: as set_threads)")
-    ap.add_argument("--variants", default="merged,ct2,ct2-2threads")
+    ap.add_argument("--variants", default="merged,ct2,ct2-1thread")
     args = ap.parse_args()
 
     import torch
@@ -134,7 +133,7 @@ def main() -> int:
     results = {}
     for variant in args.variants.split(","):
         if variant.startswith("ct2"):
-            fast = converted(2 if variant.endswith("2threads") else args.threads)
+            fast = converted(1 if variant.endswith("1thread") else args.threads)
             r = results[variant] = run(LineWriter(fast, fast.tok), stream, first, args.events)
             print(
                 f"| {variant} | {r['n']} | {r['p50']:.0f} | {r['p95']:.0f} | {r['mean']:.0f} | - |",

@@ -146,11 +146,10 @@ def ensure_fast(folder: Path, data_dir: Path, should_stop=None) -> FastModel | N
 
 
 def threads() -> tuple[int, int]:
-    """(workers, threads per worker): on 2 or more cores two workers that share the weights, so
-    the model process scores the candidates on one while it writes lines on the other (an
-    answer costs the longer of the two, not their sum), each with half the cores (at most 2)."""
-    cores = max(1, min(4, os.cpu_count() or 1))
-    return (2, cores // 2) if cores >= 2 else (1, 1)
+    """(workers, threads per worker): one worker with the machine's cores (at most 4). Two
+    workers of one thread each, scoring on one while the other writes lines, answered later on
+    2 shared cores at load ~10 (bench/served_model.py --lines: p50 1,414-1,593 against 966 ms)."""
+    return 1, max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass

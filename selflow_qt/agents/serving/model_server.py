@@ -19,7 +19,6 @@ import contextlib
 import json
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,6 @@ def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> d
         runtime = "torch"
         scorer, writer, quiet = _torch_model(data_dir, folder, meta, context_lines)
     channel.send("ready", {"load_s": time.perf_counter() - t0, "runtime": runtime})
-    pool = ThreadPoolExecutor(1, thread_name_prefix="model-scores")
     answered = 0
     while not channel.should_stop():
         if not channel.poll(POLL_S):
@@ -83,14 +81,8 @@ def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> d
         qid, context, keys, want_lines = question
         t1 = time.perf_counter()
         with quiet():
-            if fast is not None and keys and want_lines:
-                # Its two workers at once: the scores on one, the lines on the other.
-                pending = pool.submit(scorer.score, context, keys)
-                lines = writer.lines(context)
-                scores = pending.result()
-            else:
-                scores = scorer.score(context, keys) if keys else []
-                lines = writer.lines(context) if want_lines else []
+            scores = scorer.score(context, keys) if keys else []
+            lines = writer.lines(context) if want_lines else []
         channel.send(
             "answer",
             {
@@ -102,7 +94,6 @@ def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> d
             },
         )
         answered += 1
-    pool.shutdown()
     return {"answered": answered, "runtime": runtime}
 
 
