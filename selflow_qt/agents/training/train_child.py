@@ -71,6 +71,14 @@ def long_run(max_steps: int | None) -> bool:
     return (max_steps or 100) >= 50
 
 
+def times_the_model(job: dict) -> bool:
+    """Whether the job asks for more positions than the floors (so the budget may cut them)."""
+    return (
+        int(job.get("lm_positions", LM_POSITIONS)) > MIN_LM_POSITIONS
+        or int(job.get("eval_positions", EVAL_POSITIONS)) > MIN_EVAL_POSITIONS
+    )
+
+
 def timed(fn: Callable[[], Any]) -> float:
     t = time.perf_counter()
     fn()
@@ -258,12 +266,15 @@ def ranker_stage(
     ranker_s = time.perf_counter() - t_fit
     lm_agent = AgentPredictor("default", pmodel, tok, meta, baselines["markov-2"].predict, bf16)
     writer = LineWriter(pmodel, tok, context_lines=split.context_lines)  # float32 decodes faster
-    # What one answer of the model costs here, measured once, sizes the slice to the budget.
-    ctx = stream[max(0, lm_lo - CONTEXT_EVENTS) : lm_lo]
-    keys = [c.key for c in baselines["markov-2"].predict(ctx, ranker.lm_top)]
-    score_s = timed(lambda: lm_agent.score(ctx, keys)) if keys else 0.0
-    write_s = timed(lambda: writer.lines(ctx))
+    # What one answer of the model costs here, measured once, sizes the slice to the budget
+    # (not where nothing asked for is above the floors: a quick try).
     wanted = int(job.get("lm_positions", LM_POSITIONS))
+    score_s = write_s = 0.0
+    if times_the_model(job):
+        ctx = stream[max(0, lm_lo - CONTEXT_EVENTS) : lm_lo]
+        keys = [c.key for c in baselines["markov-2"].predict(ctx, ranker.lm_top)]
+        score_s = timed(lambda: lm_agent.score(ctx, keys)) if keys else 0.0
+        write_s = timed(lambda: writer.lines(ctx))
     # Both slices' positions, and the evaluation's (each at most a line written and two scorings).
     each = score_s + write_s + (2 * write_s + 2 * score_s) * EVAL_PER_LM_POSITION
     lm_n = budget.positions(wanted, MIN_LM_POSITIONS, each)

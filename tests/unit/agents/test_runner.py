@@ -32,7 +32,7 @@ def test_cli_trains_an_agent_and_ranks_it_with_the_baselines(
     # Where its time went, and what its budget gave each phase, are recorded with it.
     training = row.metadata["training"]
     assert {"loading the model", "the adapter", "evaluating"} <= set(training["phases"])
-    assert training["budget"]["lm_positions"] >= 1 and training["budget"]["write_s"] > 0
+    assert training["budget"]["lm_positions"] >= 1  # a quick try: the floors, no timing
     assert len(training["curve"]["loss"]) == 2 and training["curve"]["val"][0][0] == 0
     # A quick try (2 steps) does not convert its model (test_fast_stage: a full run does).
     folder = Path(agent.model_path)

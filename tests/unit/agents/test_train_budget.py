@@ -7,6 +7,7 @@ from selflow_qt.agents.training.train_child import (
     ADAPTER_SHARE,
     SAVE_RESERVE_S,
     Budget,
+    times_the_model,
 )
 
 
@@ -26,3 +27,9 @@ def test_positions_shrink_to_what_fits_but_not_below_the_floor():
     assert b.positions(100, 30, 60.0) == 30  # the floor
     assert b.positions(10, 30, 60.0) == 10  # never more than asked
     assert b.positions(100, 30, 0.0) == 100
+
+
+def test_only_a_job_that_asks_for_more_than_the_floors_times_the_model():
+    assert times_the_model({})  # the defaults: 60 and 100 positions
+    assert times_the_model({"lm_positions": 12, "eval_positions": 100})
+    assert not times_the_model({"lm_positions": 12, "eval_positions": 30})  # a quick try
