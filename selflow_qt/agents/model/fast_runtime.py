@@ -2,9 +2,9 @@
 model and converted to CTranslate2 (int8 weights), in ``<agent>/ct2``.
 
 The model process writes lines (``FastModel.beams``) and scores candidates (``FastModel.score``)
-with it, without torch: on 2 shared cores it answers several times sooner than the torch path,
-and the process holds the int8 weights and the tokenizer instead of torch, transformers and float32
-weights. ``convert_agent`` runs where torch is loaded (after training, or in a child the model
+with it, without torch: on 2 shared cores it answered 2-4x sooner than the torch path
+(bench/served_model.py, bench/lm_latency.py), and the process holds the int8 weights and the
+tokenizer (~400 MB) instead of torch, transformers and float32 weights (~1,050 MB). ``convert_agent`` runs where torch is loaded (after training, or in a child the model
 process starts when it finds an adapter without a current conversion); a conversion that fails is
 logged and the model process serves with torch. Nothing here downloads anything.
 """

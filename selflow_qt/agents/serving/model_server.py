@@ -1,10 +1,10 @@
 """The language model, served outside the app: an agent whose model earned a place (a weight for
 its score, or trust in the lines it writes) gets a model process of its own.
 
-The app (tray or ``selflow collect``) never imports torch. The model process runs the agent's
-adapter merged and converted to CTranslate2 int8 (``model.fast_runtime``), or torch where the
-conversion failed. When an event arrives, the serving path
-sends the model process the new context and the ranker's top candidates (``ServedModel.ask``);
+The app (tray or ``selflow collect``) never imports torch or CTranslate2. The model process runs
+the agent's adapter merged and converted to CTranslate2 int8 (``model.fast_runtime``), or torch
+where the conversion failed. When an event arrives, the serving path sends the model process the
+new context and the ranker's top candidates (``ServedModel.ask``);
 the process answers with the model's score of each candidate and the lines it writes there. When
 a suggestion is asked for, the ranker reads the ready answer for that context; an answer not in
 yet leaves the ranking to the trees (it never waits for the model).

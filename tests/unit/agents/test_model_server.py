@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -24,6 +26,18 @@ def test_only_an_agent_whose_model_earned_a_place_is_served_with_it(tmp_path):
     assert uses_model(tmp_path, 1.0, None)
     assert uses_model(tmp_path, 0.0, [0.0, 0.5])  # it trusts the lines the model writes
     assert not uses_model(tmp_path, 0.0, [0.0, 0.0])
+
+
+def test_the_apps_side_loads_neither_runtime():
+    """The app (tray, ``selflow collect``) asks the model process and reads its answers; torch
+    and CTranslate2 stay in that process."""
+    code = (
+        "import sys; import selflow_qt.agents.serving.serving, "
+        "selflow_qt.agents.serving.model_server; "
+        "print(sorted(m for m in ('torch', 'ctranslate2', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 def _agent_with_a_model(folder, smollm_dir, events) -> None:
