@@ -4,7 +4,6 @@ conversion made once per machine (tests of the served model start from a copy)."
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -54,8 +53,3 @@ def converted_agent(smollm_dir: Path) -> Path:
     if not is_current(folder):
         convert_agent(folder, folder.parent)
     return folder
-
-
-def copy_agent(src: Path, dest: Path) -> Path:
-    shutil.copytree(src, dest)
-    return dest
