@@ -36,6 +36,7 @@ HEAVY_LIBRARIES = {
     "hdbscan": "hdbscan",
     "umap": "umap-learn",
     "numba": "numba",
+    "ctranslate2": "ctranslate2",  # the served model's runtime (agents.model.fast_runtime)
 }
 CHECKED_METADATA = ("tokenizers", "safetensors", "accelerate", "huggingface-hub")
 
