@@ -20,7 +20,12 @@ numbers move with the order alone.
 
 SEA (``--sea``, default ../shared/data/sea-users21-50.jsonl.gz): a few users' streams
 (bare command names, synthetic even times) imported as JSON Lines and analysed; their pattern
-counts, to compare before and after a change.
+counts, to compare before and after a change. ``--sea-mixes N``: N untimed histories made of
+SEA users as the games are (seed i: ``SEA_USERS`` users drawn at random, each user's first
+``SEA_BLOCKS`` blocks of 100 commands, the blocks shuffled), imported with ``selflow import
+shell`` and scored the same way against the users.
+
+A summary line gives the mean and the smallest homogeneity over the shuffled orders.
 """
 
 from __future__ import annotations
@@ -90,6 +95,34 @@ def histories(
         **orders,
         "nine sessions, three games": small,
     }
+
+
+SEA_USERS = 4
+SEA_BLOCKS = 10
+SEA_BLOCK = 100
+
+
+def sea_histories(path: Path, count: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """``count`` histories of SEA users' blocks, shuffled (see the module docstring)."""
+    by_user: dict[str, list[str]] = defaultdict(list)
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            e = json.loads(line)
+            by_user[e["meta"]["user"]].append(e["cmd"])
+    users = sorted(by_user)
+    out = {}
+    for seed in range(count):
+        rng = np.random.default_rng(seed)
+        picked = [users[i] for i in sorted(rng.choice(len(users), SEA_USERS, replace=False))]
+        blocks = [
+            (u, by_user[u][b * SEA_BLOCK : (b + 1) * SEA_BLOCK])
+            for u in picked
+            for b in range(SEA_BLOCKS)
+        ]
+        out[f"SEA {', '.join(picked)} (seed {seed})"] = [
+            blocks[i] for i in rng.permutation(len(blocks))
+        ]
+    return out
 
 
 def run_cli(*argv: str) -> str:
@@ -222,6 +255,7 @@ def main() -> None:
     ap.add_argument("--sea-users", type=int, nargs="+", default=[21, 35, 50])
     ap.add_argument("--show", action="store_true", help="each pattern's games")
     ap.add_argument("--shuffles", type=int, default=1, help="random orders of all sessions")
+    ap.add_argument("--sea-mixes", type=int, default=0, help="untimed histories of SEA users")
     args = ap.parse_args()
     import logging
 
@@ -233,7 +267,12 @@ def main() -> None:
         "| homogeneity | homogeneity in patterns | units | unit homogeneity | pass | seconds |\n"
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|"
     )
-    for name, picked in histories(sessions, args.shuffles).items():
+    todo = histories(sessions, args.shuffles)
+    if args.sea_mixes:
+        todo |= sea_histories(args.sea or DATA / "sea-users21-50.jsonl.gz", args.sea_mixes)
+    shuffled: list[float] = []
+    mixed: list[float] = []
+    for name, picked in todo.items():
         lines = [c for _, cmds in picked for c in cmds]
         games = [g for g, cmds in picked for _ in cmds]
         t0 = time.perf_counter()
@@ -249,9 +288,16 @@ def main() -> None:
             f"| {s['homogeneity_units']:.2f} | {'yes' if ok else 'NO'} "
             f"| {dt:.0f} |"
         )
+        if "shuffled" in name:
+            shuffled.append(s["homogeneity"])
+        elif name.startswith("SEA"):
+            mixed.append(s["homogeneity"])
         if args.show:
             for p, c in sorted(s["majority"].items(), key=lambda kv: -sum(kv[1].values())):
                 print(f"    {p}: {dict(c.most_common())}")
+    for what, hs in (("shuffled orders", shuffled), ("SEA mixes", mixed)):
+        if hs:
+            print(f"\nhomogeneity over {len(hs)} {what}: mean {np.mean(hs):.2f}, min {min(hs):.2f}")
     if args.sea is not None:
         sea(args.sea, args.sea_users)
 

@@ -16,7 +16,10 @@ import, the source's own order, so two recordings that overlap in time stay apar
    otherwise join different routines into one unit.
 
 Each unit is described by its events' terms plus their sequence (command bigrams) and argument
-words, weighted by TF-IDF over units and reduced with a truncated SVD, and by its context: the
+words, weighted by TF-IDF over units and reduced with a truncated SVD (``UNIT_DIMS``
+directions; ``HISTORY_DIMS`` for a long untimed history, whose units no session tells apart:
+there a small routine's few telling tools lie past the first 16 directions, and pieces that
+share only everyday commands are less alike, so fewer are joined), and by its context: the
 session around it (no pause over ``MAX_GAP_S``) or, for untimed history, which has no sessions,
 the units just before and after it (``neighbour_context``). The clusterers and the consensus
 cluster these unit vectors; every event inherits its unit's label.
@@ -43,6 +46,9 @@ NEIGHBOUR_WEIGHT = 1.25  # the context's weight beside the unit's own vector
 SESSION_WEIGHT = 1.0
 COHERENCE_LOW, COHERENCE_HIGH = 0.15, 0.45
 UNIT_DIMS = 16
+# an untimed history's units: no session tells them apart, only what they hold, and a routine's
+# telling tools (the few a small routine has) sit past the first 16 directions of their terms
+HISTORY_DIMS = 48
 FEW_UNITS = 10
 WORD_RE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z_][A-Za-z0-9_.\-]{2,39}")
 
@@ -290,14 +296,15 @@ def build_units(
     sig = SignatureTerms.build(inverse, signature_tokens, cmds)
     terms = sig.matrix[inverse]
     pieces = split_units(ids, ts, content=terms, cmds=cmds)
-    first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed)
     order = np.argsort(ids, kind="stable")
     even = np.zeros(len(ids), dtype=np.float64)
     even[order] = even_gaps(ts[order])
     long = np.zeros(len(ids), dtype=np.float64)
     long[order] = _long_runs(even[order] > 0, LONG_UNTIMED)
+    dims = HISTORY_DIMS if long.any() else UNIT_DIMS
+    first = unit_vectors(unit_term_counts(pieces, ids, inverse, sig), seed=seed, dims=dims)
     units = join_pieces(pieces, ids, ts, first, _mostly(pieces, long))
-    own = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed)
+    own = unit_vectors(unit_term_counts(units, ids, inverse, sig), seed=seed, dims=dims)
     untimed, history = _mostly(units, even), _mostly(units, long)
     vectors = own
     if SESSION_WEIGHT > 0:
