@@ -290,7 +290,7 @@ def describe_clusters(
         idx = np.flatnonzero(labels == c)
         n = len(idx)
         order = np.argsort(-weights[row])
-        visible = [j for j in order if not features.vocab[j].startswith(HIDDEN_PREFIXES)]
+        visible = [j for j in order if _shown(features.vocab[j])]
         top_terms = [(features.vocab[j], round(float(weights[row, j]), 4)) for j in visible[:top_n]]
         vector = {
             features.vocab[j]: float(weights[row, j]) for j in order[:40] if weights[row, j] > 0
@@ -330,6 +330,15 @@ def describe_clusters(
         )
     _dedupe_names(out, hosts)
     return out
+
+
+def _shown(term: str) -> bool:
+    """A term that may describe a pattern to its user: not how a command was typed (depth,
+    argument count, flags), nor an argument that is an identifier (``best_key``, ``user_id``):
+    a name from inside the user's files reads as code; its tools and folders say the work."""
+    if term.startswith(HIDDEN_PREFIXES):
+        return False
+    return not (term.startswith("arg:") and "_" in term.strip("_"))
 
 
 def _where(table: EventTable) -> list[list[str]]:

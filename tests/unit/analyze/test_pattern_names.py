@@ -41,3 +41,10 @@ def test_shell_admin_and_dotfiles_are_not_one_category():
 def test_file_and_app_activity_keeps_its_kind():
     shares = {"ext:.py": 0.5, "verb:git": 0.2, "dir:~/src/app": 0.6}
     assert name_cluster(shares)[0] == "Python coding in ~/src/app"
+
+
+def test_an_identifier_among_the_arguments_does_not_describe_a_pattern():
+    from selflow_qt.analyze.semantics import _shown
+
+    assert _shown("verb:john") and _shown("arg:status") and _shown("dir:~/src")
+    assert not _shown("arg:best_key") and not _shown("flag:-v")
