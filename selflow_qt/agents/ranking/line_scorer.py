@@ -252,7 +252,12 @@ class LineScorer:
         """Lines that start with ``typed`` and are longer: followers of the last line first,
         then the most recent, at most MAX_CANDIDATES; plus the last line counted up and on."""
         ctx = self.context()
-        counted = [*ctx["counted_up"], *(ctx["counted_on"] - ctx["counted_up"])]
+        # In the line's order (a set's order changes with the interpreter's hash seed, and so
+        # did which of two equal-scored lines was shown).
+        counted = [
+            *ctx["counted_up"],
+            *(c for c in ctx["counted_on"] if c not in ctx["counted_up"]),
+        ]
         fresh = [c for c in counted if c.startswith(typed) and len(c) > len(typed)]
         followers = self.after.get(ctx["prev"], {})
         width = len(typed)
@@ -314,8 +319,10 @@ class LineScorer:
             "prev2": lines[-2] if len(lines) > 1 else "",
             "recent": recent,
             "aligned": self._aligned(lines[-ALIGN_LAST:]),
-            "counted_up": set(counted_up(prev)) if prev else set(),
-            "counted_on": {on} if len(lines) > 1 and (on := counted_on(prev, lines[-2])) else set(),
+            "counted_up": dict.fromkeys(counted_up(prev)) if prev else {},
+            "counted_on": {on: None}
+            if len(lines) > 1 and (on := counted_on(prev, lines[-2]))
+            else {},
             "shown": {},
         }
 

@@ -162,3 +162,27 @@ def test_the_candidates_are_the_followers_then_the_newest_lines_that_fit():
                 got = scorer.candidates(typed)
                 assert got[: len(fit)] == fit, (i, typed)
                 assert all(c not in scorer.last for c in got[len(fit) :]), (i, typed)
+
+
+def test_the_counted_lines_come_in_the_same_order_whatever_the_hash_seed():
+    """The counted-up and counted-on lines were read from sets: which of two equal-scored lines
+    the ghost text showed changed with the interpreter's hash seed (PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from selflow_qt.agents.ranking.line_scorer import LineScorer\n"
+        "s = LineScorer()\n"
+        "for line in ('cp part-3 out-7', 'cp part-4 out-8'):\n"
+        "    s.observe(line, folder='~', session='a', ts=1.0)\n"
+        "print(s.candidates('cp '))\n"
+    )
+    outs = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        outs.add(run.stdout)
+    assert len(outs) == 1, outs
