@@ -190,6 +190,11 @@ def shell_name(
     tools = _tools(distinctive, shares, host)
     if tools:
         what = _and(tools)
+        if len(tools) == 1 and not host and not place:  # one word says too little: what with
+            verb = tools[0].split(" ", 1)[0]
+            more = distinctive_words(distinctive, shares, n=3, hosts=hosts)
+            more = [w for w in more if w.split(" ", 1)[0] != verb and w not in HOUSEKEEPING]
+            what += f" ({more[0]})" if more else ""
     else:
         words = distinctive_words(distinctive, shares, hosts=hosts)
         what = _and(words) if words else "Shell commands"

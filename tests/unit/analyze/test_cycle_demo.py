@@ -27,7 +27,7 @@ NAME_WORDS = {
     "writing": "writing",
     "downloads": "downloads",
     "design": "design",
-    "admin": "administration",
+    "admin": "systemctl",  # shell work: named by its tools ("systemctl and vim")
 }
 
 
