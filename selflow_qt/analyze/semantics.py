@@ -100,8 +100,9 @@ def _place(shares: dict[str, float]) -> str:
 
 
 TOOLS = 2  # tools in a shell pattern's name
-MIN_TOOL_SHARE = 0.1  # ... each on at least this share of its commands
-TOOL_CANDIDATES = 8  # ... among its most distinctive command terms
+MIN_TOOL_SHARE = 0.1  # ... the first on at least this share of its commands
+SECOND_TOOL_SHARE = 0.05  # ... the second on at least this
+TOOL_CANDIDATES = 30  # ... among its most distinctive terms (the ones c-TF-IDF shows)
 SUB_SHARE = 0.5  # "docker compose", not "docker", when most of the tool's uses are that one
 HOST_SHARE = 0.5  # "on web01" where at least this share ran there
 # shell housekeeping: moving about, leaving, clearing the screen; not what a pattern does
@@ -158,10 +159,13 @@ def _tools(distinctive: list[str], shares: dict[str, float], host: str) -> list[
         share = shares.get(term, 0.0)
         if term.startswith("sub:") and share < SUB_SHARE * shares.get(f"verb:{verb}", 0.0):
             word, share = verb, shares.get(f"verb:{verb}", 0.0)  # several of its sub-commands
-        if share < MIN_TOOL_SHARE or any(w.split(" ", 1)[0] == verb for w in found):
+        if share < SECOND_TOOL_SHARE or any(w.split(" ", 1)[0] == verb for w in found):
             continue
         found[word] = share
-    return sorted(found, key=lambda w: -found[w])[:TOOLS]
+    tools = sorted(found, key=lambda w: -found[w])[:TOOLS]
+    # the first on MIN_TOOL_SHARE of the commands; the next may be rarer: it still says more
+    # than one word alone, and the name keeps its words when a share moves across the bar
+    return tools if tools and found[tools[0]] >= MIN_TOOL_SHARE else []
 
 
 def _and(words: list[str]) -> str:
