@@ -1,4 +1,4 @@
-"""`selflow demo`: write a simulated week of work (ending today) into a demo data folder."""
+"""`selflow demo`: write a simulated week of work (ending now) into a demo data folder."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def run_demo(args: argparse.Namespace) -> int:
             ctx, days=args.days, seed=args.seed, events_per_day=args.events_per_day, home=args.home
         )
         print(
-            f"wrote {n:,} demo events ({count(args.days, 'day')} ending today, seed {args.seed}) to "
+            f"wrote {n:,} demo events ({count(args.days, 'day')} ending now, seed {args.seed}) to "
             f"{ctx.db_path} in {time.perf_counter() - t:.1f} s\n"
             f"next: selflow analyze --data-dir {ctx.data_dir}; the app on it: "
             f"selflow --data-dir {ctx.data_dir}  (a demo folder: nothing is captured live there)"
@@ -49,7 +49,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo",
-        help="write a simulated week of work (five workflows + noise, ending today) into an empty "
+        help="write a simulated week of work (five workflows + noise, ending now) into an empty "
         "data folder (its own unless --data-dir names one; live capture stays off there)",
     )
     p.add_argument("--days", type=positive_int, default=7, help="days to simulate (default 7)")

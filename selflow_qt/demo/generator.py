@@ -133,10 +133,24 @@ def _choose(rng: random.Random, weights: list[float]) -> int:
     return len(weights) - 1
 
 
-def _default_start(days: int) -> float:
-    """Local midnight ``days - 1`` days before today: the demo's last day is today."""
-    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+def _default_start(days: int, now: float | None = None) -> float:
+    """Local midnight ``days - 1`` days before today (``now``'s day): the last day is today."""
+    today = datetime.fromtimestamp(time.time() if now is None else now)
+    today = today.replace(hour=0, minute=0, second=0, microsecond=0)
     return (today - timedelta(days=days - 1)).timestamp()
+
+
+def recent_demo(days: int, seed: int = 0, *, now: float | None = None, **kw) -> Iterator[Event]:
+    """The demo of the ``days`` x 24 h that end ``now``: at 1 a.m. a one-day demo is
+    yesterday's work (it was nothing before: today's work had not happened yet), at 3 p.m.
+    yesterday evening's and today's; nothing lies in the future."""
+    now = time.time() if now is None else float(now)
+    since = now - days * 86_400.0
+    for ev in generate_demo(days + 1, seed, start=_default_start(days + 1, now), **kw):
+        if ev.ts > now:
+            break
+        if ev.ts > since:
+            yield ev
 
 
 def generate_demo(
@@ -173,17 +187,20 @@ def write_demo(
 ) -> int:
     """Write the demo through the privacy filter in one transaction; returns events written.
 
-    Without ``start`` the demo ends now: its last day is today, and nothing lies in the future.
+    Without ``start`` the demo is the ``days`` x 24 h that end now (``recent_demo``).
     """
     from selflow_qt.core.privacy import PrivacyFilter
     from selflow_qt.store.writer import insert_events
 
     privacy = PrivacyFilter.from_settings(ctx.settings)
-    until = time.time() if start is None else float("inf")
+    kw = {"home": home, "events_per_day": events_per_day}
+    events = (
+        recent_demo(days, seed, **kw)
+        if start is None
+        else generate_demo(days, seed, start=start, **kw)
+    )
     kept = []
-    for ev in generate_demo(days, seed, start=start, home=home, events_per_day=events_per_day):
-        if ev.ts > until:
-            break
+    for ev in events:
         out = privacy.apply(ev)
         if out is not None:
             kept.append(out)

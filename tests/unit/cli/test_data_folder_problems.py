@@ -61,7 +61,7 @@ def test_status_in_a_demo_folder_says_collection_is_off_as_the_tray_does(tmp_pat
     data = tmp_path / "demo"
     assert selflow(["--data-dir", str(data), "demo", "--days", "1"]) == 0
     out = capsys.readouterr()
-    assert "(1 day ending today" in out.out + out.err  # not '1 days'
+    assert "(1 day ending now" in out.out + out.err  # not '1 days'
     assert selflow(["--data-dir", str(data), "status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     line = next(x for x in lines if x.startswith("collection"))
