@@ -35,7 +35,7 @@ def evaluate_stream(
 ) -> tuple[dict[str, Metrics], dict]:
     """(metrics per predictor, the child's result); raises RuntimeError when training fails."""
     from selflow_qt.agents.model.base_model import resolve_base_model
-    from selflow_qt.agents.training.train_child import long_run
+    from selflow_qt.agents.training.budget import long_run
 
     if not 0.0 < split < 1.0:
         raise ValueError(f"--split must be between 0 and 1, got {split}")

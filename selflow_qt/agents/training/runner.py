@@ -20,8 +20,8 @@ from selflow_qt.agents.model.adapters import agents_dir
 from selflow_qt.agents.model.dataset import build_examples, data_hash, load_events
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.serving import registry
+from selflow_qt.agents.training.budget import long_run
 from selflow_qt.agents.training.child_process import run_training_child, write_job_inputs
-from selflow_qt.agents.training.train_child import long_run
 from selflow_qt.core import supervisor
 from selflow_qt.core.child import pid_alive
 from selflow_qt.core.privacy import redact_text

@@ -3,7 +3,7 @@ evaluation get as many positions as the model's measured answer times let fit.""
 
 import time
 
-from selflow_qt.agents.training.train_child import (
+from selflow_qt.agents.training.budget import (
     ADAPTER_SHARE,
     SAVE_RESERVE_S,
     Budget,
