@@ -132,9 +132,6 @@ def _feed_everything(tmp_path: Path) -> Path:
         with history.open("a") as f:
             for p in CORPUS:
                 f.write(p.text.replace("\n", " ") + "\n")
-        for p in CORPUS:
-            if filename_safe(p.text):
-                (root / p.text).write_text("x")
         db = data / "selflow.db"
         deadline = time.monotonic() + 60  # hang guard
         while time.monotonic() < deadline:
@@ -143,7 +140,14 @@ def _feed_everything(tmp_path: Path) -> Path:
             conn.close()
             if n >= len(CORPUS):
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
+        # The files after the history is recorded, so the newest events are theirs: a training
+        # scores its newest events, and where those were the ~170 planted shell lines, the
+        # evaluation's prompt agent had the model rank each one whenever the slice gave the
+        # model weight (~0.6 s each; the short training took 2 min instead of 20-40 s).
+        for p in CORPUS:
+            if filename_safe(p.text):
+                (root / p.text).write_text("x")
         time.sleep(2)
     finally:
         proc.send_signal(signal.SIGINT)
@@ -183,13 +187,18 @@ def test_no_planted_secret_reaches_any_byte_of_the_data_folder(fed_data: Path) -
     assert not flagged, f"detect-secrets flags {len(flagged)} stored texts: {flagged[:5]}"
 
 
-@pytest.mark.slow  # a real (short) LoRA training run: about a minute on a shared 2-core machine
+@pytest.mark.slow  # a real (short) LoRA training run: 20-40 s on a shared 2-core machine
 def test_no_planted_secret_survives_a_short_training(
-    tmp_path: Path, fed_data: Path, smollm_dir: Path
+    tmp_path: Path, fed_data: Path, smollm_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from selflow_qt.agents.training import runner
     from selflow_qt.agents.training.runner import TrainingRunner, queue_training
     from selflow_qt.store.context import StoreContext
 
+    # The scored part is the newest 5% (~86 events), not 10% (~173): well inside the ~180 file
+    # events that come last (see _feed_everything), so no planted shell line is in it. Every
+    # event still reaches the training's files either way (the ranker fits and replays all).
+    monkeypatch.setattr(runner, "SPLIT_FRACTION", 0.95)
     data = tmp_path / "data"
     shutil.copytree(fed_data, data)
     ctx = StoreContext.open(data)
