@@ -72,7 +72,7 @@ def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
     from selflow_qt.store.models import AnalysisRun
 
     ctx = open_demo(tmp_path, days=2, events_per_day=1500)
-    ctx.settings.analysis_algorithm_timeout_s = 15.0
+    ctx.settings.analysis_algorithm_timeout_s = 8.0
     res = run_cycle(ctx, clusterers=["hdbscan", "boom", "gmm", "sleepy", "hierarchical"])
     assert "always fails" in res.algorithms["boom"].error
     assert "timed out" in res.algorithms["sleepy"].error
