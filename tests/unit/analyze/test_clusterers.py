@@ -72,6 +72,8 @@ def test_cycle_completes_when_clusterers_fail(faulty, tmp_path, open_demo):
     from selflow_qt.store.models import AnalysisRun
 
     ctx = open_demo(tmp_path, days=2, events_per_day=1500)
+    # The cycle waits this long for 'sleepy'; the real clusterers end in ~1-2 s from their
+    # start even at load 8 (fits: hdbscan 0.1 s, gmm 0.4 s, hierarchical 0.1 s).
     ctx.settings.analysis_algorithm_timeout_s = 8.0
     res = run_cycle(ctx, clusterers=["hdbscan", "boom", "gmm", "sleepy", "hierarchical"])
     assert "always fails" in res.algorithms["boom"].error
