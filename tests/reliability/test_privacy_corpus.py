@@ -118,6 +118,28 @@ def _stored_texts(db: Path) -> list[str]:
     return [v for row in rows for v in row if v]
 
 
+def _wait_until_collecting(db: Path, pid: int, timeout: float = 60.0) -> None:
+    """Until collector ``pid`` says its watches are set and it tails the history (its end
+    taken): what is written after that is its to record."""
+    deadline, status = time.monotonic() + timeout, {}  # hang guard
+    while time.monotonic() < deadline:
+        try:
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # never made here
+            try:
+                sql = "SELECT name, detail FROM collector_status WHERE pid = ?"
+                status = dict(conn.execute(sql, (pid,)).fetchall())
+            finally:
+                conn.close()
+        except sqlite3.Error:  # the database or its tables not made yet
+            status = {}
+        if status.get("fs", "").startswith("watching") and status.get("shell", "").startswith(
+            "tailing"
+        ):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the collector never said it was collecting: {status}")
+
+
 def _feed_everything(tmp_path: Path) -> Path:
     """collect (files and shell history), import (JSONL, ActivityWatch), export, analyze."""
     data, root, history = tmp_path / "data", tmp_path / "w", tmp_path / ".bash_history"
@@ -128,7 +150,7 @@ def _feed_everything(tmp_path: Path) -> Path:
     proc = start_selflow(data, "collect", "--roots", str(root), "--no-apps")
     try:
         assert "collecting" in proc.stderr.readline()
-        time.sleep(3)  # watches set and the history file's end taken
+        _wait_until_collecting(data / "selflow.db", proc.pid)
         with history.open("a") as f:
             for p in CORPUS:
                 f.write(p.text.replace("\n", " ") + "\n")
