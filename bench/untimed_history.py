@@ -72,12 +72,12 @@ def interleave(sessions: list[tuple[str, list[str]]]) -> list[tuple[str, list[st
 
 
 def histories(
-    sessions: list[tuple[str, list[str]]], shuffles: int = 1
+    sessions: list[tuple[str, list[str]]], seeds: range | list[int] = range(1)
 ) -> dict[str, list[tuple[str, list[str]]]]:
     """The histories the bench builds: different games' sessions one after another
-    (``shuffles``: that many random orders of all sessions, seeds 0, 1, ...)."""
+    (``seeds``: a random order of all sessions for each)."""
     orders = {}
-    for seed in range(shuffles):
+    for seed in seeds:
         perm = np.random.default_rng(seed).permutation(len(sessions))
         name = "all sessions, shuffled" + (f" (seed {seed})" if seed else "")
         orders[name] = [sessions[i] for i in perm]
@@ -248,6 +248,11 @@ def sea(path: Path, users: list[int]) -> None:
             print(f"| {name} | {len(pats)} | {len(sizes)} | {share:.2f} | {dt:.0f} |")
 
 
+def _seed_range(text: str) -> range:
+    first, _, last = text.partition("-")
+    return range(int(first), int(last or first) + 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--games", type=Path, default=DATA / "training-games-4.jsonl.gz")
@@ -255,6 +260,9 @@ def main() -> None:
     ap.add_argument("--sea-users", type=int, nargs="+", default=[21, 35, 50])
     ap.add_argument("--show", action="store_true", help="each pattern's games")
     ap.add_argument("--shuffles", type=int, default=1, help="random orders of all sessions")
+    ap.add_argument(
+        "--seeds", type=_seed_range, default=None, help="the orders' seeds, FIRST-LAST (20-29)"
+    )
     ap.add_argument("--sea-mixes", type=int, default=0, help="untimed histories of SEA users")
     args = ap.parse_args()
     import logging
@@ -267,7 +275,7 @@ def main() -> None:
         "| homogeneity | homogeneity in patterns | units | unit homogeneity | pass | seconds |\n"
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|"
     )
-    todo = histories(sessions, args.shuffles)
+    todo = histories(sessions, args.seeds or range(args.shuffles))
     if args.sea_mixes:
         todo |= sea_histories(args.sea or DATA / "sea-users21-50.jsonl.gz", args.sea_mixes)
     shuffled: list[float] = []

@@ -22,8 +22,13 @@ and drops the rest as noise. There, instead:
 - the cut is the one whose partition shares the most information with the algorithms' own
   (weighted mean NMI, the consensus objective of Strehl & Ghosh 2002), among the cuts from the
   majority cut (never merging what most keep apart) to the most clusters any algorithm found;
-- a consensus cluster needs ``RECURRING`` units, not five: a unit of a history is long, and a
-  workflow seen in three sittings recurs;
+- a consensus cluster needs to recur, not five units: a unit of a history is long, and a
+  workflow seen in ``RECURRING`` units recurs; so does one seen in two separate sittings (two
+  units with other work between them), while two units one after the other may be one sitting
+  that the content cut split in two;
+- units the finer cut leaves in pieces too small to count, but that the majority cut keeps
+  together, stay together where they recur: most algorithms agree on them, and the finer cut
+  only had no better place for them;
 - an algorithm also supports a cluster that it keeps whole inside a coarser one of its own
   (``NESTED_SHARE`` of its members in one cluster): a coarser grain does not contradict it;
 - a unit left in noise or in an unsupported cluster joins the nearest stable cluster (cosine to
@@ -43,7 +48,7 @@ import numpy as np
 
 JACCARD_SUPPORT = 0.5
 NESTED_SHARE = 0.8
-RECURRING = 3  # units of untimed history a consensus cluster needs at the least
+RECURRING = 3  # units of untimed history a consensus cluster needs, or two separate sittings
 CUT = 0.5
 MAJORITY = "evidence accumulation (co-association, average link, cut 0.5)"
 INFORMATIVE = "evidence accumulation (co-association, average link, cut of most shared information)"
@@ -128,9 +133,11 @@ def evidence_accumulation(
     weights: list[float] | None = None,
     *,
     informative: bool = False,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Consensus labels of the landmarks: average link on 1 - co-association, cut at 0.5
-    (``informative``: at the cut of most shared information, see the module docstring)."""
+    (``informative``: at the cut of most shared information, see the module docstring;
+    ``order``: each landmark's place in the history, where a cluster must also recur)."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import squareform
 
@@ -143,13 +150,42 @@ def evidence_accumulation(
     D = np.clip(1.0 - coassociation(landmark_labels, weights), 0.0, None)
     np.fill_diagonal(D, 0.0)
     Z = linkage(squareform(D, checks=False).astype(np.float64), method="average")
-    if informative:
-        labels = informative_cut(Z, landmark_labels, weights)
-    else:
-        labels = fcluster(Z, t=CUT, criterion="distance") - 1
-    sizes = np.bincount(labels)
-    labels = np.where(sizes[labels] >= min_size, labels, -1)
-    return relabel_by_size(labels)
+    majority = fcluster(Z, t=CUT, criterion="distance") - 1
+    labels = informative_cut(Z, landmark_labels, weights) if informative else majority
+    kept = _counts(labels, min_size, order)
+    if informative:  # pieces too small to count: together where most algorithms keep them
+        left = ~kept
+        regrouped = np.where(left, majority + labels.max() + 1, labels)
+        kept |= left & _counts(np.where(left, regrouped, -1), min_size, order)
+        labels = regrouped
+    return relabel_by_size(np.where(kept, labels, -1))
+
+
+def _counts(labels: np.ndarray, min_size: int, order: np.ndarray | None) -> np.ndarray:
+    """(m,) bool: the landmark's cluster (-1: none) has ``min_size`` members or, given their
+    places in the history (``order``), two in separate sittings."""
+    ok = labels >= 0
+    sizes = np.bincount(labels[ok], minlength=1)
+    out = ok & (sizes[np.maximum(labels, 0)] >= min_size)
+    if order is None:
+        return out
+    for c in np.unique(labels[ok & ~out]):
+        members = labels == c
+        if sittings(np.asarray(order)[members]) >= 2:
+            out |= members
+    return out
+
+
+def recurs(places: np.ndarray) -> bool:
+    """Units at these places in a history (arrival order) make work that recurs: at least
+    ``RECURRING`` of them, or two in separate sittings (see the module docstring)."""
+    return len(np.unique(places)) >= RECURRING or sittings(places) >= 2
+
+
+def sittings(places: np.ndarray) -> int:
+    """Separate stretches among these places in the history (consecutive ones are one)."""
+    p = np.unique(places)
+    return int(len(p) > 0) + int(np.count_nonzero(np.diff(p) > 1))
 
 
 def informative_cut(
@@ -237,11 +273,13 @@ def build_consensus(
     min_support: int = 3,
     min_size: int | None = None,
     space: np.ndarray | None = None,
+    order: np.ndarray | None = None,
 ) -> Consensus:
     """Consensus labels for every event, each cluster's supporters, and the consensus score.
 
     ``space``: the landmarks' coordinates where the clusterers worked, given for untimed
-    history: the informative cut, nested support and attaching (see the module docstring)."""
+    history: the informative cut, nested support and attaching (see the module docstring);
+    ``order``: there, each landmark's place in the history (its unit's arrival order)."""
     from sklearn.metrics import adjusted_rand_score
 
     from selflow_qt.analyze.reduce import propagate
@@ -254,8 +292,8 @@ def build_consensus(
     content = space is not None
     if min_size is None:
         min_size = max(min(5, max(2, m // 10)), m // 200)
-        if content:  # units of a history are long: a workflow seen in three sittings counts
-            min_size = min(min_size, RECURRING)
+        if content:  # units of a history are long: three, or two sittings, recur
+            min_size = RECURRING
     judged = {n: algorithm_weight(landmark_labels[n]) for n in names}
     weights = {n: w for n, (w, _) in judged.items()}
     if sum(weights.values()) <= 0:  # every algorithm collapsed: count them all the same
@@ -266,6 +304,7 @@ def build_consensus(
         min_size,
         [weights[n] for n in names],
         informative=content,
+        order=order if content else None,
     )
     voters = [n for n in names if weights[n] > 0]
     support = supporters(cons_l, {n: landmark_labels[n] for n in voters}, nested=content)

@@ -112,6 +112,7 @@ def load_stage(ctx, run, since, until, s: Steps) -> Loaded:
 def cluster_stage(loaded: Loaded, names: list[str], settings, s: Steps, jobs: list) -> Clustered:
     """Few units grouped, or: reduce, the 2-D view started beside, clusterers and consensus."""
     from selflow_qt.analyze.clusterers.runner import BackgroundJob
+    from selflow_qt.analyze.families import split_consensus
     from selflow_qt.analyze.reduce import reduce_features, umap_available, umap_embedding
 
     units = loaded.units
@@ -143,6 +144,10 @@ def cluster_stage(loaded: Loaded, names: list[str], settings, s: Steps, jobs: li
             s.timed,
             untimed=units.mostly_untimed(),
         )
+        if units.mostly_untimed():  # a pattern holding two tool families is two patterns
+            cons = split_consensus(
+                cons, units.of_event, loaded.fs.inverse, loaded.fs.signature_tokens, red.landmarks
+            )
         out = Clustered(algos, full, cons, agree, red.xy, red.method, len(red.landmarks), red)
     out.jobs = jobs
     for name, w in cons.weights.items():
@@ -309,6 +314,7 @@ def clusters_and_consensus(
         red.knn_w,
         min_support=settings.analysis_min_support,
         space=red.space if untimed else None,
+        order=red.landmarks if untimed else None,  # units are numbered in arrival order
     )
     return algos, full_labels, cons, agree
 

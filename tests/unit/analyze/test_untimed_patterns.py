@@ -97,6 +97,42 @@ def test_a_far_unit_stays_out_of_every_pattern():
     assert attach_to_nearest(labels, [0], X).tolist() == [0, 0, 0, -1]
 
 
+# the clusterers' votes on the 17 units of ``seven_routine_history()`` (recorded): units 3 and
+# 13 are the two ssh deploy sittings, which three of five keep together (two call one noise)
+SEVEN_VOTES = {
+    "density": [1, 1, 1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1],
+    "gmm": [2, 2, 0, 0, 1, 1, 4, 3, 3, 3, 4, 1, 1, 0, 0, 2, 2],
+    "hdbscan": [-1, 1, -1, -1, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 1, 1, -1],
+    "hierarchical": [0, 0, 1, 2, 3, 4, 5, 6, 7, 6, 5, 3, 4, 2, 1, 0, 0],
+    "spectral": [0, 0, 5, 6, 2, 3, 4, 1, 1, 1, 4, 2, 3, 6, 5, 0, 0],
+}
+DEPLOYS = [3, 13]
+
+
+def _seven_consensus(order: np.ndarray):
+    votes = {k: np.array(v) for k, v in SEVEN_VOTES.items()}
+    space = np.eye(8)[votes["hierarchical"]]  # each unit where its routine lies
+    idx = np.arange(17)[:, None]
+    w = np.ones((17, 1), dtype=np.float32)
+    return build_consensus(votes, votes, idx, w, min_support=3, space=space, order=order)
+
+
+def test_a_routine_most_algorithms_keep_together_is_a_pattern_when_it_recurs():
+    """Two sittings of one routine, other work between them: the finer cut of most shared
+    information may split them apart, but what most algorithms keep together recurs."""
+    cons = _seven_consensus(np.arange(17))
+    a, b = cons.labels[DEPLOYS]
+    assert a == b and a >= 0 and a in cons.stable, cons.labels
+
+
+def test_one_sitting_cut_in_two_is_not_a_routine():
+    """The same two units one after the other are one sitting: no pattern of their own."""
+    order = np.arange(17)
+    order[[4, 13]] = order[[13, 4]]  # unit 13 comes right after unit 3
+    cons = _seven_consensus(order)
+    assert (cons.labels[DEPLOYS] < 0).all() or cons.labels[3] not in cons.stable, cons.labels
+
+
 def _untimed_history(records: list[dict]) -> tuple[list[str], list[str]]:
     """(commands, game of each): whole sessions, a session of each game in turn."""
     sessions: dict[tuple, list[str]] = defaultdict(list)
@@ -220,3 +256,49 @@ def test_a_200_line_history_of_seven_routines_gives_named_patterns_none_for_ever
     folders = {c.split()[1] for steps in SEVEN_ROUTINES.values() for c in steps if c[:3] == "cd "}
     for name in named.values():
         assert set(name.split()) & (tools | folders), name
+    # the ssh deploys, sat at twice with other work between: a routine, named by its host
+    deploy = Counter(labels[t == "deploy"].tolist()).most_common(1)[0]
+    assert deploy[0] in named and deploy[1] >= 0.9 * np.sum(t == "deploy"), named
+    assert named[deploy[0]].endswith(" on web01"), named
+
+
+def _tool_units(plan: list[tuple[str, int]]):
+    """Units of 10 commands each, in this order: (its main tool or "", its pattern); every unit
+    also lists files and reads them, and a main tool is 4 of its 10 commands."""
+    from selflow_qt.analyze.families import unit_tools
+
+    tokens, inverse, units = [], [], []
+    for u, (tool, _) in enumerate(plan):
+        verbs = ["ls", "cat", "cd", "ls", "cat", "nmap"] + [tool or "ls"] * 4
+        for v in verbs:
+            tokens.append(["act:shell/command", f"verb:{v}"])
+            inverse.append(len(tokens) - 1)
+            units.append(u)
+    counts, sizes = unit_tools(np.array(units), np.array(inverse), tokens)
+    return np.array([c for _, c in plan]), counts, sizes
+
+
+def test_a_small_tool_family_inside_a_pattern_gets_its_own():
+    """Six units of one pattern: three of them (separate sittings) work mostly with sqlmap,
+    which the other three never run: two patterns, one of them the sqlmap units."""
+    from selflow_qt.analyze.families import split_families
+
+    plan = [("", 0), ("sqlmap", 0), ("", 0), ("john", 1), ("sqlmap", 0), ("", 0), ("sqlmap", 0)]
+    labels, counts, sizes = _tool_units(plan)
+    out, parent = split_families(labels, [0, 1], counts, sizes)
+    sqlmap = [i for i, (t, _) in enumerate(plan) if t == "sqlmap"]
+    rest = [i for i, (t, c) in enumerate(plan) if c == 0 and t != "sqlmap"]
+    assert len(set(out[sqlmap].tolist())) == 1 and len(set(out[rest].tolist())) == 1
+    assert out[sqlmap[0]] != out[rest[0]] and out[3] == 1
+    assert parent == {int(out[sqlmap[0]]): 0}
+
+
+def test_a_tool_the_whole_pattern_uses_or_one_sitting_holds_splits_nothing():
+    from selflow_qt.analyze.families import split_families
+
+    # every unit of the pattern runs sqlmap: one family
+    labels, counts, sizes = _tool_units([("sqlmap", 0)] * 6)
+    assert split_families(labels, [0], counts, sizes)[0].tolist() == [0] * 6
+    # the sqlmap units are one sitting (two in a row): not a routine of their own
+    labels, counts, sizes = _tool_units([("", 0), ("sqlmap", 0), ("sqlmap", 0), ("", 0), ("", 0)])
+    assert split_families(labels, [0], counts, sizes)[0].tolist() == [0] * 5
