@@ -115,7 +115,11 @@ def lm_fit(stream, start: int, lm: dict):
             val = f" val {r.val_loss:.3f}" if r.val_loss is not None else ""
             print(f"  step {r.step}/{r.total_steps} loss {r.loss:.3f}{val}", file=sys.stderr)
 
-    return fit_lm_agent(AGENT, stream, start, model, tok, cfg, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="selflow-bench-agent-") as tmp:
+        fast = Path(tmp) if lm.get("fast", True) else None
+        return fit_lm_agent(
+            AGENT, stream, start, model, tok, cfg, progress=progress, fast_folder=fast
+        )
 
 
 def time_generation(writer, stream, start: int, n: int) -> list[float]:
@@ -278,6 +282,9 @@ def main() -> int:
     ap.add_argument("--lm-max-steps", type=int, default=400, help="LoRA step cap (with --lm)")
     ap.add_argument("--lm-stream", default="", help="a stream for the LoRA learning curve")
     ap.add_argument("--lm-steps", default="0,15,60", help="LoRA step counts for the curve")
+    ap.add_argument(
+        "--lm-torch", action="store_true", help="the model writes with torch, not CTranslate2"
+    )
     ap.add_argument("--lm-positions", type=int, default=40, help="positions scored with the LM")
     args = ap.parse_args()
 
@@ -293,7 +300,9 @@ def main() -> int:
     )
     print("| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: |")
     margins, wins, everything, full_rows = [], 0, {}, []
-    lm = {"epochs": args.lm_epochs, "max_steps": args.lm_max_steps} if args.lm else None
+    lm = None
+    if args.lm:
+        lm = {"epochs": args.lm_epochs, "max_steps": args.lm_max_steps, "fast": not args.lm_torch}
     for name, events in streams.items():
         metrics, agent, fit_s, lat = evaluate(events, args.positions, lm=lm)
         print(row(name, metrics, agent, fit_s), flush=True)

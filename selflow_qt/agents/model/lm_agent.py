@@ -14,6 +14,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from selflow_qt.agents.evaluation.evaluation import positions
 from selflow_qt.agents.model.dataset import examples_of
@@ -84,10 +85,12 @@ def add_written_lines(
     stream: Context,
     sp: SplitPoints,
     max_positions: int | None = None,
-) -> tuple[RankingAgent, dict]:
-    """Let ``agent`` (which has learned ``stream[:sp.lm_lo]``) use the model's lines where they
-    helped on the slice; returns the same agent without them (the ablation) and the report.
-    Both have learned ``stream[:sp.start]`` afterwards."""
+) -> tuple[RankingAgent, RankingAgent, dict]:
+    """Weigh the model's lines with ``agent`` (which has learned ``stream[:sp.lm_lo]``) on the
+    slice; returns (the agent, the same agent without the model's lines (the ablation), the
+    report). Both are then fitted again on all of ``stream[:sp.start]``: the slice chose how
+    far to trust the model, and the ranker it judged with would otherwise never learn the
+    newest fifth of what it is scored after (on the training games it fell below counting)."""
     rows = trust_rows(agent, writer, stream, sp.lm_lo, sp.start, max_positions)
     trust, report = choose_weights(rows)
     report["split"] = {
@@ -95,11 +98,25 @@ def add_written_lines(
         "trust": [sp.lm_lo, sp.judge_lo],
         "judge": [sp.judge_lo, sp.start],
     }
-    no_lm = copy.deepcopy(agent)
-    agent.writer, agent.trust = writer, trust
-    agent.report = {**agent.report, **report}
-    no_lm.report = dict(agent.report)
-    return no_lm, report
+    final = fit_ranking_agent(agent.name, stream[: sp.start])
+    final.lm_weight, final.lm_top = agent.lm_weight, agent.lm_top
+    final.report = {**final.report, **report}
+    no_lm = copy.deepcopy(final)
+    final.writer, final.trust = writer, trust
+    return final, no_lm, report
+
+
+def fast_writer(pmodel, tok, folder: Path) -> LineWriter:
+    """A writer on the trained model converted to CTranslate2 int8 in ``folder``."""
+    import json
+
+    from selflow_qt.agents.model.fast_runtime import FastModel, write_fast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pmodel.save_pretrained(str(folder))
+    (folder / "agent.json").write_text(json.dumps({"base_model": "bench"}), encoding="utf-8")
+    fast = FastModel.load(write_fast(pmodel.merge_and_unload(), tok, folder))
+    return LineWriter(fast, fast.tok)
 
 
 def fit_lm_agent(
@@ -112,9 +129,12 @@ def fit_lm_agent(
     *,
     progress: Callable | None = None,
     should_stop: Callable[[], bool] | None = None,
+    fast_folder: Path | None = None,
 ) -> LMAgentFit:
     """Fit the agent on ``stream[:start]`` (see the module docstring); ``model`` is wrapped
-    with a fresh LoRA adapter (pass a fresh copy of the base model)."""
+    with a fresh LoRA adapter (pass a fresh copy of the base model). With ``fast_folder`` the
+    trained model is merged and converted to CTranslate2 there, and writes its lines from that
+    (as the training child and the model process do)."""
     from selflow_qt.agents.model.trainer import train_adapter
 
     stream = list(stream)
@@ -130,8 +150,10 @@ def fit_lm_agent(
     if result.cancelled:
         raise Cancelled()
     writer = LineWriter(pmodel, tok)  # float32: see LineWriter.bf16
+    if fast_folder is not None:
+        writer = fast_writer(pmodel, tok, Path(fast_folder))
     t1 = time.perf_counter()
-    no_lm, report = add_written_lines(agent, writer, stream, sp)
+    agent, no_lm, report = add_written_lines(agent, writer, stream, sp)
     report.update(
         adapter={
             "steps": result.steps,

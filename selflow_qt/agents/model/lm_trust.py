@@ -1,13 +1,16 @@
-"""When to trust the model's lines: a small learned layer over the agent's own ranking.
+"""When to trust the model's lines: how much of the next line's chance is the model's.
 
-The agent's ranking (its trees, or the baseline it falls back to) gives every counted candidate
-a log-probability-like score; a line only the model wrote starts just below the fifth of them. The model's
-features (``candidates.GEN_FEATURES``) then move each candidate by ``weights @ features``. The
-weights are fitted (a softmax over each position's candidates, L2-regularised) on positions that
-neither the ranker nor the adapter was trained on, and judged on the newest part of them against
-the same agent without the model: where the model adds nothing there (no exact line gained at
-the top, nor among the first five at no loss at the top) the weights stay 0, the agent never
-asks the model, and its report says so (``lm_useful: false``).
+The agent's counted candidates keep their order; their chance of being the next line is
+calibrated by rank, and the model's lines bring the model's own probability of each line
+(``ranking.line_mix``). The model's share ``lam`` is fitted (maximum likelihood over a grid) on
+positions that neither the ranker nor the adapter was trained on, and judged on the newest part
+of them against the same agent without the model: where the model adds nothing there (no exact
+line gained at the top, nor among the first five at no loss at the top) the agent never asks
+the model, and its report says so (``lm_useful: false``).
+
+A linear weighting of the model's features (the previous layer) never fitted a weight that
+showed a line only the model wrote: on the training games hit5_novel stayed 0. The mixture needs
+one share, not a weight per feature, so the few positions of a slice can fit it.
 """
 
 from __future__ import annotations
@@ -16,11 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from selflow_qt.agents.ranking.candidates import GEN_FEATURES
-
-L2 = 0.05
-STEPS = 400
-LEARNING_RATE = 0.05
+from selflow_qt.agents.ranking.line_mix import RANKS, MixTrust, counted_ranks, mixed_scores, parts
 
 
 @dataclass
@@ -33,65 +32,77 @@ class TrustRow:
     target: int
 
 
-def combined(base: np.ndarray, G: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    return base if weights is None else base + G @ weights
+LAMBDAS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+SMOOTH = 0.5  # pseudo-hits per calibrated rank
 
 
-def top1_hits(rows: list[TrustRow], weights: np.ndarray | None) -> list[bool]:
-    return top_k_hits(rows, weights, 1)
+def calibrate(rows: list[TrustRow]) -> np.ndarray:
+    """How often the counted candidate at each rank was the next line (the last rank pools
+    every rank from there on, per candidate); smoothed and made non-increasing."""
+    hits = np.zeros(RANKS)
+    slots = np.zeros(RANKS)  # candidates offered at each rank (the last: all from there on)
+    for r in rows:
+        ranks = counted_ranks(r.base, r.G)
+        n = int(np.sum(ranks >= 0))
+        slots[: min(n, RANKS - 1)] += 1
+        slots[RANKS - 1] += max(0, n - (RANKS - 1))
+        if r.target >= 0 and ranks[r.target] >= 0:
+            hits[min(int(ranks[r.target]), RANKS - 1)] += 1
+    chances = (hits + SMOOTH * 0.01) / (np.maximum(slots, 1) + SMOOTH)
+    return np.minimum.accumulate(chances)
 
 
-def top_k_hits(rows: list[TrustRow], weights: np.ndarray | None, k: int) -> list[bool]:
-    """Per row: is the true line among the ``k`` best scored (ties go to the earlier row, as a
-    stable sort orders them)?"""
+def fit_mix(rows: list[TrustRow]) -> MixTrust:
+    """The counted chances by rank, then the model's share maximising the likelihood of the
+    lines typed next (where one of the candidates was it)."""
+    chances = calibrate(rows)
+    use = [r for r in rows if r.target >= 0]
+    best, best_ll = 0.0, -np.inf
+    for lam in LAMBDAS:
+        ll = 0.0
+        for r in use:
+            pc, pm = parts(r.base, r.G, chances)
+            ll += float(np.log((1 - lam) * pc[r.target] + lam * pm[r.target] + 1e-9))
+        if ll > best_ll + 1e-9:
+            best, best_ll = lam, ll
+    return MixTrust(best, chances)
+
+
+def mix_hits(rows: list[TrustRow], trust: MixTrust | None, k: int) -> list[bool]:
     out = []
     for r in rows:
         if r.target < 0 or len(r.base) == 0:
             out.append(False)
             continue
-        s = combined(r.base, r.G, weights)
+        if trust is None:  # the agent's own order; a line only the model wrote is not shown
+            ranks = counted_ranks(r.base, r.G)
+            s = np.where(ranks >= 0, -ranks.astype(float), -np.inf)
+        else:
+            s = mixed_scores(r.base, r.G, trust)
         t = s[r.target]
+        if not np.isfinite(t):
+            out.append(False)
+            continue
         ahead = int(np.sum(s > t)) + int(np.sum(s[: r.target] == t))
         out.append(ahead < k)
     return out
 
 
-def fit_weights(rows: list[TrustRow], l2: float = L2, steps: int = STEPS) -> np.ndarray:
-    """Weights maximising the log-likelihood of the true line among each position's candidates
-    (Adam on the mean, an L2 penalty towards 0)."""
-    w = np.zeros(len(GEN_FEATURES))
-    use = [r for r in rows if r.target >= 0 and len(r.base) > 1]
-    if not use:
-        return w
-    m = np.zeros_like(w)
-    v = np.zeros_like(w)
-    for t in range(1, steps + 1):
-        grad = -l2 * w
-        for r in use:
-            s = r.base + r.G @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            grad += (r.G[r.target] - p @ r.G) / len(use)
-        m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad * grad
-        w += LEARNING_RATE * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-    return w
-
-
 def choose_weights(
     rows: list[TrustRow], judge_fraction: float = 1 / 3
 ) -> tuple[np.ndarray | None, dict]:
-    """Fit on the older rows, judge on the newest ``judge_fraction`` against no model; keep the
-    model (weights refitted on every row) only where it adds exact-line hits there."""
+    """Fit the mixture (``line_mix``) on the older rows, judge it on the newest
+    ``judge_fraction`` against no model; keep the model (refitted on every row) only where it
+    adds exact-line hits there. Returns the mixture's vector (None: the model writes nothing)."""
     cut = int(len(rows) * (1 - judge_fraction))
     fit, judge = rows[:cut], rows[cut:]
     report: dict = {"lm_fit_positions": len(fit), "lm_val_positions": len(judge)}
     if len(judge) < 10 or sum(r.target >= 0 for r in fit) < 10:
         return None, {**report, "lm_useful": False, "lm_reason": "too few positions to judge"}
-    w = fit_weights(fit)
-    with_lm, without = top1_hits(judge, w), top1_hits(judge, None)
+    trust = fit_mix(fit)
+    with_lm, without = mix_hits(judge, trust, 1), mix_hits(judge, None, 1)
     share = float(np.mean(with_lm) - np.mean(without))
-    share5 = float(np.mean(top_k_hits(judge, w, 5)) - np.mean(top_k_hits(judge, None, 5)))
+    share5 = float(np.mean(mix_hits(judge, trust, 5)) - np.mean(mix_hits(judge, None, 5)))
     in_set = [r.target >= 0 and r.G[r.target, 0] > 0 for r in judge]
     report.update(
         lm_val_share=share,
@@ -99,18 +110,22 @@ def choose_weights(
         lm_val_hit1_full=float(np.mean(with_lm)),
         lm_val_hit1_full_without=float(np.mean(without)),
         lm_val_wrote_next_line=float(np.mean(in_set)),
+        lm_val_model_share=trust.lam,
     )
     # Kept where they add first guesses, or where they add lines to the five shown and cost no
     # first guess: judged on hit@1 alone, lines that are right as a second guess never showed.
-    if share < 0 or (share == 0 and share5 <= 0):
+    if trust.lam == 0 or share < 0 or (share == 0 and share5 <= 0):
         return None, {
             **report,
             "lm_useful": False,
             "lm_reason": "the model's lines added no exact-line hit on validation",
         }
-    w = fit_weights(rows)
-    return w, {
+    trust = fit_mix(rows)
+    if trust.lam == 0:
+        return None, {**report, "lm_useful": False, "lm_reason": "refitted, the model's share is 0"}
+    return trust.vector, {
         **report,
         "lm_useful": True,
-        "lm_weights": dict(zip(GEN_FEATURES, w.tolist(), strict=True)),
+        "lm_model_share": trust.lam,
+        "lm_rank_chances": [round(float(c), 4) for c in trust.chances],
     }

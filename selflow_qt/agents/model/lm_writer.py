@@ -40,6 +40,12 @@ class GeneratedLine:
     logp: float  # mean log-probability per generated token
     rank: int  # 0: the beam's best
     copied: float  # share of the line's words that occur in the context
+    tokens: int = 1  # generated tokens, with the line's end
+
+    @property
+    def total(self) -> float:
+        """The model's log-probability of writing exactly this line after the prompt."""
+        return self.logp * self.tokens
 
 
 def parse_line(text: str, like: Event | None = None) -> tuple[str, str] | None:
@@ -136,6 +142,7 @@ class LineWriter:
                     logp=score,
                     rank=rank,
                     copied=copied_share(parsed[1], prompt),
+                    tokens=len(toks),
                 )
             )
         return out

@@ -55,6 +55,7 @@ GEN_FEATURES = (
     "gen_top",  # 1 / (1 + its rank in the beam)
     "gen_seen",  # the model's line was typed before, exactly
     "gen_copied",  # share of its words copied from the context
+    "gen_total",  # its log-probability as a whole line (the sum over its tokens; 0 when not written)
 )
 PER_MODEL = 8
 RECENT = 10
@@ -271,7 +272,7 @@ def add_generated(cs: CandidateSet, hist: History, lines, context) -> None:
     new_rows, new_g = [], []
     for line in lines:
         seen = line.full == last_full or line.full in hist.succ_full
-        g = (1.0, 0.0, line.logp, 1.0 / (1 + line.rank), float(seen), line.copied)
+        g = (1.0, 0.0, line.logp, 1.0 / (1 + line.rank), float(seen), line.copied, line.total)
         i = row_of_full.get(line.full)
         if i is not None:
             G[i] = g

@@ -4,7 +4,8 @@
 current moment; ``observe`` learns every event that really happened (online), so its counts stay
 as fresh as the baselines' and it keeps an online record of who guessed right lately (see
 ``leader``). A language model may write candidate lines itself (``writer``, see ``lm_writer``),
-moved by the model's features with ``lm_trust`` weights, and may add one more signal to the top
+mixed with the counted ones by the model's share of the next line's chance (``line_mix``, fitted
+by ``lm_trust``), and may add one more signal to the top
 candidates (``lm_weight``, see ``lm_feature``); with neither, nothing here imports torch or
 scikit-learn and a suggestion costs about a millisecond.
 """
@@ -24,6 +25,7 @@ from selflow_qt.agents.ranking.actions import Candidate, candidate_full
 from selflow_qt.agents.ranking.candidates import CandidateSet, add_generated, candidate_set
 from selflow_qt.agents.ranking.edits import EditModel
 from selflow_qt.agents.ranking.history import History
+from selflow_qt.agents.ranking.line_mix import trusted_scores
 from selflow_qt.agents.ranking.predictors import (
     BASELINE_IDS,
     BaselinePredictor,
@@ -180,7 +182,9 @@ class RankingAgent:
     def lm_candidates(self, context: Context, lines: list) -> tuple[CandidateSet, np.ndarray]:
         """The candidate set with the model's ``lines`` added, and each row's base score: the
         leader's (the ranker's log-probability, or -log(1 + rank) in the baseline it answers
-        as), lines only the model wrote 1 below the ``GEN_FLOOR_RANK``-th best."""
+        as), lines only the model wrote 1 below the ``GEN_FLOOR_RANK``-th best (where an agent
+        saved with the older linear trust ranks by these; the mixture ranks the counted rows by
+        them and places the model's lines by its own probability)."""
         lists = {n: b.predict(context, PRIOR_DEPTH) for n, b in self.baselines.items()}
         keys = {n: [c.key for c in ranked] for n, ranked in lists.items()}
         cs = candidate_set(self.hist, context, self.edits, first_guesses(keys))
@@ -205,7 +209,7 @@ class RankingAgent:
 
     def _written(self, context: Context, k: int) -> list[Candidate]:
         cs, base = self.lm_candidates(context, self.writer.lines(context))
-        scores = base + cs.gen_features() @ self.trust
+        scores = trusted_scores(base, cs.gen_features(), self.trust)
         order = [int(i) for i in np.argsort(-scores, kind="stable")]
         out, fulls = [], set()
         for i in order:  # one candidate per exact line

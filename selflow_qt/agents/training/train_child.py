@@ -241,7 +241,7 @@ def ranker_stage(
     ranker.lm_weight = weight
     # The model writes lines; the slice decides whether they are used (lm_useful).
     t_write = time.perf_counter()
-    no_lm, lines_report = add_written_lines(
+    ranker, no_lm, lines_report = add_written_lines(
         ranker, writer, stream, split.points, max_positions=lm_n
     )
     phases = {

@@ -11,6 +11,7 @@ from selflow_qt.agents.model.lm_writer import GeneratedLine, copied_share, parse
 from selflow_qt.agents.ranking.actions import candidate_full, keyed
 from selflow_qt.agents.ranking.candidates import GEN_FEATURES, candidate_set
 from selflow_qt.agents.ranking.history import History
+from selflow_qt.agents.ranking.line_mix import RANKS, MixTrust, mixed_scores
 from selflow_qt.agents.ranking.ranking_agent import RankingAgent, fit_ranking_agent
 from selflow_qt.core.event import Event
 
@@ -37,9 +38,16 @@ class FixedWriter:
         return list(self._lines)
 
 
-def gen(full: str, rank: int = 0, logp: float = -0.5, copied: float = 0.5) -> GeneratedLine:
+def gen(
+    full: str, rank: int = 0, logp: float = -0.5, copied: float = 0.5, tokens: int = 4
+) -> GeneratedLine:
     key, full = parse_line(full)
-    return GeneratedLine(key=key, full=full, logp=logp, rank=rank, copied=copied)
+    return GeneratedLine(key=key, full=full, logp=logp, rank=rank, copied=copied, tokens=tokens)
+
+
+def mix(lam: float, chances: list[float]) -> np.ndarray:
+    c = np.array(chances + [chances[-1]] * (RANKS - len(chances)))
+    return MixTrust(lam, c).vector
 
 
 def test_only_well_formed_lines_are_kept():
@@ -117,35 +125,33 @@ def test_with_its_lines_off_the_agent_answers_as_without_the_model():
             plain.observe([stream[i]])
 
 
-def test_trusted_lines_are_proposed_first():
+def test_a_line_the_model_is_sure_of_is_proposed_first():
+    """The model writes the line with probability ~0.9 (a mean log-probability of -0.025 over
+    4 tokens); with half the chance its share, it beats a first counted guess right 1 time in
+    4."""
     stream = shell_stream(260)
     agent = fit_ranking_agent("a", stream[:200])
-    agent.writer = FixedWriter([gen("shell run rm -rf build")])
-    agent.trust = np.zeros(len(GEN_FEATURES))
-    agent.trust[F["gen_only"]] = 50.0
+    agent.writer = FixedWriter([gen("shell run rm -rf build", logp=-0.025)])
+    agent.trust = mix(0.5, [0.25, 0.1, 0.05])
     top = agent.predict(stream[180:200], 3)
     assert candidate_full(top[0]) == "shell run rm -rf build"
     assert top[0].key == "shell run rm -rf build"
+    agent.trust = mix(0.0, [0.25, 0.1, 0.05])  # no share: the agent's own order
+    assert "shell run rm -rf build" not in [
+        candidate_full(c) for c in agent.predict(stream[180:200], 5)
+    ]
 
 
-def test_the_model_is_kept_only_where_its_lines_add_hits():
-    rng = np.random.default_rng(0)
-
-    def rows(helps: bool) -> list[TrustRow]:
-        out = []
-        for _ in range(90):
-            base = -np.arange(6, dtype=float)
-            G = np.zeros((6, len(GEN_FEATURES)))
-            G[5, F["gen"]] = G[5, F["gen_only"]] = 1.0
-            G[5, F["gen_logp"]] = -0.2
-            target = 5 if helps and rng.random() < 0.6 else 0
-            out.append(TrustRow(base, G, target))
-        return out
-
-    w, report = choose_weights(rows(True))
-    assert report["lm_useful"] and report["lm_val_share"] > 0 and w is not None
-    w, report = choose_weights(rows(False))
-    assert w is None and report["lm_useful"] is False and report["lm_val_share"] <= 0
+def test_the_mixture_adds_the_models_chance_to_the_counted_one():
+    base = np.array([-0.1, -0.5, -2.0, -3.0])  # counted, by the agent: rows 0, 1, 2, then 3
+    G = np.zeros((4, len(GEN_FEATURES)))
+    G[2, F["gen"]] = 1.0  # the model also wrote the third counted line, sure of it
+    G[2, F["gen_total"]] = np.log(0.8)
+    G[3, F["gen"]] = G[3, F["gen_only"]] = 1.0  # a line only the model wrote, unsure
+    G[3, F["gen_total"]] = np.log(0.01)
+    s = mixed_scores(base, G, MixTrust(0.5, np.array([0.3, 0.1] + [0.02] * (RANKS - 2))))
+    assert list(np.argsort(-s)) == [2, 0, 1, 3]
+    assert np.isclose(np.exp(s[2]), 0.5 * 0.02 + 0.5 * 0.8, atol=1e-6)
 
 
 def test_a_saved_agent_keeps_its_trust_in_the_model(tmp_path):
@@ -183,13 +189,11 @@ def test_the_beams_score_as_a_full_forward_pass_does(loaded_model):
 
 
 def test_a_moderately_trusted_line_reaches_the_five_shown():
-    """A line only the model wrote starts just below the fifth candidate, so a small weight
-    shows it; below the lowest of some 20 candidates it needed a weight no fit reached."""
+    """A line the model gives a middling chance is shown among the five, not first."""
     stream = shell_stream(260)
     agent = fit_ranking_agent("a", stream[:200])
-    agent.writer = FixedWriter([gen("shell run rm -rf build")])
-    agent.trust = np.zeros(len(GEN_FEATURES))
-    agent.trust[F["gen_only"]] = 2.0
+    agent.writer = FixedWriter([gen("shell run rm -rf build", logp=-0.4)])  # p ~0.2
+    agent.trust = mix(0.2, [0.5, 0.2, 0.1, 0.05, 0.02, 0.01])
     ctx = stream[180:200]
     cs, _ = agent.lm_candidates(ctx, [])
     assert len(cs.keys) > 5
@@ -204,6 +208,7 @@ def test_lines_right_as_a_later_guess_are_kept_when_they_cost_no_first_guess():
         base = -np.arange(7, dtype=float)  # the written line is the 7th: not among five shown
         G = np.zeros((7, len(GEN_FEATURES)))
         G[6, F["gen"]] = G[6, F["gen_only"]] = 1.0
+        G[6, F["gen_total"]] = -0.5
         u = rng.random()
         rows.append(TrustRow(base, G, 0 if u < 0.6 else 6 if u < 0.9 else 1))
     w, report = choose_weights(rows)
@@ -278,3 +283,19 @@ def test_the_beam_search_does_not_stop_at_the_first_short_lines():
     writer._stops = [0]
     lines = [toks for toks, _ in writer._beams([7, 7])]
     assert lines[0] == [c, d, e, 0]
+
+
+def test_the_agent_and_its_ablation_are_fitted_again_on_everything_before_the_scored_part():
+    """The slice decides how far to trust the model; the ranker then learns the slice too (a
+    ranker fitted before it fell below counting on the training games)."""
+    from selflow_qt.agents.model.lm_agent import add_written_lines
+
+    stream = shell_stream(600)
+    sp = split_points(480)
+    agent = fit_ranking_agent("a", stream[: sp.lm_lo])
+    writer = FixedWriter([gen("shell run rm -rf build")])
+    final, no_lm, _ = add_written_lines(agent, writer, stream, sp)
+    want = fit_ranking_agent("a", stream[: sp.start]).report["fit_positions"]
+    assert want != agent.report["fit_positions"]
+    assert final.report["fit_positions"] == no_lm.report["fit_positions"] == want
+    assert no_lm.writer is None and final.writer is writer
