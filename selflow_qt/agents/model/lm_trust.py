@@ -33,6 +33,7 @@ class TrustRow:
 
 
 LAMBDAS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+BETAS = (0.25, 0.5, 0.75, 1.0)
 SMOOTH = 0.5  # pseudo-hits per calibrated rank
 
 
@@ -53,19 +54,24 @@ def calibrate(rows: list[TrustRow]) -> np.ndarray:
 
 
 def fit_mix(rows: list[TrustRow]) -> MixTrust:
-    """The counted chances by rank, then the model's share maximising the likelihood of the
-    lines typed next (where one of the candidates was it)."""
+    """The counted chances by rank, then the model's share and temper that put the most next
+    lines first on ``rows`` (then the most among the first five, then the likelihood of the
+    lines typed next): the likelihood alone favours a flat temper that trades first guesses
+    for later ones."""
     chances = calibrate(rows)
     use = [r for r in rows if r.target >= 0]
-    best, best_ll = 0.0, -np.inf
-    for lam in LAMBDAS:
-        ll = 0.0
-        for r in use:
-            pc, pm = parts(r.base, r.G, chances)
-            ll += float(np.log((1 - lam) * pc[r.target] + lam * pm[r.target] + 1e-9))
-        if ll > best_ll + 1e-9:
-            best, best_ll = lam, ll
-    return MixTrust(best, chances)
+    best, best_key = MixTrust(0.0, chances), None
+    for beta in BETAS:
+        at = [parts(r.base, r.G, chances, beta) for r in use]
+        pc = np.array([c[r.target] for (c, _), r in zip(at, use, strict=True)])
+        pm = np.array([m[r.target] for (_, m), r in zip(at, use, strict=True)])
+        for lam in LAMBDAS:
+            trust = MixTrust(lam, chances, beta if lam > 0 else 1.0)
+            ll = float(np.sum(np.log((1 - lam) * pc + lam * pm + 1e-9)))
+            key = (sum(mix_hits(use, trust, 1)), sum(mix_hits(use, trust, 5)), ll)
+            if best_key is None or key > best_key:
+                best, best_key = trust, key
+    return best
 
 
 def mix_hits(rows: list[TrustRow], trust: MixTrust | None, k: int) -> list[bool]:
@@ -111,6 +117,7 @@ def choose_weights(
         lm_val_hit1_full_without=float(np.mean(without)),
         lm_val_wrote_next_line=float(np.mean(in_set)),
         lm_val_model_share=trust.lam,
+        lm_val_model_temper=trust.beta,
     )
     # Kept where they add first guesses, or where they add lines to the five shown and cost no
     # first guess: judged on hit@1 alone, lines that are right as a second guess never showed.
@@ -127,5 +134,6 @@ def choose_weights(
         **report,
         "lm_useful": True,
         "lm_model_share": trust.lam,
+        "lm_model_temper": trust.beta,
         "lm_rank_chances": [round(float(c), 4) for c in trust.chances],
     }

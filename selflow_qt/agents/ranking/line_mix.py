@@ -8,13 +8,15 @@ model's chance of a line is its own probability of writing exactly that line aft
 
     log((1 - lam) * p_counted + lam * p_model)
 
-with the share ``lam`` fitted on the same positions. A line only the model wrote has no counted
+with the share ``lam`` fitted on the same positions, and the model's probability tempered as
+``p_model ** beta`` (also fitted there): a small model is often surer of short lines and less
+sure of long ones than it should be, and the power evens that out. A line only the model wrote has no counted
 chance and rises above counted ones only where the model is sure of it and the counted chances
 are small; a counted line the model also wrote gains in proportion to the model's confidence.
 Where ``lam`` is 0 the order is the agent's own.
 
-The fitted mixture is stored as one vector (``MixTrust.vector``): ``lam`` then the calibrated
-chance per rank, the last one for every rank from there on.
+The fitted mixture is stored as one vector (``MixTrust.vector``): ``lam``, ``beta``, then the
+calibrated chance per rank, the last one for every rank from there on.
 """
 
 from __future__ import annotations
@@ -36,17 +38,18 @@ _TINY = 1e-12
 class MixTrust:
     lam: float
     chances: np.ndarray  # (RANKS,), non-increasing
+    beta: float = 1.0
 
     @property
     def vector(self) -> np.ndarray:
-        return np.concatenate([[self.lam], self.chances])
+        return np.concatenate([[self.lam, self.beta], self.chances])
 
     @classmethod
     def of(cls, vector) -> MixTrust | None:
         v = np.asarray(vector, dtype=float)
-        if v.ndim != 1 or len(v) != RANKS + 1:
+        if v.ndim != 1 or len(v) != RANKS + 2:
             return None
-        return cls(float(v[0]), v[1:])
+        return cls(float(v[0]), v[2:], float(v[1]))
 
 
 def counted_ranks(base: np.ndarray, G: np.ndarray) -> np.ndarray:
@@ -60,17 +63,19 @@ def counted_ranks(base: np.ndarray, G: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def parts(base: np.ndarray, G: np.ndarray, chances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(counted chance, model chance) of every row."""
+def parts(
+    base: np.ndarray, G: np.ndarray, chances: np.ndarray, beta: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(counted chance, the model's tempered chance) of every row."""
     ranks = counted_ranks(base, G)
     pc = np.where(ranks >= 0, chances[np.clip(ranks, 0, len(chances) - 1)], 0.0)
-    pm = np.where(G[:, _GEN] > 0, np.exp(np.minimum(G[:, _TOTAL], 0.0)), 0.0)
+    pm = np.where(G[:, _GEN] > 0, np.exp(beta * np.minimum(G[:, _TOTAL], 0.0)), 0.0)
     return pc, pm
 
 
 def mixed_scores(base: np.ndarray, G: np.ndarray, trust: MixTrust) -> np.ndarray:
     """The mixture's log-probability per row; ties (equal chances) keep the agent's order."""
-    pc, pm = parts(base, G, trust.chances)
+    pc, pm = parts(base, G, trust.chances, trust.beta)
     ranks = counted_ranks(base, G)
     order = np.where(ranks >= 0, ranks, len(base))
     mix = (1.0 - trust.lam) * pc + trust.lam * pm

@@ -149,7 +149,7 @@ def test_the_mixture_adds_the_models_chance_to_the_counted_one():
     G[2, F["gen_total"]] = np.log(0.8)
     G[3, F["gen"]] = G[3, F["gen_only"]] = 1.0  # a line only the model wrote, unsure
     G[3, F["gen_total"]] = np.log(0.01)
-    s = mixed_scores(base, G, MixTrust(0.5, np.array([0.3, 0.1] + [0.02] * (RANKS - 2))))
+    s = mixed_scores(base, G, MixTrust(0.5, np.array([0.3, 0.1] + [0.02] * (RANKS - 2)), 1.0))
     assert list(np.argsort(-s)) == [2, 0, 1, 3]
     assert np.isclose(np.exp(s[2]), 0.5 * 0.02 + 0.5 * 0.8, atol=1e-6)
 
