@@ -81,6 +81,8 @@ def run(writer, stream, first: int, n: int) -> dict:
 
     writer.latencies_ms.clear()
     writer._cache.clear()
+    if isinstance(writer.model, FastModel):
+        writer.model.forget()  # the lines computed, not those kept for a prompt seen before
     prompt_ms = []
     for i in range(first, min(len(stream), first + n)):
         ctx = stream[max(0, i - CONTEXT_EVENTS) : i]

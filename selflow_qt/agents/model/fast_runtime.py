@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ QUANTIZATION = "int8"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 CONVERT_LIMIT_S = 900.0
 PATIENCE = 2.0  # finished lines sought: beams x patience (see FastModel.beams)
+# Answers kept for contexts seen again: (prompt, target) scores and the lines written after a
+# prompt (a few hundred bytes each). The same four lines in the same hour and folder recur, and
+# recomputing their answer costs as much as the first time (each event re-encodes its prompt).
+SCORES_KEPT = 4096
+LINES_KEPT = 512
 
 
 def fast_dir(folder: Path) -> Path:
@@ -199,12 +205,16 @@ class TextTokenizer:
 
 @dataclass
 class FastModel:
-    """A converted model: CTranslate2's generator with its tokenizer."""
+    """A converted model: CTranslate2's generator with its tokenizer. It keeps the answers it
+    gave for the most recent prompts (``SCORES_KEPT`` scores, ``LINES_KEPT`` beam searches):
+    a context seen again is answered from them, exactly as computed the first time."""
 
     generator: Any  # ctranslate2.Generator
     tok: TextTokenizer
     patience: float = PATIENCE
     _stop_tokens: dict = field(default_factory=dict)
+    _scores: OrderedDict = field(default_factory=OrderedDict)  # (prompt, target) -> sum
+    _lines: OrderedDict = field(default_factory=OrderedDict)  # search -> beams' lines
 
     @classmethod
     def load(
@@ -229,8 +239,24 @@ class FastModel:
         """Beam search after ``ids``, each line ended at one of ``stops`` (kept in its tokens):
         (tokens, mean log-probability per token), best first, as ``LineWriter._beams``."""
         key = tuple(stops)
-        if key not in self._stop_tokens:
-            self._stop_tokens[key] = self.tok.convert_ids_to_tokens(stops)
+        if key not in self._stop_tokens:  # each set of stops once: (its number, its tokens)
+            self._stop_tokens[key] = (len(self._stop_tokens), self.tok.convert_ids_to_tokens(stops))
+        number, stop_tokens = self._stop_tokens[key]
+        search = (tuple(ids), beams, max_new_tokens, number, self.patience)
+        found = self._lines.get(search)
+        if found is None:
+            found = self._search(ids, beams, max_new_tokens, stops, stop_tokens)
+        _keep(self._lines, search, found, LINES_KEPT)
+        return [(list(toks), score) for toks, score in found]
+
+    def _search(
+        self,
+        ids: list[int],
+        beams: int,
+        max_new_tokens: int,
+        stops: list[int],
+        stop_tokens: list[str],
+    ) -> list[tuple[list[int], float]]:
         ends = set(stops)
         (res,) = self.generator.generate_batch(
             [self.tok.convert_ids_to_tokens(ids)],
@@ -239,7 +265,7 @@ class FastModel:
             patience=self.patience,
             max_length=max_new_tokens,
             length_penalty=1.0,
-            end_token=self._stop_tokens[key],
+            end_token=stop_tokens,
             return_end_token=True,
             include_prompt_in_result=False,
             return_scores=True,
@@ -253,7 +279,29 @@ class FastModel:
         return out
 
     def score(self, prompt_ids: list[int], targets: list[list[int]]) -> list[float]:
-        """The sum of the log-probabilities of each target's tokens after the prompt."""
-        seqs = [self.tok.convert_ids_to_tokens(prompt_ids + t) for t in targets]
-        results = self.generator.score_batch(seqs)
-        return [float(sum(r.log_probs[-len(t) :])) for r, t in zip(results, targets, strict=True)]
+        """The sum of the log-probabilities of each target's tokens after the prompt; targets
+        not scored after this prompt before are scored together in one batch."""
+        prompt = tuple(prompt_ids)
+        pairs = [(prompt, tuple(t)) for t in targets]
+        got = {p: self._scores[p] for p in pairs if p in self._scores}
+        todo = [p for p in dict.fromkeys(pairs) if p not in got]
+        if todo:
+            seqs = [self.tok.convert_ids_to_tokens(prompt_ids + list(t)) for _, t in todo]
+            for (p, t), r in zip(todo, self.generator.score_batch(seqs), strict=True):
+                got[(p, t)] = float(sum(r.log_probs[-len(t) :]))
+        for pair in pairs:
+            _keep(self._scores, pair, got[pair], SCORES_KEPT)
+        return [got[p] for p in pairs]
+
+    def forget(self) -> None:
+        """Drop the kept answers (benchmarks time the answers computed)."""
+        self._scores.clear()
+        self._lines.clear()
+
+
+def _keep(cache: OrderedDict, key, value, most: int) -> None:
+    """``cache[key] = value`` as its newest entry, the oldest dropped past ``most``."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > most:
+        cache.popitem(last=False)

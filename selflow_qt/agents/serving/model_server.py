@@ -71,17 +71,27 @@ def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> d
         runtime = "torch"
         scorer, writer, quiet = _torch_model(data_dir, folder, meta, context_lines)
     channel.send("ready", {"load_s": time.perf_counter() - t0, "runtime": runtime})
+    return {"answered": answer_questions(channel, scorer, writer, quiet), "runtime": runtime}
+
+
+def answer_questions(channel, scorer, writer, quiet=contextlib.nullcontext) -> int:
+    """Answer questions ``(id, context, keys, want_lines)`` with ``("answer", {...})`` until the
+    channel says stop; how many were answered. Only the newest question is answered: those
+    waiting are skipped, and one overtaken while its candidates were scored is dropped before
+    its lines are written (the app reads only the answer for its current question)."""
     answered = 0
     while not channel.should_stop():
         if not channel.poll(POLL_S):
             continue
         question = channel.recv()
-        while channel.poll(0):  # only the newest question is worth answering
+        while channel.poll(0):
             question = channel.recv()
         qid, context, keys, want_lines = question
         t1 = time.perf_counter()
         with quiet():
             scores = scorer.score(context, keys) if keys else []
+            if channel.poll(0):
+                continue  # a newer event came in meanwhile: its question is answered instead
             lines = writer.lines(context) if want_lines else []
         channel.send(
             "answer",
@@ -94,7 +104,7 @@ def model_child(channel, data_dir: str, folder: str, runtime: str = "auto") -> d
             },
         )
         answered += 1
-    return {"answered": answered, "runtime": runtime}
+    return answered
 
 
 def _torch_model(data_dir: str, folder: str, meta: dict, context_lines: int):

@@ -133,3 +133,53 @@ def test_a_reference_full_pass_agrees_with_the_fast_scores(both, routine):
     want = full_pass_scores(model, tok, prompt, keys)
     got = score_keys(fast, fast.tok, prompt, keys)
     assert max(abs(a - b) for a, b in zip(want, got, strict=True)) < TOLERANCE
+
+
+class _Counting:
+    """The real generator, counting the calls that run the model."""
+
+    def __init__(self, generator):
+        self.generator, self.calls = generator, []
+
+    def score_batch(self, seqs, **kw):
+        self.calls.append(("score", len(seqs)))
+        return self.generator.score_batch(seqs, **kw)
+
+    def generate_batch(self, starts, **kw):
+        self.calls.append(("lines", len(starts)))
+        return self.generator.generate_batch(starts, **kw)
+
+
+def _plain_scores(fast, prompt_ids, targets) -> list[float]:
+    """What ``FastModel.score`` computed before it kept answers: every target after the whole
+    prompt in one ``score_batch``."""
+    seqs = [fast.tok.convert_ids_to_tokens(prompt_ids + t) for t in targets]
+    results = fast.generator.score_batch(seqs)
+    return [float(sum(r.log_probs[-len(t) :])) for r, t in zip(results, targets, strict=True)]
+
+
+def test_a_context_seen_again_is_answered_from_the_kept_answers(agent_dir, routine):
+    """Scores and lines for a prompt seen before come from what was computed then (the model
+    does not run again), and a batch partly kept scores as the whole batch scored afresh."""
+    fast = FastModel.load(fast_dir(agent_dir))
+    counting = fast.generator = _Counting(fast.generator)
+    stops = LineWriter(fast, fast.tok).stop_ids()
+    for ctx in _contexts(routine, 2):
+        prompt = render_prompt(ctx, 4)
+        p_ids = fast.tok(prompt, add_special_tokens=False)["input_ids"]
+        targets = [fast.tok(f" {k}\n", add_special_tokens=False)["input_ids"] for _, k in ctx]
+        want = _plain_scores(fast, p_ids, targets)
+        counting.calls.clear()
+        first = fast.score(p_ids, targets[:2])
+        both = fast.score(p_ids, targets)  # the first two kept, the rest scored
+        again = fast.score(p_ids, targets)
+        unique = len({tuple(t) for t in targets[2:]} - {tuple(t) for t in targets[:2]})
+        assert counting.calls == [("score", len({tuple(t) for t in targets[:2]}))] + (
+            [("score", unique)] if unique else []
+        )
+        assert both == again and both[:2] == first
+        assert max(abs(a - b) for a, b in zip(both, want, strict=True)) < 1e-3
+        lines = fast.beams(p_ids, 3, 24, stops)
+        assert fast.beams(p_ids, 3, 24, stops) == lines
+        assert counting.calls[-1] == ("lines", 1)
+        assert sum(c[0] == "lines" for c in counting.calls) == 1

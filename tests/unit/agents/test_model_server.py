@@ -8,13 +8,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import deque
 
 import pytest
 
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.ranking.ranking_agent import fit_ranking_agent
 from selflow_qt.agents.serving import serving
-from selflow_qt.agents.serving.model_server import ADAPTER_FILE, uses_model
+from selflow_qt.agents.serving.model_server import ADAPTER_FILE, answer_questions, uses_model
 from selflow_qt.store.models import MicroAgent
 from tests.support.agent_models import converted_agent
 
@@ -124,3 +125,48 @@ def test_a_retired_agents_model_process_is_stopped(store, add_events, routine, t
     svc._refresh()
     assert stopped == [True] and "agent-m" not in svc._models and "agent-m" not in svc._rankers
     assert svc._predictor("agent-m") is None
+
+
+class _Channel:
+    """The model process's side of the pipe, holding the questions the app sent."""
+
+    def __init__(self, *questions):
+        self.inbox, self.sent = deque(questions), []
+
+    def should_stop(self) -> bool:
+        return not self.inbox
+
+    def poll(self, _timeout: float = 0.0) -> bool:
+        return bool(self.inbox)
+
+    def recv(self):
+        return self.inbox.popleft()
+
+    def send(self, tag, payload) -> None:
+        self.sent.append((tag, payload))
+
+
+def test_a_question_overtaken_while_it_is_scored_gets_no_lines():
+    """Events come faster than answers: the model writes lines only for the newest question
+    (the app reads only that answer), instead of finishing each stale one first."""
+    newer = (2, ["ctx-2"], ["b"], True)
+    channel = _Channel((1, ["ctx-1"], ["a"], True))
+    scored, written = [], []
+
+    class Scorer:  # stands in for the model: what is tested is which questions are answered
+        def score(self, context, keys):
+            scored.append(context[0])
+            if context == ["ctx-1"]:
+                channel.inbox.append(newer)  # the next event's question arrives meanwhile
+            return [-1.0] * len(keys)
+
+    class Writer:
+        def lines(self, context):
+            written.append(context[0])
+            return [f"line after {context[0]}"]
+
+    assert answer_questions(channel, Scorer(), Writer()) == 1
+    assert scored == ["ctx-1", "ctx-2"] and written == ["ctx-2"]
+    ((tag, answer),) = channel.sent
+    assert tag == "answer" and answer["id"] == 2 and answer["scores"] == [-1.0]
+    assert answer["lines"] == ["line after ctx-2"]
