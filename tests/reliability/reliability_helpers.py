@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from waiting import wait_for
+
 from selflow_qt.core.event import Event
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,6 +27,34 @@ def rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def collector_status(db: Path, pid: int) -> dict[str, str]:
+    """What collector process ``pid`` says of each of its collectors ({} before it said so),
+    read on a read-only connection (this never makes the database)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return {}
+    try:
+        sql = "SELECT name, detail FROM collector_status WHERE pid = ?"
+        return dict(conn.execute(sql, (pid,)).fetchall())
+    except sqlite3.Error:  # its tables not made yet
+        return {}
+    finally:
+        conn.close()
+
+
+def wait_until_collecting(db: Path, pid: int, shell: bool = False) -> None:
+    """Until collector ``pid`` says its watches are set (and, with ``shell``, that it tails the
+    history, its end taken): what changes after that is its to record."""
+
+    def ready() -> bool:
+        status = collector_status(db, pid)
+        watching = status.get("fs", "").startswith("watching")
+        return watching and (not shell or status.get("shell", "").startswith("tailing"))
+
+    wait_for(ready, 60, "the collector to watch its folder", every=0.1)  # hang guard
 
 
 def run_selflow(

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from reliability_helpers import REPO, run_selflow, start_selflow
+from reliability_helpers import REPO, rows, run_selflow, start_selflow, wait_until_collecting
+from waiting import wait_for
 
 from selflow_qt.agents.training.runner import TrainingRunner, queue_training
 from selflow_qt.core.event import Event
@@ -103,12 +104,14 @@ def test_a_data_folder_inside_a_watched_root_is_not_recorded(tmp_path: Path) -> 
     proc = start_selflow(data, "collect", "--roots", str(root), "--no-apps", "--no-shell")
     try:
         assert "collecting" in proc.stderr.readline()
-        time.sleep(3)  # the watch is set up
+        wait_until_collecting(data / "selflow.db", proc.pid)
         (data / "settings.json").write_text("{}")
         (data / "notes-of-selflow.txt").write_text("own file")
         run_selflow(data, "db", "backup")
         (root / "real.txt").write_text("the user's file")
-        time.sleep(2)
+        # The user's file comes last: once it is stored, so is whatever came before it.
+        sql = f"SELECT 1 FROM events WHERE path = '{root / 'real.txt'}'"
+        wait_for(lambda: rows(data / "selflow.db", sql), 60, "the user's file to be stored")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)

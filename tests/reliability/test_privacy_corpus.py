@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from privacy_corpus import build_corpus, filename_safe
-from reliability_helpers import run_selflow, start_selflow
+from reliability_helpers import run_selflow, start_selflow, wait_until_collecting
 
 from selflow_qt.core.privacy import PrivacyFilter
 
@@ -118,28 +118,6 @@ def _stored_texts(db: Path) -> list[str]:
     return [v for row in rows for v in row if v]
 
 
-def _wait_until_collecting(db: Path, pid: int, timeout: float = 60.0) -> None:
-    """Until collector ``pid`` says its watches are set and it tails the history (its end
-    taken): what is written after that is its to record."""
-    deadline, status = time.monotonic() + timeout, {}  # hang guard
-    while time.monotonic() < deadline:
-        try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)  # never made here
-            try:
-                sql = "SELECT name, detail FROM collector_status WHERE pid = ?"
-                status = dict(conn.execute(sql, (pid,)).fetchall())
-            finally:
-                conn.close()
-        except sqlite3.Error:  # the database or its tables not made yet
-            status = {}
-        if status.get("fs", "").startswith("watching") and status.get("shell", "").startswith(
-            "tailing"
-        ):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"the collector never said it was collecting: {status}")
-
-
 def _feed_everything(tmp_path: Path) -> Path:
     """collect (files and shell history), import (JSONL, ActivityWatch), export, analyze."""
     data, root, history = tmp_path / "data", tmp_path / "w", tmp_path / ".bash_history"
@@ -150,7 +128,7 @@ def _feed_everything(tmp_path: Path) -> Path:
     proc = start_selflow(data, "collect", "--roots", str(root), "--no-apps")
     try:
         assert "collecting" in proc.stderr.readline()
-        _wait_until_collecting(data / "selflow.db", proc.pid)
+        wait_until_collecting(data / "selflow.db", proc.pid, shell=True)
         with history.open("a") as f:
             for p in CORPUS:
                 f.write(p.text.replace("\n", " ") + "\n")
@@ -227,8 +205,10 @@ def test_no_planted_secret_survives_a_short_training(
     try:
         ctx.settings.base_model = str(smollm_dir)  # converted once per run, not per data folder
         ctx.settings.train_config = {"max_steps": 2, "batch_size": 4, "max_val": 8}
-        ctx.settings.eval_positions = 8
-        ctx.settings.lm_positions = 4  # each is a model scoring
+        # Positions as make test's other short trainings: they are numbers in the metadata,
+        # and every stage runs (and writes) the same with 4 as with 8.
+        ctx.settings.eval_positions = 4
+        ctx.settings.lm_positions = 2  # each is a model scoring and a written line
         ctx.settings.save(data)
         sid = queue_training(ctx)
         out = TrainingRunner(data).run(sid, max_steps=2)
