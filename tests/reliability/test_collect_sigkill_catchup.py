@@ -105,7 +105,11 @@ def test_sigkilled_collector_records_every_file_once(data_dir, tmp_path):
             proc = _start(data_dir, root)
             _watching(db, proc.pid)
         writer.join(120)
-        time.sleep(2.0)  # the last live events reach the database (flush <= 1 s)
+        # The last live events reach the database (flush <= 1 s); a file never stored is
+        # reported below, after at most this long.
+        deadline = time.monotonic() + 30
+        while len(_file_counts(db, root)) < len(made) and time.monotonic() < deadline:
+            time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
     finally:
