@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from selflow_qt.analyze.consensus import recurs
-from selflow_qt.analyze.semantics import HOUSEKEEPING
+from selflow_qt.analyze.names import HOUSEKEEPING
 
 MAIN_SHARE = 0.2  # a tool on this share of a unit's commands is a main part of its work
 STRAY_SHARE = 0.1  # ... and the pattern's other units hold at most this share of its uses

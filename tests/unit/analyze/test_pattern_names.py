@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selflow_qt.analyze.semantics import name_cluster
+from selflow_qt.analyze.names import name_cluster
 
 SHELL = {"act:shell/command": 1.0}
 
@@ -43,8 +43,62 @@ def test_file_and_app_activity_keeps_its_kind():
     assert name_cluster(shares)[0] == "Python coding in ~/src/app"
 
 
+def test_writing_in_an_app_is_named_by_the_app_and_the_folder_its_files_are_in():
+    """A few of its events are the apps' focus, which has no folder: the place is where the
+    files lie, the tools the apps most of those events were in. Before: "Writing documents"."""
+    shares = {
+        "act:app/focus": 0.16,
+        "app:obsidian": 0.065,
+        "app:libreoffice-writer": 0.06,
+        "app:nautilus": 0.035,
+        "act:fs/modify": 0.5,
+        "ext:.md": 0.5,
+        "dir:~": 0.5,
+        "dir:~/Documents": 0.5,
+        "dir:~/Documents/notes": 0.45,
+    }
+    name = name_cluster(shares, list(shares))[0]
+    assert name == "Writing documents with obsidian and libreoffice-writer in ~/Documents/notes"
+
+
+def test_admin_work_outside_the_shell_says_its_tools():
+    shares = {"act:app/focus": 0.4, "app:gnome-terminal": 0.4, "verb:systemctl": 0.3}
+    shares |= {"verb:sudo": 0.2, "act:shell/command": 0.45, "cwd:~": 0.45, "dir:/etc": 0.15}
+    name = name_cluster(shares, list(shares))[0]
+    assert name == "System administration with gnome-terminal and systemctl"
+
+
 def test_an_identifier_among_the_arguments_does_not_describe_a_pattern():
     from selflow_qt.analyze.semantics import _shown
 
     assert _shown("verb:john") and _shown("arg:status") and _shown("dir:~/src")
     assert not _shown("arg:best_key") and not _shown("flag:-v")
+
+
+def test_files_in_two_folders_are_named_by_both():
+    """No folder holds 60% of its events, two together do: both, not the category alone."""
+    shares = {"act:fs/modify": 0.6, "act:fs/create": 0.4, "ext:.txt": 0.4, "ext:.log": 0.3}
+    shares |= {"dir:~": 1.0, "dir:~/tmp": 0.5, "dir:~/Desktop": 0.35}
+    assert name_cluster(shares, list(shares))[0] == "Writing documents in ~/tmp and ~/Desktop"
+
+
+def test_admin_work_with_one_tool_says_its_kind_and_the_tool():
+    shares = {"act:app/focus": 1.0, "app:gnome-terminal": 0.96, "app:slack": 0.02}
+    name = name_cluster(shares, list(shares))[0]
+    assert name == "System administration with gnome-terminal"
+
+
+def test_two_names_with_the_same_words_in_another_order_are_told_apart():
+    from selflow_qt.analyze.semantics import ClusterProfile, _dedupe_names
+
+    def profile(label: int, name: str, top: str) -> ClusterProfile:
+        terms = [(top, 1.0), ("app:eog", 0.5)]
+        return ClusterProfile(label, name, "design", "~/Design", 10, terms, {}, {}, {}, [], 1.0)
+
+    profiles = {
+        0: profile(0, "Design assets with eog and inkscape in ~/Design", "ext:.png"),
+        1: profile(1, "Design assets with inkscape and eog in ~/Design", "ext:.svg"),
+    }
+    _dedupe_names(profiles, frozenset())
+    assert profiles[0].name == "Design assets with eog and inkscape in ~/Design"
+    assert profiles[1].name == "Design assets with inkscape and eog in ~/Design (.svg)"

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from selflow_qt.analyze.cycle import run_cycle
-from selflow_qt.analyze.semantics import name_cluster
+from selflow_qt.analyze.names import name_cluster
 from selflow_qt.analyze.trigger import evaluate_trigger
 from selflow_qt.core.event import Event
 from selflow_qt.store.models import Notification
@@ -235,10 +235,10 @@ def test_names_come_from_the_terms():
     )
     assert name_cluster({"dir:~/Downloads": 0.8, "act:fs/move": 0.3})[0] == "Downloads tidy-up"
     assert name_cluster({"ext:.svg": 0.6, "app:inkscape": 0.3, "dir:~/Design": 0.9})[0] == (
-        "Design assets in ~/Design"
+        "Design assets with inkscape in ~/Design"
     )
     name = name_cluster({"verb:sudo": 0.5, "verb:systemctl": 0.4, "verb:ssh": 0.2})[0]
-    assert name == "System administration (systemctl, ssh)"
+    assert name == "System administration with systemctl"
 
 
 @pytest.mark.timeout(180)
