@@ -1,6 +1,7 @@
 """First-day benchmark: how soon a new user gets an analysis, and how soon new behaviour is noticed.
 
     .venv/bin/python bench/first_day.py [--hours 5] [--new-at 150] [--rates 1000,2500,6000]
+    .venv/bin/python bench/first_day.py --history [--seeds 0-4]
 
 Replays a realistic first day at real-life rates on an accelerated clock through the live path,
 starting from an empty data folder with the default settings (64 MB budget):
@@ -20,6 +21,12 @@ rate: minutes to the first automatic analysis (and events by then), patterns nam
 within the first hour, and for the new workflow the minutes from its first event, and from the
 moment it has enough events (``incremental_min_events``), to its "New pattern" notification,
 the events ingested by then, and how much of the notified pattern is the new workflow.
+
+``--history``: the other first day, a new user's imported bash history instead: the ~200-line,
+seven-routine history of the first-start e2e test (each routine sat at twice, no timestamps),
+imported with ``selflow import shell``'s importer and analysed once per seed (which random
+commands each sitting holds). Prints every pattern with its name and the routines its lines
+came from, and the lines left in none.
 """
 
 from __future__ import annotations
@@ -236,6 +243,27 @@ def _truth(ctx, members: dict[int, list[int]]) -> dict[int, float]:
     return {pid: sum(wf.get(i) == "new" for i in ids) / len(ids) for pid, ids in members.items()}
 
 
+def history_patterns(seeds: range) -> None:
+    """The seven-routine history's patterns per seed (see the module docstring)."""
+    from collections import Counter
+
+    from tests.unit.analyze.test_untimed import import_and_analyse
+    from tests.unit.analyze.test_untimed_patterns import seven_routine_history
+
+    print("| seed | pattern | lines | routines (lines) |\n|--:|---|--:|---|")
+    for seed in seeds:
+        cmds, truth = seven_routine_history(seed)
+        with tempfile.TemporaryDirectory() as d:
+            res = import_and_analyse(Path(d), cmds)
+        names = {p.cluster_label: p.name for p in res.patterns}
+        by: dict[str, Counter] = {}
+        for label, routine in zip(res.consensus_labels.tolist(), truth, strict=True):
+            by.setdefault(names.get(label, "(in no pattern)"), Counter())[routine] += 1
+        for name, c in sorted(by.items(), key=lambda kv: (kv[0].startswith("("), kv[0])):
+            parts = ", ".join(f"{r} {k}" for r, k in c.most_common())
+            print(f"| {seed} | {name} | {sum(c.values())} | {parts} |")
+
+
 def fmt(x: float | None, spec: str = ".1f") -> str:
     return "-" if x is None else format(x, spec)
 
@@ -246,7 +274,13 @@ def main() -> int:
     ap.add_argument("--new-at", type=float, default=150.0, help="minute the new workflow starts")
     ap.add_argument("--rates", default="1000,2500,6000", help="demo events a day, comma-separated")
     ap.add_argument("--session", default="secret-laboratory:10", help="game:session to replay")
+    ap.add_argument("--history", action="store_true", help="the imported bash history instead")
+    ap.add_argument("--seeds", default="0-4", help="--history: seeds FIRST-LAST")
     args = ap.parse_args()
+    if args.history:
+        first, _, last = args.seeds.partition("-")
+        history_patterns(range(int(first), int(last or first) + 1))
+        return 0
     game, sess = args.session.split(":")
     rows = []
     for rate in [int(r) for r in args.rates.split(",")]:
