@@ -17,6 +17,9 @@ from selflow_qt.agents.ranking.ranker import clearly_better
 from selflow_qt.agents.ranking.ranking_agent import CONTEXT_EVENTS, RankingAgent
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+# Positions the weight is judged on at the least (as ``lm_trust``'s judgement): on 2 or 3, one
+# lucky position looked "clearly better" and a short training served the model for nothing.
+MIN_POSITIONS = 10
 
 
 def fit_lm_weight(
@@ -55,6 +58,8 @@ def fit_lm_weight(
         "lm_positions": len(rows),
         "lm_hit1_by_weight": {str(w): sum(h) / max(1, len(h)) for w, h in hits.items()},
     }
+    if len(rows) < MIN_POSITIONS:
+        return 0.0, {**report, "lm_weight": 0.0, "lm_reason": "too few positions to judge"}
     if best == 0.0 or not clearly_better(hits[best], hits[0.0]):
         return 0.0, {**report, "lm_weight": 0.0, "lm_reason": "the LM did not clearly help"}
     return best, {**report, "lm_weight": best}

@@ -177,6 +177,10 @@ def test_the_lm_weight_is_positive_only_where_the_lm_knows_more():
     w, report = fit_lm_weight(agent, stream, 400, 600, oracle, max_positions=80)
     assert w > 0 and report["lm_positions"] == 80
     assert fit_lm_weight(agent, stream, 400, 600, useless, max_positions=80)[0] == 0.0
+    # Right on a handful of positions is no evidence: a short training's slice of 3 gave the
+    # model a weight, and every scored line then waited for the model.
+    w, report = fit_lm_weight(agent, stream, 400, 600, oracle, max_positions=3)
+    assert w == 0.0 and report["lm_reason"] == "too few positions to judge"
 
 
 def test_an_agent_losing_online_answers_as_its_fallback_until_it_wins_again():
