@@ -257,6 +257,7 @@ def test_the_model_share_of_each_trained_agent_is_shown_in_words(qtbot, center, 
     for name, record in (
         ("Deploys", lm),
         ("Notes", {**lm, "skipped": "the language model added +0.000 ... (now 450)"}),
+        ("Lab", {**lm, "useful": True, "novel5": 0.13, "mix_share": 0.3}),
     ):
         TrainingSession.create(
             model_id=f"agent-{name}",
@@ -274,6 +275,11 @@ def test_the_model_share_of_each_trained_agent_is_shown_in_words(qtbot, center, 
     text = center.performance.model_label.text()
     assert "agent for Deploys: the language model added +0.000 to hit@1 on whole lines" in text
     assert "not trained again until this pattern's data grows by half" in text
+    assert (
+        "agent for Lab: the agent uses the language model's lines at 30% of the next line's "
+        "chance: they changed its hit@1 on whole lines by +0.000 and show 13% more of the "
+        "never-typed next lines among the five suggested"
+    ) in text
     assert center.performance.model_label.isVisibleTo(center)
 
 

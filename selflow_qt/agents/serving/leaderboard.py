@@ -199,8 +199,20 @@ def model_share_text(model: dict) -> str:
         return f"no adapter trained: {model['skipped']}"
     if not model.get("judged"):
         return "too few held-out positions to judge the language model; its lines are not used"
+    novel5 = model.get("novel5")
+    mix = model.get("mix_share")
+    weighs = f" at {mix:.0%} of the next line's chance" if isinstance(mix, int | float) else ""
     if model.get("useful") and isinstance(share, int | float) and share > 0:
-        return f"the language model adds {added} to hit@1 on whole lines; the agent uses its lines"
+        return (
+            f"the language model adds {added} to hit@1 on whole lines; the agent uses its "
+            f"lines{weighs}"
+        )
+    if model.get("useful") and isinstance(novel5, int | float) and novel5 > 0:
+        return (
+            f"the agent uses the language model's lines{weighs}: they changed its hit@1 on whole "
+            f"lines by {added} and show {novel5:.0%} more of the never-typed next lines among "
+            "the five suggested"
+        )
     if model.get("useful"):
         return (
             f"the agent uses the language model's lines, yet they changed its hit@1 on whole lines "

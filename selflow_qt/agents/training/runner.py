@@ -105,7 +105,8 @@ def model_skip(
 ) -> tuple[str | None, dict | None]:
     """Whether this training leaves the language model out, and why: it does when the pattern's
     last training showed the model added nothing (its lines were not used, or the agent with
-    them was no better on the scored positions than without) and its data has not grown by half
+    them was no better on the scored positions than without: no more first guesses, nor more
+    never-typed lines among the five shown) and its data has not grown by half
     since.
     Returns (the reason or None, that training's record of the model)."""
     from selflow_qt.store.queries.training import last_model_verdict
@@ -116,7 +117,9 @@ def model_skip(
     _size, lm = verdict
     judged = int(lm.get("judged_size") or 0)
     share = float(lm.get("share") or 0.0)
-    added_nothing = not lm.get("useful") or share <= 0.0  # the slice's verdict, or the ablation's
+    novel5 = float(lm.get("novel5") or 0.0)
+    # the slice's verdict, or the ablation's: no first guess gained, nor a new line shown
+    added_nothing = not lm.get("useful") or (share <= 0.0 and novel5 <= 0.0)
     if not lm.get("judged") or not added_nothing or n_events >= LM_RETRY_GROWTH * judged:
         return None, None
     again = int(LM_RETRY_GROWTH * judged) + 1
@@ -135,6 +138,8 @@ def model_record(meta: dict, result: dict) -> dict:
     ranker = result.get("ranker") or {}
     return {
         "share": result.get("lm_share"),
+        "novel5": result.get("lm_novel5"),
+        "mix_share": ranker.get("lm_model_share"),
         "useful": bool(ranker.get("lm_useful")),
         "judged": "lm_val_share" in ranker,  # else too few positions to judge, or left out
         "reason": ranker.get("lm_reason"),

@@ -328,6 +328,8 @@ def evaluate_stage(
         "metrics": {name: m.to_dict() for name, m in metrics.items()},
         "margin_over_best_baseline": margin_over_best_baseline(metrics, model_id),
         "lm_share": metrics[model_id].hit1_full - metrics[no_lm_id].hit1_full,
+        # never-typed lines the model's lines brought among the five shown
+        "lm_novel5": metrics[model_id].hit5_novel - metrics[no_lm_id].hit5_novel,
     }
 
 

@@ -38,6 +38,9 @@ def test_the_model_is_left_out_until_the_patterns_data_grew_by_half(store):
     assert model_skip(6, 450) == (None, None)  # it helped
     _trained(7, {**USELESS, "useful": True, "share": -0.01})  # used, and worse than without
     assert model_skip(7, 450)[0] is not None
+    # no first guess gained, but never-typed lines among the five shown: it is trained again
+    _trained(8, {**USELESS, "useful": True, "share": 0.0, "novel5": 0.13})
+    assert model_skip(8, 450) == (None, None)
     _trained(None, USELESS)  # the general agent (all activity) is judged as its own
     assert model_skip(None, 450)[0] is not None
     assert model_skip(None, 450, "deploy") == (None, None)  # a workflow's agent is another
