@@ -45,17 +45,23 @@ def split_families(
 ) -> tuple[np.ndarray, dict[int, int]]:
     """Each unit's label with every stable pattern split along its tool families, and which
     pattern each new label came from. ``labels``: (units,), numbered in arrival order;
-    ``counts``, ``sizes``: from ``unit_tools``."""
+    ``counts``, ``sizes``: from ``unit_tools`` (kept sparse: a long history has many of both)."""
+    from scipy import sparse
+
     out = np.asarray(labels).copy()
-    dense = np.asarray(counts.todense(), dtype=np.float64)
-    share = dense / np.maximum(sizes, 1)[:, None]
-    distinct = _distinct(dense, share)
+    counts = sparse.csr_matrix(counts, dtype=np.float64)
+    share = sparse.diags(1.0 / np.maximum(sizes, 1)) @ counts
+    main = counts.multiply(share >= MAIN_SHARE)
+    total = np.asarray(counts.sum(axis=0)).ravel()
+    # the tool is the work itself wherever it is used: all but STRAY_SHARE of its uses in
+    # the history lie in units where it is a main part
+    distinct = (total > 0) & (total - np.asarray(main.sum(axis=0)).ravel() <= STRAY_SHARE * total)
     parent: dict[int, int] = {}
     todo = list(stable)
     while todo:
         c = todo.pop()
         members = np.flatnonzero(out == c)
-        held = _family(members, dense, share, distinct)
+        held = _family(members, counts, share, distinct)
         if held is None:
             continue
         new = int(out.max()) + 1
@@ -65,27 +71,19 @@ def split_families(
     return out, parent
 
 
-def _distinct(dense: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """(tools,) bool: the tool is the work itself wherever it is used: all but
-    ``STRAY_SHARE`` of its uses in the history lie in units where it is a main part."""
-    main = np.where(share >= MAIN_SHARE, dense, 0.0).sum(axis=0)
-    total = dense.sum(axis=0)
-    return (total > 0) & (total - main <= STRAY_SHARE * total)
-
-
-def _family(
-    members: np.ndarray, dense: np.ndarray, share: np.ndarray, distinct: np.ndarray
-) -> np.ndarray | None:
+def _family(members: np.ndarray, counts, share, distinct: np.ndarray) -> np.ndarray | None:
     """The units of a pattern that make its most used tool family of their own, or None."""
     if len(members) < 4:  # two parts that each recur need four units at the least
         return None
-    uses = dense[members]
-    main = share[members] >= MAIN_SHARE  # (members, tools)
+    rows = counts[members]
+    tools = np.unique(rows.indices)  # the tools this pattern uses
+    uses = rows[:, tools].toarray()
+    main = share[members][:, tools].toarray() >= MAIN_SHARE  # (members, its tools)
     in_main = np.where(main, uses, 0.0).sum(axis=0)
     total = uses.sum(axis=0)
-    ok = distinct & main.any(axis=0) & (total - in_main <= STRAY_SHARE * total)
-    for tool in np.flatnonzero(ok)[np.argsort(-in_main[ok], kind="stable")].tolist():
-        held = main[:, tool]
+    ok = distinct[tools] & main.any(axis=0) & (total - in_main <= STRAY_SHARE * total)
+    for j in np.flatnonzero(ok)[np.argsort(-in_main[ok], kind="stable")].tolist():
+        held = main[:, j]
         if not held.all() and recurs(members[held]) and recurs(members[~held]):
             return members[held]
     return None
