@@ -67,7 +67,9 @@ class QueuedSession:
     sequences: int
     started_at: float | None
     pattern_id: int | None = None  # the pattern it trains for (None: all activity)
-    model: dict | None = None  # what the language model added (agents.training.runner.model_record)
+    model: dict | None = (
+        None  # what the language model added (agents.training.model_verdict.model_record)
+    )
     wall_s: float | None = None  # how long a finished training took, start to saved
     losses: list[float] | None = None  # a finished training's loss per step
     val_points: list[tuple[int, float]] | None = None  # and its validation losses (step, loss)

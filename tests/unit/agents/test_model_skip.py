@@ -7,7 +7,8 @@ from pathlib import Path
 
 from selflow_qt.agents.ranking.actions import keyed
 from selflow_qt.agents.training.child_process import write_job_inputs
-from selflow_qt.agents.training.runner import model_record, model_skip, session_events
+from selflow_qt.agents.training.model_verdict import model_record, model_skip
+from selflow_qt.agents.training.runner import session_events
 from selflow_qt.agents.training.train_child import run_job
 from selflow_qt.store.models import TrainingSession
 
