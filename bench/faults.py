@@ -384,10 +384,9 @@ def _collector_kills(
     cmds: dict[str, int] = {}
     for (c,) in _query(db, "SELECT cmd FROM events WHERE source='shell'"):
         cmds[c] = cmds.get(c, 0) + 1
-    lost_files = [p for p in activity.files if p not in creates]
-    lost_cmds = [c for c in activity.commands if c not in cmds]
-    twice_files = sum(n - 1 for p, n in creates.items() if n > 1 and p in activity.files)
-    twice_cmds = sum(n - 1 for n in cmds.values() if n > 1)
+    stored_as, lost_files, lost_cmds, twice_files, twice_cmds = stored_once(
+        activity.files, activity.commands, creates, cmds
+    )
     report.lost += len(lost_files) + len(lost_cmds)
     report.duplicates += twice_files + twice_cmds
     log(f"{label}: {len(activity.files)} files ({len(lost_files)} never stored, {twice_files} "
@@ -395,8 +394,28 @@ def _collector_kills(
         f"{twice_cmds} twice){': ' if lost_files or lost_cmds else ''}"
         f"{', '.join((lost_files + lost_cmds)[:5])}")  # fmt: skip
     for p in lost_files[:5]:  # what the database holds for a file whose create is missing
-        rows = _query(db, "SELECT action, ts, meta FROM events WHERE path = ?", (p,))
+        rows = _query(db, "SELECT action, ts, meta FROM events WHERE path = ?", (stored_as[p],))
         log(f"  {p}: created {activity.created.get(p, 0):.3f}, stored {rows}")
+
+
+def stored_once(
+    files: list[str], commands: list[str], creates: dict[str, int], cmds: dict[str, int]
+) -> tuple[dict[str, str], list[str], list[str], int, int]:
+    """Each file and command as the privacy filter stores it ({file: stored path}), those never
+    stored, and the extra copies. A random temp folder name such as "o8ip4b8r" (3% of mkdtemp's
+    names) reads as a token and is stored redacted: compared raw, every file under it looked
+    lost (a clean CI run failed so)."""
+    sys.path.insert(0, str(REPO))
+    from selflow_qt.core.privacy import PrivacyFilter
+
+    flt = PrivacyFilter()
+    stored_as = {p: flt.redact(p) for p in files}
+    lost_files = [p for p in files if stored_as[p] not in creates]
+    lost_cmds = [c for c in commands if flt.redact(c) not in cmds]
+    wanted = set(stored_as.values())
+    twice_files = sum(n - 1 for p, n in creates.items() if n > 1 and p in wanted)
+    twice_cmds = sum(n - 1 for n in cmds.values() if n > 1)
+    return stored_as, lost_files, lost_cmds, twice_files, twice_cmds
 
 
 def fault_collect(run: Run, kills: int, report: TargetReport, log) -> None:

@@ -47,3 +47,19 @@ def test_killed_tray_app_keeps_every_invariant():
     assert report.held == 2, _why(report)
     assert (report.lost, report.duplicates, report.orphans) == (0, 0, 0), _why(report)
     assert report.problems == 0 and report.integrity_failures == 0
+
+
+def test_a_file_stored_under_a_redacted_folder_name_counts_as_stored():
+    """mkdtemp names such as "o8ip4b8r" read as tokens and are stored redacted; the harness
+    compares each file as the privacy filter stores it (every file looked lost before)."""
+    path = "/tmp/selflow-faults-o8ip4b8r/watched/f000000.txt"
+    stored = "/tmp/[REDACTED]/watched/f000000.txt"
+    stored_as, lost, lost_cmds, twice, twice_cmds = faults.stored_once(
+        [path], ["true"], {stored: 1}, {"true": 1}
+    )
+    assert stored_as == {path: stored}
+    assert (lost, lost_cmds, twice, twice_cmds) == ([], [], 0, 0)
+    _, lost, _, twice, _ = faults.stored_once([path], [], {stored: 2}, {})
+    assert lost == [] and twice == 1
+    _, lost, _, _, _ = faults.stored_once([path], [], {}, {})
+    assert lost == [path]
