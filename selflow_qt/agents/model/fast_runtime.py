@@ -113,6 +113,22 @@ def write_fast(merged, tok, folder: Path) -> Path:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def stage_adapter(pmodel, folder: Path, base_model: str) -> Path:
+    """Save a trained adapter into ``folder`` with what its conversion's stamp is made of (an
+    agent's own agent.json replaces it)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    pmodel.save_pretrained(str(folder))
+    (folder / "agent.json").write_text(json.dumps({"base_model": base_model}), encoding="utf-8")
+    return folder
+
+
+def convert_trained(pmodel, tok, folder: Path) -> FastModel:
+    """The adapter staged in ``folder`` merged into its base and converted (``write_fast``),
+    loaded. Raises on failure."""
+    return FastModel.load(write_fast(pmodel.merge_and_unload(), tok, folder))
+
+
 def convert_child(channel, data_dir: str, folder: str) -> str:
     """``convert_agent`` in a child process (torch is loaded there, not in the model process)."""
     return str(convert_agent(Path(folder), Path(data_dir)))

@@ -108,14 +108,9 @@ def add_written_lines(
 
 def fast_writer(pmodel, tok, folder: Path) -> LineWriter:
     """A writer on the trained model converted to CTranslate2 int8 in ``folder``."""
-    import json
+    from selflow_qt.agents.model.fast_runtime import convert_trained, stage_adapter
 
-    from selflow_qt.agents.model.fast_runtime import FastModel, write_fast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    pmodel.save_pretrained(str(folder))
-    (folder / "agent.json").write_text(json.dumps({"base_model": "bench"}), encoding="utf-8")
-    fast = FastModel.load(write_fast(pmodel.merge_and_unload(), tok, folder))
+    fast = convert_trained(pmodel, tok, stage_adapter(pmodel, folder, "bench"))
     return LineWriter(fast, fast.tok)
 
 

@@ -32,6 +32,7 @@ from selflow_qt.agents.training.budget import (
     timed,
     times_the_model,
 )
+from selflow_qt.agents.training.fast_stage import fast_stage
 from selflow_qt.core.cancel import Cancelled
 from selflow_qt.core.event import Event, event_from_json
 from selflow_qt.core.privacy import redact_text
@@ -116,45 +117,6 @@ def train_stage(
         emit({"event": "cancelled", "step": result.steps})
         raise Cancelled("training stopped")
     return pmodel, tok, cfg, result, load_s
-
-
-def fast_stage(job: dict, pmodel, tok, emit: Emit) -> tuple[Any, Any, Path]:
-    """Stage the trained adapter's files (the agent's folder gets these bytes), then merge it
-    into the base and convert that to CTranslate2 int8 beside them (``fast_runtime``): the
-    model the slice and the evaluation ask, several times faster than torch on a CPU, and the
-    one the model process serves without converting again. Returns (model, tokenizer, staged
-    folder); where the conversion fails, the merged torch model (the same scores), logged."""
-    import logging
-    import shutil
-
-    from selflow_qt.agents.model.adapters import METADATA_FILE
-    from selflow_qt.core.child import run_folder
-
-    staged = (Path(job["work_dir"]) if job.get("work_dir") else run_folder("train")) / "agent"
-    shutil.rmtree(staged, ignore_errors=True)
-    staged.mkdir(parents=True)
-    pmodel.save_pretrained(str(staged))
-    # What the conversion's stamp is made of (the agent's own agent.json replaces it).
-    meta = {"base_model": job["base_model"]}
-    (staged / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    if not job.get("convert", True):  # a quick try: the model process converts if it serves
-        return pmodel, tok, staged
-    try:
-        import ctranslate2  # noqa: F401
-    except ImportError:
-        return pmodel, tok, staged
-    emit({"event": "converting"})
-    merged = pmodel.merge_and_unload()
-    try:
-        from selflow_qt.agents.model.fast_runtime import FastModel, write_fast
-
-        fast = FastModel.load(write_fast(merged, tok, staged))
-    except Exception as exc:  # noqa: BLE001 - any failure leaves the torch path
-        logging.getLogger(__name__).warning(
-            "the model's conversion to CTranslate2 failed (%s); weighing it with torch", exc
-        )
-        return merged, tok, staged
-    return fast, fast.tok, staged
 
 
 def base_meta(job: dict, split: Split, cfg=None) -> dict:

@@ -31,7 +31,7 @@ def test_a_full_run_converts_its_model_and_the_agent_keeps_it(loaded_model, smol
     from selflow_qt.agents.model import fast_runtime
     from selflow_qt.agents.model.adapters import save_adapter
     from selflow_qt.agents.model.scoring import score_keys
-    from selflow_qt.agents.training.train_child import fast_stage
+    from selflow_qt.agents.training.fast_stage import fast_stage
 
     pmodel, tok = _adapted(loaded_model, smollm_dir, tmp_path)
     before = score_keys(pmodel, tok, PROMPT, KEYS)
@@ -50,7 +50,7 @@ def test_a_full_run_converts_its_model_and_the_agent_keeps_it(loaded_model, smol
 
 def test_a_quick_try_keeps_the_torch_model_and_converts_nothing(loaded_model, smollm_dir, tmp_path):
     from selflow_qt.agents.model import fast_runtime
-    from selflow_qt.agents.training.train_child import fast_stage
+    from selflow_qt.agents.training.fast_stage import fast_stage
 
     pmodel, tok = _adapted(loaded_model, smollm_dir, tmp_path)
     said: list[dict] = []
